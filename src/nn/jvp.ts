@@ -1,0 +1,80 @@
+// Exact forward-mode JVP through a layer list: walks the same `Layer[]` as the TF.js forward and carries a
+// tangent beside every activation (rules in docs algorithms.md §6.2). TF.js only has reverse mode, and the
+// MeanFlow target is stop-gradient, so this runs outside any gradient tape at about 2× a forward pass.
+import * as tf from '@tensorflow/tfjs-core';
+import { GELU_C, GELU_K, type Activation, type Layer } from './layers.ts';
+
+// A type alias (not an interface) so tf.tidy accepts it as a tensor container.
+export type Dual = {
+  /** The primal output. */
+  value: tf.Tensor;
+  /** d(value) along the input tangent. */
+  tangent: tf.Tensor;
+};
+
+/** Pushes (x, ẋ) through one layer. */
+export function layerJvp(layer: Layer, x: tf.Tensor, xDot: tf.Tensor): Dual {
+  return tf.tidy(() => {
+    switch (layer.kind) {
+      case 'dense': {
+        // y = xW + b  →  ẏ = ẋW (the bias is constant).
+        const value = tf.add(tf.matMul(x as tf.Tensor2D, layer.kernel as tf.Tensor2D), layer.bias);
+        const tangent = tf.matMul(xDot as tf.Tensor2D, layer.kernel as tf.Tensor2D);
+        return { value, tangent };
+      }
+      case 'layernorm': {
+        // y₀ = x_c / s, s = sqrt(var + ε)  →  ẏ₀ = (ẋ_c − y₀·mean(y₀ ⊙ ẋ_c)) / s; the affine part scales by γ.
+        const centred = tf.sub(x, tf.mean(x, -1, true));
+        const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), layer.epsilon));
+        const normed = tf.mul(centred, invStd);
+        const centredDot = tf.sub(xDot, tf.mean(xDot, -1, true));
+        const normedDot = tf.mul(tf.sub(centredDot, tf.mul(normed, tf.mean(tf.mul(normed, centredDot), -1, true))), invStd);
+        return { value: tf.add(tf.mul(normed, layer.gamma), layer.beta), tangent: tf.mul(normedDot, layer.gamma) };
+      }
+      case 'activation': {
+        const [value, slope] = activationWithSlope(layer.fn, x);
+        return { value, tangent: tf.mul(slope, xDot) };
+      }
+    }
+  });
+}
+
+/** The activation and its element-wise derivative at x. */
+function activationWithSlope(fn: Activation, x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  switch (fn) {
+    case 'relu':
+      return [tf.relu(x), tf.cast(tf.greater(x, 0), 'float32')];
+    case 'tanh': {
+      const y = tf.tanh(x);
+      return [y, tf.sub(1, tf.square(y))];
+    }
+    case 'silu': {
+      // d/dx x·σ(x) = σ(x)(1 + x(1 − σ(x)))
+      const s = tf.sigmoid(x);
+      return [tf.mul(x, s), tf.mul(s, tf.add(1, tf.mul(x, tf.sub(1, s))))];
+    }
+    case 'mish': {
+      // y = x·tanh(softplus(x))  →  y' = tanh(sp) + x(1 − tanh²(sp))σ(x)
+      const t = tf.tanh(tf.softplus(x));
+      return [tf.mul(x, t), tf.add(t, tf.mul(tf.mul(x, tf.sub(1, tf.square(t))), tf.sigmoid(x)))];
+    }
+    case 'gelu_tanh': {
+      // y = ½x(1 + T), T = tanh(k(x + c·x³))  →  y' = ½(1 + T) + ½x(1 − T²)·k(1 + 3c·x²)
+      const x2 = tf.square(x);
+      const T = tf.tanh(tf.mul(GELU_K, tf.add(x, tf.mul(GELU_C, tf.mul(x2, x)))));
+      const y = tf.mul(tf.mul(0.5, x), tf.add(1, T));
+      const dInner = tf.mul(GELU_K, tf.add(1, tf.mul(3 * GELU_C, x2)));
+      const slope = tf.add(tf.mul(0.5, tf.add(1, T)), tf.mul(tf.mul(tf.mul(0.5, x), tf.sub(1, tf.square(T))), dInner));
+      return [y, slope];
+    }
+  }
+}
+
+/** Pushes (x, ẋ) through a whole layer list; returns the network output and its directional derivative. */
+export function layersJvp(layers: readonly Layer[], x: tf.Tensor, xDot: tf.Tensor): Dual {
+  return tf.tidy(() => {
+    let h: Dual = { value: x, tangent: xDot };
+    for (const layer of layers) h = layerJvp(layer, h.value, h.tangent);
+    return h;
+  });
+}
