@@ -61,3 +61,31 @@ test('a zero input tangent gives a zero output tangent, and the tangent is linea
   const t3 = layersJvp(layers, x, tf.mul(3, d)).tangent;
   assert.ok(tf.max(tf.abs(tf.sub(t3, tf.mul(3, t1)))).dataSync()[0] < 1e-4);
 });
+
+test('meanflowJvp gives dg/dt = (∂g/∂a_t)·v + ∂g/∂t of the policy (vs central differences along the path)', async () => {
+  const { createPolicy, policyConfig, meanflowMap, setObservationNormalization } = await import('../src/nn/policy.ts');
+  const { meanflowJvp } = await import('../src/nn/jvp.ts');
+  for (const timeFeatures of [{ kind: 'sinusoidal', count: 8, maxPeriod: 100 }, { kind: 'scalar' }] as const) {
+    const policy = createPolicy(policyConfig({ kind: 'meanflow', observationSize: 6, actionSize: 3, hiddenSizes: [64, 64], activation: 'gelu_tanh', timeFeatures, logStdHead: { min: -5, max: 2, bound: 'clip' } }), 4);
+    // The output layer starts at zero; give it weights so the tangent is non-trivial.
+    policy.meanHead.kernel.assign(tf.randomNormal([64, 3], 0, 0.3, 'float32', 12));
+    setObservationNormalization(policy, [0, 1, 2, 3, 4, 5], [1, 2, 3, 1, 2, 3]);
+    const B = 16;
+    const obs = tf.randomNormal([B, 6], 0, 1, 'float32', 1);
+    const at = tf.randomNormal([B, 3], 0, 1, 'float32', 2);
+    const v = tf.randomNormal([B, 3], 0, 1, 'float32', 3);
+    const t = tf.randomUniform([B, 1], 0.1, 0.9, 'float32', 4);
+    const { value, tangent } = meanflowJvp(policy, obs, at, t, v);
+    const h = 1e-3;
+    const fd = tf.div(tf.sub(meanflowMap(policy, obs, tf.add(at, tf.mul(h, v)), tf.add(t, h)), meanflowMap(policy, obs, tf.sub(at, tf.mul(h, v)), tf.sub(t, h))), 2 * h);
+    assert.ok(tf.max(tf.abs(tf.sub(value, meanflowMap(policy, obs, at, t)))).dataSync()[0] < 1e-5);
+    const err = tf.norm(tf.sub(tangent, fd)).dataSync()[0] / tf.norm(fd).dataSync()[0];
+    assert.ok(err < 5e-3, `${timeFeatures.kind}: relative error ${err}`);
+    // Dropping the ∂g/∂t term (a common bug) must be detectable by this test.
+    const { meanflowInput } = await import('../src/nn/policy.ts');
+    const tfSize = timeFeatures.kind === 'scalar' ? 1 : 16;
+    const noTime = layersJvp([...policy.trunk, policy.meanHead], meanflowInput(policy, obs, at, t), tf.concat([tf.zerosLike(obs), v, tf.zeros([B, tfSize])], 1));
+    const errNoTime = tf.norm(tf.sub(noTime.tangent, fd)).dataSync()[0] / tf.norm(fd).dataSync()[0];
+    assert.ok(errNoTime > 20 * err, 'the time tangent contributes');
+  }
+});

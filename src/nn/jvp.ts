@@ -3,6 +3,7 @@
 // MeanFlow target is stop-gradient, so this runs outside any gradient tape at about 2× a forward pass.
 import * as tf from '@tensorflow/tfjs-core';
 import { GELU_C, GELU_K, type Activation, type Layer } from './layers.ts';
+import { meanflowInput, timeFeaturesDerivative, type PolicyNetwork } from './policy.ts';
 
 // A type alias (not an interface) so tf.tidy accepts it as a tensor container.
 export type Dual = {
@@ -76,5 +77,19 @@ export function layersJvp(layers: readonly Layer[], x: tf.Tensor, xDot: tf.Tenso
     let h: Dual = { value: x, tangent: xDot };
     for (const layer of layers) h = layerJvp(layer, h.value, h.tangent);
     return h;
+  });
+}
+
+/**
+ * The MeanFlow map and its total time derivative along the conditional path, dg/dt = (∂g/∂a_t)·v + ∂g/∂t:
+ * the JVP of g(s, ·, ·) at (a_t, t) with input tangents 0 for the observation, v for a_t and 1 for t (which
+ * enters through φ'(t)). `t` is [B, 1]. Returns { value: g, tangent: dg/dt }, both [B, actionSize].
+ */
+export function meanflowJvp(policy: PolicyNetwork, observation: tf.Tensor, actionT: tf.Tensor, t: tf.Tensor, velocity: tf.Tensor): Dual {
+  return tf.tidy(() => {
+    const input = meanflowInput(policy, observation, actionT, t);
+    const inputDot = tf.concat([tf.zerosLike(observation), velocity, timeFeaturesDerivative(policy.config, t)], 1);
+    const hidden = layersJvp(policy.trunk, input, inputDot);
+    return layerJvp(policy.meanHead, hidden.value, hidden.tangent);
   });
 }
