@@ -1,0 +1,209 @@
+// Message codecs by ROS type name, compiled once per type and cached. Definitions come from, in order:
+// registerMessageDefinition(), onestep's own interface package (msgs/onestep_msgs, parsed at run time so the
+// .msg files stay the single source of truth), rmw_dds_common, the standard ROS 2 Jazzy definitions shipped in
+// @foxglove/rosmsg-msgs-common, and finally `share/<pkg>/msg/<Type>.msg` under AMENT_PREFIX_PATH on a ROS machine.
+
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MessageDefinition } from '@foxglove/message-definition';
+import { parse, stringify } from '@foxglove/rosmsg';
+import { ros2jazzy } from '@foxglove/rosmsg-msgs-common';
+import { RosNameError, normalizeTypeName, toDdsTypeName } from '../names.ts';
+import { type StructPlan, compileStruct, decodeCdr, encodeCdr, encodedSize } from './cdr.ts';
+import { rmwDdsCommonMessages } from './rmw-dds-common.ts';
+
+/** Asked for a message type no definition is known for. */
+export class UnknownMessageTypeError extends Error {
+  override name = 'UnknownMessageTypeError';
+  constructor(
+    readonly type: string,
+    detail: string,
+  ) {
+    super(`unknown message type "${type}": ${detail}`);
+  }
+}
+
+export interface MessageCodec<T = Record<string, unknown>> {
+  /** "pkg/msg/Type" */
+  readonly type: string;
+  /** "pkg::msg::dds_::Type_" as seen on the DDS wire. */
+  readonly ddsType: string;
+  /** The message definition with its dependencies, in the `ros2msg` text form (rosbag2 / MCAP schemas). */
+  readonly definition: string;
+  /** Parsed definitions, the root first. */
+  readonly definitions: readonly MessageDefinition[];
+  /** Encapsulation header (CDR_LE) + CDR body, in a new buffer. */
+  encode(message: T): Uint8Array;
+  /** Encodes into `out` when it is large enough (no allocation) and returns the used part; else a new buffer. */
+  encodeInto(message: T, out: Uint8Array): Uint8Array;
+  /** Encoded size in bytes (header included); also validates the message's shape. */
+  encodedSize(message: T): number;
+  /** Accepts CDR_LE and CDR_BE, ignores encapsulation options; throws CdrDecodeError on malformed bytes. */
+  decode(bytes: Uint8Array): T;
+  /** A message with every field at its default (zeros, empty strings and arrays, .msg default values). */
+  create(): T;
+}
+
+const overrides = new Map<string, string>();
+const parsed = new Map<string, MessageDefinition>();
+const codecs = new Map<string, MessageCodec<unknown>>();
+const REPO_MSGS = fileURLToPath(new URL('../../../msgs/', import.meta.url));
+
+/** Adds (or replaces) a message definition from `.msg` text, e.g. for a package not shipped with onestep. */
+export function registerMessageDefinition(type: string, msgText: string): void {
+  const full = normalizeTypeName(type);
+  overrides.set(full, msgText);
+  parsed.clear();
+  codecs.clear();
+}
+
+/** The codec for "pkg/msg/Type" or "pkg/Type"; throws UnknownMessageTypeError / RosNameError. */
+export function getMessageCodec<T = Record<string, unknown>>(type: string): MessageCodec<T> {
+  const cached = codecs.get(type);
+  if (cached) return cached as MessageCodec<T>;
+  let full: string;
+  try {
+    full = normalizeTypeName(type);
+  } catch (err) {
+    throw err instanceof RosNameError ? new UnknownMessageTypeError(type, err.reason) : err;
+  }
+  const codec = codecs.get(full) ?? buildCodec(full);
+  codecs.set(full, codec);
+  codecs.set(type, codec);
+  return codec as MessageCodec<T>;
+}
+
+/** Every type name a codec can be built for without a ROS install (for `onestep topic pub` help and tests). */
+export function knownMessageTypes(): string[] {
+  const names = new Set<string>();
+  for (const key of Object.keys(ros2jazzy)) names.add(longName(key));
+  for (const key of Object.keys(rmwDdsCommonMessages())) names.add(key);
+  for (const pkg of safeReaddir(REPO_MSGS)) {
+    for (const file of safeReaddir(join(REPO_MSGS, pkg, 'msg'))) if (file.endsWith('.msg')) names.add(`${pkg}/msg/${file.slice(0, -4)}`);
+  }
+  for (const key of overrides.keys()) names.add(key);
+  return [...names].sort();
+}
+
+function buildCodec(type: string): MessageCodec<unknown> {
+  if (!lookupDefinition(shortName(type))) {
+    throw new UnknownMessageTypeError(
+      type,
+      'no definition found among the standard ROS 2 messages, msgs/*/msg, rmw_dds_common or share/<pkg>/msg under AMENT_PREFIX_PATH',
+    );
+  }
+  let plan: StructPlan;
+  try {
+    plan = compileStruct(shortName(type), lookupDefinition);
+  } catch (err) {
+    if (err instanceof UnknownMessageTypeError) throw err;
+    throw new UnknownMessageTypeError(type, `${(err as Error).message.replace(/ ([a-z_]+)\/([A-Za-z0-9_]+)\b/g, ' $1/msg/$2')}; known: standard ROS 2 messages, onestep_msgs, rmw_dds_common, and share/<pkg>/msg under AMENT_PREFIX_PATH`);
+  }
+  const definitions = collect(shortName(type));
+  const definition = stringify(definitions);
+  return {
+    type,
+    ddsType: toDdsTypeName(type),
+    definition,
+    definitions,
+    encode: (m) => encodeCdr(plan, m),
+    encodeInto: (m, out) => encodeCdr(plan, m, out),
+    encodedSize: (m) => encodedSize(plan, m),
+    decode: (bytes) => decodeCdr(plan, bytes),
+    create: () => decodeCdr(plan, encodeCdr(plan, undefined)),
+  };
+}
+
+/** The root definition first, then each dependency once (the order `ros2msg` schemas use). */
+function collect(root: string): MessageDefinition[] {
+  const out: MessageDefinition[] = [];
+  const seen = new Set<string>();
+  const visit = (t: string) => {
+    if (seen.has(t)) return;
+    seen.add(t);
+    const def = lookupDefinition(t)!;
+    out.push(def);
+    for (const f of def.definitions) if (f.isComplex && !f.isConstant) visit(f.type);
+  };
+  visit(root);
+  return out;
+}
+
+/** "pkg/Type" → definition, or undefined (complex field types are kept in this short form, as msgs-common does). */
+function lookupDefinition(short: string): MessageDefinition | undefined {
+  const hit = parsed.get(short);
+  if (hit) return hit;
+  const long = longName(short);
+  const text = overrides.get(long) ?? readPackagedMsg(long) ?? rmwDdsCommonMessages()[long];
+  let def: MessageDefinition | undefined;
+  if (text !== undefined) def = parseMsg(short, text);
+  else def = (ros2jazzy as Record<string, MessageDefinition>)[short];
+  if (!def) {
+    const ament = readAmentMsg(long);
+    if (ament !== undefined) def = parseMsg(short, ament);
+  }
+  if (!def) return undefined;
+  parsed.set(short, def);
+  return def;
+}
+
+function parseMsg(short: string, text: string): MessageDefinition {
+  const pkg = short.split('/')[0];
+  let defs: MessageDefinition[];
+  try {
+    defs = parse(text, { ros2: true, skipTypeFixup: true });
+  } catch (err) {
+    throw new UnknownMessageTypeError(longName(short), `its .msg definition does not parse: ${(err as Error).message}`);
+  }
+  const root = defs[0];
+  const fields = root.definitions.map((f) => {
+    if (!f.isComplex) return f;
+    const t = normalizeFieldType(pkg, f.type);
+    if (t === 'time' || t === 'duration') return { ...f, type: t, isComplex: false };
+    return { ...f, type: t };
+  });
+  return { name: short, definitions: fields };
+}
+
+function normalizeFieldType(pkg: string, t: string): string {
+  const parts = t.split('/');
+  const short = parts.length === 1 ? `${pkg}/${t}` : parts.length === 3 ? `${parts[0]}/${parts[2]}` : t;
+  if (short === 'builtin_interfaces/Time') return 'time';
+  if (short === 'builtin_interfaces/Duration') return 'duration';
+  return short;
+}
+
+function shortName(long: string): string {
+  const [pkg, , name] = long.split('/');
+  return `${pkg}/${name}`;
+}
+
+function longName(short: string): string {
+  const parts = short.split('/');
+  return parts.length === 3 ? short : `${parts[0]}/msg/${parts[1]}`;
+}
+
+function readPackagedMsg(long: string): string | undefined {
+  const [pkg, kind, name] = long.split('/');
+  const file = join(REPO_MSGS, pkg, kind, `${name}.msg`);
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+function readAmentMsg(long: string): string | undefined {
+  const [pkg, kind, name] = long.split('/');
+  for (const prefix of (process.env.AMENT_PREFIX_PATH ?? '').split(':')) {
+    if (!prefix) continue;
+    const file = join(prefix, 'share', pkg, kind, `${name}.msg`);
+    if (existsSync(file)) return readFileSync(file, 'utf8');
+  }
+  return undefined;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

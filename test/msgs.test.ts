@@ -1,0 +1,172 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import {
+  CdrDecodeError,
+  CdrEncodeError,
+  UnknownMessageTypeError,
+  getMessageCodec,
+  knownMessageTypes,
+} from '../src/ros/msgs/index.ts';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+test('std_msgs/String encodes to the bytes rmw writes (CDR_LE, options = trailing padding)', () => {
+  const codec = getMessageCodec<{ data: string }>('std_msgs/String');
+  assert.equal(codec.ddsType, 'std_msgs::msg::dds_::String_');
+  assert.equal(hex(codec.encode({ data: 'hello' })), '00010002' + '06000000' + '68656c6c6f00' + '0000');
+  assert.deepEqual(codec.decode(Buffer.from('00010000' + '0600000068656c6c6f00', 'hex')), { data: 'hello' });
+  // multi-byte UTF-8 is sized in bytes, not UTF-16 units
+  assert.equal(codec.decode(codec.encode({ data: 'héllo ✓' })).data, 'héllo ✓');
+  assert.equal(getMessageCodec('std_msgs/msg/String'), codec, 'one cached codec per type, either spelling');
+});
+
+test('JointState round-trips; aligned float64[] decode as views into the received bytes', () => {
+  const codec = getMessageCodec('sensor_msgs/msg/JointState');
+  const msg = {
+    header: { stamp: { sec: 12, nanosec: 345 }, frame_id: 'base' },
+    name: ['shoulder', 'elbow', 'wrist'],
+    position: [0.1, -0.2, 0.3],
+    velocity: new Float64Array([1, 2, 3]),
+    effort: [],
+  };
+  // CDR aligns relative to the body, which starts after the 4-byte header: a payload at byteOffset ≡ 4 (mod 8)
+  // has its float64 arrays 8-aligned in memory (the receive path places payloads so)
+  const encoded = codec.encode(msg);
+  const bytes = new Uint8Array(encoded.byteLength + 4).subarray(4);
+  bytes.set(encoded);
+  const back = codec.decode(bytes) as { position: Float64Array; velocity: Float64Array; name: string[]; header: unknown };
+  assert.deepEqual(back.header, msg.header);
+  assert.deepEqual(back.name, msg.name);
+  assert.ok(back.position instanceof Float64Array);
+  assert.deepEqual([...back.position], msg.position);
+  assert.equal(back.position.buffer, bytes.buffer, 'zero-copy view');
+  // same bytes at an odd offset: still decoded correctly (one block copy)
+  const shifted = new Uint8Array(bytes.byteLength + 1);
+  shifted.set(bytes, 1);
+  const moved = codec.decode(shifted.subarray(1)) as { velocity: Float64Array };
+  assert.deepEqual([...moved.velocity], [1, 2, 3]);
+  assert.notEqual(moved.velocity.buffer, shifted.buffer);
+});
+
+test('CDR_BE payloads decode; encapsulation options are ignored', () => {
+  const codec = getMessageCodec<{ layout: { dim: unknown[]; data_offset: number }; data: Float64Array }>('std_msgs/Float64MultiArray');
+  const be = Buffer.alloc(4 + 4 + 4 + 4 + 4 + 16);
+  be.writeUInt16BE(0x0000, 0); // CDR_BE
+  be.writeUInt16BE(0x0003, 2); // options: ignored
+  be.writeUInt32BE(0, 4); // dim: []
+  be.writeUInt32BE(7, 8); // data_offset
+  be.writeUInt32BE(2, 12); // data count
+  // body offset 12 → float64 aligned to 16 (relative to the body)
+  be.writeDoubleBE(1.5, 20);
+  be.writeDoubleBE(-2.25, 28);
+  const msg = codec.decode(new Uint8Array(be.buffer, be.byteOffset, 36));
+  assert.equal(msg.layout.data_offset, 7);
+  assert.deepEqual([...msg.data], [1.5, -2.25]);
+});
+
+test('onestep_msgs are parsed from the interface package at run time', () => {
+  const pkg = new URL('../msgs/onestep_msgs/', import.meta.url);
+  const cmake = readFileSync(new URL('CMakeLists.txt', pkg), 'utf8');
+  for (const file of readdirSync(new URL('msg/', pkg))) {
+    assert.match(cmake, new RegExp(`"msg/${file}"`), `${file} listed in rosidl_generate_interfaces`);
+    const codec = getMessageCodec(`onestep_msgs/msg/${file.replace('.msg', '')}`);
+    assert.deepEqual(codec.decode(codec.encode(codec.create())), codec.create());
+  }
+  const action = getMessageCodec('onestep_msgs/Action');
+  const msg = {
+    header: { stamp: { sec: 1, nanosec: 2 }, frame_id: '' },
+    observation_stamp: { sec: 1, nanosec: 1 },
+    joint_names: ['j1', 'j2'],
+    data: new Float64Array([0.5, -0.5]),
+    mode: 2,
+    clipped: true,
+    inference_time_ms: 0.25,
+    latency_ms: 0.75,
+  };
+  const back = action.decode(action.encode(msg)) as typeof msg;
+  assert.deepEqual({ ...back, data: [...back.data] }, { ...msg, data: [0.5, -0.5] });
+  assert.match(action.definition, /uint8 MODE_DELTA = 2/);
+  assert.ok(knownMessageTypes().includes('onestep_msgs/msg/PolicyStatus'));
+  const status = getMessageCodec('onestep_msgs/PolicyStatus').create() as { actions_published: bigint };
+  assert.equal(status.actions_published, 0n);
+});
+
+test('rmw_dds_common/ParticipantEntitiesInfo (ros_discovery_info) round-trips', () => {
+  const codec = getMessageCodec('rmw_dds_common/msg/ParticipantEntitiesInfo');
+  const gid = (n: number) => ({ data: new Uint8Array(16).fill(n) });
+  const msg = {
+    gid: gid(1),
+    node_entities_info_seq: [{ node_namespace: '/', node_name: 'policy', reader_gid_seq: [gid(2)], writer_gid_seq: [gid(3), gid(4)] }],
+  };
+  const back = codec.decode(codec.encode(msg)) as typeof msg;
+  assert.deepEqual(back.node_entities_info_seq[0].writer_gid_seq.map((g) => g.data[0]), [3, 4]);
+  assert.throws(() => codec.encode({ gid: { data: new Uint8Array(24) } }), /expected exactly 16 elements/);
+});
+
+test('encodeInto reuses the caller buffer', () => {
+  const codec = getMessageCodec('std_msgs/Float64MultiArray');
+  const out = new Uint8Array(256);
+  const data = new Float64Array([1, 2, 3, 4]);
+  const a = codec.encodeInto({ data }, out);
+  assert.equal(a.buffer, out.buffer);
+  assert.equal(a.byteLength, codec.encodedSize({ data }) + ((4 - (codec.encodedSize({ data }) % 4)) % 4));
+  assert.deepEqual([...(codec.decode(a) as { data: Float64Array }).data], [1, 2, 3, 4]);
+  const big = codec.encodeInto({ data: new Float64Array(100) }, out);
+  assert.notEqual(big.buffer, out.buffer, 'too small: a new buffer');
+});
+
+test('values that do not fit their type are named in the error', () => {
+  const js = getMessageCodec('sensor_msgs/JointState');
+  assert.throws(() => js.encode({ position: 'x' }), (e: Error) => e instanceof CdrEncodeError && /"position": expected an array/.test(e.message));
+  assert.throws(() => js.encode({ position: [1, 'a'] }), /position.*element 1: expected a number/);
+  assert.throws(() => js.encode({ header: { stamp: { sec: 1.5 } } }), /header.stamp.*int32/);
+  assert.throws(() => js.encode({ name: [3] }), /"name": expected a string/);
+  assert.throws(() => getMessageCodec('std_msgs/UInt8').encode({ data: 256 }), /uint8 in \[0, 255\]/);
+  assert.throws(() => getMessageCodec('std_msgs/Int64').encode({ data: 1.5 }), /int64/);
+  assert.throws(() => getMessageCodec('std_msgs/Nope'), (e: Error) => e instanceof UnknownMessageTypeError && /std_msgs\/(msg\/)?Nope/.test(e.message));
+  assert.throws(() => getMessageCodec('Nope'), UnknownMessageTypeError);
+});
+
+test('malformed bytes raise CdrDecodeError naming the field', () => {
+  const js = getMessageCodec('sensor_msgs/JointState');
+  const good = js.encode({ name: ['a', 'b'], position: [1, 2] });
+  assert.throws(() => js.decode(good.subarray(0, 3)), /shorter than the 4-byte encapsulation header/);
+  assert.throws(() => js.decode(Uint8Array.from([0, 2, 0, 0, ...good.subarray(4)])), /unsupported encapsulation 0x0002/);
+  assert.throws(() => js.decode(good.subarray(0, good.byteLength - 12)), (e: Error) => e instanceof CdrDecodeError && /position/.test(e.message));
+  const huge = Uint8Array.from(good);
+  new DataView(huge.buffer).setUint32(20, 0x7fffffff, true); // name count
+  assert.throws(() => js.decode(huge), /sequence length 2147483647 exceeds/);
+  // a count that runs past this message must not read the neighbouring bytes of a larger buffer
+  const pooled = new Uint8Array(4096);
+  pooled.set(good);
+  const f64 = getMessageCodec('std_msgs/Float64MultiArray');
+  const arr = f64.encode({ data: [1] });
+  const lying = Uint8Array.from(arr);
+  new DataView(lying.buffer).setUint32(12, 300, true);
+  pooled.set(lying, 8);
+  assert.throws(() => f64.decode(pooled.subarray(8, 8 + lying.byteLength)), /exceeds/);
+  const str = getMessageCodec('std_msgs/String');
+  assert.throws(() => str.decode(Buffer.from('00010000' + '03000000' + '616263', 'hex')), /NUL-terminated/);
+});
+
+test('fuzz: 20,000 mutated JointState payloads only ever raise CdrDecodeError', () => {
+  const js = getMessageCodec('sensor_msgs/JointState');
+  const base = js.encode({ header: { frame_id: 'base' }, name: ['a', 'bb', 'ccc'], position: [1, 2, 3], velocity: [4], effort: [] });
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  let decoded = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const b = Uint8Array.from(base);
+    const flips = 1 + Math.floor(rand() * 4);
+    for (let k = 0; k < flips; k++) b[4 + Math.floor(rand() * (b.length - 4))] = Math.floor(rand() * 256);
+    const cut = rand() < 0.2 ? Math.floor(rand() * b.length) : b.length;
+    try {
+      js.decode(b.subarray(0, cut));
+      decoded++;
+    } catch (err) {
+      if (!(err instanceof CdrDecodeError)) throw err;
+    }
+  }
+  assert.ok(decoded > 0 && decoded < 20_000);
+});
