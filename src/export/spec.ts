@@ -68,12 +68,15 @@ export interface PolicySpec {
 /** The spec is missing, not JSON, or has a field of the wrong type or value. `field` is a dotted path. */
 export class PolicySpecError extends Error {
   override name = 'PolicySpecError';
+  /** What is wrong, without the source: `<field> <problem>`. */
+  readonly detail: string;
   constructor(
     readonly source: string,
     readonly field: string,
-    detail: string,
+    problem: string,
   ) {
-    super(`${source}: invalid policy spec: ${field} ${detail}`);
+    super(`${source}: invalid policy spec: ${field} ${problem}`);
+    this.detail = `${field} ${problem}`;
   }
 }
 

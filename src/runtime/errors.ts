@@ -1,0 +1,44 @@
+// Typed errors of the policy runtime. Each message names what was wrong and what was expected, in one line,
+// so the CLI and the serve node can show it as is.
+
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`cannot load policy model ${path}: ${detail}`);
+  }
+}
+
+export class ObservationSizeError extends Error {
+  override name = 'ObservationSizeError';
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`observation has ${actual} values, expected ${expected}`);
+  }
+}
+
+export class NonFiniteObservationError extends Error {
+  override name = 'NonFiniteObservationError';
+  constructor(
+    readonly index: number,
+    readonly value: number,
+    readonly fieldName?: string,
+  ) {
+    super(`observation[${index}]${fieldName ? ` (${fieldName})` : ''} is ${value}, expected a finite number`);
+  }
+}
+
+export class NonFiniteActionError extends Error {
+  override name = 'NonFiniteActionError';
+  constructor(
+    readonly index: number,
+    readonly value: number,
+    readonly fieldName?: string,
+  ) {
+    super(`policy produced action[${index}]${fieldName ? ` (${fieldName})` : ''} = ${value}; refusing to return a non-finite action`);
+  }
+}

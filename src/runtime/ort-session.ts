@@ -1,0 +1,120 @@
+// One ONNX Runtime session configured for single-observation control: one intra-op and one inter-op thread
+// (a second spinning thread only steals the core the simulator or the DDS stack needs), full graph optimisation,
+// sequential execution.
+//
+// onnxruntime-node's public `InferenceSession.run` is async only because it defers the call with setImmediate;
+// the native binding underneath (`dist/binding.js`, `InferenceSession.run(feeds, fetches, options)`) is
+// synchronous. We call the binding directly so `PolicyRuntime.act` is synchronous and pays no event-loop hop,
+// and fall back to the public API (async only) when the binding's layout differs in another ORT version.
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+
+const require = createRequire(import.meta.url);
+
+export const POLICY_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+  executionMode: 'sequential',
+};
+
+type Feeds = Record<string, ort.Tensor>;
+type Fetches = Record<string, ort.Tensor | null>;
+
+interface NativeSession {
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: ort.InferenceSession.SessionOptions): void;
+  readonly inputMetadata: { name: string; isTensor: boolean; type: number; shape: number[]; symbolicDimensions: string[] }[];
+  readonly outputMetadata: { name: string; isTensor: boolean; type: number; shape: number[]; symbolicDimensions: string[] }[];
+  run(feeds: Feeds, fetches: Fetches, options: object): Record<string, ort.Tensor>;
+  dispose(): void;
+}
+interface NativeBinding {
+  binding: { InferenceSession: new () => NativeSession };
+  initOrt: () => void;
+}
+
+let native: NativeBinding | null | undefined;
+function nativeBinding(): NativeBinding | null {
+  if (native === undefined) {
+    try {
+      const b = require('onnxruntime-node/dist/binding.js') as NativeBinding;
+      native = typeof b?.initOrt === 'function' && typeof b.binding?.InferenceSession === 'function' ? b : null;
+    } catch {
+      native = null;
+    }
+  }
+  return native;
+}
+
+/** Shape of a model input or output as the runtime sees it: numbers, or -1 for a symbolic (batch) dimension. */
+export interface ValueShape {
+  readonly name: string;
+  readonly elementType: 'float32' | 'other';
+  readonly dims: readonly number[];
+}
+
+export class PolicySession {
+  private constructor(
+    private readonly nativeSession: NativeSession | null,
+    private readonly publicSession: ort.InferenceSession | null,
+    readonly inputs: readonly ValueShape[],
+    readonly outputs: readonly ValueShape[],
+  ) {}
+
+  /** True when `runSync` is available (the native binding was found). */
+  get synchronous(): boolean {
+    return this.nativeSession !== null;
+  }
+
+  static async open(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions = POLICY_SESSION_OPTIONS): Promise<PolicySession> {
+    const b = nativeBinding();
+    if (b) {
+      b.initOrt();
+      const s = new b.binding.InferenceSession();
+      s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, options);
+      const shape = (m: NativeSession['inputMetadata'][number]): ValueShape => ({
+        name: m.name,
+        elementType: m.isTensor && m.type === 1 ? 'float32' : 'other',
+        dims: m.shape,
+      });
+      return new PolicySession(s, null, s.inputMetadata.map(shape), s.outputMetadata.map(shape));
+    }
+    const s = await ort.InferenceSession.create(bytes, options);
+    const shape = (m: ort.InferenceSession.ValueMetadata): ValueShape => ({
+      name: m.name,
+      elementType: m.isTensor && m.type === 'float32' ? 'float32' : 'other',
+      dims: m.isTensor ? m.shape.map((d) => (typeof d === 'number' ? d : -1)) : [],
+    });
+    return new PolicySession(null, s, s.inputMetadata.map(shape), s.outputMetadata.map(shape));
+  }
+
+  /** Synchronous run; outputs land in the pre-allocated tensors of `fetches`. Only when `synchronous`. */
+  runSync(feeds: Feeds, fetches: Fetches): void {
+    if (!this.nativeSession) throw new Error('synchronous ONNX Runtime binding unavailable in this onnxruntime-node version; use the async path');
+    this.nativeSession.run(feeds, fetches, EMPTY_RUN_OPTIONS);
+  }
+
+  /** The public async path (also used to time raw `session.run` in the bench). */
+  async run(feeds: Feeds, fetches: Fetches): Promise<void> {
+    if (this.nativeSession) {
+      this.nativeSession.run(feeds, fetches, EMPTY_RUN_OPTIONS);
+      return;
+    }
+    const out = await this.publicSession!.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    for (const [name, t] of Object.entries(fetches)) {
+      if (t && out[name] && out[name].data !== t.data) (t.data as Float32Array).set(out[name].data as Float32Array);
+    }
+  }
+
+  dispose(): void {
+    this.nativeSession?.dispose();
+    void this.publicSession?.release();
+  }
+}
+
+const EMPTY_RUN_OPTIONS = Object.freeze({});
+
+/** A float32 tensor over a fresh buffer, allocated once and reused for every run. */
+export function float32Tensor(dims: readonly number[]): ort.Tensor {
+  return new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+}

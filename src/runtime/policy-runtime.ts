@@ -1,0 +1,173 @@
+// PolicyRuntime: an exported onestep policy (ONNX + `onestep.spec` metadata) behind one synchronous call,
+// `act(observation) → action` in physical units. Everything is configured and allocated at load; `act` writes the
+// observation and the noise into tensors allocated once, runs ONNX Runtime synchronously into a pre-allocated
+// output and checks it. Allocates nothing per call.
+import { readFile } from 'node:fs/promises';
+import type * as ort from 'onnxruntime-node';
+import { readOnnxModelInfo } from '../export/onnx-metadata.ts';
+import { PolicySpecError, SPEC_METADATA_KEY, parsePolicySpec, type PolicySpec } from '../export/spec.ts';
+import { ModelLoadError, NonFiniteActionError, NonFiniteObservationError, ObservationSizeError } from './errors.ts';
+import { PolicySession, float32Tensor } from './ort-session.ts';
+import { GaussianNoise } from './rng.ts';
+
+export interface PolicyRuntimeOptions {
+  /** Seed of the runtime's Gaussian noise generator (default 0). */
+  seed?: number;
+  /** Feed zero noise: the policy's deterministic (mode) action. */
+  deterministic?: boolean;
+}
+
+export class PolicyRuntime {
+  readonly observationSize: number;
+  readonly actionSize: number;
+  readonly noiseSize: number;
+
+  private readonly observation: ort.Tensor;
+  private readonly noise: ort.Tensor;
+  private readonly action: ort.Tensor;
+  private readonly observationData: Float32Array;
+  private readonly noiseData: Float32Array;
+  private readonly actionData: Float32Array;
+  private readonly feeds: Record<string, ort.Tensor>;
+  private readonly fetches: Record<string, ort.Tensor>;
+  private readonly rng: GaussianNoise;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    readonly spec: PolicySpec,
+    private readonly session: PolicySession,
+    readonly deterministic: boolean,
+    seed: number,
+  ) {
+    this.observationSize = spec.observation.size;
+    this.actionSize = spec.action.size;
+    this.noiseSize = spec.noise.size;
+    this.observation = float32Tensor([1, this.observationSize]);
+    this.noise = float32Tensor([1, this.noiseSize]);
+    this.action = float32Tensor([1, this.actionSize]);
+    this.observationData = this.observation.data as Float32Array;
+    this.noiseData = this.noise.data as Float32Array;
+    this.actionData = this.action.data as Float32Array;
+    this.feeds = { obs: this.observation, noise: this.noise };
+    this.fetches = { action: this.action };
+    this.rng = new GaussianNoise(seed);
+  }
+
+  /**
+   * Loads an exported policy. Throws ModelLoadError (naming the file) when it is missing, not an ONNX model,
+   * lacks or has invalid `onestep.spec` metadata, or its inputs/outputs disagree with the spec.
+   */
+  static async load(path: string, opts: PolicyRuntimeOptions = {}): Promise<PolicyRuntime> {
+    const seed = opts.seed ?? 0;
+    if (!Number.isFinite(seed)) throw new ModelLoadError(path, `seed must be a finite number (got ${seed})`);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ModelLoadError(path, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, expected an .onnx file' : (err as Error).message);
+    }
+    const spec = readSpec(path, bytes);
+    let session: PolicySession;
+    try {
+      session = await PolicySession.open(bytes);
+    } catch (err) {
+      throw new ModelLoadError(path, `ONNX Runtime rejected the model: ${firstLine((err as Error).message)}`);
+    }
+    try {
+      checkSignature(path, session, spec);
+    } catch (err) {
+      session.dispose();
+      throw err;
+    }
+    return new PolicyRuntime(path, spec, session, opts.deterministic ?? false, seed);
+  }
+
+  /** True when `act` runs synchronously through ONNX Runtime's native binding (the normal case). */
+  get synchronous(): boolean {
+    return this.session.synchronous;
+  }
+
+  /**
+   * One action for one observation, in physical units (the spec's action names and order).
+   * Returns a buffer owned by the runtime and overwritten by the next call: copy it to keep it.
+   */
+  act(observation: Float32Array | ArrayLike<number>): Float32Array {
+    this.prepare(observation);
+    this.session.runSync(this.feeds, this.fetches);
+    return this.checkedAction();
+  }
+
+  /** The same as `act`, for onnxruntime-node builds without the synchronous binding. */
+  async actAsync(observation: Float32Array | ArrayLike<number>): Promise<Float32Array> {
+    this.prepare(observation);
+    await this.session.run(this.feeds, this.fetches);
+    return this.checkedAction();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.session.dispose();
+  }
+
+  private prepare(observation: Float32Array | ArrayLike<number>): void {
+    if (this.closed) throw new Error(`policy runtime for ${this.path} is closed`);
+    if (observation.length !== this.observationSize) throw new ObservationSizeError(this.observationSize, observation.length);
+    const obs = this.observationData;
+    for (let i = 0; i < obs.length; i++) {
+      obs[i] = observation[i];
+      // Checked after the float32 store, so a double too large for float32 (→ Infinity) is rejected too.
+      if (!Number.isFinite(obs[i])) throw new NonFiniteObservationError(i, observation[i], this.spec.observation.names[i]);
+    }
+    if (!this.deterministic) this.rng.fillNormal(this.noiseData);
+  }
+
+  private checkedAction(): Float32Array {
+    const a = this.actionData;
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isFinite(a[i])) throw new NonFiniteActionError(i, a[i], this.spec.action.names[i]);
+    }
+    return a;
+  }
+}
+
+function readSpec(path: string, bytes: Uint8Array): PolicySpec {
+  let metadata: ReadonlyMap<string, string>;
+  try {
+    metadata = readOnnxModelInfo(bytes).metadata;
+  } catch (err) {
+    throw new ModelLoadError(path, `not a valid ONNX model (${firstLine((err as Error).message)})`);
+  }
+  const json = metadata.get(SPEC_METADATA_KEY);
+  if (json === undefined) {
+    throw new ModelLoadError(path, `no '${SPEC_METADATA_KEY}' metadata; export the policy with \`onestep export\``);
+  }
+  try {
+    return parsePolicySpec(json, path);
+  } catch (err) {
+    if (err instanceof PolicySpecError) throw new ModelLoadError(path, `invalid '${SPEC_METADATA_KEY}' metadata: ${err.detail}`);
+    throw err;
+  }
+}
+
+/** The graph must take obs [N|1, obs] and noise [N|1, noise] and give action [N|1, act], all float32. */
+function checkSignature(path: string, session: PolicySession, spec: PolicySpec): void {
+  const want = (list: typeof session.inputs, name: string, width: number, what: string) => {
+    const v = list.find((x) => x.name === name);
+    const ok = v && v.elementType === 'float32' && v.dims.length === 2 && (v.dims[0] === -1 || v.dims[0] === 1) && v.dims[1] === width;
+    if (!ok) {
+      const got = v ? `${v.elementType} [${v.dims.map((d) => (d < 0 ? 'N' : d)).join(', ')}]` : 'missing';
+      throw new ModelLoadError(path, `${what} '${name}' must be float32 [N, ${width}] as the spec says (got ${got})`);
+    }
+  };
+  want(session.inputs, 'obs', spec.observation.size, 'input');
+  want(session.inputs, 'noise', spec.noise.size, 'input');
+  want(session.outputs, 'action', spec.action.size, 'output');
+  if (session.inputs.length !== 2) throw new ModelLoadError(path, `expected exactly the inputs obs and noise (got ${session.inputs.map((i) => i.name).join(', ')})`);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].trim();
+}
