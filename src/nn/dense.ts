@@ -1,0 +1,80 @@
+// dense(x, W, b, activation) = activation(x·W + b), the building block of every MLP we train.
+// On the cpu-blas backend it is one forward kernel and one backward kernel (see kernels/dense.ts); elsewhere
+// it is composed from TF.js ops, with explicit transposes on wasm where transposed matMul is ~10× slower.
+import * as tf from '@tensorflow/tfjs-core';
+import { DENSE_ACTIVATIONS, DENSE_GRAD_KERNEL, DENSE_KERNEL, type DenseActivation } from './kernels/dense.ts';
+
+export { DENSE_ACTIVATIONS, type DenseActivation };
+
+export class DenseShapeError extends Error {
+  override name = 'DenseShapeError';
+}
+
+let gradientRegistered = false;
+
+/** Registers the backward pass of the fused dense kernel (once per process; gradients are backend-independent). */
+export function registerDenseGradient(): void {
+  if (gradientRegistered || tf.getGradient(DENSE_KERNEL) != null) {
+    gradientRegistered = true;
+    return;
+  }
+  tf.registerGradient({
+    kernelName: DENSE_KERNEL,
+    inputsToSave: ['x', 'W'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, W, y] = saved;
+      // Run eagerly: the three results live until tf.grads' scope ends; the unused dx (first layer) is then freed.
+      const [dx, dW, db] = tf.engine().runKernel(DENSE_GRAD_KERNEL, { dy: dy as tf.Tensor, x, W, y }, attrs) as tf.Tensor[];
+      return { x: () => dx, W: () => dW, b: () => db };
+    },
+  });
+  gradientRegistered = true;
+}
+
+function checkShapes(x: tf.Tensor, W: tf.Tensor, b: tf.Tensor, activation: string): void {
+  if (x.rank !== 2) throw new DenseShapeError(`dense: input must be [batch, features], got shape [${x.shape}]`);
+  if (W.rank !== 2 || W.shape[0] !== x.shape[1]) {
+    throw new DenseShapeError(`dense: weight must be [${x.shape[1]}, out] for input [${x.shape}], got [${W.shape}]`);
+  }
+  if (b.size !== W.shape[1]) throw new DenseShapeError(`dense: bias must have ${W.shape[1]} values, got shape [${b.shape}]`);
+  if (!(DENSE_ACTIVATIONS as readonly string[]).includes(activation)) {
+    throw new DenseShapeError(`dense: activation must be one of ${DENSE_ACTIVATIONS.join(', ')}, got "${activation}"`);
+  }
+  if (x.dtype !== 'float32' || W.dtype !== 'float32' || b.dtype !== 'float32') {
+    throw new DenseShapeError(`dense: tensors must be float32, got ${x.dtype}, ${W.dtype}, ${b.dtype}`);
+  }
+}
+
+function activate(z: tf.Tensor2D, activation: DenseActivation): tf.Tensor2D {
+  if (activation === 'relu') return tf.relu(z);
+  if (activation === 'tanh') return tf.tanh(z);
+  return z;
+}
+
+// wasm: the gradient with explicit transposes, because XNNPACK only has a fast non-transposed matmul.
+const denseExplicitTransposes = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, W, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  const z = tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D), b) as tf.Tensor2D;
+  save([x, W]);
+  return {
+    value: z,
+    gradFunc: (dy: tf.Tensor, [xs, Ws]: tf.Tensor[]) => [
+      tf.matMul(dy as tf.Tensor2D, tf.transpose(Ws as tf.Tensor2D)),
+      tf.matMul(tf.transpose(xs as tf.Tensor2D), dy as tf.Tensor2D),
+      tf.sum(dy, 0),
+    ],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/** activation(x·W + b) for x [batch, in], W [in, out], b [out]. */
+export function dense(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D | tf.Tensor, activation: DenseActivation = 'linear'): tf.Tensor2D {
+  checkShapes(x, W, b, activation);
+  const backendName = tf.getBackend();
+  if (tf.getKernel(DENSE_KERNEL, backendName) != null) {
+    registerDenseGradient();
+    return tf.engine().runKernel(DENSE_KERNEL, { x, W, b }, { activation }) as tf.Tensor2D;
+  }
+  if (backendName === 'wasm') return tf.tidy(() => activate(denseExplicitTransposes(x, W, b) as tf.Tensor2D, activation));
+  return tf.tidy(() => activate(tf.add(tf.matMul(x, W), b) as tf.Tensor2D, activation));
+}

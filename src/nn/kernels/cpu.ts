@@ -1,0 +1,31 @@
+// Direct access to the TF.js cpu backend's storage: our kernels read inputs and write outputs as plain
+// Float32Arrays, which is what lets them avoid the stock kernels' generic (and allocating) index arithmetic.
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+
+export type CpuBackend = MathBackendCPU;
+
+/** The float32 values behind a tensor on a cpu-family backend (no copy). */
+export function valuesOf(backend: CpuBackend, t: TensorInfo): Float32Array {
+  return backend.data.get(t.dataId).values as Float32Array;
+}
+
+/** A new float32 tensor on `backend` that takes ownership of `values`. */
+export function output(backend: CpuBackend, shape: number[], values: Float32Array): TensorInfo {
+  return backend.makeTensorInfo(shape, 'float32', values);
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
+  return n;
+}
+
+export type KernelArgs = Parameters<KernelFunc>[0];
+
+/** Arguments of a kernel call, typed for our cpu-family backends. */
+export interface CpuKernelArgs<I extends string> {
+  inputs: Record<I, TensorInfo>;
+  backend: CpuBackend;
+  attrs?: NamedAttrMap;
+}
