@@ -1,0 +1,386 @@
+// Observation assembly: the policy's observation vector is built from configured sources (topic + type + field
+// mapping), each writing its own slice. The layout is checked against the model's metadata once, at start;
+// after that, each message is validated into a per-source staging buffer and committed only when every value is
+// present and finite, so a bad message never reaches the policy. Nothing here allocates per message.
+
+export const OBSERVATION_TYPES = [
+  'sensor_msgs/msg/JointState',
+  'std_msgs/msg/Float32MultiArray',
+  'std_msgs/msg/Float64MultiArray',
+  'geometry_msgs/msg/PoseStamped',
+  'geometry_msgs/msg/PointStamped',
+  'onestep_msgs/msg/Observation',
+] as const;
+export type ObservationType = (typeof OBSERVATION_TYPES)[number];
+
+export const JOINT_FIELDS = ['position', 'velocity', 'effort'] as const;
+export type JointField = (typeof JOINT_FIELDS)[number];
+export const POSE_FIELDS = ['position', 'orientation'] as const;
+
+export interface SourceConfig {
+  /** The source's name in the parameters (`observation.<name>.*`). */
+  name: string;
+  topic: string;
+  type: ObservationType;
+  /** JointState: position/velocity/effort (field-major: all positions, then all velocities…); PoseStamped: position/orientation. */
+  fields: string[];
+  /** JointState: joints in observation order, matched by name in each message. */
+  jointNames: string[];
+  /** Arrays: the number of values (0: whatever the model leaves for this source). */
+  size: number;
+  /** Arrays: optional names of the values, compared with the model's observation names. */
+  names: string[];
+}
+
+/** The sources do not add up to what the model expects; names both sides. */
+export class ObservationLayoutError extends Error {
+  override name = 'ObservationLayoutError';
+}
+
+/** Why the last message of a source was dropped (codes so the hot path builds no strings). */
+export enum DropReason {
+  None = 0,
+  MissingJoint,
+  ShortArray,
+  WrongSize,
+  NonFinite,
+  Malformed,
+}
+
+export function describeDrop(reason: DropReason, detail: string | number): string {
+  switch (reason) {
+    case DropReason.MissingJoint: return `joint "${detail}" missing from the message`;
+    case DropReason.ShortArray: return `field "${detail}" has fewer values than names`;
+    case DropReason.WrongSize: return `wrong size (${detail})`;
+    case DropReason.NonFinite: return `non-finite value at ${detail}`;
+    case DropReason.Malformed: return `malformed message (${detail})`;
+    default: return 'ok';
+  }
+}
+
+type Vec = ArrayLike<number>;
+interface Stamp { sec: number; nanosec: number }
+interface JointStateMsg { header?: { stamp?: Stamp }; name: string[]; position: Vec; velocity: Vec; effort: Vec }
+interface ArrayMsg { data: Vec; names?: string[]; header?: { stamp?: Stamp } }
+interface PoseMsg { header?: { stamp?: Stamp }; pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } } }
+interface PointMsg { header?: { stamp?: Stamp }; point: { x: number; y: number; z: number } }
+
+/**
+ * Reads named joints out of sensor_msgs/JointState, whatever order the publisher uses (joint_state_broadcaster
+ * does not guarantee one). The name → index permutation is cached and re-checked per message without allocating.
+ */
+export class JointStateReader {
+  private readonly perm: Int32Array;
+  private valid = false;
+  missing = '';
+
+  constructor(readonly jointNames: readonly string[]) {
+    this.perm = new Int32Array(jointNames.length);
+  }
+
+  /** Resolves the permutation for this message's name list; false when a joint is absent (see `missing`). */
+  map(names: readonly string[]): boolean {
+    const n = this.jointNames.length;
+    if (this.valid) {
+      let same = true;
+      for (let j = 0; j < n; j++) {
+        const k = this.perm[j];
+        if (k >= names.length || names[k] !== this.jointNames[j]) { same = false; break; }
+      }
+      if (same) return true;
+    }
+    this.valid = false;
+    for (let j = 0; j < n; j++) {
+      const k = names.indexOf(this.jointNames[j]);
+      if (k < 0) { this.missing = this.jointNames[j]; return false; }
+      this.perm[j] = k;
+    }
+    this.valid = true;
+    return true;
+  }
+
+  /** Copies one field for the mapped joints into out[at..]; false if the field is too short or non-finite. */
+  read(values: Vec, out: Float64Array, at: number): boolean {
+    const n = this.jointNames.length;
+    for (let j = 0; j < n; j++) {
+      const k = this.perm[j];
+      if (k >= values.length) return false;
+      const v = values[k];
+      if (!Number.isFinite(v)) return false;
+      out[at + j] = v;
+    }
+    return true;
+  }
+}
+
+interface SourceLayout {
+  config: SourceConfig;
+  offset: number;
+  width: number;
+  names: (string | undefined)[];
+}
+
+/** Per-source state that the node reads (stamps, counters). */
+export class SourceState {
+  received = 0;
+  dropped = 0;
+  lastDrop: DropReason = DropReason.None;
+  lastDropDetail: string | number = '';
+  /** header.stamp of the last accepted message (0/0 when the type has none). */
+  stampSec = 0;
+  stampNanosec = 0;
+  /** Local receive time of the last accepted message, performance.now() ms. */
+  receivedAtMs = -Infinity;
+  readonly staging: Float64Array;
+  readonly joints: JointStateReader | null;
+
+  constructor(readonly layout: SourceLayout) {
+    this.staging = new Float64Array(layout.width);
+    this.joints = layout.config.type === 'sensor_msgs/msg/JointState' ? new JointStateReader(layout.config.jointNames) : null;
+  }
+
+  get name(): string {
+    return this.layout.config.name;
+  }
+}
+
+/** The names a source contributes, in order (undefined where it has no meaningful name). */
+export function sourceNames(c: SourceConfig, width: number): (string | undefined)[] {
+  switch (c.type) {
+    case 'sensor_msgs/msg/JointState':
+      return c.fields.flatMap((f) => c.jointNames.map((j) => `${j}.${f}`));
+    case 'geometry_msgs/msg/PoseStamped':
+      return c.fields.flatMap((f) =>
+        f === 'position' ? ['x', 'y', 'z'].map((a) => `${c.name}.position.${a}`) : ['x', 'y', 'z', 'w'].map((a) => `${c.name}.orientation.${a}`),
+      );
+    case 'geometry_msgs/msg/PointStamped':
+      return ['x', 'y', 'z'].map((a) => `${c.name}.${a}`);
+    default:
+      return c.names.length > 0 ? [...c.names] : new Array<string | undefined>(width).fill(undefined);
+  }
+}
+
+function fixedWidth(c: SourceConfig): number | undefined {
+  switch (c.type) {
+    case 'sensor_msgs/msg/JointState': return c.fields.length * c.jointNames.length;
+    case 'geometry_msgs/msg/PoseStamped': return c.fields.reduce((s, f) => s + (f === 'position' ? 3 : 4), 0);
+    case 'geometry_msgs/msg/PointStamped': return 3;
+    default: return c.size > 0 ? c.size : c.names.length > 0 ? c.names.length : undefined;
+  }
+}
+
+/** Checks each source's own configuration (fields, joint names) and returns a message naming the parameter. */
+export function validateSource(c: SourceConfig): void {
+  const p = `observation.${c.name}`;
+  if (c.type === 'sensor_msgs/msg/JointState') {
+    if (c.jointNames.length === 0) throw new ObservationLayoutError(`${p}.joint_names is empty: name the joints to read from ${c.topic}`);
+    if (new Set(c.jointNames).size !== c.jointNames.length) throw new ObservationLayoutError(`${p}.joint_names repeats a joint`);
+    if (c.fields.length === 0) throw new ObservationLayoutError(`${p}.fields is empty (expected some of ${JOINT_FIELDS.join(', ')})`);
+    for (const f of c.fields) {
+      if (!(JOINT_FIELDS as readonly string[]).includes(f)) throw new ObservationLayoutError(`${p}.fields has "${f}", expected some of ${JOINT_FIELDS.join(', ')}`);
+    }
+  } else if (c.type === 'geometry_msgs/msg/PoseStamped') {
+    if (c.fields.length === 0) throw new ObservationLayoutError(`${p}.fields is empty (expected some of ${POSE_FIELDS.join(', ')})`);
+    for (const f of c.fields) {
+      if (!(POSE_FIELDS as readonly string[]).includes(f)) throw new ObservationLayoutError(`${p}.fields has "${f}", expected some of ${POSE_FIELDS.join(', ')}`);
+    }
+  } else if (c.names.length > 0 && c.size > 0 && c.names.length !== c.size) {
+    throw new ObservationLayoutError(`${p}.names has ${c.names.length} entries but ${p}.size is ${c.size}`);
+  }
+}
+
+/**
+ * Lays the sources out against the model's observation (size and, where both sides name a value, names).
+ * At most one array source may leave its size open; it takes what the model has left.
+ */
+export function layoutSources(
+  sources: readonly SourceConfig[],
+  model: { names: readonly string[]; size: number; source: string },
+  checkNames = true,
+): SourceLayout[] {
+  if (sources.length === 0) throw new ObservationLayoutError('observation.sources is empty: configure at least one observation source');
+  sources.forEach(validateSource);
+  const widths = sources.map(fixedWidth);
+  const open = widths.filter((w) => w === undefined).length;
+  if (open > 1) {
+    const names = sources.filter((_, i) => widths[i] === undefined).map((s) => `observation.${s.name}.size`);
+    throw new ObservationLayoutError(`only one array source may leave its size open; set ${names.join(', ')}`);
+  }
+  const known = widths.reduce<number>((s, w) => s + (w ?? 0), 0);
+  const describe = () =>
+    sources.map((s, i) => `${s.name} (${s.type} on ${s.topic}: ${widths[i] ?? 'open'})`).join(' + ');
+  if (open === 1) {
+    const rest = model.size - known;
+    if (rest <= 0) {
+      throw new ObservationLayoutError(
+        `observation size mismatch: the model ${model.source} expects ${model.size} values, the sources already give ${known} without the open-sized one: ${describe()}`,
+      );
+    }
+    widths[widths.indexOf(undefined)] = rest;
+  } else if (known !== model.size) {
+    throw new ObservationLayoutError(
+      `observation size mismatch: the model ${model.source} expects ${model.size} values [${model.names.join(', ')}], the configured sources give ${known}: ${describe()}`,
+    );
+  }
+  const layouts: SourceLayout[] = [];
+  let offset = 0;
+  sources.forEach((config, i) => {
+    const width = widths[i] as number;
+    layouts.push({ config, offset, width, names: sourceNames(config, width) });
+    offset += width;
+  });
+  if (checkNames && model.names.length === model.size) {
+    const diffs: string[] = [];
+    for (const l of layouts) {
+      for (let k = 0; k < l.width; k++) {
+        const mine = l.names[k];
+        const theirs = model.names[l.offset + k];
+        if (mine !== undefined && mine !== theirs) diffs.push(`[${l.offset + k}] model "${theirs}" vs source ${l.config.name} "${mine}"`);
+      }
+    }
+    if (diffs.length > 0) {
+      throw new ObservationLayoutError(
+        `observation names do not match the model ${model.source}: ${diffs.slice(0, 6).join('; ')}${diffs.length > 6 ? `; … ${diffs.length - 6} more` : ''}` +
+          ' (fix the sources, or set observation.check_names: false to match by position only)',
+      );
+    }
+  }
+  return layouts;
+}
+
+/**
+ * The observation vector and its sources. `accept(i, msg)` validates one decoded message into source i's
+ * staging buffer and, when it is whole and finite, commits it into `vector`.
+ */
+export class ObservationAssembler {
+  readonly vector: Float32Array;
+  readonly sources: SourceState[];
+
+  constructor(layouts: readonly SourceLayout[], size: number) {
+    this.vector = new Float32Array(size);
+    this.sources = layouts.map((l) => new SourceState(l));
+  }
+
+  /** Every source has delivered at least one valid message. */
+  get ready(): boolean {
+    for (const s of this.sources) if (s.received === 0) return false;
+    return true;
+  }
+
+  /** Validates and commits; on failure counts the drop on the source and returns false. */
+  accept(index: number, message: unknown, receivedAtMs: number): boolean {
+    const s = this.sources[index];
+    const ok = this.stage(s, message);
+    if (!ok) {
+      s.dropped++;
+      return false;
+    }
+    const { offset, width } = s.layout;
+    for (let k = 0; k < width; k++) this.vector[offset + k] = s.staging[k];
+    const stamp = (message as { header?: { stamp?: Stamp } }).header?.stamp;
+    if (stamp !== undefined) {
+      s.stampSec = stamp.sec;
+      s.stampNanosec = stamp.nanosec;
+    }
+    s.receivedAtMs = receivedAtMs;
+    s.received++;
+    return true;
+  }
+
+  private drop(s: SourceState, reason: DropReason, detail: string | number): false {
+    s.lastDrop = reason;
+    s.lastDropDetail = detail;
+    return false;
+  }
+
+  private stage(s: SourceState, message: unknown): boolean {
+    const c = s.layout.config;
+    const out = s.staging;
+    if (message === null || typeof message !== 'object') return this.drop(s, DropReason.Malformed, 'not an object');
+    switch (c.type) {
+      case 'sensor_msgs/msg/JointState': {
+        const m = message as JointStateMsg;
+        const joints = s.joints as JointStateReader;
+        if (!Array.isArray(m.name)) return this.drop(s, DropReason.Malformed, 'no name list');
+        if (!joints.map(m.name)) return this.drop(s, DropReason.MissingJoint, joints.missing);
+        const n = c.jointNames.length;
+        for (let f = 0; f < c.fields.length; f++) {
+          const field = c.fields[f] as JointField;
+          const values = m[field];
+          if (values === undefined || values.length < m.name.length) return this.drop(s, DropReason.ShortArray, field);
+          if (!joints.read(values, out, f * n)) return this.drop(s, DropReason.NonFinite, field);
+        }
+        return true;
+      }
+      case 'geometry_msgs/msg/PoseStamped': {
+        const p = (message as PoseMsg).pose;
+        if (!p?.position || !p.orientation) return this.drop(s, DropReason.Malformed, 'no pose');
+        let k = 0;
+        for (const f of c.fields) {
+          if (f === 'position') {
+            out[k++] = p.position.x; out[k++] = p.position.y; out[k++] = p.position.z;
+          } else {
+            out[k++] = p.orientation.x; out[k++] = p.orientation.y; out[k++] = p.orientation.z; out[k++] = p.orientation.w;
+          }
+        }
+        return this.checkFinite(s, k);
+      }
+      case 'geometry_msgs/msg/PointStamped': {
+        const p = (message as PointMsg).point;
+        if (!p) return this.drop(s, DropReason.Malformed, 'no point');
+        out[0] = p.x; out[1] = p.y; out[2] = p.z;
+        return this.checkFinite(s, 3);
+      }
+      default: {
+        const m = message as ArrayMsg;
+        const data = m.data;
+        if (data === undefined || typeof data.length !== 'number') return this.drop(s, DropReason.Malformed, 'no data');
+        const width = s.layout.width;
+        if (data.length !== width) return this.drop(s, DropReason.WrongSize, data.length);
+        // onestep_msgs/Observation may carry names; when present they must be the expected ones, in order.
+        if (m.names !== undefined && m.names.length > 0) {
+          if (m.names.length !== width) return this.drop(s, DropReason.WrongSize, `${m.names.length} names`);
+          for (let k = 0; k < width; k++) {
+            const want = s.layout.names[k];
+            if (want !== undefined && m.names[k] !== want) return this.drop(s, DropReason.Malformed, `name ${k}`);
+          }
+        }
+        for (let k = 0; k < width; k++) out[k] = data[k];
+        return this.checkFinite(s, width);
+      }
+    }
+  }
+
+  private checkFinite(s: SourceState, n: number): boolean {
+    const out = s.staging;
+    for (let k = 0; k < n; k++) if (!Number.isFinite(out[k])) return this.drop(s, DropReason.NonFinite, k);
+    // float32 overflow: a finite double that is ±Infinity as float32 must not reach the policy.
+    for (let k = 0; k < n; k++) if (Math.abs(out[k]) > 3.4028234663852886e38) return this.drop(s, DropReason.NonFinite, k);
+    return true;
+  }
+}
+
+/**
+ * The robot's measured joint state in the action's joint order, from one JointState source: needed for
+ * blend-in, delta actions and damping. Updated only from messages the assembler accepted.
+ */
+export class JointStateTracker {
+  readonly position: Float64Array;
+  readonly velocity: Float64Array;
+  hasPosition = false;
+  hasVelocity = false;
+  private readonly reader: JointStateReader;
+
+  constructor(readonly jointNames: readonly string[]) {
+    this.position = new Float64Array(jointNames.length);
+    this.velocity = new Float64Array(jointNames.length);
+    this.reader = new JointStateReader(jointNames);
+  }
+
+  update(message: unknown): void {
+    const m = message as JointStateMsg;
+    if (!Array.isArray(m?.name) || !this.reader.map(m.name)) return;
+    if (m.position && m.position.length >= m.name.length && this.reader.read(m.position, this.position, 0)) this.hasPosition = true;
+    if (m.velocity && m.velocity.length >= m.name.length && this.reader.read(m.velocity, this.velocity, 0)) this.hasVelocity = true;
+  }
+}
