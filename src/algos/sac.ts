@@ -1,0 +1,180 @@
+// Soft Actor-Critic with a tanh-Gaussian actor (Haarnoja et al. 2018, arXiv 1812.05905), CleanRL-style:
+// hyper-parameters, networks, then one update in the order it runs: critic → actor → temperature → targets.
+// Replay, critics, optimiser and temperature are the shared modules SMFP uses too (same budgets).
+import * as tf from '@tensorflow/tfjs-core';
+import { createPolicy, gaussianHeads, normalizeObservation, policyConfig, policySample, policyWeights, setObservationNormalization, trainableVariables, type PolicyNetwork } from '../nn/policy.ts';
+import { type Agent, type AgentState, AdamGroup, DEFAULT_ADAM, Temperature, collectVariables, minimize, restoreVariables, squashedGaussianLogProb } from './agent.ts';
+import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
+import type { Batch } from './replay.ts';
+import type { Rng } from './rng.ts';
+
+export interface SacConfig {
+  gamma: number;
+  tau: number;
+  actorLearningRate: number;
+  criticLearningRate: number;
+  alphaLearningRate: number;
+  initialAlpha: number;
+  /** null = −action dimension. */
+  targetEntropy: number | null;
+  /** Actor and temperature update once every `policyDelay` critic updates (CleanRL uses 2; flow-rl 1). */
+  policyDelay: number;
+  actorHidden: number[];
+  critic: CriticConfig;
+  logStdMin: number;
+  logStdMax: number;
+}
+
+export const SAC_DEFAULTS: SacConfig = {
+  gamma: 0.99,
+  tau: 0.005,
+  actorLearningRate: 3e-4,
+  criticLearningRate: 3e-4,
+  alphaLearningRate: 3e-4,
+  initialAlpha: 1,
+  targetEntropy: null,
+  policyDelay: 1,
+  actorHidden: [256, 256],
+  critic: DEFAULT_CRITIC,
+  logStdMin: -5,
+  logStdMax: 2,
+};
+
+export class Sac implements Agent {
+  readonly algorithm = 'sac' as const;
+  readonly policy: PolicyNetwork;
+  readonly critic: TwinCritic;
+  readonly temperature: Temperature;
+  private readonly actorOptimizer: AdamGroup;
+  private readonly criticOptimizer: AdamGroup;
+  private updates = 0;
+  private readonly noise: Float32Array;
+
+  constructor(
+    readonly observationSize: number,
+    readonly actionSize: number,
+    readonly config: SacConfig,
+    seed: number,
+  ) {
+    this.policy = createPolicy(
+      policyConfig({ kind: 'gaussian', observationSize, actionSize, hiddenSizes: config.actorHidden, activation: 'relu', layerNorm: false, logStdHead: { min: config.logStdMin, max: config.logStdMax, bound: 'tanh' }, squash: 'tanh' }),
+      seed,
+    );
+    this.critic = new TwinCritic(observationSize, actionSize, config.critic, seed + 10_000);
+    this.actorOptimizer = new AdamGroup('actor_adam', trainableVariables(this.policy), { ...DEFAULT_ADAM, learningRate: config.actorLearningRate });
+    this.criticOptimizer = new AdamGroup('critic_adam', this.critic.variables(), { ...DEFAULT_ADAM, learningRate: config.criticLearningRate });
+    this.temperature = new Temperature('alpha_adam', config.initialAlpha, config.targetEntropy ?? -actionSize, config.alphaLearningRate);
+    this.noise = new Float32Array(actionSize);
+  }
+
+  act(observation: Float32Array, explore: boolean, rng: Rng): Float32Array {
+    // Evaluation acts with the mean (ξ = 0), as CleanRL and SB3 do.
+    if (explore) rng.fillNormal(this.noise);
+    else this.noise.fill(0);
+    return tf.tidy(() => policySample(this.policy, tf.tensor2d(observation, [1, this.observationSize]), tf.tensor2d(this.noise, [1, this.actionSize])).action.dataSync() as Float32Array);
+  }
+
+  /** A batch of ξ ~ N(0, I) from the training RNG (so resumed runs draw the same noise). */
+  private gaussian(rows: number, rng: Rng): tf.Tensor2D {
+    return tf.tensor2d(rng.fillNormal(new Float32Array(rows * this.actionSize)), [rows, this.actionSize]);
+  }
+
+  /** Sample a ~ π(·|s) and its log-density, [B, d] and [B, 1]. */
+  private sampleWithLogProb(observation: tf.Tensor, xi: tf.Tensor): { action: tf.Tensor; logProb: tf.Tensor } {
+    const { mean, logStd } = gaussianHeads(this.policy, observation);
+    const action = tf.tanh(tf.add(mean, tf.mul(tf.exp(logStd), xi)));
+    return { action, logProb: squashedGaussianLogProb(xi, logStd, action, true) };
+  }
+
+  update(batch: Batch, rng: Rng): Record<string, number> {
+    const { gamma, tau, policyDelay } = this.config;
+    const B = batch.size;
+    const out: Record<string, number> = {};
+    const alpha = this.temperature.alpha;
+    const [obs, act, rew, nextObs, mask] = [
+      tf.tensor2d(batch.observation, [B, this.observationSize]),
+      tf.tensor2d(batch.action, [B, this.actionSize]),
+      tf.tensor2d(batch.reward, [B, 1]),
+      tf.tensor2d(batch.nextObservation, [B, this.observationSize]),
+      tf.tensor2d(batch.mask, [B, 1]),
+    ];
+    const xiNext = this.gaussian(B, rng);
+    const xiNow = this.gaussian(B, rng);
+
+    // 1. Critic: y = r + γ·mask·(min Q̄(s', a') − α log π(a'|s')), a' ~ π(·|s').
+    const target = tf.tidy(() => {
+      const next = this.sampleWithLogProb(nextObs, xiNext);
+      const softValue = tf.sub(this.critic.targetMinValue(normalizeObservation(this.policy, nextObs), next.action), tf.mul(alpha, next.logProb));
+      return tf.add(rew, tf.mul(gamma, tf.mul(mask, softValue)));
+    });
+    const obsNorm = normalizeObservation(this.policy, obs);
+    const critic = minimize(this.criticOptimizer, () =>
+      tf.tidy(() => {
+        const [q1, q2] = this.critic.values(obsNorm, act);
+        return tf.add(tf.mean(tf.squaredDifference(q1, target)), tf.mean(tf.squaredDifference(q2, target))) as tf.Scalar;
+      }),
+    );
+    out.critic_loss = critic.loss;
+
+    // 2. Actor: minimise E[α log π(a|s) − min Q(s, a)], a reparameterised (critic weights are not in the group).
+    if (this.updates % policyDelay === 0) {
+      let meanLogProb = 0;
+      const actor = minimize(this.actorOptimizer, () =>
+        tf.tidy(() => {
+          const { action, logProb } = this.sampleWithLogProb(obs, xiNow);
+          meanLogProb = tf.mean(logProb).dataSync()[0];
+          return tf.mean(tf.sub(tf.mul(alpha, logProb), this.critic.minValue(obsNorm, action))) as tf.Scalar;
+        }),
+      );
+      out.actor_loss = actor.loss;
+      out.entropy = -meanLogProb;
+      // 3. Temperature toward the target entropy.
+      out.alpha_loss = this.temperature.update(meanLogProb);
+    }
+    out.alpha = alpha;
+
+    // 4. Targets.
+    this.critic.polyakUpdate(tau);
+    this.updates++;
+    tf.dispose([obs, act, rew, nextObs, mask, xiNext, xiNow, target, obsNorm]);
+    return out;
+  }
+
+  setObservationNormalization(mean: Float32Array, std: Float32Array): void {
+    setObservationNormalization(this.policy, mean, std);
+  }
+
+  getState(): AgentState {
+    const tensors = new Map<string, tf.Tensor>();
+    collectVariables(tensors, policyWeights(this.policy), 'actor/');
+    collectVariables(tensors, this.critic.weights(), 'critic/');
+    tensors.set('log_alpha', this.temperature.logAlpha);
+    this.actorOptimizer.stateTensors(tensors);
+    this.criticOptimizer.stateTensors(tensors);
+    this.temperature.optimizer.stateTensors(tensors);
+    return {
+      tensors,
+      json: { updates: this.updates, actorAdamStep: this.actorOptimizer.step, criticAdamStep: this.criticOptimizer.step, alphaAdamStep: this.temperature.optimizer.step },
+    };
+  }
+
+  setState(state: AgentState): void {
+    restoreVariables(state.tensors, policyWeights(this.policy), 'actor/');
+    restoreVariables(state.tensors, this.critic.weights(), 'critic/');
+    restoreVariables(state.tensors, new Map([['log_alpha', this.temperature.logAlpha]]), '');
+    const j = state.json as { updates: number; actorAdamStep: number; criticAdamStep: number; alphaAdamStep: number };
+    this.actorOptimizer.loadState(state.tensors, j.actorAdamStep);
+    this.criticOptimizer.loadState(state.tensors, j.criticAdamStep);
+    this.temperature.optimizer.loadState(state.tensors, j.alphaAdamStep);
+    this.updates = j.updates;
+  }
+
+  dispose(): void {
+    this.critic.dispose();
+    this.actorOptimizer.dispose();
+    this.criticOptimizer.dispose();
+    this.temperature.optimizer.dispose();
+    this.temperature.logAlpha.dispose();
+    for (const v of policyWeights(this.policy).values()) v.dispose();
+  }
+}

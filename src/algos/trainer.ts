@@ -1,0 +1,367 @@
+// The online training loop shared by SAC and SMFP: act → step → store → (warm-up ends: freeze observation
+// statistics) → update → evaluate → log → checkpoint. Everything random is seeded and checkpointed (two RNG
+// streams, replay, weights, optimiser moments, counters), and checkpoints are taken at episode boundaries, so a
+// resumed run reproduces an uninterrupted one exactly.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Agent } from './agent.ts';
+import { MetricsLog, type MetricRow } from './metrics.ts';
+import { ReplayBuffer } from './replay.ts';
+import { Rng, type RngState } from './rng.ts';
+import { loadTensors, saveTensors } from './tensor-file.ts';
+
+/** The environment contract the loop needs (src/sim's MujocoEnv satisfies it; tests use tiny pure-TS tasks). */
+export interface TrainEnv {
+  readonly observationSize: number;
+  readonly actionSize: number;
+  reset(seed: number): Float32Array;
+  step(action: Float32Array): { obs: Float32Array; reward: number; terminated: boolean; truncated: boolean; info?: { success?: boolean; mode?: string | null } };
+}
+
+export interface LoopConfig {
+  totalSteps: number;
+  /** Uniform random actions for the first steps; updates start after them (algorithms.md §3.4: 5000). */
+  warmupSteps: number;
+  batchSize: number;
+  replayCapacity: number;
+  /** Gradient updates per environment step after warm-up (UTD). */
+  updatesPerStep: number;
+  evalEvery: number;
+  evalEpisodes: number;
+  checkpointEvery: number;
+  seed: number;
+}
+
+export const LOOP_DEFAULTS: Omit<LoopConfig, 'totalSteps' | 'seed'> = {
+  warmupSteps: 5000,
+  batchSize: 256,
+  replayCapacity: 1_000_000,
+  updatesPerStep: 1,
+  evalEvery: 10_000,
+  evalEpisodes: 10,
+  checkpointEvery: 10_000,
+};
+
+export interface EvalResult {
+  step: number;
+  returnMean: number;
+  returnStd: number;
+  successRate: number;
+  /** Episodes per mode (tasks with modes); 'undecided' when an episode never committed. */
+  modes: Record<string, number>;
+  episodes: number;
+}
+
+export interface Progress {
+  envSteps: number;
+  totalSteps: number;
+  updates: number;
+  envStepsPerSecond: number;
+  updatesPerSecond: number;
+  etaSeconds: number;
+  lastEval: EvalResult | null;
+}
+
+interface LoopState {
+  envSteps: number;
+  updates: number;
+  episodes: number;
+  evals: number;
+  nextEvalAt: number;
+  nextCheckpointAt: number;
+  bestReturn: number | null;
+  lastEval: EvalResult | null;
+  actRng: RngState;
+  updateRng: RngState;
+}
+
+/** Where a run keeps its files. */
+export function runPaths(out: string) {
+  return {
+    config: join(out, 'config.json'),
+    metricsJsonl: join(out, 'metrics.jsonl'),
+    metricsCsv: join(out, 'metrics.csv'),
+    evalJsonl: join(out, 'eval.jsonl'),
+    evalCsv: join(out, 'eval.csv'),
+    curve: join(out, 'learning-curve.svg'),
+    last: join(out, 'checkpoints', 'last'),
+    best: join(out, 'checkpoints', 'best'),
+  };
+}
+
+export const TRAIN_COLUMNS = ['env_steps', 'updates', 'episode_return', 'episode_length', 'critic_loss', 'actor_loss', 'alpha', 'entropy', 'env_steps_per_s', 'updates_per_s'];
+export const EVAL_COLUMNS = ['env_steps', 'return_mean', 'return_std', 'success_rate', 'episodes', 'modes'];
+
+/** Episode seeds: training and evaluation draw from disjoint, reproducible streams. */
+const trainEpisodeSeed = (seed: number, episode: number) => (seed * 1_000_003 + episode) >>> 0;
+const evalEpisodeSeed = (seed: number, evalIndex: number, k: number) => (0x7fffffff - seed * 7919 - evalIndex * 101 - k) >>> 0;
+
+export class Trainer {
+  readonly replay: ReplayBuffer;
+  private state: LoopState;
+  private readonly actRng: Rng;
+  private readonly updateRng: Rng;
+  private readonly trainLog: MetricsLog;
+  private readonly evalLog: MetricsLog;
+  private readonly paths: ReturnType<typeof runPaths>;
+  private stopRequested = false;
+  /** Called after every evaluation with the run's eval rows (e.g. to redraw the learning curve). */
+  onEval: ((result: EvalResult, isBest: boolean) => void) | null = null;
+  onProgress: ((p: Progress) => void) | null = null;
+  /** Called when a new best evaluation was checkpointed (export the best policy). */
+  onBest: ((result: EvalResult) => void) | null = null;
+
+  constructor(
+    readonly agent: Agent,
+    readonly env: TrainEnv,
+    readonly evalEnv: TrainEnv,
+    readonly config: LoopConfig,
+    readonly out: string,
+    resume: boolean,
+  ) {
+    this.paths = runPaths(out);
+    mkdirSync(join(out, 'checkpoints'), { recursive: true });
+    this.trainLog = new MetricsLog(this.paths.metricsJsonl, this.paths.metricsCsv, TRAIN_COLUMNS);
+    this.evalLog = new MetricsLog(this.paths.evalJsonl, this.paths.evalCsv, EVAL_COLUMNS);
+    this.actRng = new Rng(config.seed * 2 + 1);
+    this.updateRng = new Rng(config.seed * 2 + 2);
+    this.state = {
+      envSteps: 0,
+      updates: 0,
+      episodes: 0,
+      evals: 0,
+      nextEvalAt: config.evalEvery,
+      nextCheckpointAt: config.checkpointEvery,
+      bestReturn: null,
+      lastEval: null,
+      actRng: this.actRng.getState(),
+      updateRng: this.updateRng.getState(),
+    };
+    if (resume && existsSync(join(this.paths.last, 'state.json'))) {
+      this.replay = ReplayBuffer.load(join(this.paths.last, 'replay.bin'));
+      const saved = JSON.parse(readFileSync(join(this.paths.last, 'state.json'), 'utf8')) as { loop: LoopState; agent: Record<string, unknown> };
+      const tensors = loadTensors(join(this.paths.last, 'tensors.bin'));
+      agent.setState({ tensors, json: saved.agent });
+      tf.dispose([...tensors.values()]);
+      this.state = saved.loop;
+      this.actRng.setState(saved.loop.actRng);
+      this.updateRng.setState(saved.loop.updateRng);
+      this.trainLog.open(this.state.envSteps);
+      this.evalLog.open(this.state.envSteps);
+    } else {
+      if (resume) throw new Error(`--resume: no checkpoint in ${this.paths.last} (start without --resume)`);
+      this.replay = new ReplayBuffer(Math.min(config.replayCapacity, Math.max(config.totalSteps, 1)), env.observationSize, env.actionSize);
+      this.trainLog.open(null);
+      this.evalLog.open(null);
+    }
+  }
+
+  get envSteps(): number {
+    return this.state.envSteps;
+  }
+
+  get lastEval(): EvalResult | null {
+    return this.state.lastEval;
+  }
+
+  get bestReturn(): number | null {
+    return this.state.bestReturn;
+  }
+
+  /** Ask the loop to checkpoint and return at the next step (Ctrl-C). */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  evalRows(): MetricRow[] {
+    return this.evalLog.rows();
+  }
+
+  /** Runs until `totalSteps` environment steps (or a stop request); returns whether it finished. */
+  async run(): Promise<boolean> {
+    const { totalSteps, warmupSteps, batchSize, updatesPerStep } = this.config;
+    const s = this.state;
+    const d = this.env.actionSize;
+    const randomAction = new Float32Array(d);
+    let obs = Float32Array.from(this.env.reset(trainEpisodeSeed(this.config.seed, s.episodes)));
+    let episodeReturn = 0;
+    let episodeLength = 0;
+    let last: Record<string, number> = {};
+    const t0 = performance.now();
+    const steps0 = s.envSteps;
+    const updates0 = s.updates;
+    let lastProgress = 0;
+
+    while (s.envSteps < totalSteps) {
+      const action = s.envSteps < warmupSteps ? this.actRng.fillUniform(randomAction, -1, 1) : this.agent.act(obs, true, this.actRng);
+      if (!action.every(Number.isFinite)) throw new Error(`training diverged: the policy produced a non-finite action at step ${s.envSteps}`);
+      const r = this.env.step(action);
+      this.replay.add(obs, action, r.reward, r.obs, r.terminated);
+      obs.set(r.obs);
+      episodeReturn += r.reward;
+      episodeLength++;
+      s.envSteps++;
+
+      if (s.envSteps === warmupSteps) this.freezeObservationStatistics();
+      if (s.envSteps >= warmupSteps) {
+        for (let k = 0; k < updatesPerStep; k++) {
+          last = this.agent.update(this.replay.sample(batchSize, this.updateRng), this.updateRng);
+          s.updates++;
+        }
+      }
+
+      if (s.envSteps >= s.nextEvalAt || s.envSteps === totalSteps) {
+        s.nextEvalAt += this.config.evalEvery;
+        this.evaluate();
+      }
+
+      const now = performance.now();
+      if (this.onProgress && now - lastProgress > 250) {
+        lastProgress = now;
+        this.onProgress(this.progress(t0, steps0, updates0));
+      }
+
+      if (r.terminated || r.truncated) {
+        const elapsed = (performance.now() - t0) / 1000;
+        this.trainLog.write({
+          env_steps: s.envSteps,
+          updates: s.updates,
+          episode_return: episodeReturn,
+          episode_length: episodeLength,
+          ...pick(last, ['critic_loss', 'actor_loss', 'alpha', 'entropy']),
+          env_steps_per_s: (s.envSteps - steps0) / elapsed,
+          updates_per_s: (s.updates - updates0) / elapsed,
+        });
+        s.episodes++;
+        episodeReturn = 0;
+        episodeLength = 0;
+        obs = Float32Array.from(this.env.reset(trainEpisodeSeed(this.config.seed, s.episodes)));
+        // Checkpoints sit on episode boundaries: the environment state is then just "reset with the next seed".
+        if (s.envSteps >= s.nextCheckpointAt || s.envSteps >= totalSteps) {
+          while (s.nextCheckpointAt <= s.envSteps) s.nextCheckpointAt += this.config.checkpointEvery;
+          this.saveCheckpoint();
+        }
+      }
+      if (this.stopRequested) break;
+      // Let signal handlers run now and then.
+      if ((s.envSteps & 255) === 0) await new Promise((res) => setImmediate(res));
+    }
+    this.onProgress?.(this.progress(t0, steps0, updates0));
+    // An interruption mid-episode saves too; the resumed run starts a fresh episode (exact only at episode ends).
+    this.saveCheckpoint();
+    return s.envSteps >= totalSteps;
+  }
+
+  private progress(t0: number, steps0: number, updates0: number): Progress {
+    const s = this.state;
+    const elapsed = Math.max((performance.now() - t0) / 1000, 1e-9);
+    const sps = (s.envSteps - steps0) / elapsed;
+    return {
+      envSteps: s.envSteps,
+      totalSteps: this.config.totalSteps,
+      updates: s.updates,
+      envStepsPerSecond: sps,
+      updatesPerSecond: (s.updates - updates0) / elapsed,
+      etaSeconds: sps > 0 ? (this.config.totalSteps - s.envSteps) / sps : Infinity,
+      lastEval: s.lastEval,
+    };
+  }
+
+  /** Mean/std of the warm-up observations become the policy's (and the critics') fixed input normalisation. */
+  private freezeObservationStatistics(): void {
+    const n = this.replay.size;
+    const o = this.env.observationSize;
+    const mean = new Float64Array(o);
+    const sq = new Float64Array(o);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < o; k++) {
+        const x = this.replay.observation[i * o + k];
+        mean[k] += x;
+        sq[k] += x * x;
+      }
+    }
+    const m = new Float32Array(o);
+    const sd = new Float32Array(o);
+    for (let k = 0; k < o; k++) {
+      m[k] = mean[k] / n;
+      sd[k] = Math.sqrt(Math.max(sq[k] / n - m[k] * m[k], 0));
+      // A feature that barely moved under random actions keeps unit scale rather than being blown up.
+      if (!(sd[k] > 1e-3)) sd[k] = 1;
+    }
+    this.agent.setObservationNormalization(m, sd);
+  }
+
+  /** Runs `evalEpisodes` episodes with the evaluation policy on fixed seeds. */
+  evaluate(): EvalResult {
+    const s = this.state;
+    const evalRng = new Rng(this.config.seed * 31 + s.evals + 17);
+    const returns: number[] = [];
+    let successes = 0;
+    const modes: Record<string, number> = {};
+    for (let k = 0; k < this.config.evalEpisodes; k++) {
+      let obs = this.evalEnv.reset(evalEpisodeSeed(this.config.seed, s.evals, k));
+      let total = 0;
+      let mode: string | null | undefined;
+      let success = false;
+      for (;;) {
+        const r = this.evalEnv.step(this.agent.act(obs, false, evalRng));
+        total += r.reward;
+        obs = r.obs;
+        if (r.terminated || r.truncated) {
+          success = r.info?.success ?? false;
+          mode = r.info?.mode;
+          break;
+        }
+      }
+      returns.push(total);
+      if (success) successes++;
+      if (mode !== undefined) modes[mode ?? 'undecided'] = (modes[mode ?? 'undecided'] ?? 0) + 1;
+    }
+    const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+    const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
+    const result: EvalResult = { step: s.envSteps, returnMean: mean, returnStd: std, successRate: successes / returns.length, modes, episodes: returns.length };
+    s.evals++;
+    s.lastEval = result;
+    this.evalLog.write({ env_steps: s.envSteps, return_mean: mean, return_std: std, success_rate: result.successRate, episodes: result.episodes, modes: JSON.stringify(modes) });
+    const isBest = s.bestReturn === null || mean > s.bestReturn;
+    if (isBest) {
+      s.bestReturn = mean;
+      this.saveBest(result);
+    }
+    this.onEval?.(result, isBest);
+    return result;
+  }
+
+  private saveBest(result: EvalResult): void {
+    const dir = this.paths.best;
+    mkdirSync(dir, { recursive: true });
+    const state = this.agent.getState();
+    const policyOnly = new Map([...state.tensors].filter(([k]) => k.startsWith('actor/')));
+    saveTensors(join(dir, 'tensors.bin'), policyOnly);
+    writeFileSync(join(dir, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
+    this.onBest?.(result);
+  }
+
+  /** Writes checkpoints/last atomically (a temporary folder renamed over the old one). */
+  saveCheckpoint(): void {
+    const s = this.state;
+    s.actRng = this.actRng.getState();
+    s.updateRng = this.updateRng.getState();
+    const tmp = this.paths.last + '.tmp';
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const agentState = this.agent.getState();
+    saveTensors(join(tmp, 'tensors.bin'), agentState.tensors);
+    this.replay.save(join(tmp, 'replay.bin'));
+    writeFileSync(join(tmp, 'state.json'), JSON.stringify({ loop: s, agent: agentState.json }, null, 2) + '\n');
+    rmSync(this.paths.last, { recursive: true, force: true });
+    renameSync(tmp, this.paths.last);
+  }
+}
+
+function pick(o: Record<string, number>, keys: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
