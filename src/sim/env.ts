@@ -1,0 +1,260 @@
+// A seeded MuJoCo environment: reset(seed) → observation; step(action in [-1, 1]^d) → {obs, reward, terminated,
+// truncated, info}. The model (MjModel + task description) is shared data; an environment owns its MjData,
+// its random stream and its episode counters. step() allocates nothing: it returns the same result object and
+// observation buffer every call (copy the observation if you keep it).
+import { ActionError, EnvUsageError } from './errors.ts';
+import { type MjData, type MjModel, type Mujoco, loadTaskModel, loadUserModel, mujoco } from './mujoco.ts';
+import { SimRng } from './rng.ts';
+import type { Sim, SimViews, TaskLogic, TaskSpec } from './task.ts';
+import { getTask } from './tasks/index.ts';
+import { genericTask } from './tasks/generic.ts';
+
+export interface ObservationSpec {
+  readonly names: readonly string[];
+  readonly size: number;
+}
+
+export interface ActionSpec {
+  /** Actuator names in action order (joint names for the arm tasks, so policies map onto JointState). */
+  readonly names: readonly string[];
+  readonly size: number;
+  /** Each actuator's ctrlrange: a = -1 maps to low, a = +1 to high. */
+  readonly low: Float64Array;
+  readonly high: Float64Array;
+}
+
+export interface StepInfo {
+  /** Whether the task's success condition holds now. */
+  success: boolean;
+  /** For tasks with modes: the solution this episode took (null while undecided); undefined otherwise. */
+  mode: string | null | undefined;
+  /** Environment steps taken in this episode. */
+  t: number;
+}
+
+export interface StepResult {
+  obs: Float32Array;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: StepInfo;
+}
+
+/** A loaded task model shared by environments (a VectorEnv's N environments share one MjModel). */
+export class SharedModel {
+  private users = 0;
+  readonly actionScale: Float64Array;
+  readonly actionOffset: Float64Array;
+  readonly actionSpec: ActionSpec;
+  readonly observationSpec: ObservationSpec;
+
+  constructor(
+    readonly mj: Mujoco,
+    readonly model: MjModel,
+    readonly task: TaskSpec,
+  ) {
+    const nu = model.nu;
+    const range = model.actuator_ctrlrange as Float64Array;
+    const limited = model.actuator_ctrllimited as Uint8Array;
+    const low = new Float64Array(nu);
+    const high = new Float64Array(nu);
+    this.actionScale = new Float64Array(nu);
+    this.actionOffset = new Float64Array(nu);
+    for (let i = 0; i < nu; i++) {
+      // An actuator without a ctrlrange takes the action as its raw control (scale 1).
+      const lo = limited[i] ? range[2 * i] : -1;
+      const hi = limited[i] ? range[2 * i + 1] : 1;
+      low[i] = lo;
+      high[i] = hi;
+      this.actionScale[i] = (hi - lo) / 2;
+      this.actionOffset[i] = (hi + lo) / 2;
+    }
+    const names: string[] = [];
+    for (let i = 0; i < nu; i++) names.push(mj.mj_id2name(model, mj.mjtObj.mjOBJ_ACTUATOR.value, i) || `actuator${i}`);
+    this.actionSpec = { names, size: nu, low, high };
+    this.observationSpec = { names: task.observationNames, size: task.observationNames.length };
+  }
+
+  static async load(task: string | TaskSpec): Promise<SharedModel> {
+    const spec = typeof task === 'string' ? getTask(task) : task;
+    const mj = await mujoco();
+    return new SharedModel(mj, await loadTaskModel(spec.mjcf), spec);
+  }
+
+  /** A user's MJCF with the generic joint-space observation (qpos, qvel) and actuator actions. */
+  static async loadMjcf(path: string, opts: { frameSkip?: number; maxSteps?: number } = {}): Promise<SharedModel> {
+    const mj = await mujoco();
+    const model = await loadUserModel(path);
+    try {
+      return new SharedModel(mj, model, genericTask(mj, model, path, opts));
+    } catch (err) {
+      model.delete();
+      throw err;
+    }
+  }
+
+  retain(): void {
+    this.users++;
+  }
+
+  /** Frees the MjModel when its last environment closes. */
+  release(): void {
+    if (--this.users === 0) this.model.delete();
+  }
+}
+
+export class MujocoEnv {
+  readonly task: TaskSpec;
+  readonly observationSpec: ObservationSpec;
+  readonly actionSpec: ActionSpec;
+  readonly observationSize: number;
+  readonly actionSize: number;
+  private readonly mj: Mujoco;
+  private readonly model: MjModel;
+  private data: MjData | null;
+  private readonly logic: TaskLogic;
+  private readonly sim: Sim & { t: number; view: SimViews };
+  private readonly rng = new SimRng(0);
+  private readonly action: Float32Array;
+  private readonly result: StepResult;
+  private episodeOver = true;
+  private readonly owned: { delete(): void }[] = [];
+
+  /** Create an environment for a registered task (see TASKS) or a TaskSpec. */
+  static async make(task: string | TaskSpec): Promise<MujocoEnv> {
+    return new MujocoEnv(await SharedModel.load(task));
+  }
+
+  /** Create an environment for any MJCF file (observation qpos, qvel; one action per actuator). */
+  static async fromMjcf(path: string, opts: { frameSkip?: number; maxSteps?: number } = {}): Promise<MujocoEnv> {
+    return new MujocoEnv(await SharedModel.loadMjcf(path, opts));
+  }
+
+  constructor(private readonly shared: SharedModel) {
+    shared.retain();
+    this.mj = shared.mj;
+    this.model = shared.model;
+    this.task = shared.task;
+    this.observationSpec = shared.observationSpec;
+    this.actionSpec = shared.actionSpec;
+    this.observationSize = shared.observationSpec.size;
+    this.actionSize = shared.actionSpec.size;
+    let data: MjData | null = null;
+    try {
+      data = new this.mj.MjData(this.model);
+      this.logic = this.task.createLogic(this.model, this.mj);
+    } catch (err) {
+      data?.delete();
+      shared.release();
+      throw err;
+    }
+    this.data = data;
+    this.action = new Float32Array(this.actionSize);
+    const obs = new Float32Array(this.observationSize);
+    this.result = { obs, reward: 0, terminated: false, truncated: false, info: { success: false, mode: undefined, t: 0 } };
+    this.sim = {
+      mj: this.mj,
+      model: this.model,
+      data,
+      view: makeViews(data),
+      rng: this.rng,
+      t: 0,
+      actionScale: shared.actionScale,
+      actionOffset: shared.actionOffset,
+      own: (resource) => void this.owned.push(resource),
+    };
+  }
+
+  /** The simulation handle task code and scripted controllers use (privileged access). */
+  get simulation(): Sim {
+    this.liveData();
+    return this.sim;
+  }
+
+  /**
+   * Start an episode. With a seed the environment's random stream restarts, so the same seed gives a
+   * bit-identical trajectory for the same actions; without one the stream continues.
+   */
+  reset(seed?: number): Float32Array {
+    const data = this.liveData();
+    if (seed !== undefined) {
+      if (!Number.isFinite(seed)) throw new EnvUsageError(`reset seed must be a finite number (got ${seed})`);
+      this.rng.seed(seed);
+    }
+    this.mj.mj_resetData(this.model, data);
+    this.sim.t = 0;
+    this.logic.reset(this.sim);
+    this.mj.mj_forward(this.model, data);
+    this.logic.observe(this.sim, this.result.obs);
+    this.episodeOver = false;
+    return this.result.obs;
+  }
+
+  /** Advance one environment step (frameSkip physics steps) with an action in [-1, 1]^d (clipped). */
+  step(action: ArrayLike<number>): StepResult {
+    const data = this.liveData();
+    if (this.episodeOver) throw new EnvUsageError(`${this.task.name}: step() called before reset() or after the episode ended; call reset() first`);
+    // Validate the whole action before touching mjData, so a bad action leaves the state as it was.
+    const nu = this.actionSize;
+    if (action == null || action.length !== nu) {
+      throw new ActionError(`${this.task.name}: action must have ${nu} entries (${this.actionSpec.names.join(', ')}), got ${action == null ? action : action.length}`);
+    }
+    for (let i = 0; i < nu; i++) {
+      const a = action[i];
+      if (typeof a !== 'number' || !Number.isFinite(a)) {
+        throw new ActionError(`${this.task.name}: action[${i}] (${this.actionSpec.names[i]}) must be a finite number, got ${a}`);
+      }
+    }
+    const a = this.action;
+    const ctrl = this.sim.view.ctrl;
+    for (let i = 0; i < nu; i++) {
+      const x = action[i];
+      a[i] = x > 1 ? 1 : x < -1 ? -1 : x;
+      ctrl[i] = this.shared.actionOffset[i] + this.shared.actionScale[i] * a[i];
+    }
+    for (let k = 0; k < this.task.frameSkip; k++) this.mj.mj_step(this.model, data);
+    this.sim.t++;
+    const r = this.result;
+    this.logic.observe(this.sim, r.obs);
+    r.reward = this.logic.reward(this.sim, a);
+    r.terminated = this.logic.terminated?.(this.sim) ?? false;
+    r.truncated = !r.terminated && this.sim.t >= this.task.maxSteps;
+    r.info.success = this.logic.success ? this.logic.success(this.sim) : false;
+    r.info.mode = this.logic.mode ? this.logic.mode(this.sim) : undefined;
+    r.info.t = this.sim.t;
+    this.episodeOver = r.terminated || r.truncated;
+    return r;
+  }
+
+  /** Frees this environment's MjData (and the model when no other environment uses it). Idempotent. */
+  close(): void {
+    if (!this.data) return;
+    for (const resource of this.owned.splice(0)) resource.delete();
+    this.data.delete();
+    this.data = null;
+    this.shared.release();
+  }
+
+  get closed(): boolean {
+    return this.data === null;
+  }
+
+  private liveData(): MjData {
+    const data = this.data;
+    if (!data) throw new EnvUsageError(`${this.task.name}: environment is closed`);
+    // Heap views detach when the wasm memory grows (another model or data was allocated): re-create them.
+    if (this.sim.view.qpos.buffer.byteLength === 0) this.sim.view = makeViews(data);
+    return data;
+  }
+}
+
+function makeViews(data: MjData): SimViews {
+  return {
+    qpos: data.qpos,
+    qvel: data.qvel,
+    ctrl: data.ctrl,
+    xpos: data.xpos,
+    site_xpos: data.site_xpos,
+    mocap_pos: data.mocap_pos,
+  };
+}

@@ -1,0 +1,94 @@
+// What a task is: static data (MJCF file, frame skip, time limit, observation names, modes) plus a factory for
+// the per-environment logic (reset distribution, observation, reward, success, mode, scripted controller).
+// The task description is shared; every environment creates its own logic instance, which owns episode state.
+import type { MjData, MjModel, Mujoco } from './mujoco.ts';
+import type { SimRng } from './rng.ts';
+
+/** A policy in the closed loop: normalised observation in, action in [-1, 1]^d out (may reuse its buffer). */
+export type Policy = (observation: Float32Array) => Float32Array;
+
+/**
+ * Typed views into the wasm heap for one MjData. The environment re-creates them when the heap grows, so task
+ * code reads `sim.view.qpos` on every call instead of keeping the array.
+ */
+export interface SimViews {
+  qpos: Float64Array;
+  qvel: Float64Array;
+  ctrl: Float64Array;
+  xpos: Float64Array;
+  site_xpos: Float64Array;
+  mocap_pos: Float64Array;
+}
+
+/** What task logic sees of a running environment. */
+export interface Sim {
+  readonly mj: Mujoco;
+  readonly model: MjModel;
+  readonly data: MjData;
+  readonly view: SimViews;
+  /** The episode's random stream (seeded by reset(seed)). */
+  readonly rng: SimRng;
+  /** Environment steps taken in this episode (0 right after reset). */
+  readonly t: number;
+  /** Actuator ctrl = offset + scale · a for a ∈ [-1, 1]. */
+  readonly actionScale: Float64Array;
+  readonly actionOffset: Float64Array;
+  /** Register wasm objects (buffers) a controller allocates, freed when the environment closes. */
+  own(resource: { delete(): void }): void;
+}
+
+export interface TaskLogic {
+  /** Draw the initial state (qpos, qvel, mocap targets) after mj_resetData; the environment then runs mj_forward. */
+  reset(sim: Sim): void;
+  /** Write the observation (length = observationNames.length). Called after mj_forward / mj_step. */
+  observe(sim: Sim, out: Float32Array): void;
+  /** Reward for the step that just ran with the (clipped, normalised) action. */
+  reward(sim: Sim, action: Float32Array): number;
+  /** Whether the task counts as solved in the current state (the evaluation reads it at the episode's end). */
+  success?(sim: Sim): boolean;
+  /** Which solution the episode took so far (tasks with modes), null while undecided. */
+  mode?(sim: Sim): string | null;
+  /** Whether the episode ends early (a terminal state). */
+  terminated?(sim: Sim): boolean;
+}
+
+export interface TaskSpec {
+  readonly name: string;
+  /** One line for `--help` and listings. */
+  readonly description: string;
+  /** File in the repository's sim/ folder. */
+  readonly mjcf: string;
+  /** Physics steps per environment step. */
+  readonly frameSkip: number;
+  /** Environment steps per episode (time limit; the last step reports truncated). */
+  readonly maxSteps: number;
+  readonly observationNames: readonly string[];
+  /** Names of the solutions the task can be solved by (two_way), reported in info.mode. */
+  readonly modes?: readonly string[];
+  /** What success means, for reports; tasks without a success notion (cheetah, user MJCF) leave it out. */
+  readonly successMeaning?: string;
+  createLogic(model: MjModel, mj: Mujoco): TaskLogic;
+  /** A scripted or heuristic controller with privileged access to the simulation (used for datasets, floors). */
+  scripted?(sim: Sim): Policy;
+}
+
+/** Look up a named object in the model, failing loudly if the MJCF and the task code disagree. */
+export function objectId(mj: Mujoco, model: MjModel, type: 'body' | 'site' | 'joint' | 'actuator', name: string): number {
+  const kinds = { body: mj.mjtObj.mjOBJ_BODY, site: mj.mjtObj.mjOBJ_SITE, joint: mj.mjtObj.mjOBJ_JOINT, actuator: mj.mjtObj.mjOBJ_ACTUATOR };
+  const id = mj.mj_name2id(model, kinds[type].value, name);
+  if (id < 0) throw new Error(`MJCF has no ${type} named '${name}'`);
+  return id;
+}
+
+/** Wrap an angle to (-π, π]. */
+export function wrapAngle(x: number): number {
+  const twoPi = 2 * Math.PI;
+  let y = x % twoPi;
+  if (y > Math.PI) y -= twoPi;
+  else if (y <= -Math.PI) y += twoPi;
+  return y;
+}
+
+export function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}

@@ -1,0 +1,106 @@
+// arm_push: the 7-DoF arm, mounted on a table, pushes a puck to a goal on the table top.
+// Success = puck centre within 4 cm of the goal at the end of the episode.
+import { type Sim, type TaskSpec, objectId } from '../task.ts';
+import { ARM_OBSERVATION_NAMES, cartesianController, eeSiteId, observeArm, resetArm } from './arm.ts';
+
+const PUCK_RADIUS = 0.035;
+const TIP_RADIUS = 0.02;
+/** Tool-tip height while pushing: the puck's mid-height, just above the table. */
+const PUSH_HEIGHT = 0.022;
+const TRAVEL_HEIGHT = 0.1;
+const SUCCESS_DISTANCE = 0.04;
+const REACH_SHAPING = 0.2;
+
+export const armPush: TaskSpec = {
+  name: 'arm_push',
+  description: '7-DoF arm pushing a puck to a goal on a table, success within 4 cm (obs 24, act 7 joint targets, 100 steps of 50 ms)',
+  mjcf: 'arm_push.xml',
+  frameSkip: 10,
+  maxSteps: 100,
+  observationNames: [...ARM_OBSERVATION_NAMES, 'puck_x', 'puck_y', 'puck_z', 'puck_velocity_x', 'puck_velocity_y', 'goal_x', 'goal_y'],
+  successMeaning: `puck within ${SUCCESS_DISTANCE * 100} cm of the goal at the end`,
+  createLogic(model, mj) {
+    const ee = eeSiteId({ mj, model });
+    const puckQpos = (model.jnt_qposadr as Int32Array)[objectId(mj, model, 'joint', 'puck')];
+    const puckDof = (model.jnt_dofadr as Int32Array)[objectId(mj, model, 'joint', 'puck')];
+    const goalDistance = (sim: Sim) =>
+      Math.hypot(sim.view.qpos[puckQpos] - sim.view.mocap_pos[0], sim.view.qpos[puckQpos + 1] - sim.view.mocap_pos[1]);
+    return {
+      reset(sim) {
+        resetArm(sim, 0.05);
+        const { qpos, rng, mocap_pos } = { ...sim.view, rng: sim.rng };
+        const px = rng.uniform(0.45, 0.6);
+        const py = rng.uniform(-0.12, 0.12);
+        qpos[puckQpos] = px;
+        qpos[puckQpos + 1] = py;
+        qpos[puckQpos + 2] = 0.02;
+        // Goal 8–18 cm from the puck, in any direction that keeps it on the reachable part of the table.
+        let gx = 0;
+        let gy = 0;
+        do {
+          const heading = rng.uniform(-Math.PI, Math.PI);
+          const radius = rng.uniform(0.08, 0.18);
+          gx = px + radius * Math.cos(heading);
+          gy = py + radius * Math.sin(heading);
+        } while (gx < 0.38 || gx > 0.72 || Math.abs(gy) > 0.25);
+        mocap_pos[0] = gx;
+        mocap_pos[1] = gy;
+        mocap_pos[2] = 0.001;
+      },
+      observe(sim, out) {
+        observeArm(sim, ee, out);
+        const { qpos, qvel, mocap_pos } = sim.view;
+        out[17] = qpos[puckQpos];
+        out[18] = qpos[puckQpos + 1];
+        out[19] = qpos[puckQpos + 2];
+        out[20] = qvel[puckDof];
+        out[21] = qvel[puckDof + 1];
+        out[22] = mocap_pos[0];
+        out[23] = mocap_pos[1];
+      },
+      reward(sim) {
+        const { qpos, site_xpos } = sim.view;
+        const reach = Math.hypot(site_xpos[3 * ee] - qpos[puckQpos], site_xpos[3 * ee + 1] - qpos[puckQpos + 1], site_xpos[3 * ee + 2] - qpos[puckQpos + 2]);
+        return -goalDistance(sim) - REACH_SHAPING * reach;
+      },
+      success: (sim) => goalDistance(sim) < SUCCESS_DISTANCE,
+    };
+  },
+  // Get behind the puck (seen from the goal) from above, lower the tip, then push through the puck toward the goal.
+  scripted(sim) {
+    const { mj, model } = sim;
+    const ee = eeSiteId(sim);
+    const puckQpos = (model.jnt_qposadr as Int32Array)[objectId(mj, model, 'joint', 'puck')];
+    return cartesianController(sim, (goal) => {
+      const { qpos, site_xpos, mocap_pos } = sim.view;
+      const px = qpos[puckQpos];
+      const py = qpos[puckQpos + 1];
+      let ux = mocap_pos[0] - px;
+      let uy = mocap_pos[1] - py;
+      const remaining = Math.hypot(ux, uy);
+      ux /= remaining || 1;
+      uy /= remaining || 1;
+      const ex = site_xpos[3 * ee] - px;
+      const ey = site_xpos[3 * ee + 1] - py;
+      const ez = site_xpos[3 * ee + 2];
+      const along = ex * ux + ey * uy;
+      const across = -ex * uy + ey * ux;
+      const contact = PUCK_RADIUS + TIP_RADIUS;
+      const behind = along < -contact + 0.015 && along > -contact - 0.04 && Math.abs(across) < 0.012;
+      if (behind && ez < PUSH_HEIGHT + 0.02) {
+        // Push: aim the tip through the puck to stop just where the puck centre reaches the goal.
+        const push = Math.min(remaining, 0.05);
+        goal[0] = px + ux * (push - contact) - uy * across * 0.5;
+        goal[1] = py + uy * (push - contact) + ux * across * 0.5;
+        goal[2] = PUSH_HEIGHT;
+        return;
+      }
+      const sx = px - ux * (contact + 0.02);
+      const sy = py - uy * (contact + 0.02);
+      const aligned = Math.hypot(site_xpos[3 * ee] - sx, site_xpos[3 * ee + 1] - sy) < 0.015;
+      goal[0] = sx;
+      goal[1] = sy;
+      goal[2] = aligned || (ez < PUSH_HEIGHT + 0.02 && along < -contact) ? PUSH_HEIGHT : TRAVEL_HEIGHT;
+    });
+  },
+};
