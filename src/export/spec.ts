@@ -58,6 +58,12 @@ export interface PolicySpec {
     readonly mode: ActionMode;
     readonly squash: ActionSquash;
   };
+  /** The network's shape, for humans and for the bench's same-width reference models. Optional. */
+  readonly network?: {
+    readonly hiddenSizes: readonly number[];
+    readonly activation: string;
+    readonly layerNorm: boolean;
+  };
   readonly noise: {
     /** Width of the `noise` input: meanflow act_dim (e); SMFP 2·act_dim (e then ξ); gaussian act_dim (ξ). */
     readonly size: number;
@@ -188,6 +194,17 @@ export function parsePolicySpec(json: unknown, source: string): PolicySpec {
     fail('noise.parts', `must be ${JSON.stringify(expected)} for ${algorithm} (got ${JSON.stringify(parts)})`);
   }
 
+  let network: PolicySpec['network'];
+  if (root.network !== undefined) {
+    const nw = obj(root.network, 'network');
+    if (!Array.isArray(nw.hiddenSizes) || !nw.hiddenSizes.every((h) => Number.isInteger(h) && h > 0)) fail('network.hiddenSizes', 'must be an array of positive integers');
+    network = {
+      hiddenSizes: nw.hiddenSizes as number[],
+      activation: str(nw, 'activation', 'network'),
+      layerNorm: typeof nw.layerNorm === 'boolean' ? nw.layerNorm : fail('network.layerNorm', 'must be true or false'),
+    };
+  }
+
   return {
     formatVersion: POLICY_SPEC_FORMAT_VERSION,
     algorithm,
@@ -198,6 +215,7 @@ export function parsePolicySpec(json: unknown, source: string): PolicySpec {
     description,
     observation,
     action,
+    ...(network ? { network } : {}),
     noise: { size: noiseSize, parts },
   };
 }
