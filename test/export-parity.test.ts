@@ -61,7 +61,7 @@ for (const c of cases) {
     const bytes = exportPolicyOnnx(policy, spec);
     const noiseSize = policyNoiseSize(c.config);
     // Observations spread 1.5σ around the statistics (wider than training data, as a robot may see).
-    const obs = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([N, O], 0, 1.5, 'float32', 1), tf.tensor1d(spec.observation.std)), tf.tensor1d(mean)));
+    const obs = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([N, O], 0, 1.5, 'float32', 1), tf.tensor1d([...spec.observation.std])), tf.tensor1d(mean)));
     const noise = tf.randomNormal([N, noiseSize], 0, 1, 'float32', 2);
     const expected = tf.tidy(() => physicalAction(policyAction(policy, obs, noise), spec.action)).dataSync();
 
