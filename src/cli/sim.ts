@@ -1,11 +1,161 @@
-// `onestep sim`: Run a policy closed-loop in a MuJoCo task and report return, success and steps/s.
-import type { CommandModule } from 'yargs';
+// `onestep sim`: run a policy (random, zero, scripted or an exported model.onnx) closed-loop in a MuJoCo task
+// or in any user MJCF, and report return, success rate, modes and steps/s. The closed loop is src/sim/evaluate.ts;
+// `onestep eval` shares it and the ONNX adapter below.
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { MujocoEnv } from '../sim/env.ts';
+import type { EvaluationResult } from '../sim/evaluate.ts';
+import type { Policy } from '../sim/task.ts';
 
-const command: CommandModule = {
+/** A loaded ONNX policy adapted to the environment's [-1, 1] action space. */
+export interface OnnxPolicy {
+  policy: Policy;
+  /** Task the model was trained on (its spec), for the report. */
+  task: string;
+  trainingSteps: number;
+  close(): void;
+}
+
+/**
+ * Load an exported policy for `env`: its spec's observation and action sizes must match the task's, and its
+ * physical actions (the actuators' units) are mapped back to the environment's normalised [-1, 1] range.
+ */
+export async function loadOnnxPolicy(path: string, env: MujocoEnv, opts: { seed: number; deterministic: boolean }): Promise<OnnxPolicy> {
+  const { PolicyRuntime } = await import('../runtime/policy-runtime.ts');
+  const runtime = await PolicyRuntime.load(path, opts);
+  const { spec } = runtime;
+  if (runtime.observationSize !== env.observationSize || runtime.actionSize !== env.actionSize) {
+    runtime.close();
+    throw new Error(
+      `model ${path} (trained on ${spec.task}) takes observation size ${runtime.observationSize} and gives action size ${runtime.actionSize}, ` +
+        `but task ${env.task.name} has observation size ${env.observationSize} and action size ${env.actionSize}`,
+    );
+  }
+  if (spec.action.mode !== 'absolute') {
+    runtime.close();
+    throw new Error(`model ${path} gives '${spec.action.mode}' actions; the simulator drives actuators with 'absolute' targets`);
+  }
+  const { low, high } = env.actionSpec;
+  const action = new Float32Array(env.actionSize);
+  return {
+    policy: (obs) => {
+      const physical = runtime.act(obs);
+      for (let i = 0; i < action.length; i++) {
+        const half = (high[i] - low[i]) / 2;
+        action[i] = half > 0 ? (physical[i] - (high[i] + low[i]) / 2) / half : 0;
+      }
+      return action;
+    },
+    task: spec.task,
+    trainingSteps: spec.trainingSteps,
+    close: () => runtime.close(),
+  };
+}
+
+/** The human-readable report shared by sim and eval. */
+export function printEvaluation(env: MujocoEnv, policyName: string, r: EvaluationResult, seed: number): void {
+  const t = env.task;
+  const lines = [
+    `task ${t.name}: observation ${env.observationSize}, action ${env.actionSize}, ${t.maxSteps} steps × ${t.frameSkip} physics steps`,
+    `policy ${policyName}: ${r.episodes.length} episodes, seeds ${seed}..${seed + r.episodes.length - 1}`,
+    `return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (mean ± std; min ${Math.min(...r.episodes.map((e) => e.return)).toFixed(2)}, max ${Math.max(...r.episodes.map((e) => e.return)).toFixed(2)})`,
+  ];
+  if (r.successRate !== null) lines.push(`success ${(100 * r.successRate).toFixed(1)}% (${t.successMeaning})`);
+  if (r.modeCounts) lines.push(`modes ${Object.entries(r.modeCounts).map(([m, n]) => `${m} ${n}`).join(', ')}`);
+  lines.push(`steps/s ${Math.round(r.stepsPerSecond)} (${r.steps} environment steps in ${r.seconds.toFixed(2)} s, policy included; ${Math.round(r.stepsPerSecond * t.frameSkip)} physics steps/s)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The machine-readable report (--json). */
+export function evaluationJson(env: MujocoEnv, policyName: string, r: EvaluationResult, seed: number): string {
+  return JSON.stringify({
+    task: env.task.name,
+    policy: policyName,
+    seed,
+    episodes: r.episodes.length,
+    meanReturn: r.meanReturn,
+    stdReturn: r.stdReturn,
+    successRate: r.successRate,
+    modeCounts: r.modeCounts,
+    steps: r.steps,
+    stepsPerSecond: r.stepsPerSecond,
+    returns: r.episodes.map((e) => e.return),
+    successes: r.episodes.map((e) => e.success),
+    modes: r.episodes.map((e) => e.mode ?? null),
+  });
+}
+
+/** Integer option check with a message naming the flag. */
+export function positiveInteger(flag: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be an integer >= 1 (got ${value})`);
+  return value;
+}
+
+export function finiteInteger(flag: string, value: number): number {
+  if (!Number.isInteger(value)) throw new Error(`--${flag} must be an integer (got ${value})`);
+  return value;
+}
+
+interface SimArgs {
+  task: string;
+  policy: string;
+  episodes: number;
+  seed: number;
+  mjcf?: string;
+  frameSkip?: number;
+  maxSteps?: number;
+  deterministic: boolean;
+  json: boolean;
+}
+
+const command: CommandModule<object, SimArgs> = {
   command: 'sim',
   describe: 'Run a policy closed-loop in a MuJoCo task and report return, success and steps/s',
-  handler: () => {
-    throw new Error('onestep sim is not built yet');
+  builder: (yargs: Argv) =>
+    yargs
+      .option('task', { type: 'string', default: 'pendulum', describe: 'task: pendulum, reacher, arm_reach, arm_push, cheetah, two_way (ignored with --mjcf)' })
+      .option('policy', { type: 'string', default: 'random', describe: 'random | zero | scripted | path to an exported model.onnx' })
+      .option('episodes', { type: 'number', default: 10, describe: 'episodes to run (episode k is reset with seed + k)' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the first episode (and of the random / ONNX policy noise)' })
+      .option('mjcf', { type: 'string', describe: 'run your own MJCF file instead of a task: observation (qpos, qvel), one action per actuator', defaultDescription: 'none' })
+      .option('frame-skip', { type: 'number', describe: 'physics steps per environment step, with --mjcf', defaultDescription: '1' })
+      .option('max-steps', { type: 'number', describe: 'environment steps per episode, with --mjcf', defaultDescription: '1000' })
+      .option('deterministic', { type: 'boolean', default: false, describe: 'ONNX policies: feed zero noise (the mode action)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' }) as unknown as Argv<SimArgs>,
+  handler: async (argv: ArgumentsCamelCase<SimArgs>) => {
+    const episodes = positiveInteger('episodes', argv.episodes);
+    const seed = finiteInteger('seed', argv.seed);
+    const { MujocoEnv } = await import('../sim/env.ts');
+    const { evaluate, randomPolicy, scriptedPolicy, zeroPolicy } = await import('../sim/evaluate.ts');
+    let env: MujocoEnv;
+    if (argv.mjcf !== undefined) {
+      env = await MujocoEnv.fromMjcf(argv.mjcf, {
+        frameSkip: argv.frameSkip === undefined ? undefined : positiveInteger('frame-skip', argv.frameSkip),
+        maxSteps: argv.maxSteps === undefined ? undefined : positiveInteger('max-steps', argv.maxSteps),
+      });
+    } else {
+      if (argv.frameSkip !== undefined || argv.maxSteps !== undefined) throw new Error('--frame-skip and --max-steps apply to --mjcf models only; tasks fix their own');
+      env = await MujocoEnv.make(argv.task);
+    }
+    let onnx: OnnxPolicy | undefined;
+    try {
+      let policy: Policy;
+      const name = argv.policy;
+      if (name === 'random') policy = randomPolicy(env.actionSize, seed);
+      else if (name === 'zero') policy = zeroPolicy(env.actionSize);
+      else if (name === 'scripted') {
+        if (!env.task.scripted) throw new Error(`${env.task.name} has no scripted controller; use --policy random, zero or a model.onnx`);
+        policy = scriptedPolicy(env);
+      } else if (name.endsWith('.onnx')) {
+        onnx = await loadOnnxPolicy(name, env, { seed, deterministic: argv.deterministic });
+        policy = onnx.policy;
+      } else throw new Error(`--policy must be random, zero, scripted or a path ending in .onnx (got '${name}')`);
+      const result = evaluate(env, policy, { episodes, seed });
+      if (argv.json) process.stdout.write(`${evaluationJson(env, name, result, seed)}\n`);
+      else printEvaluation(env, name, result, seed);
+    } finally {
+      onnx?.close();
+      env.close();
+    }
   },
 };
 export default command;

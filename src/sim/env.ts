@@ -192,23 +192,31 @@ export class MujocoEnv {
 
   /** Advance one environment step (frameSkip physics steps) with an action in [-1, 1]^d (clipped). */
   step(action: ArrayLike<number>): StepResult {
+    if (action == null || action.length !== this.actionSize) {
+      throw new ActionError(
+        `${this.task.name}: action must have ${this.actionSize} entries (${this.actionSpec.names.join(', ')}), got ${action == null ? action : action.length}`,
+      );
+    }
+    return this.stepRow(action, 0);
+  }
+
+  /** step() with the action read from `actions[offset .. offset + actionSize)` (a row of a batch; no copy). */
+  stepRow(actions: ArrayLike<number>, offset: number): StepResult {
     const data = this.liveData();
     if (this.episodeOver) throw new EnvUsageError(`${this.task.name}: step() called before reset() or after the episode ended; call reset() first`);
     // Validate the whole action before touching mjData, so a bad action leaves the state as it was.
     const nu = this.actionSize;
-    if (action == null || action.length !== nu) {
-      throw new ActionError(`${this.task.name}: action must have ${nu} entries (${this.actionSpec.names.join(', ')}), got ${action == null ? action : action.length}`);
-    }
+    if (actions.length < offset + nu) throw new ActionError(`${this.task.name}: action row at ${offset} needs ${nu} entries, the batch has ${actions.length}`);
     for (let i = 0; i < nu; i++) {
-      const a = action[i];
+      const a = actions[offset + i];
       if (typeof a !== 'number' || !Number.isFinite(a)) {
-        throw new ActionError(`${this.task.name}: action[${i}] (${this.actionSpec.names[i]}) must be a finite number, got ${a}`);
+        throw new ActionError(`${this.task.name}: action[${i}] (${this.actionSpec.names[i]}) must be a finite number in [-1, 1], got ${a}`);
       }
     }
     const a = this.action;
     const ctrl = this.sim.view.ctrl;
     for (let i = 0; i < nu; i++) {
-      const x = action[i];
+      const x = actions[offset + i];
       a[i] = x > 1 ? 1 : x < -1 ? -1 : x;
       ctrl[i] = this.shared.actionOffset[i] + this.shared.actionScale[i] * a[i];
     }

@@ -111,7 +111,7 @@ function loadFromVfs(mj: Mujoco, vfsPath: string, shownPath: string): MjModel {
   }
   if (!model) {
     // XML syntax errors and unreadable files return null; the loader printed the reason.
-    const text = printed.join('\n').replace(/^Loading error:\s*/, '');
+    const text = printed.map((l) => l.trim()).filter(Boolean).join(' ').replace(/^Loading error:\s*/, '');
     throw new MjcfError(shownPath, text || 'MuJoCo could not load the model');
   }
   return model;

@@ -80,18 +80,26 @@ export const armPush: TaskSpec = {
       const remaining = Math.hypot(ux, uy);
       ux /= remaining || 1;
       uy /= remaining || 1;
+      if (remaining < 0.012) {
+        // Close enough: lift the tip straight up, off the puck.
+        goal[0] = site_xpos[3 * ee];
+        goal[1] = site_xpos[3 * ee + 1];
+        goal[2] = TRAVEL_HEIGHT;
+        return;
+      }
       const ex = site_xpos[3 * ee] - px;
       const ey = site_xpos[3 * ee + 1] - py;
       const ez = site_xpos[3 * ee + 2];
       const along = ex * ux + ey * uy;
       const across = -ex * uy + ey * ux;
       const contact = PUCK_RADIUS + TIP_RADIUS;
-      const behind = along < -contact + 0.015 && along > -contact - 0.04 && Math.abs(across) < 0.012;
+      const behind = along < -contact + 0.015 && along > -contact - 0.04 && Math.abs(across) < 0.015;
       if (behind && ez < PUSH_HEIGHT + 0.02) {
-        // Push: aim the tip through the puck to stop just where the puck centre reaches the goal.
-        const push = Math.min(remaining, 0.05);
-        goal[0] = px + ux * (push - contact) - uy * across * 0.5;
-        goal[1] = py + uy * (push - contact) + ux * across * 0.5;
+        // Push: move the tip a little further along the puck-to-goal line each step, slower as the puck nears the
+        // goal so it does not slide past it, steering back onto the line through the puck centre.
+        const step = Math.min(0.025, Math.max(0.004, 0.5 * remaining));
+        goal[0] = site_xpos[3 * ee] + ux * step + uy * across * 0.5;
+        goal[1] = site_xpos[3 * ee + 1] + uy * step - ux * across * 0.5;
         goal[2] = PUSH_HEIGHT;
         return;
       }
