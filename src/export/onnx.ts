@@ -9,6 +9,7 @@
 //   → Clip(-1, 1) | Tanh → ⊙ scale → + offset → Max(low) → Min(high)
 import { type PolicyNetwork, policyNoiseSize, timeFrequencies, timeFeatureSize } from '../nn/policy.ts';
 import type { Layer } from '../nn/layers.ts';
+import type { Checkpoint } from '../nn/checkpoint.ts';
 import { OnnxGraphBuilder, type PlainLayer } from './onnx-graph.ts';
 import { POLICY_SPEC_FORMAT_VERSION, SPEC_METADATA_KEY, expectedNoiseParts, parsePolicySpec, serializePolicySpec, type ActionMode, type PolicyAlgorithm, type PolicySpec } from './spec.ts';
 
@@ -166,4 +167,17 @@ export function exportPolicyOnnx(policy: PolicyNetwork, spec: PolicySpec): Uint8
     docString: `onestep ${spec.algorithm} policy for ${spec.task}${spec.trainingSteps === 0 ? ' (UNTRAINED)' : ''}`,
     graphName: `onestep_${spec.algorithm}_${spec.task}`,
   });
+}
+
+/** Exports a loaded checkpoint: the spec takes its id, training steps and names from the checkpoint. */
+export function exportCheckpointOnnx(checkpoint: Checkpoint, description?: string): { bytes: Uint8Array; spec: PolicySpec } {
+  const info = checkpoint.info;
+  const untrained = checkpoint.counters.trainingSteps === 0;
+  const spec = buildPolicySpec(checkpoint.policy, {
+    ...info,
+    trainingSteps: checkpoint.counters.trainingSteps,
+    checkpointId: checkpoint.checkpointId,
+    description: description ?? info.description ?? (untrained ? 'UNTRAINED: random weights, for plumbing and latency only' : ''),
+  });
+  return { bytes: exportPolicyOnnx(checkpoint.policy, spec), spec };
 }

@@ -1,0 +1,74 @@
+// The UNTRAINED policy shipped in models/ so `onestep bench`, `onestep serve` and the tests run on a fresh clone.
+// It goes through the real chain (create → saveCheckpoint → loadCheckpoint → export) with a fixed seed, so the
+// bytes are reproducible: `node --import tsx src/export/untrained.ts [outDir]` regenerates
+// models/untrained-arm_reach/policy.onnx exactly.
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
+import { createPolicy, disposePolicy, policyConfig } from '../nn/policy.ts';
+import { exportCheckpointOnnx } from './onnx.ts';
+import type { PolicySpec } from './spec.ts';
+import { useCpuBackend } from './tf-cpu.ts';
+
+export const UNTRAINED_MODEL_DIR = 'models/untrained-arm_reach';
+
+// arm_reach (src/sim/tasks/arm-reach.ts): 7 joint positions, 7 velocities, tool tip xyz, target xyz.
+const JOINTS = ['joint1', 'joint2', 'joint3', 'joint4', 'joint5', 'joint6', 'joint7'];
+const OBSERVATION_NAMES = [...JOINTS.map((j) => `${j}_position`), ...JOINTS.map((j) => `${j}_velocity`), 'ee_x', 'ee_y', 'ee_z', 'target_x', 'target_y', 'target_z'];
+// Joint-position servo ranges of sim/arm7.xml (ctrlrange, rad).
+const JOINT_RANGE = [2.96, 2.09, 2.96, 2.09, 2.96, 2.09, 3.05];
+
+/** Builds the untrained SMFP arm_reach policy (2×256 ReLU + LayerNorm, the SMFP defaults) and exports it. */
+export async function buildUntrainedArmReach(): Promise<{ bytes: Uint8Array; spec: PolicySpec }> {
+  await useCpuBackend();
+  const config = policyConfig({
+    kind: 'meanflow',
+    observationSize: OBSERVATION_NAMES.length,
+    actionSize: JOINTS.length,
+    hiddenSizes: [256, 256],
+    activation: 'relu',
+    layerNorm: true,
+    timeFeatures: { kind: 'sinusoidal', count: 8, maxPeriod: 100 },
+    logStdHead: { min: -5, max: 2, bound: 'tanh' },
+    squash: 'tanh',
+  });
+  const policy = createPolicy(config, 0);
+  const dir = await mkdtemp(join(tmpdir(), 'onestep-untrained-'));
+  try {
+    await saveCheckpoint(dir, {
+      policy,
+      info: {
+        algorithm: 'smfp',
+        task: 'arm_reach',
+        description: 'UNTRAINED: randomly initialised SMFP policy (zero MeanFlow head, random σ head), for plumbing and latency only; its actions are noise',
+        observationNames: OBSERVATION_NAMES,
+        actionNames: JOINTS,
+        actionScale: JOINT_RANGE,
+        actionOffset: JOINTS.map(() => 0),
+        actionLow: JOINT_RANGE.map((r) => -r),
+        actionHigh: JOINT_RANGE,
+        actionMode: 'absolute',
+      },
+      counters: { trainingSteps: 0 },
+    });
+    const checkpoint = await loadCheckpoint(dir);
+    try {
+      return exportCheckpointOnnx(checkpoint);
+    } finally {
+      disposePolicy(checkpoint.policy);
+    }
+  } finally {
+    disposePolicy(policy);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const out = process.argv[2] ?? UNTRAINED_MODEL_DIR;
+  const { bytes, spec } = await buildUntrainedArmReach();
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'policy.onnx'), bytes);
+  process.stdout.write(`wrote ${join(out, 'policy.onnx')} (${bytes.byteLength} bytes, checkpoint ${spec.checkpointId})\n`);
+}
