@@ -100,7 +100,7 @@ const jsSource: SourceConfig = {
 const targetSource: SourceConfig = {
   name: 'target', topic: '/target', type: 'geometry_msgs/msg/PointStamped', fields: [], jointNames: [], size: 0, names: [],
 };
-const modelNames = [...joints.map((j) => `${j}.position`), ...joints.map((j) => `${j}.velocity`), 'target.x', 'target.y', 'target.z'];
+const modelNames = [...joints.map((j) => `${j}_position`), ...joints.map((j) => `${j}_velocity`), 'target_x', 'target_y', 'target_z'];
 
 test('observation: JointState by name in any order, point target, validated and committed only when whole', () => {
   const layouts = layoutSources([jsSource, targetSource], { names: modelNames, size: 9, source: 'm.onnx' });
@@ -137,7 +137,7 @@ test('observation: arrays (open size), onestep_msgs/Observation names; mismatche
   assert.throws(() => layoutSources([jsSource], { names: modelNames, size: 9, source: 'm.onnx' }),
     (e: Error) => e instanceof ObservationLayoutError && /model m.onnx expects 9 values/.test(e.message) && /sources give 6/.test(e.message));
   assert.throws(() => layoutSources([{ ...jsSource, jointNames: ['joint1', 'joint2', 'jointX'] }, targetSource], { names: modelNames, size: 9, source: 'm.onnx' }),
-    /\[2\] model "joint3.position" vs source joint_states "jointX.position"/);
+    /\[2\] model "joint3_position" vs source joint_states "jointX_position"/);
   assert.doesNotThrow(() => layoutSources([{ ...jsSource, jointNames: ['joint1', 'joint2', 'jointX'] }, targetSource], { names: modelNames, size: 9, source: 'm.onnx' }, false));
   const obs: SourceConfig = { name: 'obs', topic: '/obs', type: 'onestep_msgs/msg/Observation', fields: [], jointNames: [], size: 2, names: ['a', 'b'] };
   const a2 = new ObservationAssembler(layoutSources([obs], { names: ['a', 'b'], size: 2, source: 'm' }), 2);

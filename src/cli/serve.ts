@@ -1,11 +1,142 @@
 // `onestep serve`: Serve an ONNX policy as a ROS 2 node: observations in, actions out.
-import type { CommandModule } from 'yargs';
+// Accepts the ROS command line launch files append (`--ros-args -r __node:=… -p k:=v --params-file F`): yargs sees
+// those sections but ignores them here; the handler re-reads argv, splits the ROS sections off and parses the rest
+// strictly, so a typo in a onestep flag is still an error while ROS arguments pass through untouched.
+import type { Argv, CommandModule, Options } from 'yargs';
+
+const OPTIONS = {
+  model: { type: 'string', description: 'Exported ONNX policy (sets the "model" parameter)', default: '', defaultDescription: 'the "model" parameter' },
+  'params-file': { type: 'string', array: true, description: 'ROS 2 parameter YAML ("<node>: ros__parameters:" or "/**:"), applied before --ros-args ones', default: [] as string[] },
+  transport: { type: 'string', choices: ['auto', 'rtps', 'rclnodejs', 'inproc'], description: 'ROS 2 transport: auto = rclnodejs on a sourced ROS 2 machine, else the embedded rtps', default: 'auto' },
+  'domain-id': { type: 'number', description: 'ROS domain id', default: undefined as number | undefined, defaultDescription: '$ROS_DOMAIN_ID or 0' },
+  name: { type: 'string', description: 'Node name (--ros-args -r __node:=… overrides)', default: 'policy_node' },
+  namespace: { type: 'string', description: 'Node namespace (--ros-args -r __ns:=… overrides)', default: '/' },
+  'log-level': { type: 'string', choices: ['debug', 'info', 'warn', 'error', 'fatal'], description: 'Log level (--ros-args --log-level overrides)', default: 'info' },
+  deterministic: { type: 'boolean', description: 'Zero noise: the policy\'s mode action (sets the "deterministic" parameter)', default: undefined as boolean | undefined, defaultDescription: 'the parameter (false)' },
+  check: { type: 'boolean', description: 'Load the model and parameters, check the mapping, print it and exit without opening the network', default: false },
+  'help-params': { type: 'boolean', description: 'List every node parameter with its type, default and meaning, and exit', default: false },
+} satisfies Record<string, Options>;
+
+type ServeArgs = {
+  model: string;
+  'params-file': string[];
+  transport: string;
+  'domain-id'?: number;
+  name: string;
+  namespace: string;
+  'log-level': string;
+  deterministic?: boolean;
+  check: boolean;
+  'help-params': boolean;
+};
 
 const command: CommandModule = {
   command: 'serve',
   describe: 'Serve an ONNX policy as a ROS 2 node: observations in, actions out',
-  handler: () => {
-    throw new Error('onestep serve is not built yet');
+  builder: (y: Argv) =>
+    y
+      .strict(false)
+      .options(OPTIONS)
+      .usage('$0 serve --model m.onnx [--params-file p.yaml] [--transport rtps|rclnodejs|inproc|auto] [--ros-args ...]')
+      .example('$0 serve --model models/arm.onnx --params-file launch/arm_policy.yaml', 'serve on the ROS 2 graph of $ROS_DOMAIN_ID')
+      .example('$0 serve --model m.onnx --ros-args -r __ns:=/arm -p action.topic:=/arm/commands', 'what a launch file runs')
+      .example('$0 serve --help-params', 'every parameter'),
+  handler: async () => {
+    const { hideBin } = await import('yargs/helpers');
+    const { parseRosArgs } = await import('../ros/node/ros-args.ts');
+    const ros = parseRosArgs(hideBin(process.argv));
+    const rest = ros.rest[0] === 'serve' ? ros.rest.slice(1) : ros.rest;
+    const { default: yargs } = await import('yargs');
+    const args = (await yargs(rest)
+      .options(OPTIONS)
+      .strict()
+      .help(false)
+      .version(false)
+      .fail((msg, err) => {
+        throw err ?? new Error(msg);
+      })
+      .parseAsync()) as unknown as ServeArgs & { _: (string | number)[] };
+    if (args._.length > 0) throw new Error(`onestep serve takes no positional arguments (got ${args._.join(' ')}); ROS arguments go after --ros-args`);
+    await serve(args, ros);
   },
 };
 export default command;
+
+async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').RosArgs): Promise<void> {
+  const { collectParameters, nodeIdentity, remappingsFor } = await import('../ros/node/ros-args.ts');
+  const { buildConfig, describeParameters } = await import('../ros/node/params.ts');
+  if (args['help-params']) {
+    process.stdout.write(`${describeParameters()}\n`);
+    return;
+  }
+  const node = nodeIdentity(ros, { name: args.name, namespace: args.namespace });
+  const overrides = collectParameters(ros, node, args['params-file']);
+  if (args.model !== '') overrides.set('model', args.model);
+  if (args.deterministic !== undefined) overrides.set('deterministic', args.deterministic);
+  const config = buildConfig(overrides, `parameters of ${node.namespace === '/' ? '' : node.namespace}/${node.name}`);
+  const { Logger } = await import('../ros/node/diagnostics.ts');
+  const fqn = node.namespace === '/' ? `/${node.name}` : `${node.namespace}/${node.name}`;
+  const log = new Logger(fqn.slice(1).replace(/\//g, '.'), ros.logLevel ?? (args['log-level'] as 'info'), config.logFormat);
+  const { PolicyRuntime } = await import('../runtime/policy-runtime.ts');
+  const loadPolicy = (path: string) => PolicyRuntime.load(path, { seed: config.seed, deterministic: config.deterministic });
+
+  if (args.check) {
+    const { planFor } = await import('../ros/node/policy-node.ts');
+    if (config.model === '') throw new Error('no model: pass --model m.onnx or set the "model" parameter');
+    const policy = await loadPolicy(config.model);
+    try {
+      const plan = planFor(policy.spec, config, config.model);
+      const lines = [
+        `model ${config.model}: ${policy.spec.algorithm} for ${policy.spec.task}, checkpoint ${policy.spec.checkpointId}, ${policy.spec.trainingSteps} training steps`,
+        `node ${fqn} (${config.mode} mode${config.mode === 'timer' ? ` at ${config.controlRateHz} Hz, decimation ${config.decimation}` : ''})`,
+        ...plan.assembler.sources.map((s) => `  observation[${s.layout.offset}..${s.layout.offset + s.layout.width - 1}] ← ${s.name}: ${s.layout.config.type} on ${s.layout.config.topic}`),
+        `  action (${plan.mapper.mode}) → ${config.action.type} on ${config.action.topic}: ${plan.mapper.names.join(', ')}`,
+        `  limits [${[...plan.limits.lower].join(', ')}] .. [${[...plan.limits.upper].join(', ')}], blend-in ${plan.limits.blendInSteps}, watchdog ${config.safety.watchdogMs} ms → ${config.safety.staleAction}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\nok\n`);
+    } finally {
+      policy.close();
+    }
+    return;
+  }
+
+  const { createTransport } = await import('../ros/index.ts');
+  const { PolicyNode } = await import('../ros/node/policy-node.ts');
+  const transport = await createTransport({
+    kind: args.transport as 'auto',
+    node,
+    domainId: args['domain-id'],
+    remappings: remappingsFor(ros, node),
+    log: (line) => log.info(line),
+  });
+  let policyNode: import('../ros/node/policy-node.ts').PolicyNode;
+  try {
+    policyNode = await PolicyNode.start({ transport, config, loadPolicy, logger: log });
+  } catch (err) {
+    await transport.close();
+    throw err;
+  }
+  // Something must hold the event loop open even on transports without sockets (inproc).
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn('second signal: exiting now', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    policyNode
+      .shutdown(signal)
+      .then(() => {
+        clearInterval(keepAlive);
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error('shutdown failed', { reason: (err as Error).message });
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => void policyNode.reload());
+}

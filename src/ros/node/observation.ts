@@ -59,6 +59,12 @@ export function describeDrop(reason: DropReason, detail: string | number): strin
 }
 
 type Vec = ArrayLike<number>;
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+/** Finite, and still finite once stored as float32 (the policy's input type): 1e40 is rejected like Infinity. */
+function finite32(v: number): boolean {
+  return v >= -FLOAT32_MAX && v <= FLOAT32_MAX;
+}
 interface Stamp { sec: number; nanosec: number }
 interface JointStateMsg { header?: { stamp?: Stamp }; name: string[]; position: Vec; velocity: Vec; effort: Vec }
 interface ArrayMsg { data: Vec; names?: string[]; header?: { stamp?: Stamp } }
@@ -106,7 +112,7 @@ export class JointStateReader {
       const k = this.perm[j];
       if (k >= values.length) return false;
       const v = values[k];
-      if (!Number.isFinite(v)) return false;
+      if (!finite32(v)) return false;
       out[at + j] = v;
     }
     return true;
@@ -144,17 +150,20 @@ export class SourceState {
   }
 }
 
-/** The names a source contributes, in order (undefined where it has no meaningful name). */
+/**
+ * The names a source contributes, in order (undefined where it has no meaningful name). The convention is the
+ * one the sim tasks use: `<joint>_position`, `<source>_x`, quaternions `<source>_qx … _qw`.
+ */
 export function sourceNames(c: SourceConfig, width: number): (string | undefined)[] {
   switch (c.type) {
     case 'sensor_msgs/msg/JointState':
-      return c.fields.flatMap((f) => c.jointNames.map((j) => `${j}.${f}`));
+      return c.fields.flatMap((f) => c.jointNames.map((j) => `${j}_${f}`));
     case 'geometry_msgs/msg/PoseStamped':
       return c.fields.flatMap((f) =>
-        f === 'position' ? ['x', 'y', 'z'].map((a) => `${c.name}.position.${a}`) : ['x', 'y', 'z', 'w'].map((a) => `${c.name}.orientation.${a}`),
+        f === 'position' ? ['x', 'y', 'z'].map((a) => `${c.name}_${a}`) : ['qx', 'qy', 'qz', 'qw'].map((a) => `${c.name}_${a}`),
       );
     case 'geometry_msgs/msg/PointStamped':
-      return ['x', 'y', 'z'].map((a) => `${c.name}.${a}`);
+      return ['x', 'y', 'z'].map((a) => `${c.name}_${a}`);
     default:
       return c.names.length > 0 ? [...c.names] : new Array<string | undefined>(width).fill(undefined);
   }
@@ -353,9 +362,7 @@ export class ObservationAssembler {
 
   private checkFinite(s: SourceState, n: number): boolean {
     const out = s.staging;
-    for (let k = 0; k < n; k++) if (!Number.isFinite(out[k])) return this.drop(s, DropReason.NonFinite, k);
-    // float32 overflow: a finite double that is ±Infinity as float32 must not reach the policy.
-    for (let k = 0; k < n; k++) if (Math.abs(out[k]) > 3.4028234663852886e38) return this.drop(s, DropReason.NonFinite, k);
+    for (let k = 0; k < n; k++) if (!finite32(out[k])) return this.drop(s, DropReason.NonFinite, k);
     return true;
   }
 }

@@ -1,0 +1,226 @@
+// What the node tells its operators: structured leveled logs (text or JSON lines, throttled warnings), latency
+// windows per stage, and the periodic health report as diagnostic_msgs/DiagnosticArray on /diagnostics and
+// onestep_msgs/PolicyStatus on ~/status. Recording a latency sample allocates nothing.
+import type { LogLevel } from './ros-args.ts';
+
+const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
+
+export type LogFields = Record<string, string | number | boolean | undefined>;
+
+/** Leveled, structured log lines on stderr (or a given sink), in the rcutils console format or as JSON lines. */
+export class Logger {
+  constructor(
+    readonly name: string,
+    public level: LogLevel = 'info',
+    public format: 'text' | 'json' = 'text',
+    private readonly sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  ) {}
+
+  enabled(level: LogLevel): boolean {
+    return LEVEL_RANK[level] >= LEVEL_RANK[this.level];
+  }
+
+  log(level: LogLevel, message: string, fields?: LogFields): void {
+    if (!this.enabled(level)) return;
+    const t = Date.now() / 1000;
+    if (this.format === 'json') {
+      this.sink(JSON.stringify({ time: t, level, logger: this.name, message, ...fields }));
+      return;
+    }
+    const extra = fields
+      ? Object.entries(fields)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => ` ${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : v}`)
+          .join('')
+      : '';
+    this.sink(`[${level.toUpperCase()}] [${t.toFixed(6)}] [${this.name}]: ${message}${extra}`);
+  }
+
+  debug(m: string, f?: LogFields): void { this.log('debug', m, f); }
+  info(m: string, f?: LogFields): void { this.log('info', m, f); }
+  warn(m: string, f?: LogFields): void { this.log('warn', m, f); }
+  error(m: string, f?: LogFields): void { this.log('error', m, f); }
+}
+
+/** At most one line per `periodMs` for one kind of event; the count of suppressed events goes with the next line. */
+export class Throttle {
+  private lastMs = -Infinity;
+  private suppressed = 0;
+
+  constructor(private readonly periodMs: number) {}
+
+  /** Call per event; returns the number of events this line stands for, or 0 when the line is suppressed. */
+  tick(nowMs: number): number {
+    if (nowMs - this.lastMs >= this.periodMs) {
+      this.lastMs = nowMs;
+      const n = this.suppressed + 1;
+      this.suppressed = 0;
+      return n;
+    }
+    this.suppressed++;
+    return 0;
+  }
+}
+
+/** The last `capacity` samples of one latency (milliseconds), with percentiles computed on demand. */
+export class LatencyWindow {
+  private readonly ring: Float64Array;
+  private readonly scratch: Float64Array;
+  private next = 0;
+  private filled = 0;
+  /** Samples ever recorded. */
+  total = 0;
+  max = 0;
+
+  constructor(readonly capacity = 4096) {
+    this.ring = new Float64Array(capacity);
+    this.scratch = new Float64Array(capacity);
+  }
+
+  record(ms: number): void {
+    this.ring[this.next] = ms;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.filled < this.capacity) this.filled++;
+    this.total++;
+    if (ms > this.max) this.max = ms;
+  }
+
+  get count(): number {
+    return this.filled;
+  }
+
+  /** Percentiles (nearest rank, 0 < q ≤ 1) of the samples in the window; NaN when empty. */
+  percentiles(qs: readonly number[]): number[] {
+    const n = this.filled;
+    if (n === 0) return qs.map(() => NaN);
+    const s = this.scratch.subarray(0, n);
+    s.set(this.ring.subarray(0, n));
+    s.sort();
+    return qs.map((q) => s[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]);
+  }
+
+  /** Starts a new window (the max restarts too). */
+  reset(): void {
+    this.next = 0;
+    this.filled = 0;
+    this.max = 0;
+  }
+}
+
+/** Per-stage timings of one observation → action pass. */
+export const STAGES = ['decode', 'assemble', 'infer', 'encode', 'send', 'e2e'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export class StageLatencies {
+  readonly windows: Record<Stage, LatencyWindow>;
+
+  constructor(capacity = 4096) {
+    this.windows = {
+      decode: new LatencyWindow(capacity), assemble: new LatencyWindow(capacity), infer: new LatencyWindow(capacity),
+      encode: new LatencyWindow(capacity), send: new LatencyWindow(capacity), e2e: new LatencyWindow(capacity),
+    };
+  }
+
+  summary(): Record<Stage, { p50: number; p99: number; max: number; n: number }> {
+    const out = {} as Record<Stage, { p50: number; p99: number; max: number; n: number }>;
+    for (const s of STAGES) {
+      const w = this.windows[s];
+      const [p50, p99] = w.percentiles([0.5, 0.99]);
+      out[s] = { p50, p99, max: w.count > 0 ? w.max : NaN, n: w.count };
+    }
+    return out;
+  }
+
+  reset(): void {
+    for (const s of STAGES) this.windows[s].reset();
+  }
+}
+
+/** Counters since start, as the status report shows them. */
+export interface NodeCounters {
+  observationsReceived: number;
+  observationsDropped: number;
+  actionsPublished: number;
+  actionsRefused: number;
+  safeActionsPublished: number;
+  deadlineMisses: number;
+  staleEvents: number;
+  reloads: number;
+  reloadsRefused: number;
+}
+
+export type NodeState = 'waiting' | 'running' | 'stale' | 'error';
+const STATE_CODE: Record<NodeState, number> = { waiting: 0, running: 1, stale: 2, error: 3 };
+// diagnostic_msgs/DiagnosticStatus levels
+const OK = 0, WARN = 1, ERROR = 2;
+
+export interface StatusInput {
+  nodeFqn: string;
+  state: NodeState;
+  message: string;
+  model: { path: string; algorithm: string; task: string; checkpoint: string; trainingSteps: number };
+  counters: NodeCounters;
+  /** Counters at the previous report, for rates and "new since last report". */
+  previous: NodeCounters;
+  periodS: number;
+  latency: ReturnType<StageLatencies['summary']>;
+  mode: string;
+  transport: string;
+}
+
+const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : 'nan');
+
+/** diagnostic_msgs/DiagnosticArray for /diagnostics (one status named after the node). */
+export function diagnosticArray(s: StatusInput, stamp: { sec: number; nanosec: number }): Record<string, unknown> {
+  const newMisses = s.counters.deadlineMisses - s.previous.deadlineMisses;
+  const newDrops = s.counters.observationsDropped - s.previous.observationsDropped;
+  const level = s.state === 'error' ? ERROR : s.state === 'stale' || s.state === 'waiting' || newMisses > 0 || newDrops > 0 ? WARN : OK;
+  const kv = (key: string, value: string | number) => ({ key, value: String(value) });
+  const l = s.latency;
+  return {
+    header: { stamp, frame_id: '' },
+    status: [
+      {
+        level,
+        name: `${s.nodeFqn.slice(1)}: policy`,
+        message: s.message,
+        hardware_id: s.model.checkpoint,
+        values: [
+          kv('state', s.state), kv('mode', s.mode), kv('transport', s.transport),
+          kv('model', s.model.path), kv('model_id', s.model.checkpoint), kv('algorithm', s.model.algorithm), kv('task', s.model.task),
+          kv('training_steps', s.model.trainingSteps),
+          kv('action_rate_hz', f((s.counters.actionsPublished - s.previous.actionsPublished) / s.periodS, 1)),
+          kv('inference_p50_ms', f(l.infer.p50)), kv('inference_p99_ms', f(l.infer.p99)), kv('inference_max_ms', f(l.infer.max)),
+          kv('e2e_p50_ms', f(l.e2e.p50)), kv('e2e_p99_ms', f(l.e2e.p99)), kv('e2e_max_ms', f(l.e2e.max)),
+          kv('observations_received', s.counters.observationsReceived), kv('observations_dropped', s.counters.observationsDropped),
+          kv('actions_published', s.counters.actionsPublished), kv('actions_refused', s.counters.actionsRefused),
+          kv('safe_actions_published', s.counters.safeActionsPublished), kv('deadline_misses', s.counters.deadlineMisses),
+          kv('stale_events', s.counters.staleEvents), kv('reloads', s.counters.reloads), kv('reloads_refused', s.counters.reloadsRefused),
+        ],
+      },
+    ],
+  };
+}
+
+/** onestep_msgs/PolicyStatus for ~/status. */
+export function policyStatus(s: StatusInput, stamp: { sec: number; nanosec: number }): Record<string, unknown> {
+  const l = s.latency;
+  const n = (x: number) => (Number.isFinite(x) ? x : 0);
+  return {
+    header: { stamp, frame_id: '' },
+    state: STATE_CODE[s.state],
+    message: s.message,
+    algorithm: s.model.algorithm,
+    task: s.model.task,
+    checkpoint: s.model.checkpoint,
+    observations_received: BigInt(s.counters.observationsReceived),
+    observations_rejected: BigInt(s.counters.observationsDropped),
+    actions_published: BigInt(s.counters.actionsPublished),
+    deadline_misses: BigInt(s.counters.deadlineMisses),
+    action_rate_hz: (s.counters.actionsPublished - s.previous.actionsPublished) / s.periodS,
+    inference_time_p50_ms: n(l.infer.p50),
+    inference_time_p99_ms: n(l.infer.p99),
+    latency_p50_ms: n(l.e2e.p50),
+    latency_p99_ms: n(l.e2e.p99),
+  };
+}

@@ -1,0 +1,576 @@
+// The policy node: observations in, one forward pass, a safe command out. Event-driven (act on every message of
+// the trigger source) or timer-driven (fixed control rate, newest observation, decimation). Everything the hot
+// path touches is built at start; per observation it validates into preallocated buffers, runs the policy,
+// maps and filters the action, patches a pre-serialized message and publishes the bytes.
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve as resolvePath } from 'node:path';
+import type { PolicySpec } from '../../export/spec.ts';
+import type { MessageInfo, Publisher, Subscription, Transport } from '../transport.ts';
+import { getMessageCodec } from '../msgs/registry.ts';
+import { ActionEncoder, ActionMapper, PolicyIoEncoder, RosClock, type ActionInfo } from './action.ts';
+import {
+  Logger, StageLatencies, Throttle, diagnosticArray, policyStatus, type NodeCounters, type NodeState,
+} from './diagnostics.ts';
+import { JointStateTracker, ObservationAssembler, describeDrop, layoutSources } from './observation.ts';
+import type { NodeConfig } from './params.ts';
+import { SafetyFilter, Watchdog, makeLimits } from './safety.ts';
+
+/** What the node needs from a loaded policy (PolicyRuntime satisfies it). */
+export interface Policy {
+  readonly spec: PolicySpec;
+  readonly observationSize: number;
+  readonly actionSize: number;
+  act(observation: Float32Array): Float32Array;
+  close(): void;
+}
+
+export type PolicyLoader = (path: string) => Promise<Policy>;
+
+/** The node cannot start or reload as configured; the message names both sides of the mismatch. */
+export class PolicyNodeError extends Error {
+  override name = 'PolicyNodeError';
+}
+
+export interface PolicyNodeOptions {
+  transport: Transport;
+  config: NodeConfig;
+  loadPolicy: PolicyLoader;
+  logger?: Logger;
+  /** Samples kept per latency stage (a report resets them unless diagnostics are off). */
+  latencyCapacity?: number;
+  /** Time given to reliable writers to deliver the final safe action before endpoints close (ms). */
+  shutdownGraceMs?: number;
+}
+
+interface Plan {
+  assembler: ObservationAssembler;
+  mapper: ActionMapper;
+  limits: ReturnType<typeof makeLimits>;
+  triggerIndex: number;
+  stateIndex: number;
+  stateJoints: readonly string[];
+}
+
+function zeroCounters(): NodeCounters {
+  return {
+    observationsReceived: 0, observationsDropped: 0, actionsPublished: 0, actionsRefused: 0, safeActionsPublished: 0,
+    deadlineMisses: 0, staleEvents: 0, reloads: 0, reloadsRefused: 0,
+  };
+}
+
+/**
+ * Lays the configured sources and outputs against one model's metadata. Throws PolicyNodeError naming what the
+ * model says and what the parameters say.
+ */
+export function planFor(spec: PolicySpec, config: NodeConfig, source: string): Plan {
+  try {
+    const actionNames = spec.action.names;
+    const sources = config.sources.map((s) =>
+      s.type === 'sensor_msgs/msg/JointState' && s.jointNames.length === 0 ? { ...s, jointNames: [...actionNames] } : s,
+    );
+    const layouts = layoutSources(sources, { names: spec.observation.names, size: spec.observation.size, source }, config.checkNames);
+    const assembler = new ObservationAssembler(layouts, spec.observation.size);
+    const mapper = new ActionMapper({
+      policyNames: actionNames,
+      outputNames: config.action.jointNames,
+      mode: config.action.mode || spec.action.mode,
+      scale: config.action.scale,
+      offset: config.action.offset,
+      source,
+    });
+    // The model's own limits are in policy order; the command is in output order.
+    const reorder = (v: readonly number[]) => mapper.names.map((n) => v[actionNames.indexOf(n)]);
+    const limits = makeLimits(
+      mapper.size,
+      {
+        lower: config.safety.lower.length > 0 ? config.safety.lower : mapper.mode === 'delta' ? [] : reorder(spec.action.low),
+        upper: config.safety.upper.length > 0 ? config.safety.upper : mapper.mode === 'delta' ? [] : reorder(spec.action.high),
+        maxStep: config.safety.maxStep,
+        blendInSteps: config.safety.blendInSteps,
+      },
+      mapper.names,
+    );
+    const triggerIndex = sources.findIndex((s) => s.name === config.trigger);
+    const stateName = config.action.stateSource || sources.find((s) => s.type === 'sensor_msgs/msg/JointState')?.name;
+    const stateIndex = stateName === undefined ? -1 : sources.findIndex((s) => s.name === stateName);
+    if (mapper.mode === 'delta' && stateIndex < 0) {
+      throw new PolicyNodeError(`the model ${source} acts in delta mode, which needs a sensor_msgs/msg/JointState source for the measured positions`);
+    }
+    return { assembler, mapper, limits, triggerIndex, stateIndex, stateJoints: mapper.names };
+  } catch (err) {
+    if (err instanceof PolicyNodeError) throw err;
+    throw new PolicyNodeError((err as Error).message);
+  }
+}
+
+export class PolicyNode {
+  readonly counters: NodeCounters = zeroCounters();
+  readonly latency: StageLatencies;
+  state: NodeState = 'waiting';
+  /** The last command published (output joint order). */
+  readonly command: Float64Array;
+  modelPath: string;
+
+  private policy: Policy;
+  private plan: Plan;
+  private readonly safety: SafetyFilter;
+  private readonly watchdog: Watchdog;
+  private readonly tracker: JointStateTracker;
+  private readonly target: Float64Array;
+  private readonly previousTarget: Float64Array;
+  private readonly nextTarget: Float64Array;
+  private readonly dampingGain: Float64Array;
+  private readonly encoder: ActionEncoder;
+  private readonly publisher: Publisher;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly aux: { close(): void }[] = [];
+  private readonly statusPublisher: Publisher | null;
+  private readonly diagnosticsPublisher: Publisher | null;
+  private readonly ioPublisher: Publisher | null;
+  private readonly ioEncoder: PolicyIoEncoder | null;
+  private readonly actionInfo: ActionInfo = { observationSec: 0, observationNanosec: 0, inferenceMs: 0, latencyMs: 0, clipped: false };
+  private readonly log: Logger;
+  private readonly dropThrottle: Throttle;
+  private readonly deadlineThrottle: Throttle;
+  private readonly refuseThrottle: Throttle;
+  private readonly deadlineMs: number;
+  private readonly perfOffsetMs: number;
+  private readonly clock = new RosClock();
+  private timers: NodeJS.Timeout[] = [];
+  private watcher: FSWatcher | null = null;
+  private reloadTimer: NodeJS.Timeout | null = null;
+  private reloading: Promise<boolean> | null = null;
+  private previousCounters: NodeCounters = zeroCounters();
+  private lastReportMs = performance.now();
+  private tick = 0;
+  private hasTarget = false;
+  private blendPending = true;
+  private closed = false;
+  private message = 'waiting for observations';
+
+  private constructor(
+    private readonly opts: PolicyNodeOptions,
+    policy: Policy,
+    plan: Plan,
+  ) {
+    const { transport, config } = opts;
+    this.log = opts.logger ?? new Logger(nodeFqn(transport), 'info', config.logFormat);
+    this.modelPath = config.model;
+    this.policy = policy;
+    this.plan = plan;
+    this.latency = new StageLatencies(opts.latencyCapacity ?? 4096);
+    const n = plan.mapper.size;
+    this.command = new Float64Array(n);
+    this.target = new Float64Array(n);
+    this.previousTarget = new Float64Array(n);
+    this.nextTarget = new Float64Array(n);
+    this.safety = new SafetyFilter(plan.limits);
+    this.tracker = new JointStateTracker(plan.stateJoints);
+    const gain = config.safety.dampingGain;
+    if (gain.length !== 1 && gain.length !== n) {
+      throw new PolicyNodeError(`safety.damping_gain has ${gain.length} values, expected 1 or ${n} (one per joint: ${plan.mapper.names.join(', ')})`);
+    }
+    this.dampingGain = new Float64Array(n).fill(gain[0]);
+    if (gain.length === n) this.dampingGain.set(gain);
+    this.dropThrottle = new Throttle(config.logThrottleMs);
+    this.deadlineThrottle = new Throttle(config.logThrottleMs);
+    this.refuseThrottle = new Throttle(config.logThrottleMs);
+    this.deadlineMs = config.deadlineMs > 0 ? config.deadlineMs : config.mode === 'timer' ? 1000 / config.controlRateHz : Infinity;
+    this.perfOffsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+
+    const actionCodec = getMessageCodec(config.action.type);
+    const tfsMs = config.action.timeFromStartMs > 0 ? config.action.timeFromStartMs : config.mode === 'timer' ? 2000 / config.controlRateHz : 20;
+    this.encoder = ActionEncoder.create(config.action.type, plan.mapper.names, plan.mapper.mode, (m) => actionCodec.encode(m as Record<string, unknown>), tfsMs * 1e6);
+    this.publisher = transport.advertise(config.action.topic, config.action.type, config.action.qos);
+    if (config.diagnostics.policyIo) {
+      const io = getMessageCodec('std_msgs/msg/Float64MultiArray');
+      this.ioEncoder = new PolicyIoEncoder(policy.observationSize, n, (m) => io.encode(m as Record<string, unknown>));
+      this.ioPublisher = transport.advertise('~/policy_io', 'std_msgs/msg/Float64MultiArray', 'sensor_data');
+    } else {
+      this.ioEncoder = null;
+      this.ioPublisher = null;
+    }
+    if (config.diagnostics.rateHz > 0) {
+      this.statusPublisher = transport.advertise('~/status', 'onestep_msgs/msg/PolicyStatus', 'default');
+      this.diagnosticsPublisher = transport.advertise('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', 'default');
+    } else {
+      this.statusPublisher = null;
+      this.diagnosticsPublisher = null;
+    }
+
+    this.watchdog = new Watchdog(
+      config.safety.watchdogMs,
+      config.safety.recoveryObservations,
+      (first) => this.onStale(first),
+      () => this.onRecover(),
+    );
+  }
+
+  /** Loads the model, checks it against the parameters, opens every endpoint and starts acting. */
+  static async start(opts: PolicyNodeOptions): Promise<PolicyNode> {
+    const { config } = opts;
+    if (config.model === '') throw new PolicyNodeError('no model: pass --model m.onnx or set the "model" parameter');
+    const policy = await opts.loadPolicy(config.model);
+    let node: PolicyNode;
+    try {
+      node = new PolicyNode(opts, policy, planFor(policy.spec, config, config.model));
+    } catch (err) {
+      policy.close();
+      throw err;
+    }
+    node.open();
+    return node;
+  }
+
+  get modelSpec(): PolicySpec {
+    return this.policy.spec;
+  }
+
+  get actionNames(): readonly string[] {
+    return this.plan.mapper.names;
+  }
+
+  private open(): void {
+    const { transport, config } = this.opts;
+    config.sources.forEach((source, index) => {
+      const handler = (message: unknown, info: MessageInfo) => this.onObservation(index, message, info);
+      this.subscriptions.push(transport.subscribe(source.topic, source.type, source.qos, handler));
+    });
+    this.subscriptions.push(
+      transport.subscribe<{ data: string }>('~/reload', 'std_msgs/msg/String', 'default', (m) => {
+        void this.reload(m.data === '' ? undefined : m.data);
+      }),
+    );
+    if (config.mode === 'timer') {
+      const t = setInterval(() => this.onTick(), 1000 / config.controlRateHz);
+      this.timers.push(t);
+    }
+    if (config.diagnostics.rateHz > 0) this.timers.push(setInterval(() => this.report(), 1000 / config.diagnostics.rateHz));
+    if (config.watchModel) this.watchModel();
+    const spec = this.policy.spec;
+    this.log.info('policy node started', {
+      model: this.modelPath, model_id: spec.checkpointId, algorithm: spec.algorithm, task: spec.task, mode: config.mode,
+      transport: transport.kind, commands: this.publisher.topic, command_type: config.action.type,
+      observation: config.sources.map((s) => `${s.name}@${s.topic}`).join(','),
+    });
+    if (spec.trainingSteps === 0) this.log.warn('the model is UNTRAINED (trainingSteps = 0)', { model: this.modelPath });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // hot path
+
+  private onObservation(index: number, message: unknown, info: MessageInfo): void {
+    if (this.closed) return;
+    const entryMs = performance.now();
+    const receivedMs = Number(info.receivedAt) / 1e6 - this.perfOffsetMs;
+    this.counters.observationsReceived++;
+    const plan = this.plan;
+    if (!plan.assembler.accept(index, message, receivedMs)) {
+      this.onDrop(index, entryMs);
+      return;
+    }
+    if (index === plan.stateIndex) this.tracker.update(message);
+    if (index !== plan.triggerIndex) return;
+    if (!this.watchdog.feed()) return;
+    if (this.state !== 'running') {
+      if (!plan.assembler.ready) return;
+      this.state = 'running';
+      this.message = 'acting';
+      this.log.info('observations complete: acting', { sources: plan.assembler.sources.length });
+    }
+    if (this.opts.config.mode === 'timer') return;
+    const assembledMs = performance.now();
+    this.act(receivedMs, entryMs, assembledMs, true);
+  }
+
+  /** One policy step on the current observation; publishes the filtered command. */
+  private act(receivedMs: number, entryMs: number, assembledMs: number, fromObservation: boolean): void {
+    const plan = this.plan;
+    let action: Float32Array;
+    try {
+      action = this.policy.act(plan.assembler.vector);
+    } catch (err) {
+      this.refuse(`policy step failed: ${(err as Error).message}`, assembledMs);
+      return;
+    }
+    const inferredMs = performance.now();
+    if (!plan.mapper.map(action, this.tracker.hasPosition ? this.tracker.position : null, this.target)) {
+      this.refuse('no measured joint position yet for a delta action', inferredMs);
+      return;
+    }
+    if (this.opts.config.mode === 'timer') {
+      // decimation: the command for the coming ticks interpolates (or holds) towards this target
+      this.previousTarget.set(this.hasTarget ? this.nextTarget : this.target);
+      this.nextTarget.set(this.target);
+      this.hasTarget = true;
+      const { interpolate, decimation } = this.opts.config;
+      if (interpolate && decimation > 1) {
+        for (let j = 0; j < this.target.length; j++) {
+          this.target[j] = this.previousTarget[j] + (this.nextTarget[j] - this.previousTarget[j]) / decimation;
+        }
+      }
+    }
+    this.sendCommand(this.target, receivedMs, entryMs, assembledMs, inferredMs, fromObservation, action);
+  }
+
+  private sendCommand(
+    target: Float64Array, receivedMs: number, entryMs: number, assembledMs: number, inferredMs: number,
+    fromObservation: boolean, action: Float32Array | null,
+  ): void {
+    if (this.blendPending) {
+      this.safety.startBlendIn(this.tracker.hasPosition ? this.tracker.position : null);
+      this.blendPending = false;
+    }
+    if (!this.safety.filter(target, this.command)) {
+      this.refuse('the command is not finite after filtering', inferredMs);
+      return;
+    }
+    let clipped = false;
+    for (let j = 0; j < this.command.length; j++) if (this.command[j] !== target[j]) clipped = true;
+    const info = this.actionInfo;
+    const trigger = this.plan.assembler.sources[this.plan.triggerIndex];
+    info.observationSec = trigger.stampSec;
+    info.observationNanosec = trigger.stampNanosec;
+    info.inferenceMs = inferredMs - assembledMs;
+    info.latencyMs = performance.now() - receivedMs;
+    info.clipped = clipped;
+    const bytes = this.encoder.write(this.command, info);
+    const encodedMs = performance.now();
+    this.publisher.publishRaw(bytes);
+    const sentMs = performance.now();
+    this.counters.actionsPublished++;
+    const w = this.latency.windows;
+    if (action !== null) {
+      if (fromObservation) {
+        w.decode.record(entryMs - receivedMs);
+        w.assemble.record(assembledMs - entryMs);
+      }
+      w.infer.record(inferredMs - assembledMs);
+    }
+    w.encode.record(encodedMs - inferredMs);
+    w.send.record(sentMs - encodedMs);
+    const e2e = sentMs - receivedMs;
+    w.e2e.record(e2e);
+    if (e2e > this.deadlineMs) {
+      this.counters.deadlineMisses++;
+      const n = this.deadlineThrottle.tick(sentMs);
+      if (n > 0) this.log.warn('deadline missed', { latency_ms: +e2e.toFixed(3), deadline_ms: this.deadlineMs, events: n });
+    }
+    if (this.ioPublisher !== null && action !== null) {
+      this.ioPublisher.publishRaw((this.ioEncoder as PolicyIoEncoder).write(this.plan.assembler.vector, this.command));
+    }
+  }
+
+  private onTick(): void {
+    if (this.closed) return;
+    const tickMs = performance.now();
+    const config = this.opts.config;
+    if (this.watchdog.state === 'stale') {
+      this.publishSafe();
+      return;
+    }
+    if (this.state !== 'running') return;
+    const phase = this.tick % config.decimation;
+    this.tick++;
+    if (phase === 0) {
+      this.act(tickMs, tickMs, tickMs, false);
+      return;
+    }
+    if (!this.hasTarget) return;
+    if (config.interpolate) {
+      const alpha = (phase + 1) / config.decimation;
+      for (let j = 0; j < this.target.length; j++) this.target[j] = this.previousTarget[j] + alpha * (this.nextTarget[j] - this.previousTarget[j]);
+    } else {
+      this.target.set(this.nextTarget);
+    }
+    this.sendCommand(this.target, tickMs, tickMs, tickMs, tickMs, false, null);
+  }
+
+  private onDrop(index: number, nowMs: number): void {
+    this.counters.observationsDropped++;
+    const n = this.dropThrottle.tick(nowMs);
+    if (n > 0) {
+      const s = this.plan.assembler.sources[index];
+      this.log.warn('dropped observation', {
+        source: s.name, topic: this.subscriptions[index]?.topic, reason: describeDrop(s.lastDrop, s.lastDropDetail), dropped_since_last_log: n,
+        dropped_total: this.counters.observationsDropped,
+      });
+    }
+  }
+
+  private refuse(reason: string, nowMs: number): void {
+    this.counters.actionsRefused++;
+    const n = this.refuseThrottle.tick(nowMs);
+    if (n > 0) this.log.error('no action published', { reason, refused_since_last_log: n });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // watchdog and safe actions
+
+  private onStale(first: boolean): void {
+    if (this.closed) return;
+    if (first) {
+      this.counters.staleEvents++;
+      this.state = 'stale';
+      this.message = `no valid observation on ${this.subscriptions[this.plan.triggerIndex]?.topic} for ${this.opts.config.safety.watchdogMs} ms: ${this.opts.config.safety.staleAction}`;
+      this.log.warn('observations stale: publishing the safe action', { timeout_ms: this.opts.config.safety.watchdogMs, safe_action: this.opts.config.safety.staleAction });
+    }
+    // timer mode keeps publishing the safe action from its own tick
+    if (first || this.opts.config.mode === 'event') this.publishSafe();
+  }
+
+  private onRecover(): void {
+    this.state = 'running';
+    this.message = 'acting (recovered)';
+    this.blendPending = true;
+    this.hasTarget = false;
+    this.tick = 0;
+    this.log.info('observations fresh again: acting', { blend_in_steps: this.opts.config.safety.blendInSteps });
+  }
+
+  /** Publishes the configured safe action; false when there is nothing safe to send. */
+  publishSafe(): boolean {
+    const kind = this.opts.config.safety.staleAction;
+    if (!this.safety.safeAction(kind, this.command, this.tracker.hasVelocity ? this.tracker.velocity : null, this.dampingGain)) return false;
+    this.safety.noteSent(this.command);
+    this.publisher.publishRaw(this.encoder.write(this.command, null));
+    this.counters.safeActionsPublished++;
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // diagnostics
+
+  /** Publishes /diagnostics and ~/status once (the timer calls this at diagnostics.rate_hz). */
+  report(): void {
+    if (this.closed) return;
+    const now = performance.now();
+    const periodS = Math.max(1e-3, (now - this.lastReportMs) / 1000);
+    const spec = this.policy.spec;
+    this.counters.staleEvents = this.watchdog.staleEvents;
+    const input = {
+      nodeFqn: nodeFqn(this.opts.transport),
+      state: this.state,
+      message: this.message,
+      model: { path: this.modelPath, algorithm: spec.algorithm, task: spec.task, checkpoint: spec.checkpointId, trainingSteps: spec.trainingSteps },
+      counters: this.counters,
+      previous: this.previousCounters,
+      periodS,
+      latency: this.latency.summary(),
+      mode: this.opts.config.mode,
+      transport: this.opts.transport.kind,
+    };
+    this.clock.now();
+    const stamp = { sec: this.clock.sec, nanosec: this.clock.nanosec };
+    try {
+      this.diagnosticsPublisher?.publish(diagnosticArray(input, stamp));
+      this.statusPublisher?.publish(policyStatus(input, stamp));
+    } catch (err) {
+      this.log.error('cannot publish diagnostics', { reason: (err as Error).message });
+    }
+    this.log.debug('status', {
+      state: this.state, actions: this.counters.actionsPublished, dropped: this.counters.observationsDropped,
+      e2e_p50_ms: input.latency.e2e.p50, e2e_p99_ms: input.latency.e2e.p99,
+    });
+    this.previousCounters = { ...this.counters };
+    this.lastReportMs = now;
+    this.latency.reset();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // model lifecycle
+
+  private watchModel(): void {
+    const path = resolvePath(this.modelPath);
+    try {
+      this.watcher = watch(dirname(path), (_event, file) => {
+        if (file !== basename(resolvePath(this.modelPath))) return;
+        if (this.reloadTimer) this.reloadTimer.refresh();
+        else this.reloadTimer = setTimeout(() => { this.reloadTimer = null; void this.reload(); }, 250);
+      });
+      this.watcher.on('error', (err) => this.log.warn('model file watch stopped', { reason: err.message }));
+    } catch (err) {
+      this.log.warn('cannot watch the model file; reload on request only', { model: path, reason: (err as Error).message });
+    }
+  }
+
+  /**
+   * Loads a model (the current path by default), checks it against the node's observation and action layout
+   * and a test step, then switches to it. A bad model is refused with a logged reason; the old one keeps running.
+   */
+  reload(path?: string): Promise<boolean> {
+    if (this.reloading) return this.reloading.then(() => this.reload(path));
+    this.reloading = this.doReload(path ?? this.modelPath).finally(() => { this.reloading = null; });
+    return this.reloading;
+  }
+
+  private async doReload(path: string): Promise<boolean> {
+    if (this.closed) return false;
+    let candidate: Policy | null = null;
+    try {
+      candidate = await this.opts.loadPolicy(path);
+      const now = this.policy.spec;
+      const next = candidate.spec;
+      const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+      if (!same(now.observation.names, next.observation.names) || now.observation.size !== next.observation.size) {
+        throw new PolicyNodeError(`observation differs: running model has ${now.observation.size} [${now.observation.names.join(', ')}], new model ${next.observation.size} [${next.observation.names.join(', ')}]`);
+      }
+      if (!same(now.action.names, next.action.names)) {
+        throw new PolicyNodeError(`actions differ: running model acts on [${now.action.names.join(', ')}], new model on [${next.action.names.join(', ')}]`);
+      }
+      const plan = planFor(next, this.opts.config, path);
+      const probe = candidate.act(this.plan.assembler.vector);
+      for (let i = 0; i < probe.length; i++) {
+        if (!Number.isFinite(probe[i])) throw new PolicyNodeError(`test step gave a non-finite action[${i}]`);
+      }
+      if (this.closed) throw new PolicyNodeError('the node is shutting down');
+      // Switch: the new model uses the running assembler (same layout), its own mapping and limits.
+      const old = this.policy;
+      this.policy = candidate;
+      this.plan = { ...plan, assembler: this.plan.assembler };
+      this.safety.limits.lower.set(plan.limits.lower);
+      this.safety.limits.upper.set(plan.limits.upper);
+      this.modelPath = path;
+      this.counters.reloads++;
+      old.close();
+      this.log.info('model reloaded', { model: path, model_id: next.checkpointId, training_steps: next.trainingSteps });
+      return true;
+    } catch (err) {
+      candidate?.close();
+      this.counters.reloadsRefused++;
+      this.log.error('refused the new model; the running one continues', { model: path, reason: (err as Error).message, running: this.policy.spec.checkpointId });
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // shutdown
+
+  /** Stops acting, publishes the final safe action, closes every endpoint and the transport, frees the model. */
+  async shutdown(reason = 'shutdown'): Promise<void> {
+    if (this.closed) return;
+    for (const s of this.subscriptions) s.close();
+    const published = this.publishSafe();
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.watchdog.stop();
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.watcher?.close();
+    await this.reloading;
+    this.log.info('shutting down', { reason, final_safe_action: published ? this.opts.config.safety.staleAction : 'none', actions: this.counters.actionsPublished });
+    // reliable writers need a moment to (re)deliver the final command before their endpoints disappear
+    await new Promise((r) => setTimeout(r, this.opts.shutdownGraceMs ?? 100));
+    this.publisher.close();
+    this.statusPublisher?.close();
+    this.diagnosticsPublisher?.close();
+    this.ioPublisher?.close();
+    for (const a of this.aux) a.close();
+    await this.opts.transport.close();
+    this.policy.close();
+  }
+}
+
+function nodeFqn(t: Transport): string {
+  return t.node.namespace === '/' ? `/${t.node.name}` : `${t.node.namespace}/${t.node.name}`;
+}
