@@ -1,6 +1,210 @@
-// Monomorphic float32 kernels for the elementwise ops of an RL update (filled in after profiling).
-import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+// Monomorphic float32 kernels for the elementwise and slicing ops of an RL update. The stock cpu kernels
+// broadcast through per-element index arithmetic (allocating coordinate arrays) and slice non-contiguous
+// blocks element by element; a SAC update spent more time there than in its matmuls. Each binary op gets its
+// own generated loop per broadcast pattern (so the op is inlined, not called), and anything unusual
+// (non-float32, two-sided broadcasts) goes to the stock kernel.
+import { backend_util, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { type CpuKernelArgs, output, sizeOf, valuesOf } from './cpu.ts';
 
-export function elementwiseConfigs(_stock: (name: string) => KernelFunc, _backendName: string): KernelConfig[] {
-  return [];
+/** The binary ops we accelerate, as a JS expression of `a` and `b`. */
+export const BINARY_OPS: Readonly<Record<string, string>> = {
+  Add: 'a + b',
+  Sub: 'a - b',
+  Multiply: 'a * b',
+  RealDiv: 'a / b',
+  Maximum: '(a >= b || a !== a) ? a : b', // NaN propagates, as in TF.js
+  Minimum: '(a <= b || a !== a) ? a : b',
+  SquaredDifference: '(a - b) * (a - b)',
+};
+
+/** The unary ops we accelerate, as a JS expression of `x` (stock Neg, for one, is a broadcast multiply by −1). */
+export const UNARY_OPS: Readonly<Record<string, string>> = {
+  Neg: '-x',
+  Exp: 'Math.exp(x)',
+  Log: 'Math.log(x)',
+  Tanh: 'Math.tanh(x)',
+  Sigmoid: '1 / (1 + Math.exp(-x))',
+  Sqrt: 'Math.sqrt(x)',
+  Square: 'x * x',
+  Abs: 'Math.abs(x)',
+  Relu: '(x + Math.abs(x)) * 0.5', // branch-free; NaN stays NaN
+};
+
+function unaryConfig(kernelName: string, expr: string, stock: KernelFunc, backendName: string): KernelConfig {
+  const loop = new Function('xv', 'out', `for (let i = 0, n = out.length; i < n; i++) { const x = xv[i]; out[i] = ${expr}; }`) as
+    (xv: Float32Array, out: Float32Array) => void;
+  const kernelFunc = (args: CpuKernelArgs<'x'>): TensorInfo => {
+    const { inputs: { x }, backend } = args;
+    if (x.dtype !== 'float32') return stock(args as never) as TensorInfo;
+    const out = new Float32Array(sizeOf(x.shape));
+    loop(valuesOf(backend, x), out);
+    return output(backend, [...x.shape], out);
+  };
+  return { kernelName, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/**
+ * How one operand maps onto the output, seen as [outer, inner] with the operand's size:
+ * full = same size, scalar = one value, row = repeats every `inner` values (a trailing-dims operand),
+ * col = each value repeats `inner` times (a leading-dims operand with trailing 1s).
+ */
+type Pattern = { kind: 'full' | 'scalar' } | { kind: 'row' | 'col'; inner: number };
+
+function classify(shape: readonly number[], out: readonly number[]): Pattern | null {
+  const size = sizeOf(shape), outSize = sizeOf(out);
+  if (size === outSize) return { kind: 'full' };
+  if (size === 1) return { kind: 'scalar' };
+  const rank = out.length;
+  const s = [...new Array(rank - shape.length).fill(1), ...shape];
+  // row: leading 1s, then equal to the output's trailing dims.
+  let p = 0;
+  while (p < rank && s[p] === 1 && out[p] !== 1) p++;
+  let ok = true;
+  for (let i = p; i < rank; i++) if (s[i] !== out[i]) ok = false;
+  if (ok) return { kind: 'row', inner: sizeOf(out.slice(p)) };
+  // col: equal to the output's leading dims, then 1s.
+  let q = rank;
+  while (q > 0 && s[q - 1] === 1 && out[q - 1] !== 1) q--;
+  ok = true;
+  for (let i = 0; i < q; i++) if (s[i] !== out[i]) ok = false;
+  if (ok) return { kind: 'col', inner: sizeOf(out.slice(q)) };
+  return null;
+}
+
+type Loop = (a: Float32Array, b: Float32Array, out: Float32Array, innerA: number, innerB: number) => void;
+
+function indexExpr(p: Pattern, arr: 'a' | 'b', inner: 'innerA' | 'innerB'): string {
+  switch (p.kind) {
+    case 'full': return `${arr}v[i]`;
+    case 'scalar': return `${arr}0`;
+    case 'row': return `${arr}v[i % ${inner}]`;
+    case 'col': return `${arr}v[(i / ${inner}) | 0]`;
+  }
+}
+
+const loops = new Map<string, Loop>();
+
+/** A loop specialised to one op and one pair of broadcast patterns, generated once. */
+function loopFor(expr: string, pa: Pattern, pb: Pattern): Loop {
+  const key = `${expr}|${pa.kind}|${pb.kind}`;
+  let loop = loops.get(key);
+  if (!loop) {
+    const body = `
+      const a0 = av[0], b0 = bv[0], n = out.length;
+      for (let i = 0; i < n; i++) { const a = ${indexExpr(pa, 'a', 'innerA')}; const b = ${indexExpr(pb, 'b', 'innerB')}; out[i] = ${expr}; }`;
+    loop = new Function('av', 'bv', 'out', 'innerA', 'innerB', body) as Loop;
+    loops.set(key, loop);
+  }
+  return loop;
+}
+
+function binaryConfig(kernelName: string, expr: string, stock: KernelFunc, backendName: string): KernelConfig {
+  const kernelFunc = (args: CpuKernelArgs<'a' | 'b'>): TensorInfo => {
+    const { inputs: { a, b }, backend } = args;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock(args as never) as TensorInfo;
+    const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const pa = classify(a.shape, outShape), pb = classify(b.shape, outShape);
+    if (!pa || !pb) return stock(args as never) as TensorInfo;
+    const out = new Float32Array(sizeOf(outShape));
+    const innerOf = (p: Pattern) => ('inner' in p ? p.inner : 1);
+    loopFor(expr, pa, pb)(valuesOf(backend, a), valuesOf(backend, b), out, innerOf(pa), innerOf(pb));
+    return output(backend, outShape, out);
+  };
+  return { kernelName, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/** Copies the [outer, count·inner] block starting at `start` along the axis; the shared piece of Slice/SplitV/Concat. */
+function copyBlock(src: Float32Array, srcRow: number, srcOffset: number, dst: Float32Array, dstRow: number, dstOffset: number, outer: number, run: number): void {
+  if (run >= 64) {
+    for (let o = 0; o < outer; o++) dst.set(src.subarray(o * srcRow + srcOffset, o * srcRow + srcOffset + run), o * dstRow + dstOffset);
+    return;
+  }
+  for (let o = 0; o < outer; o++) {
+    const s = o * srcRow + srcOffset, d = o * dstRow + dstOffset;
+    for (let j = 0; j < run; j++) dst[d + j] = src[s + j];
+  }
+}
+
+/** SplitV along any axis: each output is one strided block copy. */
+function splitVConfig(stock: KernelFunc, backendName: string): KernelConfig {
+  const kernelFunc = (args: CpuKernelArgs<'x'>): TensorInfo[] => {
+    const { inputs: { x }, backend, attrs } = args;
+    if (x.dtype !== 'float32') return stock(args as never) as TensorInfo[];
+    const axis = util.parseAxisParam(attrs!.axis as number, x.shape)[0];
+    const sizes = backend_util.prepareSplitSize(x as never, attrs!.numOrSizeSplits as number | number[], axis);
+    const outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1));
+    const xv = valuesOf(backend, x), srcRow = x.shape[axis] * inner;
+    let start = 0;
+    return sizes.map((s) => {
+      const shape = [...x.shape];
+      shape[axis] = s;
+      const out = new Float32Array(outer * s * inner);
+      copyBlock(xv, srcRow, start * inner, out, s * inner, 0, outer, s * inner);
+      start += s;
+      return output(backend, shape, out);
+    });
+  };
+  return { kernelName: 'SplitV', backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/** Slice when only one axis is cut (the split/gradient case); other slices go to the stock kernel. */
+function sliceConfig(stock: KernelFunc, backendName: string): KernelConfig {
+  const kernelFunc = (args: CpuKernelArgs<'x'>): TensorInfo => {
+    const { inputs: { x }, backend, attrs } = args;
+    if (x.dtype !== 'float32') return stock(args as never) as TensorInfo;
+    const rank = x.shape.length;
+    const begin = attrs!.begin as number | number[], size = attrs!.size as number | number[];
+    const b = typeof begin === 'number' ? [begin, ...new Array(rank - 1).fill(0)] : begin;
+    const s = (typeof size === 'number' ? [size, ...new Array(rank - 1).fill(-1)] : size).map((d, i) => (d === -1 ? x.shape[i] - b[i] : d));
+    if (b.length !== rank || s.length !== rank) return stock(args as never) as TensorInfo;
+    let axis = -1;
+    for (let i = 0; i < rank; i++) {
+      if (b[i] === 0 && s[i] === x.shape[i]) continue;
+      if (axis !== -1 || b[i] < 0 || b[i] + s[i] > x.shape[i]) return stock(args as never) as TensorInfo;
+      axis = i;
+    }
+    if (axis === -1) axis = 0;
+    const outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1));
+    const out = new Float32Array(outer * s[axis] * inner);
+    copyBlock(valuesOf(backend, x), x.shape[axis] * inner, b[axis] * inner, out, s[axis] * inner, 0, outer, s[axis] * inner);
+    return output(backend, s, out);
+  };
+  return { kernelName: 'Slice', backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/** Concat of float32 tensors along any axis: one strided block copy per input. */
+function concatConfig(stock: KernelFunc, backendName: string): KernelConfig {
+  const kernelFunc = (args: { inputs: TensorInfo[]; backend: CpuKernelArgs<'x'>['backend']; attrs?: Record<string, unknown> }): TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    if (inputs.length === 0 || inputs.some((t) => t.dtype !== 'float32')) return stock(args as never) as TensorInfo;
+    const rank = inputs[0].shape.length;
+    const axis = util.parseAxisParam(attrs!.axis as number, inputs[0].shape)[0];
+    const live = inputs.filter((t) => sizeOf(t.shape) > 0);
+    for (const t of inputs) {
+      if (t.shape.length !== rank || t.shape.some((d, i) => i !== axis && d !== inputs[0].shape[i])) return stock(args as never) as TensorInfo;
+    }
+    const outShape = [...inputs[0].shape];
+    outShape[axis] = inputs.reduce((n, t) => n + t.shape[axis], 0);
+    const outer = sizeOf(outShape.slice(0, axis)), inner = sizeOf(outShape.slice(axis + 1));
+    const out = new Float32Array(sizeOf(outShape));
+    const dstRow = outShape[axis] * inner;
+    let offset = 0;
+    for (const t of live) {
+      const run = t.shape[axis] * inner;
+      copyBlock(valuesOf(backend, t), run, 0, out, dstRow, offset, outer, run);
+      offset += run;
+    }
+    return output(backend, outShape, out);
+  };
+  return { kernelName: 'Concat', backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+export function elementwiseConfigs(stock: (name: string) => KernelFunc, backendName: string): KernelConfig[] {
+  return [
+    ...Object.entries(BINARY_OPS).map(([name, expr]) => binaryConfig(name, expr, stock(name), backendName)),
+    ...Object.entries(UNARY_OPS).map(([name, expr]) => unaryConfig(name, expr, stock(name), backendName)),
+    splitVConfig(stock('SplitV'), backendName),
+    sliceConfig(stock('Slice'), backendName),
+    concatConfig(stock('Concat'), backendName),
+  ];
 }

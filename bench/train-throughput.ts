@@ -1,0 +1,246 @@
+// Training throughput: the SAC-size update of research practice (actor 17→256→256→12 tanh-Gaussian, twin
+// critics 23→256→256→1 with Polyak targets, batch 256, three Adams), onestep against PyTorch CPU.
+// PyTorch runs in a child process kept alive for the whole run; the two take turns (never at the same time),
+// round after round, with the same BLAS thread count, so each ratio comes from one run on the same load.
+//
+//   node --import tsx bench/train-throughput.ts [--rounds 3] [--updates 200] [--warmup 20] [--threads 1]
+//        [--no-torch] [--no-stock] [--no-wasm] [--no-algos] [--profile] [--python /usr/bin/python3] [--json out.json]
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    updates: { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '20' },
+    threads: { type: 'string', default: process.env.OPENBLAS_NUM_THREADS ?? '1' },
+    'no-torch': { type: 'boolean', default: false },
+    'no-stock': { type: 'boolean', default: false },
+    'no-wasm': { type: 'boolean', default: false },
+    'no-algos': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    // Debian's python3-torch lives in the system interpreter, which pyenv/venv shims may hide.
+    python: { type: 'string', default: '/usr/bin/python3' },
+  },
+});
+const rounds = Number(args.rounds), updates = Number(args.updates), warmup = Number(args.warmup), threads = Number(args.threads);
+// OpenBLAS reads this when it loads: set it before anything can load it, here and in the PyTorch child.
+process.env.OPENBLAS_NUM_THREADS = String(threads);
+
+const tf = await import('@tensorflow/tfjs-core');
+const { initBackend, describeBackend } = await import('../src/nn/backend.ts');
+const { dense } = await import('../src/nn/dense.ts');
+const { Adam, polyakUpdate, copyInto } = await import('../src/nn/optim.ts');
+
+const OBS = 17, ACT = 12, HIDDEN = 256, BATCH = 256;
+const GAMMA = 0.99, TAU = 0.005, LR = 3e-4, LOG_STD_MIN = -5, LOG_STD_MAX = 2;
+type Tensor = import('@tensorflow/tfjs-core').Tensor;
+type Variable = import('@tensorflow/tfjs-core').Variable;
+type Tensor2D = import('@tensorflow/tfjs-core').Tensor2D;
+
+interface Mlp { W: Variable[]; b: Variable[] }
+
+// PyTorch's nn.Linear default init, U(±1/√fan_in), so both sides start from comparable networks.
+function mlp(sizes: number[], name: string): Mlp {
+  const W: Variable[] = [], b: Variable[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    const bound = 1 / Math.sqrt(sizes[i]);
+    W.push(tf.variable(tf.randomUniform([sizes[i], sizes[i + 1]], -bound, bound), true, `${name}/W${i}`));
+    b.push(tf.variable(tf.randomUniform([sizes[i + 1]], -bound, bound), true, `${name}/b${i}`));
+  }
+  return { W, b };
+}
+const params = (net: Mlp): Variable[] => [...net.W, ...net.b];
+
+function forward(net: Mlp, x: Tensor2D): Tensor2D {
+  let h = x;
+  for (let i = 0; i < net.W.length; i++) h = dense(h, net.W[i] as Tensor2D, net.b[i], i + 1 < net.W.length ? 'relu' : 'linear');
+  return h;
+}
+
+/** One SAC update, the way src/algos write it: dense() layers, optim.ts Adam and Polyak. */
+function makeSacUpdate() {
+  const actor = mlp([OBS, HIDDEN, HIDDEN, 2 * ACT], 'actor');
+  const q1 = mlp([OBS + ACT, HIDDEN, HIDDEN, 1], 'q1'), q2 = mlp([OBS + ACT, HIDDEN, HIDDEN, 1], 'q2');
+  const q1t = mlp([OBS + ACT, HIDDEN, HIDDEN, 1], 'q1t'), q2t = mlp([OBS + ACT, HIDDEN, HIDDEN, 1], 'q2t');
+  copyInto([...params(q1t), ...params(q2t)], [...params(q1), ...params(q2)]);
+  const logAlpha = tf.variable(tf.scalar(0), true, 'log_alpha');
+  const actorOpt = new Adam(params(actor), { learningRate: LR });
+  const criticOpt = new Adam([...params(q1), ...params(q2)], { learningRate: LR });
+  const alphaOpt = new Adam([logAlpha], { learningRate: LR });
+  const targetEntropy = -ACT;
+
+  const q = (net: Mlp, obs: Tensor, act: Tensor) => forward(net, tf.concat([obs, act], 1) as Tensor2D);
+  const sample = (obs: Tensor) => {
+    const out = forward(actor, obs as Tensor2D);
+    const [mean, raw] = tf.split(out, 2, 1);
+    const logStd = tf.add(LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN), tf.mul(0.5 * (LOG_STD_MAX - LOG_STD_MIN), tf.tanh(raw)));
+    const eps = tf.randomNormal(mean.shape);
+    const action = tf.tanh(tf.add(mean, tf.mul(tf.exp(logStd), eps)));
+    const gaussian = tf.sub(tf.mul(-0.5, tf.square(eps)), tf.add(logStd, 0.5 * Math.log(2 * Math.PI)));
+    const logProb = tf.sum(tf.sub(gaussian, tf.log(tf.add(tf.sub(1, tf.square(action)), 1e-6))), 1, true);
+    return { action, logProb };
+  };
+
+  // A few fixed random batches stand in for replay sampling, which is not what this measures.
+  const batches = Array.from({ length: 4 }, () => ({
+    obs: tf.randomNormal([BATCH, OBS]), act: tf.randomUniform([BATCH, ACT], -1, 1), rew: tf.randomNormal([BATCH, 1]),
+    next: tf.randomNormal([BATCH, OBS]), notDone: tf.onesLike(tf.randomNormal([BATCH, 1])),
+  }));
+  let k = 0;
+  const update = () => {
+    const { obs, act, rew, next, notDone } = batches[k++ % batches.length];
+    const alpha = Math.exp(logAlpha.dataSync()[0]);
+    const target = tf.tidy(() => {
+      const { action, logProb } = sample(next);
+      const qNext = tf.sub(tf.minimum(q(q1t, next, action), q(q2t, next, action)), tf.mul(alpha, logProb));
+      return tf.add(rew, tf.mul(GAMMA, tf.mul(notDone, qNext)));
+    });
+    criticOpt.minimize(() => tf.add(tf.mean(tf.squaredDifference(q(q1, obs, act), target)), tf.mean(tf.squaredDifference(q(q2, obs, act), target))) as import('@tensorflow/tfjs-core').Scalar);
+    let logProbKept: Tensor | null = null;
+    actorOpt.minimize(() => {
+      const { action, logProb } = sample(obs);
+      logProbKept = tf.keep(logProb);
+      return tf.mean(tf.sub(tf.mul(alpha, logProb), tf.minimum(q(q1, obs, action), q(q2, obs, action)))) as import('@tensorflow/tfjs-core').Scalar;
+    });
+    const entropyGap = tf.tidy(() => tf.add(logProbKept!, targetEntropy));
+    alphaOpt.minimize(() => tf.neg(tf.mean(tf.mul(logAlpha, entropyGap))) as import('@tensorflow/tfjs-core').Scalar);
+    tf.dispose([target, logProbKept!, entropyGap]);
+    polyakUpdate([...params(q1t), ...params(q2t)], [...params(q1), ...params(q2)], TAU);
+  };
+  const dispose = () => {
+    tf.dispose([...params(actor), ...params(q1), ...params(q2), ...params(q1t), ...params(q2t), logAlpha]);
+    actorOpt.dispose(); criticOpt.dispose(); alphaOpt.dispose();
+    for (const b of batches) tf.dispose(Object.values(b));
+  };
+  return { update, dispose };
+}
+
+/** The real SAC update of src/algos/sac.ts, when it is there and its API is as expected. */
+async function makeAlgosSacUpdate(): Promise<{ update: () => void; dispose: () => void } | string> {
+  try {
+    const { Sac, SAC_DEFAULTS } = await import('../src/algos/sac.ts');
+    const { Rng } = await import('../src/algos/rng.ts');
+    const sac = new Sac(OBS, ACT, SAC_DEFAULTS, 1);
+    const rng = new Rng(1);
+    const fill = (n: number) => rng.fillNormal(new Float32Array(n));
+    const batch = {
+      size: BATCH, observation: fill(BATCH * OBS), action: fill(BATCH * ACT).map(Math.tanh), reward: fill(BATCH),
+      nextObservation: fill(BATCH * OBS), mask: new Float32Array(BATCH).fill(1),
+    };
+    return { update: () => { sac.update(batch as never, rng); }, dispose: () => sac.dispose() };
+  } catch (err) {
+    return `src/algos/sac.ts not timed: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+interface Rate { wall: number; cpu: number }
+
+/**
+ * updates/s over `n` updates after `warm` warm-up updates, by wall clock and by this process's CPU time.
+ * The machine is shared, so CPU time (which other processes do not inflate) is the primary figure.
+ */
+function time(update: () => void, warm: number, n: number): Rate {
+  for (let i = 0; i < warm; i++) update();
+  const c0 = process.cpuUsage(), t0 = performance.now();
+  for (let i = 0; i < n; i++) update();
+  const wallS = (performance.now() - t0) / 1000, cpu = process.cpuUsage(c0);
+  return { wall: n / wallS, cpu: n / ((cpu.user + cpu.system) / 1e6) };
+}
+
+/** The PyTorch side: a long-lived child answering "run <warmup> <updates>" with one JSON line. */
+function startTorch() {
+  const script = fileURLToPath(new URL('./train_throughput_torch.py', import.meta.url));
+  const child = spawn(args.python!, [script, '--serve', '--threads', String(threads)], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+  const lines = createInterface({ input: child.stdout });
+  const pending: ((line: string) => void)[] = [];
+  lines.on('line', (line) => pending.shift()?.(line));
+  const ask = (cmd: string) => new Promise<Record<string, unknown>>((resolve, reject) => {
+    pending.push((line) => { try { resolve(JSON.parse(line)); } catch { reject(new Error(`PyTorch child said: ${line}`)); } });
+    child.stdin.write(`${cmd}\n`);
+  });
+  child.stdin.on('error', () => undefined); // a dead child is reported through 'exit' below
+  child.on('exit', (code) => { while (pending.length) pending.shift()!(JSON.stringify({ error: `PyTorch child exited with ${code}` })); });
+  return { ask, close: () => { child.stdin.end(); } };
+}
+
+const results: Record<string, unknown> = { threads, rounds, updates, warmup, date: new Date().toISOString() };
+
+// --- onestep on the chosen backend, interleaved with PyTorch ---
+const info = await initBackend({ prefer: 'cpu-blas' });
+console.log(describeBackend(info).map((l) => `# ${l}`).join('\n'));
+const ours = makeSacUpdate();
+if (args.profile) {
+  for (let i = 0; i < 10; i++) ours.update();
+  const profile = await tf.profile(() => { for (let i = 0; i < 10; i++) ours.update(); });
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of profile.kernels) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += Number(k.kernelTimeMs) / 10; e.calls += 1 / 10; byKernel.set(k.name, e);
+  }
+  for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms)) console.log(`${name.padEnd(24)} ${e.ms.toFixed(3)} ms/update  ${e.calls.toFixed(0)} calls`);
+}
+const startTensors = tf.memory().numTensors;
+const torch = args['no-torch'] ? null : startTorch();
+const oursRounds: Rate[] = [], torchRounds: Rate[] = [];
+let torchInfo: Record<string, unknown> | null = null;
+const fmt = (r: Rate) => `${r.cpu.toFixed(1)} (wall ${r.wall.toFixed(1)})`;
+for (let r = 0; r < rounds; r++) {
+  const mine = time(ours.update, r === 0 ? warmup : 2, updates);
+  oursRounds.push(mine);
+  let line = `round ${r + 1}: onestep cpu-blas ${fmt(mine)} updates/s`;
+  if (torch) {
+    const res = await torch.ask(`run ${r === 0 ? warmup : 2} ${updates}`);
+    if (res.error) throw new Error(String(res.error));
+    torchInfo ??= res;
+    const theirs = { wall: Number(res.updates_per_s), cpu: Number(res.updates_per_cpu_s) };
+    torchRounds.push(theirs);
+    line += `, PyTorch ${fmt(theirs)} updates/s, ratio ${(mine.cpu / theirs.cpu).toFixed(2)} (wall ${(mine.wall / theirs.wall).toFixed(2)})`;
+  }
+  console.log(line);
+}
+torch?.close();
+const leaked = tf.memory().numTensors - startTensors;
+ours.dispose();
+const summarize = (rs: Rate[]) => ({ cpu: median(rs.map((r) => r.cpu)), wall: median(rs.map((r) => r.wall)), perRound: rs });
+results.onestep = { backend: info.backend, blas: info.blas, ...summarize(oursRounds), leakedTensors: leaked };
+let ratio: { cpu: number; wall: number } | null = null;
+if (torchInfo) {
+  ratio = { cpu: median(oursRounds.map((r, i) => r.cpu / torchRounds[i].cpu)), wall: median(oursRounds.map((r, i) => r.wall / torchRounds[i].wall)) };
+  results.torch = { version: torchInfo.torch, blas: torchInfo.blas, ...summarize(torchRounds) };
+  results.ratio = ratio;
+}
+
+if (!args['no-algos']) {
+  const algos = await makeAlgosSacUpdate();
+  if (typeof algos === 'string') console.log(`# ${algos}`);
+  else {
+    const v = time(algos.update, 5, Math.max(10, Math.floor(updates / 4)));
+    algos.dispose();
+    console.log(`src/algos/sac.ts Sac.update on cpu-blas: ${fmt(v)} updates/s`);
+    results.algosSac = v;
+  }
+}
+
+// --- reference rows: stock TF.js cpu and wasm, the same update code on their fallback paths ---
+for (const backend of ['cpu', 'wasm'] as const) {
+  if (args[`no-${backend === 'cpu' ? 'stock' : 'wasm'}`]) continue;
+  await initBackend({ prefer: backend });
+  const sac = makeSacUpdate();
+  const v = time(sac.update, 1, backend === 'cpu' ? 5 : 30);
+  sac.dispose();
+  console.log(`TF.js ${backend} (stock kernels): ${fmt(v)} updates/s`);
+  results[backend] = v;
+}
+
+const ours_ = results.onestep as { cpu: number; wall: number };
+console.log(`\nsummary (median over rounds, updates per CPU-second; wall-clock in brackets): onestep ${ours_.cpu.toFixed(1)} (${ours_.wall.toFixed(1)})` +
+  (torchInfo && ratio ? `, PyTorch ${summarize(torchRounds).cpu.toFixed(1)} (${summarize(torchRounds).wall.toFixed(1)}) [torch ${torchInfo.torch}], ratio ${ratio.cpu.toFixed(2)} (${ratio.wall.toFixed(2)})` : '') +
+  `; BLAS threads ${threads}; leaked tensors ${leaked}`);
+if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""PyTorch side of bench/train-throughput.ts: the same SAC-size update (actor 17-256-256-12 tanh-Gaussian,
+twin critics 23-256-256-1 with Polyak targets, batch 256, three Adams), CleanRL-style.
+
+Standalone:  OPENBLAS_NUM_THREADS=1 python3 bench/train_throughput_torch.py --updates 200
+Served:      --serve reads "run <warmup> <updates>" lines on stdin and answers one JSON line each
+             (train-throughput.ts keeps it alive and takes turns with it).
+Needs Debian python3-torch (apt-get install -y python3-torch); not needed by the tests.
+"""
+import argparse
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+OBS, ACT, HIDDEN, BATCH = 17, 12, 256, 256
+GAMMA, TAU, LR, LOG_STD_MIN, LOG_STD_MAX = 0.99, 0.005, 3e-4, -5.0, 2.0
+
+
+def mlp(n_in, n_out):
+    return nn.Sequential(nn.Linear(n_in, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, n_out))
+
+
+class Actor(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = mlp(OBS, 2 * ACT)
+
+    def sample(self, obs):
+        mean, raw = self.net(obs).chunk(2, dim=1)
+        log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(raw) + 1)
+        eps = torch.randn_like(mean)
+        action = torch.tanh(mean + log_std.exp() * eps)
+        gaussian = -0.5 * eps.pow(2) - log_std - 0.5 * math.log(2 * math.pi)
+        log_prob = (gaussian - torch.log(1 - action.pow(2) + 1e-6)).sum(1, keepdim=True)
+        return action, log_prob
+
+
+class Sac:
+    def __init__(self):
+        self.actor = Actor()
+        self.q1, self.q2 = mlp(OBS + ACT, 1), mlp(OBS + ACT, 1)
+        self.q1t, self.q2t = mlp(OBS + ACT, 1), mlp(OBS + ACT, 1)
+        self.q1t.load_state_dict(self.q1.state_dict())
+        self.q2t.load_state_dict(self.q2.state_dict())
+        self.log_alpha = torch.zeros(1, requires_grad=True)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=LR)
+        self.critic_opt = torch.optim.Adam(list(self.q1.parameters()) + list(self.q2.parameters()), lr=LR)
+        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=LR)
+        self.target_entropy = -ACT
+        self.batches = [(torch.randn(BATCH, OBS), torch.rand(BATCH, ACT) * 2 - 1, torch.randn(BATCH, 1),
+                         torch.randn(BATCH, OBS), torch.ones(BATCH, 1)) for _ in range(4)]
+        self.k = 0
+
+    def update(self):
+        obs, act, rew, nxt, not_done = self.batches[self.k % len(self.batches)]
+        self.k += 1
+        alpha = self.log_alpha.exp().item()
+        with torch.no_grad():
+            a2, logp2 = self.actor.sample(nxt)
+            x2 = torch.cat([nxt, a2], 1)
+            target = rew + GAMMA * not_done * (torch.min(self.q1t(x2), self.q2t(x2)) - alpha * logp2)
+        x = torch.cat([obs, act], 1)
+        critic_loss = F.mse_loss(self.q1(x), target) + F.mse_loss(self.q2(x), target)
+        self.critic_opt.zero_grad()
+        critic_loss.backward()
+        self.critic_opt.step()
+
+        a, logp = self.actor.sample(obs)
+        xa = torch.cat([obs, a], 1)
+        actor_loss = (alpha * logp - torch.min(self.q1(xa), self.q2(xa))).mean()
+        self.actor_opt.zero_grad()
+        actor_loss.backward()
+        self.actor_opt.step()
+
+        alpha_loss = -(self.log_alpha * (logp.detach() + self.target_entropy)).mean()
+        self.alpha_opt.zero_grad()
+        alpha_loss.backward()
+        self.alpha_opt.step()
+
+        with torch.no_grad():
+            for net, tgt in ((self.q1, self.q1t), (self.q2, self.q2t)):
+                for p, tp in zip(net.parameters(), tgt.parameters()):
+                    tp.mul_(1 - TAU).add_(p, alpha=TAU)
+
+
+def blas_name():
+    try:
+        cfg = torch.__config__.show()
+        for line in cfg.splitlines():
+            if 'BLAS_INFO' in line:
+                return line.strip()
+    except Exception:  # noqa: BLE001 - informational only
+        pass
+    return 'unknown'
+
+
+def run(sac, warmup, updates):
+    for _ in range(warmup):
+        sac.update()
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(updates):
+        sac.update()
+    return {'updates_per_s': updates / (time.perf_counter() - t0), 'updates_per_cpu_s': updates / (time.process_time() - c0)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads (set OPENBLAS_NUM_THREADS too)')
+    ap.add_argument('--updates', type=int, default=200)
+    ap.add_argument('--warmup', type=int, default=20)
+    ap.add_argument('--serve', action='store_true', help='answer "run <warmup> <updates>" lines on stdin')
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    sac = Sac()
+    info = {'torch': torch.__version__, 'blas': blas_name(), 'threads': a.threads}
+    if not a.serve:
+        print(json.dumps({**info, **run(sac, a.warmup, a.updates)}))
+        return
+    for line in sys.stdin:
+        parts = line.split()
+        if len(parts) != 3 or parts[0] != 'run':
+            print(json.dumps({'error': f'expected "run <warmup> <updates>", got {line.strip()!r}'}), flush=True)
+            continue
+        print(json.dumps({**info, **run(sac, int(parts[1]), int(parts[2]))}), flush=True)
+
+
+if __name__ == '__main__':
+    main()
