@@ -87,6 +87,14 @@ export class StatefulWriter {
     this.readers.set(proxy.key, proxy);
     this.updateDestinations();
     if (replay && !reliable) this.pushHistory(proxy);
+    if (reliable && this.reliable) {
+      // heartbeat at once: a volatile remote reader starts at our current sequence number, so it must hear
+      // where we stand before the next sample, or it would treat that sample as history and skip it
+      const w = this.sender.begin(guid.prefix);
+      this.writeHeartbeat(w, guid.entityId, false);
+      this.sender.flush(locators);
+      proxy.lastHeartbeatAt = performance.now();
+    }
     return proxy;
   }
 

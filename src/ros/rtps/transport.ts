@@ -1,0 +1,262 @@
+// RtpsTransport: the Transport contract over onestep's own RTPS participant. ROS names are mangled to DDS
+// names (rt/…, pkg::msg::dds_::Type_), messages go through the shared CDR codecs, and the node is announced
+// on ros_discovery_info so ROS 2 tools list it.
+import { getMessageCodec, RMW_GID_SIZE_HUMBLE, RMW_GID_SIZE_IRON, type MessageCodec } from '../msgs/index.ts';
+import {
+  fromDdsTopicName,
+  fromDdsTypeName,
+  normalizeNamespace,
+  normalizeTypeName,
+  resolveTopicName,
+  toDdsTopicName,
+  validateNodeName,
+  type Remapping,
+} from '../names.ts';
+import {
+  resolveQos,
+  type MessageHandler,
+  type MessageInfo,
+  type NodeIdentity,
+  type Publisher,
+  type QosProfile,
+  type QosProfileName,
+  type Subscription,
+  type TopicInfo,
+  type Transport,
+} from '../transport.ts';
+import { Participant, type LocalReader, type LocalWriter, type ParticipantOptions } from './participant.ts';
+import { fromRosQos, type EndpointQos } from './qos.ts';
+import { RtpsUsageError } from './wire/errors.ts';
+import {
+  encodeParticipantEntitiesInfo,
+  gidSizeFor,
+  ROS_DISCOVERY_INFO_TOPIC,
+  ROS_DISCOVERY_INFO_TYPE,
+} from './graph-info.ts';
+
+export interface RtpsTransportOptions extends ParticipantOptions {
+  node: NodeIdentity;
+  remappings?: readonly Remapping[];
+  /** GID size on ros_discovery_info: 24 (Humble and older) or 16 (Iron and newer); default from ROS_DISTRO, else 16. */
+  gidSize?: number;
+  /** Called when a subscription callback throws or a sample cannot be decoded. Default: one line on stderr. */
+  onError?: (err: unknown, topic: string) => void;
+}
+
+/** A sample whose encapsulation is not plain CDR (XCDR1, big or little endian). */
+export class RtpsEncapsulationError extends Error {
+  override name = 'RtpsEncapsulationError';
+}
+
+const GRAPH_QOS: EndpointQos = {
+  ...fromRosQos({ reliability: 'reliable', durability: 'transient_local', history: 'keep_last', depth: 1 }, true),
+};
+
+export class RtpsTransport implements Transport {
+  readonly kind = 'rtps' as const;
+  readonly node: NodeIdentity;
+  private readonly remappings: readonly Remapping[];
+  private readonly onError: (err: unknown, topic: string) => void;
+  private readonly gidSize: number;
+  private readonly writers = new Set<LocalWriter>();
+  private readonly readers = new Set<LocalReader>();
+  private readonly owned = new Set<{ close(): void }>();
+  private graphWriter: LocalWriter | undefined;
+  private graphTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly participant: Participant,
+    opts: RtpsTransportOptions,
+  ) {
+    this.node = { name: validateNodeName(opts.node.name), namespace: normalizeNamespace(opts.node.namespace) };
+    this.remappings = opts.remappings ?? [];
+    const env = opts.env ?? process.env;
+    this.gidSize = opts.gidSize ?? (gidSizeFor(env.ROS_DISTRO) === 24 ? RMW_GID_SIZE_HUMBLE : RMW_GID_SIZE_IRON);
+    if (this.gidSize !== 16 && this.gidSize !== 24) throw new RtpsUsageError(`gidSize must be 16 or 24, got ${this.gidSize}`);
+    const reported = new Set<string>();
+    this.onError =
+      opts.onError ??
+      ((err, topic) => {
+        const line = `${topic}: ${(err as Error)?.message ?? err}`;
+        if (reported.has(line)) return; // once per distinct problem: a bad peer must not flood the log
+        if (reported.size < 1000) reported.add(line);
+        process.stderr.write(`onestep: ${line}\n`);
+      });
+  }
+
+  static async create(opts: RtpsTransportOptions): Promise<RtpsTransport> {
+    const participant = await Participant.create({ entityName: opts.node.name, ...opts });
+    const t = new RtpsTransport(participant, opts);
+    t.graphWriter = participant.createWriter({ topicName: ROS_DISCOVERY_INFO_TOPIC, typeName: ROS_DISCOVERY_INFO_TYPE, qos: GRAPH_QOS });
+    t.publishGraph();
+    return t;
+  }
+
+  private check(): void {
+    if (this.closed) throw new RtpsUsageError('the rtps transport is closed');
+  }
+
+  /** Re-publishes the node's entities on ros_discovery_info (coalesced: one message per burst of changes). */
+  private graphChanged(): void {
+    if (this.graphTimer || this.closed) return;
+    this.graphTimer = setTimeout(() => {
+      this.graphTimer = undefined;
+      this.publishGraph();
+    }, 5);
+    this.graphTimer.unref();
+  }
+
+  private publishGraph(): void {
+    if (!this.graphWriter || this.closed) return;
+    const bytes = encodeParticipantEntitiesInfo(
+      this.participant.guid,
+      [
+        {
+          namespace: this.node.namespace,
+          name: this.node.name,
+          readers: [...this.readers].map((r) => r.guid),
+          writers: [...this.writers].map((w) => w.guid),
+        },
+      ],
+      this.gidSize,
+    );
+    this.graphWriter.write(bytes);
+  }
+
+  advertise<T = unknown>(topic: string, type: string, qos?: QosProfile | QosProfileName): Publisher<T> {
+    this.check();
+    const name = resolveTopicName(topic, this.node, this.remappings);
+    const fullType = normalizeTypeName(type);
+    const codec = getMessageCodec<T>(fullType);
+    const profile = resolveQos(qos);
+    const writer = this.participant.createWriter({ topicName: toDdsTopicName(name), typeName: codec.ddsType, qos: fromRosQos(profile, true) });
+    this.writers.add(writer);
+    this.graphChanged();
+    // encode buffer reused across publishes; grows (once) when a larger message comes
+    let scratch = new Uint8Array(256);
+    let open = true;
+    const pub: Publisher<T> = {
+      topic: name,
+      type: fullType,
+      qos: profile,
+      publish: (message: T) => {
+        if (!open) throw new RtpsUsageError(`publisher on ${name} is closed`);
+        const bytes = codec.encodeInto(message, scratch);
+        if (bytes.buffer !== scratch.buffer) scratch = new Uint8Array(bytes.length * 2);
+        writer.write(bytes, bytes.length);
+      },
+      publishRaw: (cdr: Uint8Array) => {
+        if (!open) throw new RtpsUsageError(`publisher on ${name} is closed`);
+        checkEncapsulation(cdr, name);
+        writer.write(cdr, cdr.length);
+      },
+      matchedSubscriptions: () => writer.matchedReaders(),
+      close: () => {
+        if (!open) return;
+        open = false;
+        writer.close();
+        this.writers.delete(writer);
+        this.owned.delete(pub);
+        this.graphChanged();
+      },
+    };
+    this.owned.add(pub);
+    return pub;
+  }
+
+  subscribe<T = unknown>(
+    topic: string,
+    type: string,
+    qos: QosProfile | QosProfileName | undefined,
+    onMessage: MessageHandler<T>,
+  ): Subscription {
+    this.check();
+    const name = resolveTopicName(topic, this.node, this.remappings);
+    const fullType = normalizeTypeName(type);
+    const codec: MessageCodec<T> = getMessageCodec<T>(fullType);
+    const profile = resolveQos(qos);
+    // one info object per subscription, overwritten for each message (the receive path allocates nothing else)
+    const info: MessageInfo = { receivedAt: 0n, cdr: new Uint8Array(0), publisher: undefined };
+    const onError = this.onError;
+    const reader = this.participant.createReader({
+      topicName: toDdsTopicName(name),
+      typeName: codec.ddsType,
+      qos: fromRosQos(profile, false),
+      onSample: (payload, sample) => {
+        info.receivedAt = process.hrtime.bigint();
+        info.cdr = payload;
+        info.publisher = sample.writerKey;
+        let message: T;
+        try {
+          checkEncapsulation(payload, name);
+          message = codec.decode(payload);
+        } catch (err) {
+          onError(new Error(`dropped a sample from ${sample.writerKey}: ${(err as Error).message}`), name);
+          return;
+        }
+        try {
+          onMessage(message, info);
+        } catch (err) {
+          onError(err, name);
+        }
+      },
+    });
+    this.readers.add(reader);
+    this.graphChanged();
+    let open = true;
+    const sub: Subscription = {
+      topic: name,
+      type: fullType,
+      qos: profile,
+      matchedPublishers: () => reader.matchedWriters(),
+      close: () => {
+        if (!open) return;
+        open = false;
+        reader.close();
+        this.readers.delete(reader);
+        this.owned.delete(sub);
+        this.graphChanged();
+      },
+    };
+    this.owned.add(sub);
+    return sub;
+  }
+
+  topics(): TopicInfo[] {
+    const byTopic = new Map<string, { types: Set<string>; publishers: number; subscribers: number }>();
+    const add = (ddsTopic: string, ddsType: string, isWriter: boolean) => {
+      const t = fromDdsTopicName(ddsTopic);
+      if (!t || t.kind !== 'topic') return;
+      let e = byTopic.get(t.name);
+      if (!e) byTopic.set(t.name, (e = { types: new Set(), publishers: 0, subscribers: 0 }));
+      e.types.add(fromDdsTypeName(ddsType) ?? ddsType);
+      if (isWriter) e.publishers++;
+      else e.subscribers++;
+    };
+    for (const { data, isWriter } of this.participant.localEndpointData()) add(data.topicName, data.typeName, isWriter);
+    for (const ep of this.participant.remoteEndpoints()) add(ep.data.topicName, ep.data.typeName, ep.isWriter);
+    return [...byTopic]
+      .map(([topic, e]) => ({ topic, types: [...e.types].sort(), publishers: e.publishers, subscribers: e.subscribers }))
+      .sort((a, b) => a.topic.localeCompare(b.topic));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const o of [...this.owned]) o.close();
+    this.closed = true;
+    if (this.graphTimer) clearTimeout(this.graphTimer);
+    this.graphWriter?.close();
+    await this.participant.close();
+  }
+}
+
+/** Plain CDR (XCDR1) little or big endian; the options octets are ignored. */
+function checkEncapsulation(cdr: Uint8Array, topic: string): void {
+  if (cdr.length < 4) throw new RtpsEncapsulationError(`sample on ${topic} is ${cdr.length} bytes, shorter than the 4-byte encapsulation header`);
+  if (cdr[0] !== 0 || cdr[1] > 1) {
+    throw new RtpsEncapsulationError(
+      `sample on ${topic} has encapsulation 0x${((cdr[0] << 8) | cdr[1]).toString(16).padStart(4, '0')}, expected CDR_BE (0x0000) or CDR_LE (0x0001)`,
+    );
+  }
+}
