@@ -133,3 +133,14 @@ function exceptionText(mj: Mujoco, err: unknown): string | undefined {
     probe.delete();
   }
 }
+
+/** Current size of the wasm heap in bytes (it only grows; a leak shows up as growth). */
+export async function wasmHeapBytes(): Promise<number> {
+  const mj = await mujoco();
+  const probe = new mj.DoubleBuffer(1);
+  try {
+    return (probe.GetView() as Float64Array).buffer.byteLength;
+  } finally {
+    probe.delete();
+  }
+}

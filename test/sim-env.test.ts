@@ -1,0 +1,228 @@
+// The environment API on real MuJoCo (mujoco-js): determinism, bad input, memory, vector envs, user MJCF.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MujocoEnv } from '../src/sim/env.ts';
+import { ActionError, EnvUsageError, MjcfError, UnknownTaskError } from '../src/sim/errors.ts';
+import { randomPolicy } from '../src/sim/evaluate.ts';
+import { loadModelFromString, wasmHeapBytes } from '../src/sim/mujoco.ts';
+import { TASK_NAMES } from '../src/sim/tasks/index.ts';
+import { VectorEnv } from '../src/sim/vector-env.ts';
+
+/** Run `steps` steps with actions from a seeded random stream; returns every observation, concatenated. */
+function rollout(env: MujocoEnv, seed: number, steps: number): Float32Array {
+  const out = new Float32Array((steps + 1) * env.observationSize);
+  const policy = randomPolicy(env.actionSize, 1234);
+  let obs = env.reset(seed);
+  out.set(obs, 0);
+  for (let t = 1; t <= steps; t++) {
+    const r = env.step(policy(obs));
+    obs = r.obs;
+    out.set(obs, t * env.observationSize);
+    if (r.terminated || r.truncated) obs = env.reset();
+  }
+  return out;
+}
+
+const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+test('same seed and same actions give bit-identical observations, on the same and on a fresh environment', async () => {
+  for (const name of TASK_NAMES) {
+    const a = await MujocoEnv.make(name);
+    const b = await MujocoEnv.make(name);
+    const first = rollout(a, 42, 150);
+    rollout(a, 7, 30); // a different episode in between must not leak into the next one
+    const again = rollout(a, 42, 150);
+    const fresh = rollout(b, 42, 150);
+    assert.ok(bits(first).equals(bits(again)), `${name}: re-run on the same env differs`);
+    assert.ok(bits(first).equals(bits(fresh)), `${name}: run on a fresh env differs`);
+    const other = rollout(b, 43, 5);
+    assert.ok(!bits(first.subarray(0, other.length)).equals(bits(other)), `${name}: seed 43 gives the same start as seed 42`);
+    a.close();
+    b.close();
+  }
+});
+
+test('specs name every observation and action; arm actions are joint1..joint7 mapped to their ctrlrange', async () => {
+  for (const name of TASK_NAMES) {
+    const env = await MujocoEnv.make(name);
+    assert.equal(env.observationSpec.names.length, env.observationSize);
+    assert.equal(env.actionSpec.names.length, env.actionSize);
+    assert.equal(new Set(env.observationSpec.names).size, env.observationSize, `${name}: duplicate observation names`);
+    for (let i = 0; i < env.actionSize; i++) assert.ok(env.actionSpec.low[i] < env.actionSpec.high[i]);
+    env.close();
+  }
+  const arm = await MujocoEnv.make('arm_reach');
+  assert.deepEqual(arm.actionSpec.names, ['joint1', 'joint2', 'joint3', 'joint4', 'joint5', 'joint6', 'joint7']);
+  arm.reset(0);
+  const action = new Float32Array(7).fill(1);
+  action[1] = -1;
+  action[3] = 0.5;
+  arm.step(action);
+  const ctrl = arm.simulation.view.ctrl;
+  assert.equal(ctrl[0], arm.actionSpec.high[0]);
+  assert.equal(ctrl[1], arm.actionSpec.low[1]);
+  assert.ok(Math.abs(ctrl[3] - (0.25 * arm.actionSpec.low[3] + 0.75 * arm.actionSpec.high[3])) < 1e-12);
+  arm.step(new Float32Array(7).fill(5)); // out of range: clipped to the ctrlrange
+  assert.equal(ctrl[2], arm.actionSpec.high[2]);
+  arm.close();
+  const cheetah = await MujocoEnv.make('cheetah');
+  assert.equal(cheetah.observationSize, 17);
+  assert.equal(cheetah.actionSize, 6);
+  cheetah.close();
+});
+
+test('bad actions throw ActionError before touching the state; the next step is as if they never happened', async () => {
+  const env = await MujocoEnv.make('reacher');
+  const twin = await MujocoEnv.make('reacher');
+  env.reset(3);
+  twin.reset(3);
+  const good = new Float32Array([0.3, -0.7]);
+  env.step(good);
+  twin.step(good);
+  const before = Float64Array.from(env.simulation.view.qpos);
+  const bad: unknown[] = [new Float32Array(1), new Float32Array(3), [0.1, Number.NaN], [Number.POSITIVE_INFINITY, 0], [0, Number.NEGATIVE_INFINITY], null, ['0.1', 0]];
+  for (const action of bad) {
+    assert.throws(() => env.step(action as ArrayLike<number>), (err: Error) => err instanceof ActionError && /action/.test(err.message) && /reacher/.test(err.message));
+  }
+  assert.throws(() => env.step([Number.NaN, 0]), /action\[0\] \(shoulder\) must be a finite number/);
+  assert.throws(() => env.step([0.5]), /must have 2 entries \(shoulder, elbow\), got 1/);
+  assert.deepEqual(Float64Array.from(env.simulation.view.qpos), before);
+  const a = env.step(good);
+  const b = twin.step(good);
+  assert.ok(bits(a.obs).equals(bits(b.obs)));
+  assert.equal(a.reward, b.reward);
+  env.close();
+  twin.close();
+});
+
+test('using an environment wrongly gives EnvUsageError: step before reset, after the episode ended, after close', async () => {
+  const env = await MujocoEnv.make('pendulum');
+  assert.throws(() => env.step([0]), EnvUsageError);
+  env.reset(0);
+  let r = env.step([0]);
+  while (!r.truncated) r = env.step([0]);
+  assert.equal(r.info.t, env.task.maxSteps);
+  assert.throws(() => env.step([0]), /after the episode ended; call reset\(\) first/);
+  assert.throws(() => env.reset(Number.NaN), EnvUsageError);
+  env.close();
+  env.close(); // idempotent
+  assert.throws(() => env.reset(0), /environment is closed/);
+});
+
+test('unknown task names list the known ones', async () => {
+  await assert.rejects(MujocoEnv.make('cartpole'), (err: Error) => {
+    assert.ok(err instanceof UnknownTaskError);
+    assert.match(err.message, /unknown task 'cartpole'; known tasks: pendulum, reacher, arm_reach, arm_push, cheetah, two_way/);
+    return true;
+  });
+  await assert.rejects(MujocoEnv.make('toString'), UnknownTaskError);
+});
+
+test('invalid MJCF names the file and carries MuJoCo\'s own message; the process keeps working', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'onestep-sim-'));
+  const cases: [string, string, RegExp][] = [
+    ['schema.xml', '<mujoco><worldbody><foo/></worldbody></mujoco>', /schema\.xml: mjXError: XML Error: Schema violation: unrecognized element; Element 'foo', line 1/],
+    ['compile.xml', '<mujoco><worldbody><body><joint/><geom size="0.1"/></body></worldbody><actuator><motor joint="nope"/></actuator></mujoco>', /compile\.xml: mjCError: Error: unknown transmission target 'nope'/],
+    ['syntax.xml', '<mujoco><worldbody', /syntax\.xml: XML parse error/],
+    ['empty.xml', '', /empty\.xml: /],
+  ];
+  for (const [file, xml, pattern] of cases) {
+    writeFileSync(join(dir, file), xml);
+    await assert.rejects(MujocoEnv.fromMjcf(join(dir, file)), (err: Error) => {
+      assert.ok(err instanceof MjcfError, `${file}: ${err}`);
+      assert.match(err.message, pattern);
+      assert.ok(!err.message.includes('\n'), 'one line');
+      return true;
+    });
+  }
+  await assert.rejects(MujocoEnv.fromMjcf(join(dir, 'missing.xml')), /cannot load MJCF .*missing\.xml: file not found/);
+  await assert.rejects(MujocoEnv.fromMjcf(dir), /is not a file/);
+  await assert.rejects(loadModelFromString('<mujoco><bad/></mujoco>', 'inline.xml'), /inline\.xml: mjXError/);
+  // Still usable afterwards.
+  const env = await MujocoEnv.make('pendulum');
+  assert.equal(env.reset(0).length, 3);
+  env.close();
+});
+
+test('a user MJCF runs with the generic (qpos, qvel) observation, including files it includes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'onestep-mjcf-'));
+  writeFileSync(
+    join(dir, 'body.xml'),
+    '<mujoco><body name="arm"><joint name="shoulder" type="hinge" axis="0 1 0"/><geom type="capsule" fromto="0 0 0 0.3 0 0" size="0.02"/></body>' +
+      '<body name="ball" pos="0.5 0 0"><freejoint name="ball"/><geom type="sphere" size="0.05"/></body></mujoco>',
+  );
+  writeFileSync(
+    join(dir, 'robot.xml'),
+    '<mujoco><worldbody><include file="body.xml"/></worldbody><actuator><motor name="shoulder" joint="shoulder" ctrllimited="true" ctrlrange="-3 3"/></actuator></mujoco>',
+  );
+  const env = await MujocoEnv.fromMjcf(join(dir, 'robot.xml'), { frameSkip: 2, maxSteps: 20 });
+  assert.equal(env.observationSize, 1 + 7 + 1 + 6);
+  assert.deepEqual(env.observationSpec.names.slice(0, 4), ['qpos:shoulder', 'qpos:ball.x', 'qpos:ball.y', 'qpos:ball.z']);
+  assert.deepEqual(env.actionSpec.names, ['shoulder']);
+  assert.deepEqual([...env.actionSpec.low, ...env.actionSpec.high], [-3, 3]);
+  let obs = env.reset(0);
+  let steps = 0;
+  for (;;) {
+    const r = env.step([1]);
+    obs = r.obs;
+    steps++;
+    if (r.truncated) break;
+  }
+  assert.equal(steps, 20);
+  assert.ok(obs[0] !== 0 && obs.every(Number.isFinite));
+  env.close();
+  await assert.rejects(MujocoEnv.fromMjcf(join(dir, 'robot.xml'), { frameSkip: 0 }), /frame skip must be an integer >= 1/);
+});
+
+test('no MuJoCo memory growth over 10,000 resets, nor over 300 environments created and closed', async () => {
+  const env = await MujocoEnv.make('arm_push');
+  for (let i = 0; i < 100; i++) env.reset(i);
+  const heap = await wasmHeapBytes();
+  for (let i = 0; i < 10_000; i++) env.reset(i);
+  assert.equal(await wasmHeapBytes(), heap, 'wasm heap grew over 10,000 resets');
+  env.close();
+  // Each arm_push environment holds an MjModel and an MjData (its arena alone is hundreds of kB): leaking either
+  // over 300 cycles grows the heap by tens of MB (checked: commenting out the MjData delete fails this test).
+  const cycle = async () => {
+    const e = await MujocoEnv.make('arm_push');
+    e.task.scripted!(e.simulation)(e.reset(0));
+    e.close();
+  };
+  for (let i = 0; i < 30; i++) await cycle();
+  const settled = await wasmHeapBytes();
+  for (let i = 0; i < 300; i++) await cycle();
+  assert.equal(await wasmHeapBytes(), settled, 'wasm heap grew over 300 create/close cycles');
+});
+
+test('VectorEnv steps N environments together, resets finished ones, and matches single environments', async () => {
+  const n = 3;
+  const vec = await VectorEnv.make('reacher', n);
+  const singles = await Promise.all(Array.from({ length: n }, () => MujocoEnv.make('reacher')));
+  const obs = vec.reset(100);
+  singles.forEach((env, i) => assert.ok(bits(env.reset(100 + i)).equals(bits(obs.subarray(i * 10, (i + 1) * 10)))));
+  const actions = new Float32Array(n * 2);
+  const policy = randomPolicy(n * 2, 5);
+  let ended = 0;
+  for (let t = 0; t < 120; t++) {
+    actions.set(policy(obs));
+    const r = vec.step(actions);
+    for (let i = 0; i < n; i++) {
+      const s = singles[i].step(actions.subarray(i * 2, i * 2 + 2));
+      assert.equal(r.rewards[i], Math.fround(s.reward));
+      assert.equal(r.truncated[i], s.truncated ? 1 : 0);
+      if (s.truncated) {
+        ended++;
+        assert.ok(bits(r.finalObs.subarray(i * 10, (i + 1) * 10)).equals(bits(s.obs)));
+        assert.ok(bits(r.obs.subarray(i * 10, (i + 1) * 10)).equals(bits(singles[i].reset())));
+      } else assert.ok(bits(r.obs.subarray(i * 10, (i + 1) * 10)).equals(bits(s.obs)));
+    }
+  }
+  assert.equal(ended, n * 2, 'every environment finished two 50-step episodes');
+  assert.throws(() => vec.step(new Float32Array(5)), /3 × 2 = 6 entries, got 5/);
+  vec.close();
+  for (const env of singles) env.close();
+  await assert.rejects(VectorEnv.make('reacher', 0), EnvUsageError);
+});
