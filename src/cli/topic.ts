@@ -1,11 +1,389 @@
-// `onestep topic`: Inspect and poke a ROS 2 graph: echo, pub, list, hz.
-import type { CommandModule } from 'yargs';
+// `onestep topic`: poke a ROS 2 graph by hand, as `ros2 topic` does: list, echo, pub, hz. Works over any
+// transport (the embedded rtps participant by default, so no ROS install is needed).
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { QosProfile, Transport } from '../ros/transport.ts';
+import type { MessageCodec } from '../ros/msgs/index.ts';
+import { UserError } from './errors.ts';
+
+interface CommonArgs {
+  transport: 'auto' | 'rtps' | 'rclnodejs' | 'inproc';
+  domain?: number;
+  nodeName: string;
+}
+
+interface QosArgs {
+  qos: 'auto' | 'default' | 'sensor_data' | 'system_default';
+  reliability?: 'reliable' | 'best_effort';
+  durability?: 'volatile' | 'transient_local';
+  depth?: number;
+}
+
+const common = (y: Argv) =>
+  y
+    .option('transport', {
+      choices: ['auto', 'rtps', 'rclnodejs', 'inproc'] as const,
+      default: 'auto' as const,
+      describe: 'ROS 2 transport: auto = rclnodejs on a sourced ROS 2 with rclnodejs installed, else the embedded rtps',
+    })
+    .option('domain', { type: 'number', describe: 'ROS domain id', defaultDescription: 'ROS_DOMAIN_ID, else 0' })
+    .option('node-name', {
+      type: 'string',
+      default: `onestep_topic_${process.pid}`,
+      defaultDescription: 'onestep_topic_<pid>',
+      describe: 'name of the node this command runs as',
+    });
+
+const qosOptions = (y: Argv, auto: string) =>
+  y
+    .option('qos', {
+      choices: ['auto', 'default', 'sensor_data', 'system_default'] as const,
+      default: 'auto' as const,
+      describe: `QoS profile (auto: ${auto})`,
+    })
+    .option('reliability', { choices: ['reliable', 'best_effort'] as const, describe: 'override the profile reliability', defaultDescription: 'from --qos' })
+    .option('durability', { choices: ['volatile', 'transient_local'] as const, describe: 'override the profile durability', defaultDescription: 'from --qos' })
+    .option('depth', { type: 'number', describe: 'override the profile history depth (keep-last)', defaultDescription: 'from --qos' });
+
+async function open(args: CommonArgs): Promise<Transport> {
+  const { createTransport } = await import('../ros/index.ts');
+  return createTransport({ kind: args.transport, node: args.nodeName, domainId: args.domain });
+}
+
+async function qosFrom(args: QosArgs, autoProfile: QosProfile): Promise<QosProfile> {
+  const { resolveQos } = await import('../ros/transport.ts');
+  const base = args.qos === 'auto' ? { ...autoProfile } : resolveQos(args.qos);
+  if (args.reliability) base.reliability = args.reliability;
+  if (args.durability) base.durability = args.durability;
+  if (args.depth !== undefined) {
+    if (!Number.isInteger(args.depth) || args.depth < 1) throw new UserError(`--depth must be a positive integer, got ${args.depth}`);
+    base.depth = args.depth;
+  }
+  return base;
+}
+
+/** Closes the transport on Ctrl-C / SIGTERM and resolves when that happens. */
+function untilInterrupted(transport: Transport): { stopped: Promise<void>; stop: () => void } {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const onSignal = () => stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  void stopped.then(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
+  void transport;
+  return { stopped, stop };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The type of `topic` as discovered in the graph, waiting up to `waitS` seconds. */
+async function discoverType(transport: Transport, topic: string, waitS: number): Promise<string> {
+  const { resolveTopicName } = await import('../ros/names.ts');
+  const name = resolveTopicName(topic, transport.node);
+  const deadline = Date.now() + waitS * 1000;
+  for (;;) {
+    const info = transport.topics().find((t) => t.topic === name);
+    if (info && info.types.length === 1) return info.types[0];
+    if (info && info.types.length > 1) throw new UserError(`topic ${name} has several types (${info.types.join(', ')}): name one as TYPE`);
+    if (Date.now() >= deadline) throw new UserError(`no publisher of ${name} was discovered within ${waitS} s: name its TYPE (e.g. std_msgs/msg/String) or raise --wait`);
+    await sleep(100);
+  }
+}
+
+// ---- message ↔ YAML ------------------------------------------------------------------------------------------
+
+/** A printable plain object: typed arrays → arrays, bigints → numbers when exact, else strings. */
+function toPlain(value: unknown, noArrays: boolean): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (ArrayBuffer.isView(value)) return noArrays ? `<array of length ${(value as unknown as ArrayLike<unknown>).length}>` : Array.from(value as unknown as ArrayLike<number | bigint>, (v) => toPlain(v, noArrays));
+  if (Array.isArray(value)) return noArrays ? `<sequence of length ${value.length}>` : value.map((v) => toPlain(v, noArrays));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v, noArrays);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Turns user YAML into a message of `codec`'s type: checks field names (a typo is an error, not a silent default),
+ * and expands `now` for time fields and `auto` for std_msgs/Header fields, as `ros2 topic pub` does.
+ */
+function fromUserValues(codec: MessageCodec<unknown>, values: unknown): Record<string, unknown> {
+  const defs = new Map(codec.definitions.map((d) => [d.name!, d.definitions]));
+  const root = codec.definitions[0].name!;
+  const now = () => {
+    const ms = Date.now();
+    return { sec: Math.floor(ms / 1000), nanosec: (ms % 1000) * 1_000_000 };
+  };
+  const walk = (type: string, v: unknown, path: string): unknown => {
+    const fields = (defs.get(type) ?? []).filter((f) => !f.isConstant);
+    if (type === 'std_msgs/Header' && v === 'auto') return { stamp: now(), frame_id: '' };
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${path || 'message'}: expected a mapping of ${type.replace('/', '/msg/')} fields, got ${JSON.stringify(v)}`);
+    const out: Record<string, unknown> = {};
+    for (const [k, fv] of Object.entries(v as Record<string, unknown>)) {
+      const f = fields.find((x) => x.name === k);
+      const here = path ? `${path}.${k}` : k;
+      if (!f) throw new UserError(`${here}: no such field in ${type.replace('/', '/msg/')} (fields: ${fields.map((x) => x.name).join(', ') || 'none'})`);
+      if (f.type === 'time' && fv === 'now') out[k] = now();
+      else if (f.isComplex && f.isArray && Array.isArray(fv)) out[k] = fv.map((e, i) => walk(f.type, e, `${here}[${i}]`));
+      else if (f.isComplex && !f.isArray) out[k] = walk(f.type, fv, here);
+      else out[k] = fv;
+    }
+    return out;
+  };
+  return walk(root, values ?? {}, '') as Record<string, unknown>;
+}
+
+// ---- sub-commands --------------------------------------------------------------------------------------------
+
+interface ListArgs extends CommonArgs {
+  showTypes: boolean;
+  verbose: boolean;
+  wait: number;
+}
+
+const list: CommandModule<object, ListArgs> = {
+  command: 'list',
+  describe: 'list the topics in the graph',
+  builder: (y) =>
+    common(y)
+      .option('show-types', { alias: 't', type: 'boolean', default: false, describe: 'show each topic\'s type' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'show publisher and subscriber counts' })
+      .option('wait', { type: 'number', default: 2, describe: 'seconds of discovery before listing' }) as unknown as Argv<ListArgs>,
+  handler: async (args: ArgumentsCamelCase<ListArgs>) => {
+    const transport = await open(args);
+    try {
+      if (transport.kind !== 'inproc') await sleep(args.wait * 1000);
+      for (const t of transport.topics()) {
+        const types = args.showTypes || args.verbose ? ` [${t.types.join(', ')}]` : '';
+        const counts = args.verbose ? ` ${t.publishers} publisher(s), ${t.subscribers} subscriber(s)` : '';
+        process.stdout.write(`${t.topic}${types}${counts}\n`);
+      }
+    } finally {
+      await transport.close();
+    }
+  },
+};
+
+interface EchoArgs extends CommonArgs, QosArgs {
+  topic: string;
+  type?: string;
+  once: boolean;
+  count?: number;
+  noArr: boolean;
+  raw: boolean;
+  field?: string;
+  wait: number;
+  timeout?: number;
+}
+
+const BEST_AVAILABLE: QosProfile = { reliability: 'best_effort', durability: 'volatile', history: 'keep_last', depth: 10 };
+
+const echo: CommandModule<object, EchoArgs> = {
+  command: 'echo <topic> [type]',
+  describe: 'print the messages published on a topic',
+  builder: (y) =>
+    qosOptions(common(y), 'best-effort, volatile, depth 10: matches every publisher')
+      .positional('topic', { type: 'string', describe: 'topic name, e.g. /joint_states' })
+      .positional('type', { type: 'string', describe: 'message type, e.g. sensor_msgs/msg/JointState (default: discovered)' })
+      .option('once', { type: 'boolean', default: false, describe: 'print one message and exit' })
+      .option('count', { type: 'number', describe: 'exit after this many messages', defaultDescription: 'unlimited' })
+      .option('no-arr', { type: 'boolean', default: false, describe: 'do not print array contents, only their lengths' })
+      .option('raw', { type: 'boolean', default: false, describe: 'print the serialized CDR bytes (hex) instead' })
+      .option('field', { type: 'string', describe: 'print only this field, e.g. header.stamp', defaultDescription: 'the whole message' })
+      .option('wait', { type: 'number', default: 5, describe: 'seconds to wait for a publisher when the type must be discovered' })
+      .option('timeout', { type: 'number', describe: 'exit with an error if nothing arrives within this many seconds', defaultDescription: 'wait forever' }) as unknown as Argv<EchoArgs>,
+  handler: async (args: ArgumentsCamelCase<EchoArgs>) => {
+    const { getMessageCodec } = await import('../ros/msgs/index.ts');
+    const { stringify } = await import('yaml');
+    const transport = await open(args);
+    const { stopped, stop } = untilInterrupted(transport);
+    try {
+      const type = args.type ?? (await discoverType(transport, args.topic, args.wait));
+      getMessageCodec(type); // fail fast on an unknown type
+      const qos = await qosFrom(args, BEST_AVAILABLE);
+      const limit = args.once ? 1 : args.count;
+      let printed = 0;
+      const path = args.field?.split('.') ?? [];
+      transport.subscribe(args.topic, type, qos, (msg, info) => {
+        if (limit !== undefined && printed >= limit) return;
+        printed++;
+        if (args.raw) process.stdout.write(`${Buffer.from(info.cdr).toString('hex')}\n---\n`);
+        else {
+          let value: unknown = msg;
+          for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+          if (args.field && value === undefined) throw new UserError(`message has no field ${args.field}`);
+          const plain = toPlain(value, args.noArr);
+          process.stdout.write(`${typeof plain === 'object' && plain !== null ? stringify(plain).trimEnd() : String(plain)}\n---\n`);
+        }
+        if (limit !== undefined && printed >= limit) stop();
+      });
+      let timer: NodeJS.Timeout | undefined;
+      if (args.timeout !== undefined) {
+        timer = setTimeout(() => {
+          if (printed === 0) {
+            process.exitCode = 1;
+            process.stderr.write(`onestep: no message on ${args.topic} within ${args.timeout} s\n`);
+          }
+          stop();
+        }, args.timeout * 1000);
+      }
+      await stopped;
+      clearTimeout(timer);
+    } finally {
+      await transport.close();
+    }
+  },
+};
+
+interface PubArgs extends CommonArgs, QosArgs {
+  topic: string;
+  type: string;
+  values?: string;
+  rate: number;
+  once: boolean;
+  times?: number;
+  waitMatchingSubscriptions?: number;
+  wait: number;
+  print: boolean;
+}
+
+const pub: CommandModule<object, PubArgs> = {
+  command: 'pub <topic> <type> [values]',
+  describe: 'publish a message, given as YAML, once or at a rate',
+  builder: (y) =>
+    qosOptions(common(y), 'the ROS default: reliable, volatile, depth 10')
+      .positional('topic', { type: 'string', describe: 'topic name, e.g. /chatter' })
+      .positional('type', { type: 'string', describe: 'message type, e.g. std_msgs/msg/String' })
+      .positional('values', { type: 'string', describe: "field values as YAML, e.g. '{data: hello}'; 'now' for a time, 'auto' for a Header (default: all fields zero)" })
+      .option('rate', { alias: 'r', type: 'number', default: 1, describe: 'publishing rate, Hz' })
+      .option('once', { alias: '1', type: 'boolean', default: false, describe: 'publish one message and exit' })
+      .option('times', { alias: 't', type: 'number', describe: 'publish this many messages and exit', defaultDescription: 'until Ctrl-C' })
+      .option('wait-matching-subscriptions', { alias: 'w', type: 'number', describe: 'wait for this many matched subscriptions before publishing', defaultDescription: '1 with --once/--times, else 0' })
+      .option('wait', { type: 'number', default: 5, describe: 'seconds to wait for those subscriptions' })
+      .option('print', { type: 'boolean', default: true, describe: 'print each published message' }) as unknown as Argv<PubArgs>,
+  handler: async (args: ArgumentsCamelCase<PubArgs>) => {
+    if (!(args.rate > 0)) throw new UserError(`--rate must be a positive number of Hz, got ${args.rate}`);
+    const { getMessageCodec } = await import('../ros/msgs/index.ts');
+    const { parse, stringify } = await import('yaml');
+    const codec = getMessageCodec(args.type);
+    let parsed: unknown;
+    try {
+      parsed = args.values === undefined ? {} : parse(args.values, { intAsBigInt: false });
+    } catch (err) {
+      throw new UserError(`values are not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const message = fromUserValues(codec as MessageCodec<unknown>, parsed);
+    codec.encode(message); // type errors surface before anything is advertised
+    const times = args.once ? 1 : args.times;
+    const transport = await open(args);
+    const { stopped, stop } = untilInterrupted(transport);
+    try {
+      const qos = await qosFrom(args, { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 10 });
+      const publisher = transport.advertise(args.topic, codec.type, qos);
+      const needed = args.waitMatchingSubscriptions ?? (times !== undefined ? 1 : 0);
+      const deadline = Date.now() + args.wait * 1000;
+      while (publisher.matchedSubscriptions() < needed && Date.now() < deadline) await sleep(50);
+      if (publisher.matchedSubscriptions() < needed) {
+        process.stderr.write(`onestep: ${publisher.matchedSubscriptions()}/${needed} subscriptions matched ${publisher.topic} after ${args.wait} s; publishing anyway\n`);
+      }
+      let sent = 0;
+      const period = 1000 / args.rate;
+      const start = performance.now();
+      const text = stringify(toPlain(message, false)).trimEnd();
+      const tick = () => {
+        const fresh = fromUserValues(codec as MessageCodec<unknown>, parsed); // 'now' is re-read per message
+        publisher.publish(fresh);
+        sent++;
+        if (args.print) process.stdout.write(`publishing #${sent}:${text.includes('\n') ? `\n${text}` : ` ${text}`}\n`);
+        if (times !== undefined && sent >= times) return stop();
+        timer = setTimeout(tick, Math.max(0, start + sent * period - performance.now()));
+      };
+      let timer = setTimeout(tick, 0);
+      await stopped;
+      clearTimeout(timer);
+      if (qos.reliability === 'reliable') await sleep(300); // let reliable resends of the last sample go out
+    } finally {
+      await transport.close();
+    }
+  },
+};
+
+interface HzArgs extends CommonArgs, QosArgs {
+  topic: string;
+  type?: string;
+  window: number;
+  wait: number;
+  duration?: number;
+}
+
+const hz: CommandModule<object, HzArgs> = {
+  command: 'hz <topic> [type]',
+  describe: 'print the rate at which messages arrive on a topic',
+  builder: (y) =>
+    qosOptions(common(y), 'best-effort, volatile, depth 10: matches every publisher')
+      .positional('topic', { type: 'string', describe: 'topic name' })
+      .positional('type', { type: 'string', describe: 'message type (default: discovered)' })
+      .option('window', { alias: 'w', type: 'number', default: 10000, describe: 'messages the statistics are computed over' })
+      .option('wait', { type: 'number', default: 5, describe: 'seconds to wait for a publisher when the type must be discovered' })
+      .option('duration', { type: 'number', describe: 'stop after this many seconds', defaultDescription: 'until Ctrl-C' }) as unknown as Argv<HzArgs>,
+  handler: async (args: ArgumentsCamelCase<HzArgs>) => {
+    if (!Number.isInteger(args.window) || args.window < 2) throw new UserError(`--window must be an integer ≥ 2, got ${args.window}`);
+    const transport = await open(args);
+    const { stopped, stop } = untilInterrupted(transport);
+    try {
+      const type = args.type ?? (await discoverType(transport, args.topic, args.wait));
+      const qos = await qosFrom(args, BEST_AVAILABLE);
+      // a ring of arrival times (ns), preallocated: one write per message
+      const arrivals = new Float64Array(args.window);
+      let n = 0;
+      transport.subscribe(args.topic, type, qos, (_msg, info) => {
+        arrivals[n % args.window] = Number(info.receivedAt);
+        n++;
+      });
+      const report = setInterval(() => {
+        const k = Math.min(n, args.window);
+        if (k < 2) return void process.stdout.write(n === 0 ? 'no new messages\n' : 'waiting for a second message\n');
+        const first = n - k;
+        let min = Infinity;
+        let max = 0;
+        let sum = 0;
+        let sumSq = 0;
+        for (let i = first + 1; i < n; i++) {
+          const dt = (arrivals[i % args.window] - arrivals[(i - 1) % args.window]) / 1e9;
+          min = Math.min(min, dt);
+          max = Math.max(max, dt);
+          sum += dt;
+          sumSq += dt * dt;
+        }
+        const mean = sum / (k - 1);
+        const std = Math.sqrt(Math.max(0, sumSq / (k - 1) - mean * mean));
+        process.stdout.write(`average rate: ${(1 / mean).toFixed(3)}\n\tmin: ${min.toFixed(6)}s max: ${max.toFixed(6)}s std dev: ${std.toFixed(5)}s window: ${k}\n`);
+      }, 1000);
+      const end = args.duration !== undefined ? setTimeout(stop, args.duration * 1000) : undefined;
+      await stopped;
+      clearInterval(report);
+      clearTimeout(end);
+    } finally {
+      await transport.close();
+    }
+  },
+};
 
 const command: CommandModule = {
-  command: 'topic',
+  command: 'topic <command>',
   describe: 'Inspect and poke a ROS 2 graph: echo, pub, list, hz',
-  handler: () => {
-    throw new Error('onestep topic is not built yet');
-  },
+  builder: (y: Argv) =>
+    y
+      .command(list as unknown as CommandModule)
+      .command(echo as unknown as CommandModule)
+      .command(pub as unknown as CommandModule)
+      .command(hz as unknown as CommandModule)
+      .demandCommand(1, 'name a topic command: list, echo, pub or hz'),
+  handler: () => {},
 };
 export default command;
