@@ -21,9 +21,19 @@ export interface BlasInfo {
   readonly config?: string;
 }
 
+/** y = alpha·op(A)·x + beta·y for a row-major A [m, n] (op = transpose when `trans`); unit strides. */
+export type Sgemv = (trans: boolean, m: number, n: number, alpha: number, a: Float32Array, lda: number, x: Float32Array, beta: number, y: Float32Array) => void;
+/** y += alpha·x (unit strides). */
+export type Saxpy = (n: number, alpha: number, x: Float32Array, y: Float32Array) => void;
+/** x *= alpha (unit stride). */
+export type Sscal = (n: number, alpha: number, x: Float32Array) => void;
+
 export interface Blas {
   readonly info: BlasInfo;
   readonly sgemm: Sgemm;
+  readonly sgemv: Sgemv;
+  readonly saxpy: Saxpy;
+  readonly sscal: Sscal;
 }
 
 /** Where Debian/Ubuntu put OpenBLAS (pthread and serial flavours), then whatever the dynamic linker finds. */
@@ -93,6 +103,15 @@ export function probeOpenBlas(paths: readonly string[] = OPENBLAS_CANDIDATES, th
       failures.push(`${path}: does not export cblas_sgemm`);
       continue;
     }
+    let cblasSgemv: (...args: unknown[]) => void, cblasSaxpy: (...args: unknown[]) => void, cblasSscal: (...args: unknown[]) => void;
+    try {
+      cblasSgemv = lib.func('void cblas_sgemv(int order, int trans, int m, int n, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y, int incy)');
+      cblasSaxpy = lib.func('void cblas_saxpy(int n, float alpha, const float *x, int incx, float *y, int incy)');
+      cblasSscal = lib.func('void cblas_sscal(int n, float alpha, float *x, int incx)');
+    } catch {
+      failures.push(`${path}: does not export cblas_sgemv/saxpy/sscal`);
+      continue;
+    }
     const optional = <T>(decl: string): T | undefined => {
       try {
         return lib.func(decl) as T;
@@ -108,8 +127,12 @@ export function probeOpenBlas(paths: readonly string[] = OPENBLAS_CANDIDATES, th
     const sgemm: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
       cblasSgemm(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
         m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    const sgemv: Sgemv = (trans, m, n, alpha, a, lda, x, beta, y) =>
+      cblasSgemv(CBLAS_ROW_MAJOR, trans ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, alpha, a, lda, x, 1, beta, y, 1);
+    const saxpy: Saxpy = (n, alpha, x, y) => cblasSaxpy(n, alpha, x, 1, y, 1);
+    const sscal: Sscal = (n, alpha, x) => cblasSscal(n, alpha, x, 1);
     const makeBlas = (): Blas => ({
-      sgemm,
+      sgemm, sgemv, saxpy, sscal,
       info: {
         path,
         threads: getNumThreads ? getNumThreads() : threads,

@@ -3,7 +3,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Blas } from './blas.ts';
 import { type CpuKernelArgs, output, valuesOf } from './cpu.ts';
-import { addBiasInPlace, applyActivationInPlace } from './matmul.ts';
+import { applyActivationInPlace } from './matmul.ts';
 
 export const DENSE_KERNEL = 'OnestepDense';
 export const DENSE_GRAD_KERNEL = 'OnestepDenseGrad';
@@ -16,16 +16,19 @@ export function denseForwardConfig(blas: Blas, backendName: string): KernelConfi
   const kernelFunc = ({ inputs: { x, W, b }, backend, attrs }: CpuKernelArgs<'x' | 'W' | 'b'>): TensorInfo => {
     const rows = x.shape[0], nIn = x.shape[1], nOut = W.shape[1];
     const y = new Float32Array(rows * nOut);
-    if (y.length > 0 && nIn > 0) blas.sgemm(false, false, rows, nOut, nIn, 1, valuesOf(backend, x), nIn, valuesOf(backend, W), nOut, 0, y, nOut);
-    addBiasInPlace(y, nOut, valuesOf(backend, b), b.shape);
+    // Start from the bias in every row (memcpy per row), then let sgemm accumulate x·W onto it (beta = 1).
+    const bias = valuesOf(backend, b);
+    for (let r = 0; r < rows; r++) y.set(bias, r * nOut);
+    if (y.length > 0 && nIn > 0) blas.sgemm(false, false, rows, nOut, nIn, 1, valuesOf(backend, x), nIn, valuesOf(backend, W), nOut, 1, y, nOut);
     applyActivationInPlace(y, attrs!.activation as string, 0);
     return output(backend, [rows, nOut], y);
   };
   return { kernelName: DENSE_KERNEL, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
-// dz scratch, reused across calls: sgemm runs synchronously, so nothing else can hold it meanwhile.
+// dz scratch and a column of ones (db = dzᵀ·1), reused across calls: kernels run synchronously.
 let dzScratch = new Float32Array(0);
+let ones = new Float32Array(0);
 
 export function denseBackwardConfig(blas: Blas, backendName: string): KernelConfig {
   const kernelFunc = ({ inputs: { dy, x, W, y }, backend, attrs }: CpuKernelArgs<'dy' | 'x' | 'W' | 'y'>): TensorInfo[] => {
@@ -37,17 +40,19 @@ export function denseBackwardConfig(blas: Blas, backendName: string): KernelConf
       if (dzScratch.length < dyV.length) dzScratch = new Float32Array(dyV.length);
       dz = dzScratch.length === dyV.length ? dzScratch : dzScratch.subarray(0, dyV.length);
       const yV = valuesOf(backend, y);
-      if (activation === 'relu') for (let i = 0; i < dz.length; i++) dz[i] = yV[i] > 0 ? dyV[i] : 0;
-      else for (let i = 0; i < dz.length; i++) { const t = yV[i]; dz[i] = dyV[i] * (1 - t * t); }
+      const n = dz.length;
+      // Branch-free mask: a data-dependent branch mispredicts on about half of the units.
+      if (activation === 'relu') for (let i = 0; i < n; i++) dz[i] = dyV[i] * +(yV[i] > 0);
+      else for (let i = 0; i < n; i++) { const t = yV[i]; dz[i] = dyV[i] * (1 - t * t); }
     }
     const dx = new Float32Array(rows * nIn), dW = new Float32Array(nIn * nOut), db = new Float32Array(nOut);
     if (rows > 0 && nOut > 0) {
       blas.sgemm(false, true, rows, nIn, nOut, 1, dz, nOut, valuesOf(backend, W), nOut, 0, dx, nIn);
       blas.sgemm(true, false, nIn, nOut, rows, 1, valuesOf(backend, x), nIn, dz, nOut, 0, dW, nOut);
     }
-    for (let r = 0; r < rows; r++) {
-      const off = r * nOut;
-      for (let j = 0; j < nOut; j++) db[j] += dz[off + j];
+    if (rows > 0 && nOut > 0) {
+      if (ones.length < rows) ones = new Float32Array(rows).fill(1);
+      blas.sgemv(true, rows, nOut, 1, dz, nOut, ones, 0, db);
     }
     return [output(backend, [rows, nIn], dx), output(backend, [nIn, nOut], dW), output(backend, [nOut], db)];
   };

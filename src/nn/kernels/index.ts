@@ -18,6 +18,11 @@ export function quietCpuBackend(): MathBackendCPU {
 }
 
 let registeredWith: Blas | null = null;
+
+/** The OpenBLAS behind the cpu-blas backend, once registered (the optimisers use its saxpy/sscal). */
+export function cpuBlas(): Blas | null {
+  return registeredWith;
+}
 let replaced: string[] = [];
 
 /** Registers (once) the cpu-blas backend over `blas`; returns the names of the kernels it replaces or adds. */
