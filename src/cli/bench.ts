@@ -1,11 +1,107 @@
 // `onestep bench`: Time single-observation policy latency (PolicyRuntime.act vs raw session.run vs an identity floor).
-import type { CommandModule } from 'yargs';
+import { fileURLToPath } from 'node:url';
+import type { Argv, CommandModule } from 'yargs';
 
-const command: CommandModule = {
+/** The shipped UNTRAINED model, resolved from the package so `onestep bench` works from any directory. */
+const DEFAULT_MODEL = fileURLToPath(new URL('../../models/untrained-arm_reach/policy.onnx', import.meta.url));
+
+interface BenchArgs {
+  model: string;
+  n: number;
+  json: string;
+  'flow-steps': number;
+  seed: number;
+  warmup: number;
+  rounds: number;
+  histogram: boolean;
+}
+
+const command: CommandModule<object, BenchArgs> = {
   command: 'bench',
   describe: 'Time single-observation policy latency (PolicyRuntime.act vs raw session.run vs an identity floor)',
-  handler: () => {
-    throw new Error('onestep bench is not built yet');
+  builder: (y: Argv) =>
+    y
+      .option('model', { type: 'string', description: 'Exported ONNX policy', default: DEFAULT_MODEL, defaultDescription: 'models/untrained-arm_reach/policy.onnx (UNTRAINED)' })
+      .option('n', { type: 'number', description: 'Timed calls per case', default: 20000 })
+      .option('json', { type: 'string', description: 'Also write the results as JSON to this file', default: '', defaultDescription: 'none' })
+      .option('flow-steps', { type: 'number', description: 'Also time a K-step Euler flow policy of the same width (0 = skip)', default: 10 })
+      .option('seed', { type: 'number', description: 'Noise seed', default: 0 })
+      .option('warmup', { type: 'number', description: 'Untimed calls per case first', default: 2000 })
+      .option('rounds', { type: 'number', description: 'Interleaving rounds the calls are split into', default: 10 })
+      .option('histogram', { type: 'boolean', description: 'Print the latency histogram of PolicyRuntime.act', default: true })
+      .example('$0 bench', 'the shipped untrained 2×256 policy')
+      .example('$0 bench --model models/arm_reach.onnx --n 50000 --json bench/out/latency.json', '') as unknown as Argv<BenchArgs>,
+  handler: async (args) => {
+    for (const k of ['n', 'flow-steps', 'warmup', 'rounds', 'seed'] as const) {
+      if (!Number.isInteger(args[k]) || (args[k] < 0 && k !== 'seed')) throw new Error(`--${k} must be a non-negative integer (got ${args[k]})`);
+    }
+    if (args.n < 1) throw new Error(`--n must be at least 1 (got ${args.n})`);
+    const { runLatencyBench } = await import('../runtime/bench.ts');
+    const { formatLatencyTable, formatHistogram, formatMicros } = await import('../runtime/latency.ts');
+    const progress = progressReporter();
+    const result = await runLatencyBench({
+      model: args.model,
+      n: args.n,
+      seed: args.seed,
+      flowSteps: args['flow-steps'],
+      warmup: args.warmup,
+      rounds: args.rounds,
+      onProgress: progress.update,
+    });
+    progress.done();
+    const p = result.policy;
+    const out: string[] = [];
+    out.push(
+      `onestep bench: ${result.model}`,
+      `  ${p.algorithm} ${p.kind} policy for ${p.task}${p.trainingSteps === 0 ? ' (UNTRAINED)' : ''}: obs ${p.observationSize} → action ${p.actionSize}, noise ${p.noiseSize}, hidden ${p.hiddenSizes.join('×') || '?'}`,
+      `  n = ${result.n} per case, interleaved; onnxruntime-node ${result.environment.onnxruntime}, 1 intra-op thread; ${result.environment.cpus}× ${result.environment.cpu}; load ${result.environment.loadavgStart[0].toFixed(2)} → ${result.environment.loadavgEnd[0].toFixed(2)}`,
+      '',
+      formatLatencyTable(result.cases),
+      '',
+    );
+    const r = result.ratios;
+    const act = result.cases.find((c) => c.key === 'act')!.summary;
+    const verdict = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal');
+    out.push(`  act p50 / raw session.run p50 (same model)     ${r.actOverRun.toFixed(3)}   goal ≤ 1.2: ${verdict(r.actOverRun <= 1.2)}`);
+    out.push(`  act p50 / public await session.run p50         ${r.actOverPublicRun.toFixed(3)}`);
+    out.push(`  act p99                                         ${formatMicros(act.p99)} µs   goal ≤ 30 µs: ${verdict(act.p99 <= 30)}`);
+    if (r.flowOverPolicy !== null) {
+      out.push(`  ${result.flowSteps}-step flow p50 / this policy's run p50       ${r.flowOverPolicy.toFixed(2)}×   goal ≥ 8×: ${verdict(r.flowOverPolicy >= 8)}`);
+      out.push(`  ${result.flowSteps}-step flow p50 / 1-step flow p50            ${r.flowOverOneStep!.toFixed(2)}×  (above the identity floor: ${r.flowOverOneStepAboveFloor!.toFixed(2)}×)`);
+    }
+    if (args.histogram) out.push('', '  PolicyRuntime.act latency histogram:', formatHistogram(result.cases.find((c) => c.key === 'act')!.histogram));
+    process.stdout.write(`${out.join('\n')}\n`);
+    if (args.json) {
+      const { writeFile, mkdir } = await import('node:fs/promises');
+      const { dirname } = await import('node:path');
+      await mkdir(dirname(args.json), { recursive: true });
+      await writeFile(args.json, `${JSON.stringify(result, null, 2)}\n`);
+      process.stdout.write(`wrote ${args.json}\n`);
+    }
   },
 };
 export default command;
+
+/** A one-line progress indicator on stderr: redrawn in place on a TTY, every 25% otherwise; silent under a second. */
+function progressReporter(): { update: (fraction: number) => void; done: () => void } {
+  const start = Date.now();
+  const tty = process.stderr.isTTY === true;
+  let lastQuarter = 0;
+  let shown = false;
+  return {
+    update(fraction) {
+      if (Date.now() - start < 1000) return;
+      const pct = Math.floor(fraction * 100);
+      if (tty) {
+        process.stderr.write(`\r  measuring… ${pct}%`);
+        shown = true;
+      } else if (Math.floor(fraction * 4) > lastQuarter) {
+        lastQuarter = Math.floor(fraction * 4);
+        process.stderr.write(`measuring… ${pct}%\n`);
+      }
+    },
+    done() {
+      if (tty && shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}

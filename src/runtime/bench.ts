@@ -1,0 +1,214 @@
+// The policy latency benchmark behind `onestep bench`. Everything is measured in one process, interleaved in
+// rounds (each round runs every case in turn), so load from other processes on a shared machine hits every case
+// alike and the ratios stay meaningful even when the absolute numbers move.
+import { cpus, loadavg } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { LatencyRecorder, histogram, type Histogram, type LatencySummary } from './latency.ts';
+import { PolicyRuntime } from './policy-runtime.ts';
+import { POLICY_SESSION_OPTIONS, PolicySession, float32Tensor } from './ort-session.ts';
+import { eulerFlowModel, identityModel } from './reference-models.ts';
+import { GaussianNoise } from './rng.ts';
+
+export interface BenchOptions {
+  readonly model: string;
+  /** Timed calls per case. */
+  readonly n: number;
+  readonly seed: number;
+  /** K of the Euler flow reference (0 = skip it). */
+  readonly flowSteps: number;
+  /** Untimed calls per case before timing. */
+  readonly warmup: number;
+  /** Interleaving rounds the n calls are split into. */
+  readonly rounds: number;
+  /** Called with the fraction done after every chunk (never inside a timed loop). */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+export interface BenchCase {
+  readonly key: string;
+  readonly name: string;
+  readonly summary: LatencySummary;
+  readonly histogram: Histogram;
+}
+
+export interface BenchResult {
+  readonly model: string;
+  readonly policy: { algorithm: string; kind: string; task: string; observationSize: number; actionSize: number; noiseSize: number; hiddenSizes: readonly number[]; trainingSteps: number };
+  readonly n: number;
+  readonly flowSteps: number;
+  readonly synchronous: boolean;
+  readonly environment: { node: string; onnxruntime: string; cpu: string; cpus: number; loadavgStart: number[]; loadavgEnd: number[]; sessionOptions: typeof POLICY_SESSION_OPTIONS; date: string };
+  readonly cases: readonly BenchCase[];
+  readonly ratios: {
+    /** PolicyRuntime.act p50 / raw synchronous session.run p50 of the same model (goal ≤ 1.2). */
+    readonly actOverRun: number;
+    /** PolicyRuntime.act p50 / public `await session.run` p50 of the same model. */
+    readonly actOverPublicRun: number;
+    /** K-step flow p50 / this policy's raw session.run p50 (goal ≥ 8 for K = 10). */
+    readonly flowOverPolicy: number | null;
+    /** K-step flow p50 / 1-step flow p50 (same builder, same width). */
+    readonly flowOverOneStep: number | null;
+    /** The same ratio after subtracting the identity floor from both (compute only). */
+    readonly flowOverOneStepAboveFloor: number | null;
+  };
+}
+
+interface Case {
+  key: string;
+  name: string;
+  call: () => unknown;
+  async: boolean;
+  recorder: LatencyRecorder;
+}
+
+export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> {
+  if (!Number.isInteger(opts.n) || opts.n < 1) throw new RangeError(`--n must be a positive integer (got ${opts.n})`);
+  if (!Number.isInteger(opts.flowSteps) || opts.flowSteps < 0) throw new RangeError(`--flow-steps must be an integer >= 0 (got ${opts.flowSteps})`);
+  const loadavgStart = loadavg();
+  const runtime = await PolicyRuntime.load(opts.model, { seed: opts.seed });
+  const spec = runtime.spec;
+  const O = spec.observation.size;
+  const d = spec.action.size;
+  const bytes = await readFile(opts.model);
+  const rng = new GaussianNoise(opts.seed + 1);
+
+  // Observations spread like the training data (mean ± std from the spec), cycled through by `act`.
+  const observations = Array.from({ length: 64 }, () => Float32Array.from({ length: O }, (_, i) => spec.observation.mean[i] + spec.observation.std[i] * rng.nextNormal()));
+  let next = 0;
+
+  const cases: Case[] = [];
+  const add = (key: string, name: string, call: () => unknown, isAsync = false) => cases.push({ key, name, call, async: isAsync, recorder: new LatencyRecorder(opts.n) });
+  const sessions: PolicySession[] = [];
+  const publicSessions: ort.InferenceSession[] = [];
+
+  add('act', 'PolicyRuntime.act', () => runtime.act(observations[next++ & 63]));
+
+  // The same model through the raw session: inputs filled once, no noise generation, no checks.
+  const policySession = await PolicySession.open(bytes);
+  sessions.push(policySession);
+  const obs = float32Tensor([1, O]);
+  (obs.data as Float32Array).set(observations[0]);
+  const noise = float32Tensor([1, spec.noise.size]);
+  rng.fillNormal(noise.data as Float32Array);
+  const policyFeeds = { obs, noise };
+  const policyFetches = { action: float32Tensor([1, d]) };
+  if (policySession.synchronous) add('run', 'session.run (sync binding)', () => policySession.runSync(policyFeeds, policyFetches));
+
+  const publicPolicy = await ort.InferenceSession.create(bytes, POLICY_SESSION_OPTIONS);
+  publicSessions.push(publicPolicy);
+  add('run_public', 'session.run (public API, await)', () => publicPolicy.run(policyFeeds), true);
+
+  const identityBytes = identityModel(O);
+  const identity = await PolicySession.open(identityBytes);
+  sessions.push(identity);
+  const identityFeeds = { obs };
+  const identityFetches = { out: float32Tensor([1, O]) };
+  if (identity.synchronous) add('identity', 'identity floor (sync binding)', () => identity.runSync(identityFeeds, identityFetches));
+  const publicIdentity = await ort.InferenceSession.create(identityBytes, POLICY_SESSION_OPTIONS);
+  publicSessions.push(publicIdentity);
+  add('identity_public', 'identity floor (public API, await)', () => publicIdentity.run(identityFeeds), true);
+
+  if (opts.flowSteps > 0) {
+    const activations = ['relu', 'silu', 'gelu_tanh', 'mish', 'tanh'] as const;
+    const named = activations.find((a) => a === spec.network?.activation);
+    const activation = named ?? 'relu';
+    const shape = { observationSize: O, actionSize: d, hiddenSizes: spec.network?.hiddenSizes ?? [256, 256], activation, layerNorm: spec.network?.layerNorm ?? true, seed: opts.seed };
+    const flowNoise = float32Tensor([1, d]);
+    rng.fillNormal(flowNoise.data as Float32Array);
+    for (const steps of opts.flowSteps === 1 ? [1] : [1, opts.flowSteps]) {
+      const flow = await PolicySession.open(eulerFlowModel({ ...shape, steps }));
+      sessions.push(flow);
+      const feeds = { obs, noise: flowNoise };
+      const fetches = { action: float32Tensor([1, d]) };
+      const key = steps === 1 ? 'flow1' : 'flow';
+      const name = `${steps}-step Euler flow (sync binding)`;
+      if (flow.synchronous) add(key, name, () => flow.runSync(feeds, fetches));
+      else add(key, name, () => flow.run(feeds, fetches), true);
+    }
+  }
+
+  // Warm-up: first runs allocate ORT arenas and let V8 optimise the call paths.
+  for (const c of cases) for (let i = 0; i < opts.warmup; i++) await callOnce(c);
+
+  const rounds = Math.max(1, Math.min(opts.rounds, opts.n));
+  let done = 0;
+  for (let r = 0; r < rounds; r++) {
+    const count = Math.floor(opts.n / rounds) + (r < opts.n % rounds ? 1 : 0);
+    for (const c of cases) {
+      if (c.async) await timeAsync(c, count);
+      else timeSync(c, count);
+      done++;
+      opts.onProgress?.(done / (rounds * cases.length));
+    }
+  }
+
+  const result = cases.map((c): BenchCase => ({ key: c.key, name: c.name, summary: c.recorder.summary(), histogram: histogram(c.recorder.values()) }));
+  const p50 = (key: string) => result.find((c) => c.key === key)?.summary.p50 ?? NaN;
+  const runP50 = policySession.synchronous ? p50('run') : p50('run_public');
+  const hasFlow = opts.flowSteps > 1;
+  const floor = p50('identity');
+
+  runtime.close();
+  for (const s of sessions) s.dispose();
+  for (const s of publicSessions) await s.release();
+
+  return {
+    model: opts.model,
+    policy: {
+      algorithm: spec.algorithm,
+      kind: spec.kind,
+      task: spec.task,
+      observationSize: O,
+      actionSize: d,
+      noiseSize: spec.noise.size,
+      hiddenSizes: spec.network?.hiddenSizes ?? [],
+      trainingSteps: spec.trainingSteps,
+    },
+    n: opts.n,
+    flowSteps: opts.flowSteps,
+    synchronous: runtime.synchronous,
+    environment: {
+      node: process.version,
+      onnxruntime: ort.env.versions?.node ?? 'unknown',
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cpus: cpus().length,
+      loadavgStart,
+      loadavgEnd: loadavg(),
+      sessionOptions: POLICY_SESSION_OPTIONS,
+      date: new Date().toISOString(),
+    },
+    cases: result,
+    ratios: {
+      actOverRun: p50('act') / runP50,
+      actOverPublicRun: p50('act') / p50('run_public'),
+      flowOverPolicy: hasFlow ? p50('flow') / runP50 : null,
+      flowOverOneStep: hasFlow ? p50('flow') / p50('flow1') : null,
+      flowOverOneStepAboveFloor: hasFlow ? (p50('flow') - floor) / (p50('flow1') - floor) : null,
+    },
+  };
+}
+
+async function callOnce(c: Case): Promise<void> {
+  if (c.async) await c.call();
+  else c.call();
+}
+
+function timeSync(c: Case, count: number): void {
+  const { call, recorder } = c;
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    call();
+    recorder.record((performance.now() - t0) * 1000);
+  }
+}
+
+async function timeAsync(c: Case, count: number): Promise<void> {
+  const { call, recorder } = c;
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await call();
+    recorder.record((performance.now() - t0) * 1000);
+  }
+}

@@ -1,0 +1,139 @@
+// Latency statistics shared by `onestep bench` and the serve node: a fixed-capacity recorder (records allocate
+// nothing), percentiles, a log-spaced histogram and a text table. All times are in microseconds.
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly mean: number;
+  readonly min: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+/** Keeps the last `capacity` samples (a ring), so a long-running node reports a recent window. */
+export class LatencyRecorder {
+  private readonly samples: Float64Array;
+  private next = 0;
+  private filled = 0;
+  private total = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`latency recorder capacity must be a positive integer (got ${capacity})`);
+    this.samples = new Float64Array(capacity);
+  }
+
+  /** Records one sample in µs. Allocates nothing. */
+  record(microseconds: number): void {
+    this.samples[this.next] = microseconds;
+    this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
+    if (this.filled < this.capacity) this.filled++;
+    this.total++;
+  }
+
+  /** Samples recorded since the start or the last reset (may exceed the window). */
+  get recorded(): number {
+    return this.total;
+  }
+
+  get size(): number {
+    return this.filled;
+  }
+
+  reset(): void {
+    this.next = 0;
+    this.filled = 0;
+    this.total = 0;
+  }
+
+  /** A copy of the samples in the window (unsorted). */
+  values(): Float64Array {
+    return this.samples.slice(0, this.filled);
+  }
+
+  /** Statistics over the window (sorts a copy; call off the hot path). */
+  summary(): LatencySummary {
+    return summarize(this.values());
+  }
+
+  histogram(edges?: readonly number[]): Histogram {
+    return histogram(this.values(), edges);
+  }
+}
+
+/** Nearest-rank percentile of sorted values, q in [0, 1]. */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank];
+}
+
+export function summarize(samples: ArrayLike<number>): LatencySummary {
+  const sorted = Float64Array.from(samples).sort();
+  let sum = 0;
+  for (let i = 0; i < sorted.length; i++) sum += sorted[i];
+  return {
+    count: sorted.length,
+    mean: sorted.length ? sum / sorted.length : NaN,
+    min: sorted.length ? sorted[0] : NaN,
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
+    p999: percentile(sorted, 0.999),
+    max: sorted.length ? sorted[sorted.length - 1] : NaN,
+  };
+}
+
+export interface Histogram {
+  /** Upper bin edges in µs; the last bin (edges.length) counts everything above the last edge. */
+  readonly edges: readonly number[];
+  readonly counts: readonly number[];
+}
+
+/** 1-2-5 steps from 1 µs to 100 ms: readable and wide enough for a GC pause. */
+export const DEFAULT_HISTOGRAM_EDGES: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+
+export function histogram(samples: ArrayLike<number>, edges: readonly number[] = DEFAULT_HISTOGRAM_EDGES): Histogram {
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples[i];
+    let b = 0;
+    while (b < edges.length && v > edges[b]) b++;
+    counts[b]++;
+  }
+  return { edges, counts };
+}
+
+/** Text bars, one line per non-empty bin: `   10–20 µs  ████████  81.2%`. */
+export function formatHistogram(h: Histogram, width = 40): string {
+  const total = h.counts.reduce((a, b) => a + b, 0);
+  const peak = Math.max(...h.counts, 1);
+  const lines: string[] = [];
+  h.counts.forEach((c, i) => {
+    if (c === 0) return;
+    const lo = i === 0 ? 0 : h.edges[i - 1];
+    const label = i === h.edges.length ? `> ${fmtUs(lo)}` : `${fmtUs(lo)}–${fmtUs(h.edges[i])}`;
+    lines.push(`${label.padStart(16)} µs ${'█'.repeat(Math.max(1, Math.round((c / peak) * width))).padEnd(width)} ${((100 * c) / total).toFixed(1).padStart(5)}%`);
+  });
+  return lines.join('\n');
+}
+
+function fmtUs(v: number): string {
+  return v >= 1000 ? `${v / 1000}k` : `${v}`;
+}
+
+/** A fixed-width table of summaries: one row per name. */
+export function formatLatencyTable(rows: readonly { name: string; summary: LatencySummary }[]): string {
+  const cols = ['p50', 'p90', 'p99', 'p99.9', 'max', 'mean'] as const;
+  const key = { p50: 'p50', p90: 'p90', p99: 'p99', 'p99.9': 'p999', max: 'max', mean: 'mean' } as const;
+  const nameWidth = Math.max(4, ...rows.map((r) => r.name.length));
+  const header = `${'µs'.padEnd(nameWidth)}  ${cols.map((c) => c.padStart(9)).join('')}`;
+  const body = rows.map((r) => `${r.name.padEnd(nameWidth)}  ${cols.map((c) => formatMicros(r.summary[key[c]]).padStart(9)).join('')}`);
+  return [header, ...body].join('\n');
+}
+
+export function formatMicros(v: number): string {
+  if (!Number.isFinite(v)) return '-';
+  return v >= 1000 ? v.toFixed(0) : v >= 100 ? v.toFixed(1) : v.toFixed(2);
+}
