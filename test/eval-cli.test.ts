@@ -1,0 +1,87 @@
+// `onestep eval` and `onestep sim --policy model.onnx` on a real export (the foundation's exporter, real ONNX
+// Runtime, real MuJoCo): sizes checked against the task, seeded and deterministic runs reproducible.
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildPolicySpec, exportPolicyOnnx } from '../src/export/onnx.ts';
+import { createPolicy, disposePolicy, policyConfig } from '../src/nn/policy.ts';
+
+await tf.setBackend('cpu');
+const execFileAsync = promisify(execFile);
+
+/** Run the CLI; resolves with stdout, or with the exit code and stderr when it fails. */
+async function onestep(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync('node', ['bin/onestep.js', ...args], { encoding: 'utf8' });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** An untrained SAC-style (gaussian) pendulum policy, exported with the pendulum's torque range ±2 N·m. */
+function exportPendulumPolicy(dir: string): string {
+  const policy = createPolicy(policyConfig({ kind: 'gaussian', observationSize: 3, actionSize: 1, hiddenSizes: [16, 16] }), 3);
+  const spec = buildPolicySpec(policy, {
+    algorithm: 'sac',
+    task: 'pendulum',
+    trainingSteps: 0,
+    checkpointId: 'eval-test',
+    observationNames: ['cos_angle', 'sin_angle', 'angular_velocity'],
+    actionNames: ['torque'],
+    actionScale: [2],
+    actionOffset: [0],
+    actionLow: [-2],
+    actionHigh: [2],
+  });
+  const path = join(dir, 'pendulum.onnx');
+  writeFileSync(path, exportPolicyOnnx(policy, spec));
+  disposePolicy(policy);
+  return path;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'onestep-eval-'));
+const model = exportPendulumPolicy(dir);
+
+test('onestep eval runs an export in its own task and reports return, success and steps/s', async () => {
+  const text = await onestep('eval', '--model', model, '--episodes', '2', '--seed', '5');
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /task pendulum: observation 3, action 1/);
+  assert.match(text.stdout, /policy .*pendulum\.onnx \[UNTRAINED\]: 2 episodes, seeds 5\.\.6/);
+  assert.match(text.stdout, /return -?\d+\.\d+ ± \d+\.\d+/);
+  assert.match(text.stdout, /success \d+\.\d% /);
+  assert.match(text.stdout, /steps\/s \d+/);
+
+  const a = JSON.parse((await onestep('eval', '--model', model, '--task', 'pendulum', '--episodes', '3', '--json')).stdout);
+  const b = JSON.parse((await onestep('eval', '--model', model, '--task', 'pendulum', '--episodes', '3', '--json')).stdout);
+  assert.equal(a.task, 'pendulum');
+  assert.equal(a.returns.length, 3);
+  assert.ok(a.returns.every(Number.isFinite));
+  assert.deepEqual(a.returns, b.returns, 'same seed, same returns (the policy noise is seeded too)');
+  const d1 = JSON.parse((await onestep('eval', '--model', model, '--episodes', '3', '--deterministic', '--json')).stdout);
+  const d2 = JSON.parse((await onestep('sim', '--task', 'pendulum', '--policy', model, '--episodes', '3', '--deterministic', '--json')).stdout);
+  assert.deepEqual(d1.returns, d2.returns, 'eval and sim share one closed loop');
+  assert.notDeepEqual(d1.returns, a.returns, 'deterministic (zero noise) differs from sampled actions');
+});
+
+test('a model whose sizes do not fit the task fails with one line naming both', async () => {
+  const r = await onestep('eval', '--model', model, '--task', 'reacher', '--episodes', '1');
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr.trim(),
+    `onestep: model ${model} (trained on pendulum) takes observation size 3 and gives action size 1, but task reacher has observation size 10 and action size 2`,
+  );
+  const missing = await onestep('eval', '--model', join(dir, 'missing.onnx'), '--task', 'pendulum');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^onestep: cannot load policy model .*missing\.onnx: file not found\n$/);
+  const noModel = await onestep('eval', '--task', 'pendulum');
+  assert.equal(noModel.code, 2);
+  assert.match(noModel.stderr, /Missing required argument: model/);
+});
