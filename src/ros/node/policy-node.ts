@@ -110,6 +110,8 @@ export class PolicyNode {
   /** The last command published (output joint order). */
   readonly command: Float64Array;
   modelPath: string;
+  /** Each stale event: when it fired (CLOCK_MONOTONIC ms, as process.hrtime) and ms since the last valid trigger observation. */
+  readonly staleEvents: { atMs: number; delayMs: number }[] = [];
 
   private policy: Policy;
   private plan: Plan;
@@ -410,6 +412,8 @@ export class PolicyNode {
   private onStale(first: boolean): void {
     if (this.closed) return;
     if (first) {
+      const now = performance.now();
+      this.staleEvents.push({ atMs: now + this.perfOffsetMs, delayMs: now - this.plan.assembler.sources[this.plan.triggerIndex].receivedAtMs });
       this.counters.staleEvents++;
       this.state = 'stale';
       this.message = `no valid observation on ${this.subscriptions[this.plan.triggerIndex]?.topic} for ${this.opts.config.safety.watchdogMs} ms: ${this.opts.config.safety.staleAction}`;
