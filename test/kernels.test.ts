@@ -1,0 +1,244 @@
+// Every cpu-blas kernel against the stock TF.js cpu kernel: forward and gradient, transposes, batches,
+// broadcasts, odd sizes, bias/activation variants, and the cases that must fall back to the stock kernel.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/nn/backend.ts';
+import { dense, DenseShapeError } from '../src/nn/dense.ts';
+import { BINARY_OPS, UNARY_OPS } from '../src/nn/kernels/elementwise.ts';
+
+type Arrays = { shape: number[]; values: Float32Array | Int32Array }[];
+
+// Deterministic inputs (a small LCG) so both backends see identical data.
+function random(shape: number[], seed: number, lo = -1, hi = 1): { shape: number[]; values: Float32Array } {
+  let s = seed * 2654435761 >>> 0;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    values[i] = lo + (hi - lo) * (s / 2 ** 32);
+  }
+  return { shape, values };
+}
+
+/** Runs `fn` on stock cpu and on cpu-blas from the same input data; returns both results as plain arrays. */
+async function onBoth(inputs: Arrays, fn: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<[Arrays, Arrays]> {
+  const out: Arrays[] = [];
+  for (const backend of ['cpu', 'cpu-blas']) {
+    await tf.setBackend(backend);
+    const res = tf.tidy(() => {
+      const xs = inputs.map((i) => tf.tensor(i.values, i.shape, i.values instanceof Int32Array ? 'int32' : 'float32'));
+      const r = fn(...xs);
+      return (Array.isArray(r) ? r : [r]).map((t) => ({ shape: t.shape, values: t.dataSync() as Float32Array }));
+    });
+    out.push(res);
+  }
+  await tf.setBackend('cpu-blas');
+  return [out[0], out[1]];
+}
+
+function assertClose(stock: Arrays, ours: Arrays, label: string, tol = 2e-5): void {
+  assert.equal(ours.length, stock.length, `${label}: number of outputs`);
+  for (let k = 0; k < stock.length; k++) {
+    assert.deepEqual(ours[k].shape, stock[k].shape, `${label}: shape of output ${k}`);
+    let scale = 1, worst = 0;
+    for (const v of stock[k].values) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+    for (let i = 0; i < stock[k].values.length; i++) {
+      const a = stock[k].values[i], b = ours[k].values[i];
+      if (Number.isNaN(a) || Number.isNaN(b)) {
+        assert.ok(Number.isNaN(a) && Number.isNaN(b), `${label}: NaN mismatch at ${i} (stock ${a}, ours ${b})`);
+        continue;
+      }
+      worst = Math.max(worst, Math.abs(a - b) / scale);
+    }
+    assert.ok(worst <= tol, `${label}: output ${k} differs by ${worst} (normalised), tolerance ${tol}`);
+  }
+}
+
+/** Forward value plus the gradient w.r.t. every input of sum(f(x)·R), R fixed, so dy is not all ones. */
+function withGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, nInputs: number) {
+  return (...xs: tf.Tensor[]): tf.Tensor[] => {
+    const y = f(...xs);
+    const r = tf.tensor(random(y.shape, 99, -1, 1).values, y.shape);
+    const grads = tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), r)))(xs.slice(0, nInputs));
+    return [y, ...grads];
+  };
+}
+
+before(async () => {
+  const info = await initBackend({ prefer: 'cpu-blas' });
+  assert.equal(info.backend, 'cpu-blas');
+});
+
+describe('BatchMatMul', () => {
+  const shapes: [number[], number[]][] = [
+    [[1, 1], [1, 1]], [[3, 5], [5, 7]], [[17, 256], [256, 12]], [[256, 23], [23, 1]], [[2, 3, 5], [2, 5, 4]],
+    [[4, 1, 3, 5], [4, 1, 5, 2]], [[3, 6, 5], [5, 7]], [[5, 3], [2, 3, 4]], [[1, 4, 3], [6, 3, 2]], [[0, 3], [3, 4]],
+  ];
+  for (const [a, b] of shapes) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const sa = [...a], sb = [...b];
+        if (transA) [sa[sa.length - 2], sa[sa.length - 1]] = [sa[sa.length - 1], sa[sa.length - 2]];
+        if (transB) [sb[sb.length - 2], sb[sb.length - 1]] = [sb[sb.length - 1], sb[sb.length - 2]];
+        // TF.js's own BatchMatMul gradient does not reduce broadcast batch dimensions: forward only there.
+        const sameBatch = a.length === b.length && a.slice(0, -2).every((d, i) => d === b[i]);
+        test(`[${sa}]${transA ? 'ᵀ' : ''} · [${sb}]${transB ? 'ᵀ' : ''} forward${sameBatch ? ' and gradient' : ''}`, async () => {
+          const f = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, transA, transB);
+          const [stock, ours] = await onBoth([random(sa, 1), random(sb, 2)], sameBatch ? withGrads(f, 2) : f);
+          assertClose(stock, ours, 'matMul');
+        });
+      }
+    }
+  }
+  test('general batch broadcasting ([2,1,m,k] · [1,3,k,n]) falls back to the stock kernel', async () => {
+    const [stock, ours] = await onBoth([random([2, 1, 3, 4], 3), random([1, 3, 4, 5], 4)], (x, y) => tf.matMul(x, y));
+    assertClose(stock, ours, 'broadcast matMul');
+  });
+  test('int32 matMul falls back to the stock kernel', async () => {
+    const a = { shape: [2, 3], values: Int32Array.from([1, 2, 3, 4, 5, 6]) }, b = { shape: [3, 2], values: Int32Array.from([1, 0, 0, 1, 1, 1]) };
+    const [stock, ours] = await onBoth([a, b], (x, y) => tf.matMul(x, y));
+    assertClose(stock, ours, 'int32 matMul', 0);
+  });
+});
+
+describe('_FusedMatMul', () => {
+  const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu'] as const;
+  for (const activation of activations) {
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      test(`${activation}, bias [n], transposeA=${transA}, transposeB=${transB}`, async () => {
+        const sa = transA ? [7, 9] : [9, 7], sb = transB ? [5, 7] : [7, 5];
+        const [stock, ours] = await onBoth([random(sa, 5, -2, 2), random(sb, 6), random([5], 7)], (a, b, bias) =>
+          tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation, transposeA: transA, transposeB: transB, leakyreluAlpha: 0.1 }));
+        assertClose(stock, ours, `fused ${activation}`);
+      });
+    }
+  }
+  for (const activation of ['linear', 'relu'] as const) {
+    test(`${activation} gradient with bias, batched`, async () => {
+      const [stock, ours] = await onBoth([random([3, 6, 4], 8, -2, 2), random([3, 4, 5], 9), random([5], 10)],
+        withGrads((a, b, bias) => tf.fused.matMul({ a, b, bias, activation }), 3));
+      assertClose(stock, ours, `fused grad ${activation}`);
+    });
+  }
+  test('scalar bias, no bias, [1, n] bias and a prelu fallback', async () => {
+    const a = random([4, 3], 11), b = random([3, 6], 12);
+    for (const bias of [random([1], 13), random([1, 6], 14), random([4, 6], 15)]) {
+      const [stock, ours] = await onBoth([a, b, bias], (x, y, z) => tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, activation: 'relu' }));
+      assertClose(stock, ours, `bias [${bias.shape}]`);
+    }
+    const [s1, o1] = await onBoth([a, b], (x, y) => tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D }));
+    assertClose(s1, o1, 'no bias');
+    const [s2, o2] = await onBoth([a, b, random([6], 16)], (x, y, w) =>
+      tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, activation: 'prelu', preluActivationWeights: w }));
+    assertClose(s2, o2, 'prelu');
+  });
+});
+
+describe('dense (OnestepDense / OnestepDenseGrad)', () => {
+  for (const activation of ['linear', 'relu', 'tanh'] as const) {
+    for (const [rows, nIn, nOut] of [[1, 1, 1], [256, 17, 256], [7, 23, 1], [5, 3, 12], [33, 65, 31]]) {
+      test(`${activation} ${rows}×${nIn}→${nOut} matches act(x·W + b) on stock cpu, value and gradients`, async () => {
+        const inputs = [random([rows, nIn], 20, -2, 2), random([nIn, nOut], 21), random([nOut], 22)];
+        const out: Arrays[] = [];
+        for (const backend of ['cpu', 'cpu-blas']) {
+          await tf.setBackend(backend);
+          out.push(tf.tidy(() => {
+            const [x, W, b] = inputs.map((i) => tf.tensor(i.values, i.shape));
+            // On stock cpu dense() is composed from matMul/add/activation: the reference.
+            return withGrads((x, W, b) => dense(x as tf.Tensor2D, W as tf.Tensor2D, b, activation), 3)(x, W, b)
+              .map((t) => ({ shape: t.shape, values: t.dataSync() as Float32Array }));
+          }));
+        }
+        assertClose(out[0], out[1], `dense ${activation}`);
+      });
+    }
+  }
+  test('on cpu-blas dense runs the fused kernels', async () => {
+    await tf.setBackend('cpu-blas');
+    const x = tf.ones([2, 3]) as tf.Tensor2D, W = tf.ones([3, 4]) as tf.Tensor2D, b = tf.zeros([4]);
+    const { kernelNames } = await tf.profile(() => tf.grads((W: tf.Tensor) => tf.sum(dense(x, W as tf.Tensor2D, b, 'relu')))([W]));
+    assert.ok(kernelNames.includes('OnestepDense') && kernelNames.includes('OnestepDenseGrad'), kernelNames.join());
+    tf.dispose([x, W, b]);
+  });
+  test('wrong shapes and activations are typed errors naming the problem', () => {
+    const x = tf.ones([2, 3]) as tf.Tensor2D, W = tf.ones([4, 5]) as tf.Tensor2D, b = tf.zeros([5]);
+    assert.throws(() => dense(x, W, b), (e: Error) => e instanceof DenseShapeError && /weight must be \[3, out\]/.test(e.message));
+    assert.throws(() => dense(x, tf.ones([3, 5]) as tf.Tensor2D, tf.zeros([4])), /bias must have 5 values/);
+    assert.throws(() => dense(tf.ones([3]) as unknown as tf.Tensor2D, W, b), /input must be \[batch, features\]/);
+    assert.throws(() => dense(x, tf.ones([3, 5]) as tf.Tensor2D, b, 'swish' as never), /activation must be one of/);
+  });
+});
+
+describe('elementwise', () => {
+  const patterns: [number[], number[]][] = [
+    [[4, 5], [4, 5]], [[4, 5], [1]], [[1], [4, 5]], [[4, 5], [5]], [[5], [4, 5]], [[4, 5], [4, 1]], [[4, 1], [4, 5]],
+    [[2, 3, 4], [3, 4]], [[2, 3, 4], [2, 3, 1]], [[2, 3, 4], [2, 1, 1]], [[4, 1], [1, 5]], [[2, 1, 4], [3, 1]], [[3], []],
+  ];
+  for (const op of Object.keys(BINARY_OPS)) {
+    const fn = ({ Add: tf.add, Sub: tf.sub, Multiply: tf.mul, RealDiv: tf.div, Maximum: tf.maximum, Minimum: tf.minimum, SquaredDifference: tf.squaredDifference } as const)[op as 'Add'];
+    for (const [sa, sb] of patterns) {
+      // TF.js's Maximum/Minimum/SquaredDifference gradients do not reduce broadcasts: forward only there.
+      const gradOk = ['Add', 'Sub', 'Multiply', 'RealDiv'].includes(op) || sa.join() === sb.join();
+      test(`${op} [${sa}] with [${sb}], value${gradOk ? ' and gradients' : ''}`, async () => {
+        const a = random(sa, 30), b = random(sb, 31, 0.5, 2);
+        const f = (x: tf.Tensor, y: tf.Tensor) => fn(x, y);
+        const [stock, ours] = await onBoth([a, b], gradOk ? withGrads(f, 2) : f);
+        assertClose(stock, ours, op);
+      });
+    }
+  }
+  test('Maximum/Minimum propagate NaN like the stock kernels; int32 falls back', async () => {
+    const a = { shape: [4], values: Float32Array.from([NaN, 1, 2, NaN]) }, b = { shape: [4], values: Float32Array.from([0, NaN, 3, NaN]) };
+    const [stock, ours] = await onBoth([a, b], (x, y) => [tf.maximum(x, y), tf.minimum(x, y), tf.add(x, y)]);
+    assertClose(stock, ours, 'NaN');
+    const i = { shape: [3], values: Int32Array.from([1, -2, 3]) };
+    const [s2, o2] = await onBoth([i, i], (x, y) => [tf.add(x, y), tf.mul(x, y), tf.sub(x, y)]);
+    assertClose(s2, o2, 'int32', 0);
+  });
+  for (const op of Object.keys(UNARY_OPS)) {
+    const fn = ({ Neg: tf.neg, Exp: tf.exp, Log: tf.log, Tanh: tf.tanh, Sigmoid: tf.sigmoid, Sqrt: tf.sqrt, Square: tf.square, Abs: tf.abs, Relu: tf.relu } as const)[op as 'Neg'];
+    test(`${op}, value and gradient, with odd sizes`, async () => {
+      const positive = op === 'Log' || op === 'Sqrt';
+      const [stock, ours] = await onBoth([random([3, 7, 5], 40, positive ? 0.1 : -3, 3)], withGrads((x) => fn(x), 1));
+      assertClose(stock, ours, op);
+    });
+  }
+  test('Relu and Neg keep NaN', async () => {
+    const [stock, ours] = await onBoth([{ shape: [3], values: Float32Array.from([NaN, -1, 1]) }], (x) => [tf.relu(x), tf.neg(x)]);
+    assertClose(stock, ours, 'NaN unary');
+  });
+});
+
+describe('SplitV, Slice, Concat', () => {
+  for (const [shape, sizes, axis] of [
+    [[256, 24], 2, 1], [[5, 7], [2, 4, 1], 1], [[6, 3], [1, 5], 0], [[2, 3, 8], [3, 5], -1], [[2, 9, 4], [3, 3, 3], 1], [[3, 1], 3, 0],
+  ] as [number[], number | number[], number][]) {
+    test(`split [${shape}] into ${JSON.stringify(sizes)} along ${axis}, value and gradient`, async () => {
+      const [stock, ours] = await onBoth([random(shape, 50)], (x) => {
+        const parts = tf.split(x, sizes, axis);
+        const weights = parts.map((p, i) => tf.tensor(random(p.shape, 60 + i).values, p.shape));
+        const loss = (y: tf.Tensor) => tf.addN(tf.split(y, sizes, axis).map((p, i) => tf.sum(tf.mul(p, weights[i]))));
+        return [...parts, tf.grad(loss)(x)];
+      });
+      assertClose(stock, ours, 'split');
+    });
+  }
+  for (const [shape, begin, size] of [
+    [[5, 7], [0, 2], [5, 3]], [[5, 7], [1, 0], [3, 7]], [[2, 3, 4], [0, 1, 0], [2, 2, 4]], [[2, 3, 4], [1, 1, 1], [1, 2, 3]], [[9], [2], [4]],
+  ] as [number[], number[], number[]][]) {
+    test(`slice [${shape}] begin [${begin}] size [${size}], value and gradient`, async () => {
+      const [stock, ours] = await onBoth([random(shape, 70)], withGrads((x) => tf.slice(x, begin, size), 1));
+      assertClose(stock, ours, 'slice');
+    });
+  }
+  for (const [shapes, axis] of [
+    [[[256, 17], [256, 12]], 1], [[[2, 3], [4, 3], [1, 3]], 0], [[[2, 3, 1], [2, 3, 4]], 2], [[[3], [0], [2]], 0], [[[2, 0], [2, 5]], 1],
+  ] as [number[][], number][]) {
+    test(`concat ${JSON.stringify(shapes)} along ${axis}, value and gradient`, async () => {
+      const inputs = shapes.map((s, i) => random(s, 80 + i));
+      const [stock, ours] = await onBoth(inputs, withGrads((...xs) => tf.concat(xs, axis), shapes.length));
+      assertClose(stock, ours, 'concat');
+    });
+  }
+});
