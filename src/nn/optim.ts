@@ -48,17 +48,24 @@ function cpuBackend(): MathBackendCPU {
   return tf.engine().backend as unknown as MathBackendCPU;
 }
 
+// The buffer each variable had when we last made it private. A different dataId means the variable was
+// assigned since (from a tensor or array someone else may still hold), so it gets a private copy again.
+const ownedData = new WeakMap<tf.Variable, object>();
+
 /**
- * The buffer behind a variable, safe to write in place: when another tensor shares it (a clone, a reshape, the
- * tensor the variable was made from), the variable is first given its own copy so nobody else sees the write.
+ * The buffer behind a variable, safe to write in place: the first time we write a variable, and whenever it
+ * was assigned since or another tensor shares its data (a clone, a reshape), it is first given a private copy,
+ * so the write reaches nothing else. Caveat: on the cpu backends `dataSync()` returns this buffer itself, so a
+ * parameter's `dataSync()` array is live; `.slice()` it to keep a snapshot.
  */
 export function writableValues(v: tf.Variable): Float32Array {
   const backend = cpuBackend();
   let record = backend.data.get(v.dataId) as unknown as CpuRecord;
-  if (record.refCount > 1) {
+  if (record.refCount > 1 || ownedData.get(v) !== v.dataId) {
     const own = tf.tensor(record.values.slice(), v.shape, 'float32');
     v.assign(own);
     own.dispose();
+    ownedData.set(v, v.dataId);
     record = backend.data.get(v.dataId) as unknown as CpuRecord;
   }
   return record.values;
