@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { LatencyRecorder, histogram, type Histogram, type LatencySummary } from './latency.ts';
 import { PolicyRuntime } from './policy-runtime.ts';
 import { POLICY_SESSION_OPTIONS, PolicySession, float32Tensor } from './ort-session.ts';
-import { eulerFlowModel, identityModel } from './reference-models.ts';
+import { eulerFlowModel, flowTimeFeatures, flowVelocityModel, identityModel } from './reference-models.ts';
 import { GaussianNoise } from './rng.ts';
 
 export interface BenchOptions {
@@ -52,6 +52,8 @@ export interface BenchResult {
     readonly flowOverOneStep: number | null;
     /** The same ratio after subtracting the identity floor from both (compute only). */
     readonly flowOverOneStepAboveFloor: number | null;
+    /** K velocity-network runs with host Euler steps, p50 / this policy's raw session.run p50. */
+    readonly flowLoopOverPolicy: number | null;
   };
 }
 
@@ -127,6 +129,26 @@ export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> 
       if (flow.synchronous) add(key, name, () => flow.runSync(feeds, fetches));
       else add(key, name, () => flow.run(feeds, fetches), true);
     }
+    // The same K-step flow served as K calls of its velocity network, the Euler update in the host.
+    const velocity = await PolicySession.open(flowVelocityModel(shape));
+    sessions.push(velocity);
+    if (velocity.synchronous && opts.flowSteps > 1) {
+      const K = opts.flowSteps;
+      const x = float32Tensor([1, d]);
+      const xData = x.data as Float32Array;
+      const noiseData = flowNoise.data as Float32Array;
+      const feedsPerStep = Array.from({ length: K }, (_, k) => ({ obs, x, phi: new ort.Tensor('float32', flowTimeFeatures(1 - k / K), [1, 16]) }));
+      const out = float32Tensor([1, d]);
+      const v = out.data as Float32Array;
+      const fetches = { velocity: out };
+      add('flow_loop', `${K}× velocity-network run + host Euler step`, () => {
+        xData.set(noiseData);
+        for (let k = 0; k < K; k++) {
+          velocity.runSync(feedsPerStep[k], fetches);
+          for (let i = 0; i < d; i++) xData[i] -= v[i] / K;
+        }
+      });
+    }
   }
 
   // Warm-up: first runs allocate ORT arenas and let V8 optimise the call paths.
@@ -186,6 +208,7 @@ export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> 
       flowOverPolicy: hasFlow ? p50('flow') / runP50 : null,
       flowOverOneStep: hasFlow ? p50('flow') / p50('flow1') : null,
       flowOverOneStepAboveFloor: hasFlow ? (p50('flow') - floor) / (p50('flow1') - floor) : null,
+      flowLoopOverPolicy: hasFlow ? p50('flow_loop') / runP50 : null,
     },
   };
 }

@@ -69,10 +69,8 @@ export function eulerFlowModel(shape: FlowModelShape): Uint8Array {
   for (let k = 0; k < steps; k++) {
     const t = 1 - k * dt;
     const bias = Float32Array.from(b0);
-    for (let f = 0; f < F / 2; f++) {
-      const freq = Math.exp((-Math.log(100) * f) / (F / 2));
-      for (let j = 0; j < H0; j++) bias[j] += Math.cos(t * freq) * wTime[f * H0 + j] + Math.sin(t * freq) * wTime[(F / 2 + f) * H0 + j];
-    }
+    const phi = flowTimeFeatures(t, F);
+    for (let f = 0; f < F; f++) for (let j = 0; j < H0; j++) bias[j] += phi[f] * wTime[f * H0 + j];
     const pre = g.op('Add', [g.op('Gemm', [x, kernelAct, g.constant(`b0_step${k}`, bias, [H0])], {}, `step${k}/x_projection`), projection], {}, `step${k}/hidden0`);
     const hidden = emitShared(g, rest, pre, k);
     const velocity = g.op('Gemm', [hidden, sharedConstant(g, 'velocity/kernel', head.kernel, [last, d]), sharedConstant(g, 'velocity/bias', head.bias, [d])], {}, `step${k}/velocity`);
@@ -112,4 +110,50 @@ function emitShared(g: OnnxGraphBuilder, layers: readonly PlainLayer[], x: strin
     }
   }
   return h;
+}
+
+/** Sinusoidal features of t as the flow models use them (count/2 frequencies, cos then sin). */
+export function flowTimeFeatures(t: number, count = 16): Float32Array {
+  const half = count / 2;
+  const out = new Float32Array(count);
+  for (let f = 0; f < half; f++) {
+    const freq = Math.exp((-Math.log(100) * f) / half);
+    out[f] = Math.cos(t * freq);
+    out[half + f] = Math.sin(t * freq);
+  }
+  return out;
+}
+
+/**
+ * The velocity network alone, obs [N, O], x [N, d], phi [N, F] → velocity [N, d]: what a flow policy served
+ * "one network call per integration step" runs K times (the host does the Euler update), as diffusion and flow
+ * policies are commonly deployed.
+ */
+export function flowVelocityModel(shape: Omit<FlowModelShape, 'steps'>): Uint8Array {
+  const { observationSize: O, actionSize: d, hiddenSizes } = shape;
+  if (hiddenSizes.length === 0) throw new RangeError('the flow model needs at least one hidden layer');
+  const F = shape.timeFeatures ?? 16;
+  const rng = new GaussianNoise(shape.seed ?? 1);
+  const uniform = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * rng.nextUniform() - 1) / Math.sqrt(fanIn));
+  const layers: PlainLayer[] = [];
+  let width = O + d + F;
+  hiddenSizes.forEach((h, i) => {
+    layers.push({ kind: 'dense', name: `hidden${i}`, inSize: width, outSize: h, kernel: uniform(width * h, width), bias: uniform(h, width) });
+    if (shape.layerNorm) layers.push({ kind: 'layernorm', name: `norm${i}`, gamma: new Float32Array(h).fill(1), beta: new Float32Array(h), epsilon: 1e-5 });
+    layers.push({ kind: 'activation', name: `act${i}`, fn: shape.activation });
+    width = h;
+  });
+  layers.push({ kind: 'dense', name: 'velocity_out', inSize: width, outSize: d, kernel: uniform(width * d, width), bias: uniform(d, width) });
+  const g = new OnnxGraphBuilder();
+  const input = g.op('Concat', [g.input('obs'), g.input('x'), g.input('phi')], { axis: 1 }, 'input');
+  g.op('Identity', [g.layers(layers, input)], {}, 'velocity');
+  return g.build({
+    inputs: [
+      { name: 'obs', width: O },
+      { name: 'x', width: d },
+      { name: 'phi', width: F },
+    ],
+    outputs: [{ name: 'velocity', width: d }],
+    graphName: 'flow_velocity',
+  });
 }
