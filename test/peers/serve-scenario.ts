@@ -22,6 +22,8 @@ export interface ServeScenario {
   nanAt?: number[];
   missingAt?: number[];
   lingerMs?: number;
+  /** The peer also publishes a Float64MultiArray of `size` task values every `every` joint states. */
+  extra?: { topic: string; size: number; every: number };
   /** Only the peer's summary line (soak / long benchmarks). */
   quiet?: boolean;
   /** Sample this process's RSS every N ms (soak). */
@@ -73,6 +75,7 @@ export async function runServeScenario(s: ServeScenario): Promise<ServeScenarioR
     if (s.nanAt?.length) args.push('--nan-at', s.nanAt.join(','));
     if (s.missingAt?.length) args.push('--missing-at', s.missingAt.join(','));
     if (s.quiet) args.push('--quiet');
+    if (s.extra) args.push('--extra-topic', `rt${s.extra.topic}`, '--extra-size', String(s.extra.size), '--extra-every', String(s.extra.every));
     const peer = spawn(robotPeer(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';

@@ -1,0 +1,178 @@
+// Policy node latency: observation received → action sent, per stage (decode, assemble, infer, encode, send), and
+// the peer-to-peer round trip seen by a Cyclone DDS robot (JointState out → command back), at several rates, with
+// drops; the same round trip through a C echo node (Cyclone, no policy) is the DDS floor measured in the same run.
+// Optionally a soak: RSS of the node process sampled over N minutes at 500 Hz.
+//
+//   node --import tsx bench/serve-latency.ts [--rates 100,500,1000] [--seconds 60] [--soak-minutes 10]
+//        [--model models/untrained-arm_reach/policy.onnx] [--json bench/out/serve-latency.json]
+//
+// Runs itself inside a private network namespace (unshare -n, lo with multicast): no packet leaves the machine.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PolicyRuntime } from '../src/runtime/policy-runtime.ts';
+import type { ParameterValue } from '../src/ros/node/ros-args.ts';
+import { cycloneConfig } from '../test/helpers/netns.ts';
+import { robotPeer, runServeScenario, type ServeScenarioResult } from '../test/peers/serve-scenario.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
+};
+const rates = opt('rates', '100,500,1000').split(',').filter((x) => x !== '' && x !== 'none').map(Number);
+const seconds = Number(opt('seconds', '60'));
+const soakMinutes = Number(opt('soak-minutes', '0'));
+const model = opt('model', 'models/untrained-arm_reach/policy.onnx');
+const jsonOut = opt('json', 'bench/out/serve-latency.json');
+
+interface Stats { p50: number; p99: number; max: number; n: number }
+function stats(xs: number[]): Stats {
+  if (xs.length === 0) return { p50: NaN, p99: NaN, max: NaN, n: 0 };
+  const s = Float64Array.from(xs).sort();
+  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1], n: s.length };
+}
+
+
+/**
+ * Round trips: the k-th command answers the oldest observation not yet answered that was written before it
+ * arrived (the node acts once per observation, in order). A lost observation makes the next command count
+ * against an earlier write, so losses can only overstate the round trip.
+ */
+function roundTrips(sent: { i: number; t: number }[], commands: { t: number; v: number[] }[]): { rtt: number[]; answered: number } {
+  const rtt: number[] = [];
+  let next = 0;
+  for (const c of commands) {
+    if (next >= sent.length || sent[next].t > c.t) continue; // a command with no observation before it (safe action)
+    rtt.push((c.t - sent[next].t) / 1e6);
+    next++;
+  }
+  return { rtt, answered: rtt.length };
+}
+
+async function runEcho(rate: number, count: number, domain: number): Promise<{ rtt: Stats; drops: number; late: number }> {
+  const peer = robotPeer();
+  const topics = ['--domain', String(domain), '--js-topic', 'rt/joint_states', '--cmd-topic', 'rt/arm_controller/commands'];
+  const echo = spawn(peer, ['--echo', ...topics], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => echo.stdout.once('data', () => resolve()));
+  const robot = spawn(peer, ['--count', String(count), '--rate', String(rate), '--linger-ms', '500', ...topics], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  robot.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const code = await new Promise<number | null>((resolve) => robot.on('close', resolve));
+  echo.kill('SIGTERM');
+  if (code !== 0) throw new Error(`robot peer exited with ${code}`);
+  const sent: { i: number; t: number }[] = [];
+  const commands: { t: number; v: number[] }[] = [];
+  let late = 0;
+  for (const line of out.split('\n')) {
+    const p = line.split(' ');
+    if (p[0] === 'SENT') sent.push({ i: Number(p[1]), t: Number(p[2]) });
+    else if (p[0] === 'CMD') commands.push({ t: Number(p[1]), v: p.slice(2).map(Number) });
+    else if (p[0] === 'DONE') late = Number(line.match(/late_max_us=(\d+)/)?.[1] ?? 0);
+  }
+  const { rtt, answered } = roundTrips(sent, commands);
+  return { rtt: stats(rtt), drops: count - answered, late };
+}
+
+async function main(): Promise<void> {
+  // fails early, with the runtime's one-line message, on a missing or bad model
+  const direct = await PolicyRuntime.load(model, { deterministic: true });
+  const every = 10; // task values (tool tip, target) at 1/10 of the joint-state rate
+  const params: [string, ParameterValue][] = [
+    ['observation.sources', ['joint_states', 'task']],
+    ['observation.joint_states.topic', '/joint_states'],
+    ['observation.task.topic', '/task_state'],
+    ['observation.task.type', 'std_msgs/msg/Float64MultiArray'],
+    ['observation.task.names', ['ee_x', 'ee_y', 'ee_z', 'target_x', 'target_y', 'target_z']],
+    ['action.topic', '/arm_controller/commands'],
+    ['deterministic', true],
+    ['watch_model', false],
+    ['diagnostics.rate_hz', 0],
+    ['safety.watchdog_ms', 100],
+  ];
+  const rows: Record<string, unknown>[] = [];
+  let domain = 40;
+  for (const rate of rates) {
+    const count = Math.round(rate * seconds);
+    process.stderr.write(`serve-latency: ${rate} Hz × ${seconds} s: C echo reference …\n`);
+    const ref = await runEcho(rate, count, domain++);
+    process.stderr.write(`serve-latency: ${rate} Hz × ${seconds} s: onestep serve node …\n`);
+    const r: ServeScenarioResult = await runServeScenario({
+      model, params, count, rate, domain: domain++, lingerMs: 500, latencyCapacity: count + 1000,
+      extra: { topic: '/task_state', size: 6, every },
+    });
+    if (!r.ok) throw new Error(r.error);
+    const { rtt, answered } = roundTrips(r.sent, r.commands);
+    const rttStats = stats(rtt);
+    const row = {
+      rate_hz: rate, seconds, sent: count,
+      node_received: r.counters.observationsReceived, node_dropped: r.counters.observationsDropped,
+      actions: r.counters.actionsPublished, commands_at_robot: r.commands.length, answered,
+      drops: count - Math.min(answered, r.commands.length), deadline_misses: r.counters.deadlineMisses,
+      stages_ms: r.latency, rtt_ms: rttStats, reference_rtt_ms: ref.rtt, reference_drops: ref.drops,
+      rtt_p50_ratio_vs_c_echo: rttStats.p50 / ref.rtt.p50,
+      loop_delay_ms: r.loopDelayMs, schedule_late_max_us: r.summary.late_max_us,
+    };
+    rows.push(row);
+    process.stderr.write(`${JSON.stringify(row)}\n`);
+  }
+
+  let soak: Record<string, unknown> | undefined;
+  if (soakMinutes > 0) {
+    const rate = 500;
+    process.stderr.write(`serve-latency: soak ${soakMinutes} min at ${rate} Hz …\n`);
+    const r = await runServeScenario({
+      model, params, count: Math.round(rate * 60 * soakMinutes), rate, domain: domain++, quiet: true, rssEveryMs: 5000,
+      latencyCapacity: 4096, extra: { topic: '/task_state', size: 6, every },
+    });
+    if (!r.ok) throw new Error(r.error);
+    const mb = (b: number) => b / 2 ** 20;
+    const afterWarmup = r.rss.find((s) => s.t - r.rss[0].t >= 60_000) ?? r.rss[0];
+    const last = r.rss[r.rss.length - 1];
+    soak = {
+      minutes: soakMinutes, rate_hz: rate, sent: r.summary.sent, commands_at_robot: r.summary.cmds,
+      actions: r.counters.actionsPublished, node_dropped: r.counters.observationsDropped,
+      rss_first_mb: mb(r.rss[0].rss), rss_after_1min_mb: mb(afterWarmup.rss), rss_last_mb: mb(last.rss),
+      rss_max_mb: mb(Math.max(...r.rss.map((s) => s.rss))),
+      rss_growth_after_warmup_mb: mb(last.rss - afterWarmup.rss), samples: r.rss.length,
+    };
+    process.stderr.write(`${JSON.stringify(soak)}\n`);
+  }
+  direct.close();
+
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
+  const lines = [
+    '| rate | stage | p50 ms | p99 ms | max ms |',
+    '|---|---|---|---|---|',
+  ];
+  for (const row of rows as any[]) {
+    for (const stage of ['decode', 'assemble', 'infer', 'encode', 'send', 'e2e']) {
+      const s = row.stages_ms[stage];
+      lines.push(`| ${row.rate_hz} Hz | ${stage === 'e2e' ? '**node e2e** (received → sent)' : stage} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} |`);
+    }
+    lines.push(`| ${row.rate_hz} Hz | **robot round trip** (JointState written → command received) | ${f(row.rtt_ms.p50)} | ${f(row.rtt_ms.p99)} | ${f(row.rtt_ms.max)} |`);
+    lines.push(`| ${row.rate_hz} Hz | reference: C echo node round trip (Cyclone, no policy) | ${f(row.reference_rtt_ms.p50)} | ${f(row.reference_rtt_ms.p99)} | ${f(row.reference_rtt_ms.max)} |`);
+  }
+  lines.push('', '| rate | sent | answered | drops | node dropped | deadline misses | RTT p50 / C echo p50 |', '|---|---|---|---|---|---|---|');
+  for (const row of rows as any[]) {
+    lines.push(`| ${row.rate_hz} Hz | ${row.sent} | ${row.answered} | ${row.drops} | ${row.node_dropped} | ${row.deadline_misses} | ${row.rtt_p50_ratio_vs_c_echo.toFixed(2)}× |`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (soak) process.stdout.write(`\nsoak: ${JSON.stringify(soak)}\n`);
+  mkdirSync(dirname(jsonOut), { recursive: true });
+  writeFileSync(jsonOut, JSON.stringify({ model, rates: rows, soak }, null, 2));
+  process.stderr.write(`serve-latency: wrote ${jsonOut}\n`);
+}
+
+if (process.env.ONESTEP_NETNS_MULTICAST === undefined) {
+  // re-run inside a private network namespace
+  const child = spawn(
+    'unshare',
+    ['-n', 'sh', '-c', 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec "$@"', 'sh', process.execPath, ...process.execArgv, process.argv[1], ...argv],
+    { stdio: 'inherit', env: { ...process.env, ONESTEP_NETNS_MULTICAST: '1', CYCLONEDDS_URI: cycloneConfig(true), ROS_DOMAIN_ID: undefined } },
+  );
+  child.on('close', (code) => process.exit(code ?? 1));
+} else {
+  await main();
+}
