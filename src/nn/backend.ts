@@ -47,8 +47,17 @@ function isPreference(value: string): value is BackendPreference {
 /** Loads @tensorflow/tfjs once: its node bundle registers the gradient of every op (tfjs-core's alone has none). */
 let gradientsLoaded: Promise<void> | null = null;
 export function loadGradients(): Promise<void> {
-  gradientsLoaded ??= import('@tensorflow/tfjs').then(() => registerDenseGradient());
+  gradientsLoaded ??= import('@tensorflow/tfjs').then(() => {
+    registerDenseGradient();
+    silenceStockCpu();
+  });
   return gradientsLoaded;
+}
+
+/** The stock cpu backend prints an "install tfjs-node" banner on first use; doctor explains the choice instead. */
+function silenceStockCpu(): void {
+  const stock = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (stock && 'firstUse' in stock) stock.firstUse = false;
 }
 
 const require = createRequire(import.meta.url);
@@ -94,9 +103,6 @@ async function tryCpuBlas(blasPaths: readonly string[]): Promise<Attempt> {
 }
 
 async function tryCpu(): Promise<Attempt> {
-  // Silence the stock backend's "install tfjs-node" banner: doctor explains the choice instead.
-  const stock = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
-  if (stock && 'firstUse' in stock) stock.firstUse = false;
   if (!(await activate('cpu'))) return { ok: false, reason: 'the stock cpu backend did not initialise' };
   return { ok: true, tfBackend: 'cpu' };
 }
