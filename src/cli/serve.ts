@@ -109,17 +109,16 @@ async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').Ros
     remappings: remappingsFor(ros, node),
     log: (line) => log.info(line),
   });
-  let policyNode: import('../ros/node/policy-node.ts').PolicyNode;
-  try {
-    policyNode = await PolicyNode.start({ transport, config, loadPolicy, logger: log });
-  } catch (err) {
-    await transport.close();
-    throw err;
-  }
-  // Something must hold the event loop open even on transports without sockets (inproc).
-  const keepAlive = setInterval(() => {}, 1 << 30);
+  // Signal handlers go in before the node starts, so a signal during start-up still ends in a clean shutdown.
+  let policyNode: import('../ros/node/policy-node.ts').PolicyNode | undefined;
+  let pending: NodeJS.Signals | undefined;
   let stopping = false;
+  const keepAlive = setInterval(() => {}, 1 << 30); // holds the event loop open on transports without sockets (inproc)
   const stop = (signal: NodeJS.Signals) => {
+    if (!policyNode) {
+      pending = signal;
+      return;
+    }
     if (stopping) {
       log.warn('second signal: exiting now', { signal });
       process.exit(1);
@@ -138,5 +137,13 @@ async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').Ros
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  process.on('SIGHUP', () => void policyNode.reload());
+  process.on('SIGHUP', () => void policyNode?.reload());
+  try {
+    policyNode = await PolicyNode.start({ transport, config, loadPolicy, logger: log });
+  } catch (err) {
+    clearInterval(keepAlive);
+    await transport.close();
+    throw err;
+  }
+  if (pending) stop(pending);
 }

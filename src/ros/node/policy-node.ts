@@ -432,8 +432,12 @@ export class PolicyNode {
     this.log.info('observations fresh again: acting', { blend_in_steps: this.opts.config.safety.blendInSteps });
   }
 
-  /** Publishes the configured safe action; false when there is nothing safe to send. */
+  /**
+   * Publishes the configured safe action; false when there is nothing safe to send. A node that never commanded
+   * the robot sends nothing: a zero command to a position controller it never drove would move the arm.
+   */
   publishSafe(): boolean {
+    if (!this.safety.hasCommand || this.counters.actionsPublished === 0) return false;
     const kind = this.opts.config.safety.staleAction;
     if (!this.safety.safeAction(kind, this.command, this.tracker.hasVelocity ? this.tracker.velocity : null, this.dampingGain)) return false;
     this.safety.noteSent(this.command);
