@@ -1,0 +1,95 @@
+// DDS transport benchmark: one-way latency (p50/p99/max) and sustained rate of reliable small messages for
+// onestep ↔ Cyclone DDS, onestep ↔ Fast DDS, and the C/C++ floors Cyclone ↔ Cyclone and Fast DDS ↔ Fast DDS,
+// all measured in the same run on the same loopback.
+//
+//   node --import tsx bench/dds-latency.ts [--latency-count 2000] [--latency-rate 500] [--burst-count 20000]
+//        [--json bench/out/dds-latency.json]
+//
+// Latency: sensor_msgs/JointState (6 joints, 350 B), reliable/volatile (the ROS default), at --latency-rate;
+// the writer stamps header.stamp with CLOCK_MONOTONIC right before encoding and the reader subtracts it after
+// decoding, so each figure covers encode + send + loopback + receive + decode.
+// Rate: std_msgs/String (~10 B), reliable, keep-last 100: 5 kHz for 2 s must arrive complete; then the writer
+// sends --burst-count messages as fast as it can (keep-last as deep as the burst, so reliable delivery has no
+// excuse to drop one), and the reader's receive rate and the loss are reported.
+//
+// Runs itself inside a private network namespace (unshare -n, lo with multicast): no packet leaves the machine.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { peersDir, runInNetns } from '../test/helpers/netns.ts';
+import { type Scenario, type ScenarioResult, type Side, runScenario } from '../test/peers/scenario.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
+};
+const latencyCount = Number(opt('latency-count', '2000'));
+const latencyRate = Number(opt('latency-rate', '500'));
+const burstCount = Number(opt('burst-count', '20000'));
+const jsonOut = opt('json', 'bench/out/dds-latency.json');
+
+if (process.env.ONESTEP_NETNS_MULTICAST === undefined) {
+  peersDir(); // build outside, so the namespace run only measures
+  const r = await runInNetns(['node', '--import', 'tsx', 'bench/dds-latency.ts', ...argv], { timeoutMs: 20 * 60_000 });
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  process.exit(r.code ?? 1);
+}
+
+const pairs: [Side, Side][] = [
+  ['cyclone', 'cyclone'],
+  ['onestep', 'cyclone'],
+  ['cyclone', 'onestep'],
+  ['fastdds', 'fastdds'],
+  ['onestep', 'fastdds'],
+  ['fastdds', 'onestep'],
+];
+
+interface Row {
+  writer: Side;
+  reader: Side;
+  latency: ScenarioResult;
+  at5k: ScenarioResult;
+  burst: ScenarioResult;
+}
+
+let topic = 0;
+async function run(s: Omit<Scenario, 'topic'>): Promise<ScenarioResult> {
+  const r = await runScenario({ topic: `/bench_${topic++}`, quiet: true, timeoutMs: 30_000, ...s });
+  if (!r.ok) process.stderr.write(`${s.writer} → ${s.reader}: ${r.error}\n${r.peerLog}\n`);
+  return r;
+}
+
+const rows: Row[] = [];
+for (const [writer, reader] of pairs) {
+  const latency = await run({ writer, reader, type: 'JointState', count: latencyCount, rate: latencyRate, depth: 100 });
+  const at5k = await run({ writer, reader, type: 'String', count: 10_000, rate: 5000, depth: 100, timeoutMs: 15_000 });
+  // keep-last as deep as the burst: reliable delivery may then never drop a sample, whatever the pace
+  const burst = await run({ writer, reader, type: 'String', count: burstCount, rate: 0, depth: burstCount, timeoutMs: 20_000 });
+  rows.push({ writer, reader, latency, at5k, burst });
+  const l = latency.latencyUs;
+  process.stderr.write(
+    `${writer} → ${reader}: p50 ${l?.p50.toFixed(0)} µs, p99 ${l?.p99.toFixed(0)} µs; 5 kHz ${at5k.unique}/10000; ` +
+      `burst ${burst.unique}/${burstCount} at ${burst.rateHz?.toFixed(0)} Hz\n`,
+  );
+}
+
+const floor = (vendor: Side) => rows.find((r) => r.writer === vendor && r.reader === vendor)?.latency.latencyUs?.p50 ?? NaN;
+const fmt = (x: number | undefined, digits = 0) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+const lines = [
+  `| writer → reader | one-way p50 (µs) | p99 (µs) | max (µs) | p50 / C floor | 5 kHz reliable, 10,000 msgs | burst: received / ${burstCount} | burst receive rate (msg/s) |`,
+  '|---|---|---|---|---|---|---|---|',
+];
+for (const r of rows) {
+  const vendor = r.writer === 'onestep' ? r.reader : r.writer;
+  const l = r.latency.latencyUs;
+  const ratio = l ? l.p50 / floor(vendor) : NaN;
+  lines.push(
+    `| ${r.writer} → ${r.reader} | ${fmt(l?.p50)} | ${fmt(l?.p99)} | ${fmt(l?.max)} | ${fmt(ratio, 2)}× | ` +
+      `${r.at5k.unique === 10_000 && r.at5k.bad === 0 ? 'all received' : `${r.at5k.unique} received`} | ${r.burst.unique} | ${fmt(r.burst.rateHz)} |`,
+  );
+}
+process.stdout.write(`${lines.join('\n')}\n`);
+mkdirSync(dirname(jsonOut), { recursive: true });
+writeFileSync(jsonOut, JSON.stringify({ latencyCount, latencyRate, burstCount, rows }, null, 2));
+process.exit(0);
