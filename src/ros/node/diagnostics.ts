@@ -1,6 +1,7 @@
 // What the node tells its operators: structured leveled logs (text or JSON lines, throttled warnings), latency
 // windows per stage, and the periodic health report as diagnostic_msgs/DiagnosticArray on /diagnostics and
 // onestep_msgs/PolicyStatus on ~/status. Recording a latency sample allocates nothing.
+import { LatencyRecorder } from '../../runtime/latency.ts';
 import type { LogLevel } from './ros-args.ts';
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
@@ -62,71 +63,27 @@ export class Throttle {
   }
 }
 
-/** The last `capacity` samples of one latency (milliseconds), with percentiles computed on demand. */
-export class LatencyWindow {
-  private readonly ring: Float64Array;
-  private readonly scratch: Float64Array;
-  private next = 0;
-  private filled = 0;
-  /** Samples ever recorded. */
-  total = 0;
-  max = 0;
-
-  constructor(readonly capacity = 4096) {
-    this.ring = new Float64Array(capacity);
-    this.scratch = new Float64Array(capacity);
-  }
-
-  record(ms: number): void {
-    this.ring[this.next] = ms;
-    this.next = (this.next + 1) % this.capacity;
-    if (this.filled < this.capacity) this.filled++;
-    this.total++;
-    if (ms > this.max) this.max = ms;
-  }
-
-  get count(): number {
-    return this.filled;
-  }
-
-  /** Percentiles (nearest rank, 0 < q ≤ 1) of the samples in the window; NaN when empty. */
-  percentiles(qs: readonly number[]): number[] {
-    const n = this.filled;
-    if (n === 0) return qs.map(() => NaN);
-    const s = this.scratch.subarray(0, n);
-    s.set(this.ring.subarray(0, n));
-    s.sort();
-    return qs.map((q) => s[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]);
-  }
-
-  /** Starts a new window (the max restarts too). */
-  reset(): void {
-    this.next = 0;
-    this.filled = 0;
-    this.max = 0;
-  }
-}
-
 /** Per-stage timings of one observation → action pass. */
 export const STAGES = ['decode', 'assemble', 'infer', 'encode', 'send', 'e2e'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** One recorder per stage (the runtime's LatencyRecorder: a ring of µs samples, recording allocates nothing). */
 export class StageLatencies {
-  readonly windows: Record<Stage, LatencyWindow>;
+  readonly windows: Record<Stage, LatencyRecorder>;
 
   constructor(capacity = 4096) {
     this.windows = {
-      decode: new LatencyWindow(capacity), assemble: new LatencyWindow(capacity), infer: new LatencyWindow(capacity),
-      encode: new LatencyWindow(capacity), send: new LatencyWindow(capacity), e2e: new LatencyWindow(capacity),
+      decode: new LatencyRecorder(capacity), assemble: new LatencyRecorder(capacity), infer: new LatencyRecorder(capacity),
+      encode: new LatencyRecorder(capacity), send: new LatencyRecorder(capacity), e2e: new LatencyRecorder(capacity),
     };
   }
 
+  /** Percentiles in milliseconds over each stage's window (sorts copies: call off the hot path). */
   summary(): Record<Stage, { p50: number; p99: number; max: number; n: number }> {
     const out = {} as Record<Stage, { p50: number; p99: number; max: number; n: number }>;
     for (const s of STAGES) {
-      const w = this.windows[s];
-      const [p50, p99] = w.percentiles([0.5, 0.99]);
-      out[s] = { p50, p99, max: w.count > 0 ? w.max : NaN, n: w.count };
+      const w = this.windows[s].summary();
+      out[s] = { p50: w.p50 / 1000, p99: w.p99 / 1000, max: w.max / 1000, n: w.count };
     }
     return out;
   }

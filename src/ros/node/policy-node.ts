@@ -341,18 +341,19 @@ export class PolicyNode {
     this.publisher.publishRaw(bytes);
     const sentMs = performance.now();
     this.counters.actionsPublished++;
+    // recorders hold µs
     const w = this.latency.windows;
     if (action !== null) {
       if (fromObservation) {
-        w.decode.record(entryMs - receivedMs);
-        w.assemble.record(assembledMs - entryMs);
+        w.decode.record((entryMs - receivedMs) * 1000);
+        w.assemble.record((assembledMs - entryMs) * 1000);
       }
-      w.infer.record(inferredMs - assembledMs);
+      w.infer.record((inferredMs - assembledMs) * 1000);
     }
-    w.encode.record(encodedMs - inferredMs);
-    w.send.record(sentMs - encodedMs);
+    w.encode.record((encodedMs - inferredMs) * 1000);
+    w.send.record((sentMs - encodedMs) * 1000);
     const e2e = sentMs - receivedMs;
-    w.e2e.record(e2e);
+    w.e2e.record(e2e * 1000);
     if (e2e > this.deadlineMs) {
       this.counters.deadlineMisses++;
       const n = this.deadlineThrottle.tick(sentMs);
