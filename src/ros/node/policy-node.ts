@@ -135,6 +135,7 @@ export class PolicyNode {
   private readonly dropThrottle: Throttle;
   private readonly deadlineThrottle: Throttle;
   private readonly refuseThrottle: Throttle;
+  private readonly waitingThrottle = new Throttle(5000);
   private readonly deadlineMs: number;
   private readonly perfOffsetMs: number;
   private readonly clock = new RosClock();
@@ -275,7 +276,13 @@ export class PolicyNode {
     if (index !== plan.triggerIndex) return;
     if (!this.watchdog.feed()) return;
     if (this.state !== 'running') {
-      if (!plan.assembler.ready) return;
+      if (!plan.assembler.ready) {
+        if (this.waitingThrottle.tick(entryMs) > 0) {
+          const missing = plan.assembler.sources.filter((s) => s.received === 0).map((s) => `${s.name} (${this.subscriptions[plan.assembler.sources.indexOf(s)]?.topic})`);
+          this.log.info('waiting for observation sources before acting', { missing: missing.join(', ') });
+        }
+        return;
+      }
       this.state = 'running';
       this.message = 'acting';
       this.log.info('observations complete: acting', { sources: plan.assembler.sources.length });
