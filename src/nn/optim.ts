@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { CPU_BLAS_BACKEND, cpuBlas } from './kernels/index.ts';
+import { SimdArena, round4, simdModule } from './kernels/simd.ts';
 
 export class OptimizerError extends Error {
   override name = 'OptimizerError';
@@ -92,7 +93,13 @@ export class Adam {
   private readonly schedule: (step: number) => number;
   private readonly inPlace: boolean;
   private t = 0;
-  // In-place path: moments as plain arrays. TF.js path: moments as variables on the active backend.
+  // In-place path: moments as views into this optimiser's SIMD arena (or plain arrays without SIMD),
+  // plus two staging regions for a parameter and its gradient. TF.js path: moments as variables.
+  private readonly arena: SimdArena | null = null;
+  private readonly mAt: number[] = [];
+  private readonly vAt: number[] = [];
+  private stageP = 0;
+  private stageG = 0;
   private readonly m: Float32Array[] = [];
   private readonly v: Float32Array[] = [];
   private readonly mVar: tf.Variable[] = [];
@@ -116,8 +123,25 @@ export class Adam {
       throw new OptimizerError(`Adam: clipGlobalNorm must be > 0, got ${this.clipGlobalNorm}`);
     }
     this.inPlace = inPlaceAvailable();
-    for (const p of this.params) {
-      if (this.inPlace) {
+    const module = this.inPlace ? simdModule() : null;
+    if (module) {
+      this.arena = new SimdArena(module);
+      let at = 0;
+      for (const p of this.params) {
+        this.mAt.push(at);
+        this.vAt.push(at + round4(p.size));
+        at += 2 * round4(p.size);
+      }
+      const largest = round4(Math.max(...this.params.map((p) => p.size)));
+      [this.stageP, this.stageG] = [at, at + largest];
+      this.arena.reserve(at + 2 * largest); // once: the views below stay valid
+    }
+    for (let i = 0; i < this.params.length; i++) {
+      const p = this.params[i];
+      if (this.arena) {
+        this.m.push(this.arena.region(this.mAt[i], p.size));
+        this.v.push(this.arena.region(this.vAt[i], p.size));
+      } else if (this.inPlace) {
         this.m.push(new Float32Array(p.size));
         this.v.push(new Float32Array(p.size));
       } else {
@@ -176,6 +200,18 @@ export class Adam {
     const stepSize = lr / (1 - b1 ** this.t);
     const invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** this.t);
     const decay = 1 - lr * this.weightDecay;
+    if (this.arena) {
+      const arena = this.arena;
+      for (let i = 0; i < this.params.length; i++) {
+        const p = writableValues(this.params[i] as tf.Variable), n = p.length;
+        const staged = arena.region(this.stageP, n);
+        staged.set(p);
+        arena.region(this.stageG, n).set(gv[i]);
+        arena.adam(this.stageP, this.stageG, this.mAt[i], this.vAt[i], n, b1, b2, stepSize, invSqrtBc2, eps, scale, decay);
+        p.set(staged);
+      }
+      return { gradNorm, learningRate: lr };
+    }
     for (let i = 0; i < this.params.length; i++) {
       const p = writableValues(this.params[i] as tf.Variable), g = gv[i], m = this.m[i], v = this.v[i];
       for (let j = 0; j < p.length; j++) {

@@ -4,6 +4,17 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import type { Blas } from './blas.ts';
 import { type CpuKernelArgs, output, valuesOf } from './cpu.ts';
 import { applyActivationInPlace } from './matmul.ts';
+import { SimdArena, round4, simdModule } from './simd.ts';
+
+// One arena for the dense kernels' scratch (relu outputs, dy/y/dz), or null without WebAssembly SIMD.
+let arena: SimdArena | null | undefined;
+function simdArena(): SimdArena | null {
+  if (arena === undefined) {
+    const module = simdModule();
+    arena = module ? new SimdArena(module) : null;
+  }
+  return arena;
+}
 
 export const DENSE_KERNEL = 'OnestepDense';
 export const DENSE_GRAD_KERNEL = 'OnestepDenseGrad';
@@ -16,11 +27,20 @@ export function denseForwardConfig(blas: Blas, backendName: string): KernelConfi
   const kernelFunc = ({ inputs: { x, W, b }, backend, attrs }: CpuKernelArgs<'x' | 'W' | 'b'>): TensorInfo => {
     const rows = x.shape[0], nIn = x.shape[1], nOut = W.shape[1];
     const y = new Float32Array(rows * nOut);
+    const simd = attrs!.activation === 'relu' ? simdArena() : null;
+    // With SIMD, the matmul lands in the arena, ReLU runs there and one memcpy brings it out.
+    if (simd) simd.reserve(y.length);
+    const acc = simd ? simd.region(0, y.length) : y;
     // Start from the bias in every row (memcpy per row), then let sgemm accumulate x·W onto it (beta = 1).
     const bias = valuesOf(backend, b);
-    for (let r = 0; r < rows; r++) y.set(bias, r * nOut);
-    if (y.length > 0 && nIn > 0) blas.sgemm(false, false, rows, nOut, nIn, 1, valuesOf(backend, x), nIn, valuesOf(backend, W), nOut, 1, y, nOut);
-    applyActivationInPlace(y, attrs!.activation as string, 0);
+    for (let r = 0; r < rows; r++) acc.set(bias, r * nOut);
+    if (y.length > 0 && nIn > 0) blas.sgemm(false, false, rows, nOut, nIn, 1, valuesOf(backend, x), nIn, valuesOf(backend, W), nOut, 1, acc, nOut);
+    if (simd) {
+      simd.relu(0, y.length);
+      y.set(acc);
+    } else {
+      applyActivationInPlace(y, attrs!.activation as string, 0);
+    }
     return output(backend, [rows, nOut], y);
   };
   return { kernelName: DENSE_KERNEL, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
@@ -36,7 +56,16 @@ export function denseBackwardConfig(blas: Blas, backendName: string): KernelConf
     const dyV = valuesOf(backend, dy);
     let dz = dyV;
     const activation = attrs!.activation as DenseActivation;
-    if (activation !== 'linear') {
+    const simd = activation === 'relu' ? simdArena() : null;
+    if (simd) {
+      // dy and y into the arena, dz = dy where y > 0 in SIMD; sgemm then reads dz from the arena.
+      const n = dyV.length, stride = round4(n);
+      simd.reserve(3 * stride);
+      simd.region(0, n).set(dyV);
+      simd.region(stride, n).set(valuesOf(backend, y));
+      simd.reluMask(2 * stride, 0, stride, n);
+      dz = simd.region(2 * stride, n);
+    } else if (activation !== 'linear') {
       if (dzScratch.length < dyV.length) dzScratch = new Float32Array(dyV.length);
       dz = dzScratch.length === dyV.length ? dzScratch : dzScratch.subarray(0, dyV.length);
       const yV = valuesOf(backend, y);
