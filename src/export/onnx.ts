@@ -4,8 +4,8 @@
 // folded in as constants, the squash, scale/offset and the joint limits. The JSON spec rides in metadata_props.
 //
 // Graph (meanflow; SMFP adds the σ branch; gaussian feeds obs alone to the first layer):
-//   Concat(obs, noise) → Gemm [normalisation and φ(1) folded into W, b] → (LayerNorm → act → Gemm)* → g
-//   σ branch: Gemm → bound(ℓ) → Exp → ⊙ Slice(noise, ξ) → + g
+//   Gemm(noise, W_e, C = Gemm(obs, W_obs, b)) [normalisation and φ(1) folded into W, b] → (LayerNorm → act → Gemm)* → g
+//   σ branch: Gemm → bound(ℓ) → Exp (or Sigmoid → Pow) → ⊙ MatMul(noise, select ξ) → + g
 //   → Clip(-1, 1) | Tanh → ⊙ scale → + offset → Max(low) → Min(high)
 import { type PolicyNetwork, policyNoiseSize, timeFrequencies, timeFeatureSize } from '../nn/policy.ts';
 import type { Layer } from '../nn/layers.ts';
@@ -87,7 +87,7 @@ function plainLayer(layer: Layer): PlainLayer {
 
 /**
  * Folds the input layout into the first dense layer (in float64): obs normalisation into W and b, φ(t=1) into b,
- * and a zero block for ξ when the SMFP noise [e, ξ] feeds the layer whole. Returns a layer on Concat(obs, noise)
+ * and a zero block for ξ when the SMFP noise [e, ξ] feeds the layer whole. Returns a layer on [obs, noise]
  * (meanflow) or on obs (gaussian).
  */
 function foldFirstLayer(policy: PolicyNetwork, first: Extract<PlainLayer, { kind: 'dense' }>): Extract<PlainLayer, { kind: 'dense' }> {
@@ -132,27 +132,55 @@ export function exportPolicyOnnx(policy: PolicyNetwork, spec: PolicySpec): Uint8
 
   const trunk = policy.trunk.map(plainLayer);
   const firstIndex = trunk.findIndex((l) => l.kind === 'dense');
+  if (firstIndex !== 0) throw new PolicyExportError('the trunk must start with a dense layer');
   trunk[firstIndex] = foldFirstLayer(policy, trunk[firstIndex] as Extract<PlainLayer, { kind: 'dense' }>);
-  const x = c.kind === 'meanflow' ? g.op('Concat', [obs, noise], { axis: 1 }, 'input') : obs;
-  const hidden = g.layers(trunk, x);
+  let hidden: string;
+  if (c.kind === 'meanflow') {
+    // Two chained Gemms instead of Concat → Gemm: obs·W_obs + b, then noise·W_noise + that (Gemm's C input).
+    const first = trunk[firstIndex] as Extract<PlainLayer, { kind: 'dense' }>;
+    const O = c.observationSize;
+    const H = first.outSize;
+    const K = first.kernel as Float64Array;
+    const fromObs = g.dense(obs, { ...first, inSize: O, kernel: K.subarray(0, O * H) }, `${first.name}_obs`);
+    const wNoise = g.constant(`${first.name}/kernel_noise`, K.subarray(O * H), [first.inSize - O, H]);
+    const h0 = g.op('Gemm', [noise, wNoise, fromObs], {}, first.name);
+    hidden = g.layers(trunk.slice(firstIndex + 1), h0);
+  } else {
+    hidden = g.layers(trunk, obs);
+  }
 
   let u = g.dense(hidden, plainLayer(policy.meanHead) as Extract<PlainLayer, { kind: 'dense' }>, 'mean');
   if (policy.logStdHead && c.logStdHead) {
     const { min, max, bound } = c.logStdHead;
-    const raw = g.dense(hidden, plainLayer(policy.logStdHead) as Extract<PlainLayer, { kind: 'dense' }>, 'log_std_raw');
-    const logStd =
-      bound === 'clip'
-        ? g.op('Clip', [raw, g.scalar('log_std_min', min), g.scalar('log_std_max', max)], {}, 'log_std')
-        : // min + ½(max−min)(tanh ℓ + 1) = ½(max+min) + ½(max−min)·tanh ℓ
-          g.op('Add', [g.op('Mul', [g.op('Tanh', [raw], {}, 'log_std_tanh'), g.scalar('log_std_half_range', 0.5 * (max - min))]), g.scalar('log_std_mid', 0.5 * (max + min))], {}, 'log_std');
-    const std = g.op('Exp', [logStd], {}, 'std');
-    const xi = c.kind === 'meanflow' ? g.op('Slice', [noise, g.int64('xi_start', [d]), g.int64('xi_end', [2 * d]), g.int64('xi_axis', [1])], {}, 'xi') : noise;
+    const head = plainLayer(policy.logStdHead) as Extract<PlainLayer, { kind: 'dense' }>;
+    // σ⊙ξ is emitted as σ'⊙ξ' with a constant factor k moved from σ into ξ' = noise·(k·P), where P selects ξ from
+    // the noise (a MatMul: cheaper than Slice in ORT at batch 1, and it absorbs k for free).
+    let std: string;
+    let k: number;
+    if (bound === 'clip') {
+      const raw = g.dense(hidden, head, 'log_std_raw');
+      std = g.op('Exp', [g.op('Clip', [raw, g.scalar('log_std_min', min), g.scalar('log_std_max', max)], {}, 'log_std')], {}, 'std');
+      k = 1;
+    } else {
+      // σ = exp(min + (max−min)·½(tanh ℓ + 1)) = e^min · (e^(max−min))^sigmoid(2ℓ): 2 is folded into the head,
+      // e^min into ξ', leaving Sigmoid → Pow instead of Tanh → Mul → Add → Exp.
+      const raw = g.dense(hidden, { ...head, kernel: Float32Array.from(head.kernel, (w) => 2 * w), bias: Float32Array.from(head.bias, (b) => 2 * b) }, 'log_std_raw2');
+      std = g.op('Pow', [g.scalar('std_base', Math.exp(max - min)), g.op('Sigmoid', [raw], {}, 'log_std_unit')], {}, 'std_scaled');
+      k = Math.exp(min);
+    }
+    const offsetRows = c.kind === 'meanflow' ? d : 0;
+    const select = new Float32Array((offsetRows + d) * d);
+    for (let i = 0; i < d; i++) select[(offsetRows + i) * d + i] = k;
+    const xi = offsetRows === 0 && k === 1 ? noise : g.op('MatMul', [noise, g.constant('xi_select', select, [offsetRows + d, d])], {}, 'xi');
     u = g.op('Add', [u, g.op('Mul', [std, xi], {}, 'std_xi')], {}, 'pre_squash');
   }
   const squashed = c.squash === 'tanh' ? g.op('Tanh', [u], {}, 'squashed') : g.op('Clip', [u, g.scalar('minus_one', -1), g.scalar('one', 1)], {}, 'squashed');
   const { scale, offset, low, high } = spec.action;
-  // Joint limits are enforced in the graph only where they bind: a no-op clamp still costs a kernel launch.
-  const binds = (i: number) => low[i] > offset[i] - scale[i] - 1e-6 * scale[i] || high[i] < offset[i] + scale[i] + 1e-6 * scale[i];
+  // Joint limits are enforced in the graph only where they can bind: a no-op clamp still costs two kernels.
+  // With a ∈ [-1, 1] and float32 Mul then Add (both monotonic under rounding), the extremes of the graph's output
+  // are exactly fround(fround(±scale) + offset); if those lie within [low, high] no output can leave it.
+  const f = Math.fround;
+  const binds = (i: number) => !(f(f(scale[i]) + f(offset[i])) <= f(high[i]) && f(f(-scale[i]) + f(offset[i])) >= f(low[i]));
   const limited = scale.some((_, i) => binds(i));
   const scaled = g.op('Mul', [squashed, g.constant('action_scale', scale, [d])], {}, 'scaled');
   const unlimited = g.op('Add', [scaled, g.constant('action_offset', offset, [d])], {}, limited ? 'unlimited' : 'action');
