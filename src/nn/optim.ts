@@ -191,8 +191,12 @@ export class Adam {
 
   private applyInPlace(grads: readonly tf.Tensor[], lr: number): AdamStepInfo {
     const gv = grads.map(readValues);
+    const blas = cpuBlas();
     let sq = 0;
-    for (const g of gv) for (let j = 0; j < g.length; j++) sq += g[j] * g[j];
+    for (const g of gv) {
+      if (blas) sq += blas.sdot(g.length, g, g);
+      else for (let j = 0; j < g.length; j++) sq += g[j] * g[j];
+    }
     const gradNorm = Math.sqrt(sq);
     if (!Number.isFinite(gradNorm)) throw new OptimizerError(`Adam: non-finite gradient (global norm ${gradNorm}); parameters left unchanged`);
     const scale = this.clipGlobalNorm !== undefined && gradNorm > this.clipGlobalNorm ? this.clipGlobalNorm / gradNorm : 1;

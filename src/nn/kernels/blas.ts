@@ -28,8 +28,12 @@ export type Saxpy = (n: number, alpha: number, x: Float32Array, y: Float32Array)
 /** x *= alpha (unit stride). */
 export type Sscal = (n: number, alpha: number, x: Float32Array) => void;
 
+/** x·y (unit strides). */
+export type Sdot = (n: number, x: Float32Array, y: Float32Array) => number;
+
 export interface Blas {
   readonly info: BlasInfo;
+  readonly sdot: Sdot;
   readonly sgemm: Sgemm;
   readonly sgemv: Sgemv;
   readonly saxpy: Saxpy;
@@ -104,12 +108,14 @@ export function probeOpenBlas(paths: readonly string[] = OPENBLAS_CANDIDATES, th
       continue;
     }
     let cblasSgemv: (...args: unknown[]) => void, cblasSaxpy: (...args: unknown[]) => void, cblasSscal: (...args: unknown[]) => void;
+    let cblasSdot: (...args: unknown[]) => number;
     try {
+      cblasSdot = lib.func('float cblas_sdot(int n, const float *x, int incx, const float *y, int incy)');
       cblasSgemv = lib.func('void cblas_sgemv(int order, int trans, int m, int n, float alpha, const float *a, int lda, const float *x, int incx, float beta, float *y, int incy)');
       cblasSaxpy = lib.func('void cblas_saxpy(int n, float alpha, const float *x, int incx, float *y, int incy)');
       cblasSscal = lib.func('void cblas_sscal(int n, float alpha, float *x, int incx)');
     } catch {
-      failures.push(`${path}: does not export cblas_sgemv/saxpy/sscal`);
+      failures.push(`${path}: does not export cblas_sdot/sgemv/saxpy/sscal`);
       continue;
     }
     const optional = <T>(decl: string): T | undefined => {
@@ -131,8 +137,9 @@ export function probeOpenBlas(paths: readonly string[] = OPENBLAS_CANDIDATES, th
       cblasSgemv(CBLAS_ROW_MAJOR, trans ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, alpha, a, lda, x, 1, beta, y, 1);
     const saxpy: Saxpy = (n, alpha, x, y) => cblasSaxpy(n, alpha, x, 1, y, 1);
     const sscal: Sscal = (n, alpha, x) => cblasSscal(n, alpha, x, 1);
+    const sdot: Sdot = (n, x, y) => cblasSdot(n, x, 1, y, 1);
     const makeBlas = (): Blas => ({
-      sgemm, sgemv, saxpy, sscal,
+      sgemm, sgemv, saxpy, sscal, sdot,
       info: {
         path,
         threads: getNumThreads ? getNumThreads() : threads,
