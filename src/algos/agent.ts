@@ -1,16 +1,22 @@
-// What SAC and SMFP share besides replay and critics: the agent interface the training loop drives, an Adam
-// parameter group with global-norm clipping and checkpointable moments, the SAC temperature, and the
-// tanh-Gaussian log-density.
+// What SAC and SMFP share besides replay and critics: the agent interface the training loop drives, Adam
+// parameter groups (src/nn/optim.ts) with checkpointable moments, the SAC temperature, and the tanh-Gaussian
+// log-density.
 import * as tf from '@tensorflow/tfjs-core';
+import type { CheckpointTensor } from '../nn/checkpoint.ts';
+import { Adam } from '../nn/optim.ts';
 import type { PolicyNetwork } from '../nn/policy.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
 
 export type AlgorithmName = 'smfp' | 'sac';
 
-/** Named tensors plus plain JSON: everything an agent needs to continue bit-for-bit after a restart. */
+/**
+ * Everything an agent needs to continue bit-for-bit after a restart, besides its policy's weights (which the
+ * checkpoint stores as the policy): other networks, optimiser moments, and plain JSON.
+ */
 export interface AgentState {
-  tensors: Map<string, tf.Tensor>;
+  tensors: Map<string, CheckpointTensor>;
+  optimizer: Map<string, CheckpointTensor>;
   json: Record<string, unknown>;
 }
 
@@ -29,85 +35,26 @@ export interface Agent {
   dispose(): void;
 }
 
-export interface AdamConfig {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  /** Set explicitly: TF.js's backend default differs from PyTorch/Optax (algorithms.md §5.12). */
-  epsilon: number;
-  /** Global-norm gradient clip per group; 0 disables. */
-  clipNorm: number;
+/** Adam settings of one parameter group (epsilon explicit: TF.js's backend default differs, algorithms.md §5.12). */
+export function adamGroup(variables: tf.Variable[], learningRate: number, clipGlobalNorm?: number): Adam {
+  return new Adam(variables, { learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, clipGlobalNorm });
 }
 
-export const DEFAULT_ADAM: AdamConfig = { learningRate: 3e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, clipNorm: 0 };
-
-/** Adam over one parameter group, with its own global-norm clip and step counter (PyTorch's bias correction). */
-export class AdamGroup {
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
-  step = 0;
-
-  constructor(
-    readonly name: string,
-    readonly variables: tf.Variable[],
-    readonly config: AdamConfig,
-  ) {
-    this.m = variables.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = variables.map((x) => tf.variable(tf.zerosLike(x), false));
-  }
-
-  /** Applies one update from gradients in the same order as `variables`; returns the pre-clip global norm (NaN when not clipping). */
-  apply(grads: tf.Tensor[]): number {
-    const { learningRate, beta1, beta2, epsilon, clipNorm } = this.config;
-    this.step++;
-    const c1 = 1 - beta1 ** this.step;
-    const c2 = 1 - beta2 ** this.step;
-    return tf.tidy(() => {
-      // One device→host read for the norm, and only when clipping is on.
-      const norm = clipNorm > 0 ? Math.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))).dataSync()[0]) : NaN;
-      const scale = norm > clipNorm ? clipNorm / norm : 1;
-      grads.forEach((g0, i) => {
-        const g = scale === 1 ? g0 : tf.mul(g0, scale);
-        this.m[i].assign(tf.add(tf.mul(beta1, this.m[i]), tf.mul(1 - beta1, g)));
-        this.v[i].assign(tf.add(tf.mul(beta2, this.v[i]), tf.mul(1 - beta2, tf.square(g))));
-        const update = tf.div(tf.div(this.m[i], c1), tf.add(tf.sqrt(tf.div(this.v[i], c2)), epsilon));
-        this.variables[i].assign(tf.sub(this.variables[i], tf.mul(learningRate, update)));
-      });
-      return norm;
-    });
-  }
-
-  /** Moments keyed `<group>/m/<i>`, `<group>/v/<i>` for checkpoints; the step goes in JSON. */
-  stateTensors(out: Map<string, tf.Tensor>): void {
-    this.m.forEach((t, i) => out.set(`${this.name}/m/${i}`, t));
-    this.v.forEach((t, i) => out.set(`${this.name}/v/${i}`, t));
-  }
-
-  loadState(tensors: Map<string, tf.Tensor>, step: number): void {
-    const take = (key: string, dst: tf.Variable) => {
-      const t = tensors.get(key);
-      if (!t || t.shape.join() !== dst.shape.join()) throw new Error(`checkpoint: optimiser state ${key} is missing or has the wrong shape`);
-      dst.assign(t);
-    };
-    this.m.forEach((t, i) => take(`${this.name}/m/${i}`, t));
-    this.v.forEach((t, i) => take(`${this.name}/v/${i}`, t));
-    this.step = step;
-  }
-
-  dispose(): void {
-    for (const t of [...this.m, ...this.v]) t.dispose();
-  }
+/** An optimiser's moments as named checkpoint tensors `<group>/m/<i>`, `<group>/v/<i>`; the step goes in JSON. */
+export function optimizerTensors(name: string, adam: Adam, out: Map<string, CheckpointTensor>): number {
+  const s = adam.getState();
+  s.m.forEach((m, i) => out.set(`${name}/m/${i}`, { shape: [m.length], data: m }));
+  s.v.forEach((v, i) => out.set(`${name}/v/${i}`, { shape: [v.length], data: v }));
+  return s.step;
 }
 
-/** Runs `loss` under the tape for `variables` and applies the group's Adam step; returns the loss value. */
-export function minimize(group: AdamGroup, loss: () => tf.Scalar): { loss: number; gradNorm: number } {
-  const { value, grads } = tf.variableGrads(loss, group.variables);
-  const ordered = group.variables.map((v) => grads[v.name]);
-  const gradNorm = group.apply(ordered);
-  const lossValue = value.dataSync()[0];
-  value.dispose();
-  tf.dispose(ordered);
-  return { loss: lossValue, gradNorm };
+export function restoreOptimizer(name: string, adam: Adam, stored: ReadonlyMap<string, CheckpointTensor>, step: number): void {
+  const take = (key: string) => {
+    const t = stored.get(key);
+    if (!t) throw new Error(`checkpoint: optimiser state ${key} is missing`);
+    return t.data;
+  };
+  adam.setState({ step, m: adam.params.map((_, i) => take(`${name}/m/${i}`)), v: adam.params.map((_, i) => take(`${name}/v/${i}`)) });
 }
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -127,16 +74,15 @@ export function squashedGaussianLogProb(xi: tf.Tensor, logStd: tf.Tensor, action
 /** SAC's auto-tuned temperature: loss = −log α · (log π + target entropy), minimised over log α. */
 export class Temperature {
   readonly logAlpha: tf.Variable;
-  readonly optimizer: AdamGroup;
+  readonly optimizer: Adam;
 
   constructor(
-    name: string,
     initialAlpha: number,
     readonly targetEntropy: number,
     learningRate: number,
   ) {
     this.logAlpha = tf.variable(tf.scalar(Math.log(initialAlpha)), true);
-    this.optimizer = new AdamGroup(name, [this.logAlpha], { ...DEFAULT_ADAM, learningRate });
+    this.optimizer = adamGroup([this.logAlpha], learningRate);
   }
 
   get alpha(): number {
@@ -145,19 +91,19 @@ export class Temperature {
 
   /** One step given the batch mean of log π (= −entropy estimate); returns the loss. */
   update(meanLogProb: number): number {
-    return minimize(this.optimizer, () => tf.mul(tf.neg(this.logAlpha), meanLogProb + this.targetEntropy) as tf.Scalar).loss;
+    return this.optimizer.minimize(() => tf.mul(tf.neg(this.logAlpha), meanLogProb + this.targetEntropy) as tf.Scalar);
   }
 }
 
-/** Reads a named tensor from a checkpoint into a variable, with a clear error when it is absent or misshapen. */
-export function restoreVariables(tensors: Map<string, tf.Tensor>, variables: Map<string, tf.Variable>, prefix: string): void {
+/** Fills variables from stored checkpoint tensors, with a clear error when one is absent or misshapen. */
+export function restoreVariables(stored: ReadonlyMap<string, CheckpointTensor>, variables: Map<string, tf.Variable>, prefix: string): void {
   for (const [name, v] of variables) {
-    const t = tensors.get(`${prefix}${name}`);
-    if (!t || t.shape.join() !== v.shape.join()) throw new Error(`checkpoint: ${prefix}${name} is missing or has the wrong shape (expected [${v.shape.join(', ')}])`);
-    v.assign(t);
+    const t = stored.get(`${prefix}${name}`);
+    if (!t || t.data.length !== v.size) throw new Error(`checkpoint: ${prefix}${name} is missing or has the wrong shape (expected [${v.shape.join(', ')}])`);
+    tf.tidy(() => v.assign(tf.tensor(t.data, v.shape)));
   }
 }
 
-export function collectVariables(out: Map<string, tf.Tensor>, variables: Map<string, tf.Variable>, prefix: string): void {
-  for (const [name, v] of variables) out.set(`${prefix}${name}`, v);
+export function collectVariables(out: Map<string, CheckpointTensor>, variables: Map<string, tf.Variable>, prefix: string): void {
+  for (const [name, v] of variables) out.set(`${prefix}${name}`, { shape: v.shape, data: (v.dataSync() as Float32Array).slice() });
 }

@@ -3,6 +3,7 @@
 // way as the policy's.
 import * as tf from '@tensorflow/tfjs-core';
 import { type Activation, type Layer, denseLayer, layerNormLayer, layerWeights, runLayers } from '../nn/layers.ts';
+import { copyInto, polyakUpdate } from '../nn/optim.ts';
 
 export interface CriticConfig {
   hiddenSizes: number[];
@@ -83,21 +84,18 @@ export class TwinCritic {
     return layerWeights([...this.q1, ...this.q2, ...this.target1, ...this.target2]);
   }
 
-  private targetPairs(): [tf.Variable, tf.Variable][] {
-    const online = [...layerWeights([...this.q1, ...this.q2]).values()];
-    const target = [...layerWeights([...this.target1, ...this.target2]).values()];
-    return online.map((v, i) => [target[i], v]);
+  private targetPairs(): [tf.Variable[], tf.Variable[]] {
+    return [[...layerWeights([...this.target1, ...this.target2]).values()], [...layerWeights([...this.q1, ...this.q2]).values()]];
   }
 
   hardUpdateTargets(): void {
-    for (const [t, v] of this.targetPairs()) t.assign(v);
+    copyInto(...this.targetPairs());
   }
 
-  /** θ̄ ← (1 − τ)θ̄ + τθ */
+  /** θ̄ ← (1 − τ)θ̄ + τθ (in place on cpu-blas). */
   polyakUpdate(tau: number): void {
-    tf.tidy(() => {
-      for (const [t, v] of this.targetPairs()) t.assign(tf.add(tf.mul(1 - tau, t), tf.mul(tau, v)));
-    });
+    const [target, online] = this.targetPairs();
+    polyakUpdate(target, online, tau);
   }
 
   dispose(): void {

@@ -3,7 +3,9 @@
 // Replay, critics, optimiser and temperature are the shared modules SMFP uses too (same budgets).
 import * as tf from '@tensorflow/tfjs-core';
 import { createPolicy, gaussianHeads, normalizeObservation, policyConfig, policySample, policyWeights, setObservationNormalization, trainableVariables, type PolicyNetwork } from '../nn/policy.ts';
-import { type Agent, type AgentState, AdamGroup, DEFAULT_ADAM, Temperature, collectVariables, minimize, restoreVariables, squashedGaussianLogProb } from './agent.ts';
+import type { CheckpointTensor } from '../nn/checkpoint.ts';
+import type { Adam } from '../nn/optim.ts';
+import { type Agent, type AgentState, Temperature, adamGroup, collectVariables, optimizerTensors, restoreOptimizer, restoreVariables, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
@@ -45,8 +47,8 @@ export class Sac implements Agent {
   readonly policy: PolicyNetwork;
   readonly critic: TwinCritic;
   readonly temperature: Temperature;
-  private readonly actorOptimizer: AdamGroup;
-  private readonly criticOptimizer: AdamGroup;
+  private readonly actorOptimizer: Adam;
+  private readonly criticOptimizer: Adam;
   private updates = 0;
   private readonly noise: Float32Array;
 
@@ -61,9 +63,9 @@ export class Sac implements Agent {
       seed,
     );
     this.critic = new TwinCritic(observationSize, actionSize, config.critic, seed + 10_000);
-    this.actorOptimizer = new AdamGroup('actor_adam', trainableVariables(this.policy), { ...DEFAULT_ADAM, learningRate: config.actorLearningRate });
-    this.criticOptimizer = new AdamGroup('critic_adam', this.critic.variables(), { ...DEFAULT_ADAM, learningRate: config.criticLearningRate });
-    this.temperature = new Temperature('alpha_adam', config.initialAlpha, config.targetEntropy ?? -actionSize, config.alphaLearningRate);
+    this.actorOptimizer = adamGroup(trainableVariables(this.policy), config.actorLearningRate);
+    this.criticOptimizer = adamGroup(this.critic.variables(), config.criticLearningRate);
+    this.temperature = new Temperature(config.initialAlpha, config.targetEntropy ?? -actionSize, config.alphaLearningRate);
     this.noise = new Float32Array(actionSize);
   }
 
@@ -108,25 +110,25 @@ export class Sac implements Agent {
       return tf.add(rew, tf.mul(gamma, tf.mul(mask, softValue)));
     });
     const obsNorm = normalizeObservation(this.policy, obs);
-    const critic = minimize(this.criticOptimizer, () =>
+    const critic = this.criticOptimizer.minimize(() =>
       tf.tidy(() => {
         const [q1, q2] = this.critic.values(obsNorm, act);
         return tf.add(tf.mean(tf.squaredDifference(q1, target)), tf.mean(tf.squaredDifference(q2, target))) as tf.Scalar;
       }),
     );
-    out.critic_loss = critic.loss;
+    out.critic_loss = critic;
 
     // 2. Actor: minimise E[α log π(a|s) − min Q(s, a)], a reparameterised (critic weights are not in the group).
     if (this.updates % policyDelay === 0) {
       let meanLogProb = 0;
-      const actor = minimize(this.actorOptimizer, () =>
+      const actor = this.actorOptimizer.minimize(() =>
         tf.tidy(() => {
           const { action, logProb } = this.sampleWithLogProb(obs, xiNow);
           meanLogProb = tf.mean(logProb).dataSync()[0];
           return tf.mean(tf.sub(tf.mul(alpha, logProb), this.critic.minValue(obsNorm, action))) as tf.Scalar;
         }),
       );
-      out.actor_loss = actor.loss;
+      out.actor_loss = actor;
       out.entropy = -meanLogProb;
       // 3. Temperature toward the target entropy.
       out.alpha_loss = this.temperature.update(meanLogProb);
@@ -144,28 +146,28 @@ export class Sac implements Agent {
     setObservationNormalization(this.policy, mean, std);
   }
 
+  /** Everything but the policy's own weights (the checkpoint stores those as its policy). */
   getState(): AgentState {
-    const tensors = new Map<string, tf.Tensor>();
-    collectVariables(tensors, policyWeights(this.policy), 'actor/');
+    const tensors = new Map<string, CheckpointTensor>();
+    const optimizer = new Map<string, CheckpointTensor>();
     collectVariables(tensors, this.critic.weights(), 'critic/');
-    tensors.set('log_alpha', this.temperature.logAlpha);
-    this.actorOptimizer.stateTensors(tensors);
-    this.criticOptimizer.stateTensors(tensors);
-    this.temperature.optimizer.stateTensors(tensors);
-    return {
-      tensors,
-      json: { updates: this.updates, actorAdamStep: this.actorOptimizer.step, criticAdamStep: this.criticOptimizer.step, alphaAdamStep: this.temperature.optimizer.step },
+    collectVariables(tensors, new Map([['log_alpha', this.temperature.logAlpha]]), '');
+    const json = {
+      updates: this.updates,
+      actorAdamStep: optimizerTensors('actor_adam', this.actorOptimizer, optimizer),
+      criticAdamStep: optimizerTensors('critic_adam', this.criticOptimizer, optimizer),
+      alphaAdamStep: optimizerTensors('alpha_adam', this.temperature.optimizer, optimizer),
     };
+    return { tensors, optimizer, json };
   }
 
   setState(state: AgentState): void {
-    restoreVariables(state.tensors, policyWeights(this.policy), 'actor/');
     restoreVariables(state.tensors, this.critic.weights(), 'critic/');
     restoreVariables(state.tensors, new Map([['log_alpha', this.temperature.logAlpha]]), '');
     const j = state.json as { updates: number; actorAdamStep: number; criticAdamStep: number; alphaAdamStep: number };
-    this.actorOptimizer.loadState(state.tensors, j.actorAdamStep);
-    this.criticOptimizer.loadState(state.tensors, j.criticAdamStep);
-    this.temperature.optimizer.loadState(state.tensors, j.alphaAdamStep);
+    restoreOptimizer('actor_adam', this.actorOptimizer, state.optimizer, j.actorAdamStep);
+    restoreOptimizer('critic_adam', this.criticOptimizer, state.optimizer, j.criticAdamStep);
+    restoreOptimizer('alpha_adam', this.temperature.optimizer, state.optimizer, j.alphaAdamStep);
     this.updates = j.updates;
   }
 

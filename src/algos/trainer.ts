@@ -2,14 +2,14 @@
 // statistics) → update → evaluate → log → checkpoint. Everything random is seeded and checkpointed (two RNG
 // streams, replay, weights, optimiser moments, counters), and checkpoints are taken at episode boundaries, so a
 // resumed run reproduces an uninterrupted one exactly.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import { type CheckpointPolicyInfo, CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
+import { copyPolicyWeights, disposePolicy } from '../nn/policy.ts';
 import type { Agent } from './agent.ts';
 import { MetricsLog, type MetricRow } from './metrics.ts';
 import { ReplayBuffer } from './replay.ts';
 import { Rng, type RngState } from './rng.ts';
-import { loadTensors, saveTensors } from './tensor-file.ts';
 
 /** The environment contract the loop needs (src/sim's MujocoEnv satisfies it; tests use tiny pure-TS tasks). */
 export interface TrainEnv {
@@ -86,6 +86,8 @@ export function runPaths(out: string) {
     evalCsv: join(out, 'eval.csv'),
     curve: join(out, 'learning-curve.svg'),
     last: join(out, 'checkpoints', 'last'),
+    finalOnnx: join(out, 'policy.onnx'),
+    bestOnnx: join(out, 'policy-best.onnx'),
     best: join(out, 'checkpoints', 'best'),
   };
 }
@@ -98,7 +100,8 @@ const trainEpisodeSeed = (seed: number, episode: number) => (seed * 1_000_003 + 
 const evalEpisodeSeed = (seed: number, evalIndex: number, k: number) => (0x7fffffff - seed * 7919 - evalIndex * 101 - k) >>> 0;
 
 export class Trainer {
-  readonly replay: ReplayBuffer;
+  replay: ReplayBuffer;
+  private readonly resume: boolean;
   private state: LoopState;
   private readonly actRng: Rng;
   private readonly updateRng: Rng;
@@ -110,7 +113,7 @@ export class Trainer {
   onEval: ((result: EvalResult, isBest: boolean) => void) | null = null;
   onProgress: ((p: Progress) => void) | null = null;
   /** Called when a new best evaluation was checkpointed (export the best policy). */
-  onBest: ((result: EvalResult) => void) | null = null;
+  onBest: ((result: EvalResult) => void | Promise<void>) | null = null;
 
   constructor(
     readonly agent: Agent,
@@ -118,6 +121,8 @@ export class Trainer {
     readonly evalEnv: TrainEnv,
     readonly config: LoopConfig,
     readonly out: string,
+    /** Names, task and action scaling stored with every checkpoint (for export). */
+    readonly policyInfo: CheckpointPolicyInfo,
     resume: boolean,
   ) {
     this.paths = runPaths(out);
@@ -138,23 +143,34 @@ export class Trainer {
       actRng: this.actRng.getState(),
       updateRng: this.updateRng.getState(),
     };
-    if (resume && existsSync(join(this.paths.last, 'state.json'))) {
-      this.replay = ReplayBuffer.load(join(this.paths.last, 'replay.bin'));
-      const saved = JSON.parse(readFileSync(join(this.paths.last, 'state.json'), 'utf8')) as { loop: LoopState; agent: Record<string, unknown> };
-      const tensors = loadTensors(join(this.paths.last, 'tensors.bin'));
-      agent.setState({ tensors, json: saved.agent });
-      tf.dispose([...tensors.values()]);
-      this.state = saved.loop;
-      this.actRng.setState(saved.loop.actRng);
-      this.updateRng.setState(saved.loop.updateRng);
-      this.trainLog.open(this.state.envSteps);
-      this.evalLog.open(this.state.envSteps);
-    } else {
-      if (resume) throw new Error(`--resume: no checkpoint in ${this.paths.last} (start without --resume)`);
-      this.replay = new ReplayBuffer(Math.min(config.replayCapacity, Math.max(config.totalSteps, 1)), env.observationSize, env.actionSize);
+    this.replay = new ReplayBuffer(config.replayCapacity, env.observationSize, env.actionSize);
+    this.resume = resume;
+  }
+
+  /** Loads checkpoints/last when resuming (weights, optimiser moments, replay, RNG streams, counters) and opens the logs. */
+  async init(): Promise<void> {
+    if (!this.resume) {
       this.trainLog.open(null);
       this.evalLog.open(null);
+      return;
     }
+    if (!existsSync(join(this.paths.last, CHECKPOINT_FILE))) throw new Error(`--resume: no checkpoint in ${this.paths.last} (start without --resume)`);
+    const ckpt = await loadCheckpoint(this.paths.last);
+    const saved = ckpt.state as unknown as { loop: LoopState; agent: Record<string, unknown>; replayFile: string };
+    try {
+      copyPolicyWeights(ckpt.policy, this.agent.policy);
+    } finally {
+      disposePolicy(ckpt.policy);
+    }
+    this.agent.setState({ tensors: new Map(ckpt.tensors), optimizer: new Map(ckpt.optimizer), json: saved.agent });
+    const replay = ReplayBuffer.load(join(this.paths.last, saved.replayFile));
+    if (replay.capacity !== this.replay.capacity) throw new Error(`--resume: the checkpoint's replay holds ${replay.capacity} transitions, this run needs ${this.replay.capacity} `);
+    this.replay = replay;
+    this.state = saved.loop;
+    this.actRng.setState(saved.loop.actRng);
+    this.updateRng.setState(saved.loop.updateRng);
+    this.trainLog.open(this.state.envSteps);
+    this.evalLog.open(this.state.envSteps);
   }
 
   get envSteps(): number {
@@ -213,7 +229,7 @@ export class Trainer {
 
       if (s.envSteps >= s.nextEvalAt || s.envSteps === totalSteps) {
         s.nextEvalAt += this.config.evalEvery;
-        this.evaluate();
+        await this.evaluate();
       }
 
       const now = performance.now();
@@ -240,7 +256,7 @@ export class Trainer {
         // Checkpoints sit on episode boundaries: the environment state is then just "reset with the next seed".
         if (s.envSteps >= s.nextCheckpointAt || s.envSteps >= totalSteps) {
           while (s.nextCheckpointAt <= s.envSteps) s.nextCheckpointAt += this.config.checkpointEvery;
-          this.saveCheckpoint();
+          await this.saveCheckpoint();
         }
       }
       if (this.stopRequested) break;
@@ -249,7 +265,7 @@ export class Trainer {
     }
     this.onProgress?.(this.progress(t0, steps0, updates0));
     // An interruption mid-episode saves too; the resumed run starts a fresh episode (exact only at episode ends).
-    this.saveCheckpoint();
+    await this.saveCheckpoint();
     return s.envSteps >= totalSteps;
   }
 
@@ -293,7 +309,7 @@ export class Trainer {
   }
 
   /** Runs `evalEpisodes` episodes with the evaluation policy on fixed seeds. */
-  evaluate(): EvalResult {
+  async evaluate(): Promise<EvalResult> {
     const s = this.state;
     const evalRng = new Rng(this.config.seed * 31 + s.evals + 17);
     const returns: number[] = [];
@@ -327,36 +343,42 @@ export class Trainer {
     const isBest = s.bestReturn === null || mean > s.bestReturn;
     if (isBest) {
       s.bestReturn = mean;
-      this.saveBest(result);
+      await this.saveBest(result);
     }
     this.onEval?.(result, isBest);
     return result;
   }
 
-  private saveBest(result: EvalResult): void {
-    const dir = this.paths.best;
-    mkdirSync(dir, { recursive: true });
-    const state = this.agent.getState();
-    const policyOnly = new Map([...state.tensors].filter(([k]) => k.startsWith('actor/')));
-    saveTensors(join(dir, 'tensors.bin'), policyOnly);
-    writeFileSync(join(dir, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
-    this.onBest?.(result);
+  private async saveBest(result: EvalResult): Promise<void> {
+    await saveCheckpoint(this.paths.best, {
+      policy: this.agent.policy,
+      info: this.policyInfo,
+      counters: { trainingSteps: this.state.updates, envSteps: this.state.envSteps },
+      state: { eval: result },
+    });
+    writeFileSync(join(this.paths.best, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
+    await this.onBest?.(result);
   }
 
-  /** Writes checkpoints/last atomically (a temporary folder renamed over the old one). */
-  saveCheckpoint(): void {
+  /** Writes checkpoints/last: the replay under a step-stamped name first, then the checkpoint that names it. */
+  async saveCheckpoint(): Promise<void> {
     const s = this.state;
     s.actRng = this.actRng.getState();
     s.updateRng = this.updateRng.getState();
-    const tmp = this.paths.last + '.tmp';
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
+    const dir = this.paths.last;
+    mkdirSync(dir, { recursive: true });
+    const replayFile = `replay-${s.envSteps}.bin`;
+    this.replay.save(join(dir, replayFile));
     const agentState = this.agent.getState();
-    saveTensors(join(tmp, 'tensors.bin'), agentState.tensors);
-    this.replay.save(join(tmp, 'replay.bin'));
-    writeFileSync(join(tmp, 'state.json'), JSON.stringify({ loop: s, agent: agentState.json }, null, 2) + '\n');
-    rmSync(this.paths.last, { recursive: true, force: true });
-    renameSync(tmp, this.paths.last);
+    await saveCheckpoint(dir, {
+      policy: this.agent.policy,
+      info: this.policyInfo,
+      counters: { trainingSteps: s.updates, envSteps: s.envSteps, episodes: s.episodes },
+      optimizer: agentState.optimizer,
+      tensors: agentState.tensors,
+      state: { loop: s, agent: agentState.json, replayFile },
+    });
+    for (const f of readdirSync(dir)) if (/^replay-\d+\.bin$/.test(f) && f !== replayFile) rmSync(join(dir, f), { force: true });
   }
 }
 

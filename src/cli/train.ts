@@ -1,11 +1,263 @@
-// `onestep train`: Train a policy (SMFP or SAC) online in a MuJoCo task.
-import type { CommandModule } from 'yargs';
+// `onestep train`: train a policy (SMFP or SAC) online in a MuJoCo task. Writes, under --out: config.json,
+// metrics.jsonl/.csv (one row per training episode), eval.jsonl/.csv, learning-curve.svg, checkpoints/last
+// (everything needed to --resume exactly) and checkpoints/best, and the exported policy.onnx (final) and
+// policy-best.onnx. Ctrl-C checkpoints before it exits.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { UserError } from './errors.ts';
 
-const command: CommandModule = {
+interface TrainArgs {
+  algo: string;
+  task: string;
+  steps: number;
+  seed: number;
+  out?: string;
+  resume: boolean;
+  config?: string;
+  set: string[];
+  warmup: number;
+  batch: number;
+  evalEvery: number;
+  evalEpisodes: number;
+  checkpointEvery: number;
+  hidden: string;
+  backend: string;
+  progress: string;
+}
+
+/** What config.json holds: enough to re-run or resume the same training. */
+export interface TrainConfig {
+  algo: 'smfp' | 'sac';
+  task: string;
+  seed: number;
+  loop: import('../algos/trainer.ts').LoopConfig;
+  hyper: Record<string, unknown>;
+  command: string;
+}
+
+const ALGOS = ['smfp', 'sac'] as const;
+
+function integerAtLeast(flag: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new UserError(`--${flag} must be an integer >= ${min} (got ${value})`);
+  return value;
+}
+
+/** `key=value` overrides of the algorithm's hyper-parameters; values are JSON (numbers, booleans, arrays) or bare strings. */
+function parseOverrides(pairs: string[], defaults: Record<string, unknown>, source: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UserError(`${source} '${pair}' must look like name=value`);
+    const key = pair.slice(0, eq);
+    const raw = pair.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    out[key] = value;
+  }
+  return checkHyper(out, defaults, source);
+}
+
+function checkHyper(values: Record<string, unknown>, defaults: Record<string, unknown>, source: string): Record<string, unknown> {
+  for (const [key, value] of Object.entries(values)) {
+    if (!(key in defaults)) throw new UserError(`${source}: unknown hyper-parameter '${key}' (known: ${Object.keys(defaults).join(', ')})`);
+    const want = defaults[key];
+    const kind = Array.isArray(want) ? 'array' : want === null ? 'number or null' : typeof want;
+    const ok = Array.isArray(want) ? Array.isArray(value) : want === null ? value === null || typeof value === 'number' : typeof value === typeof want;
+    if (!ok) throw new UserError(`${source}: hyper-parameter '${key}' must be a ${kind} (got ${JSON.stringify(value)})`);
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new UserError(`${source}: hyper-parameter '${key}' must be finite`);
+  }
+  return values;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+const command: CommandModule<object, TrainArgs> = {
   command: 'train',
   describe: 'Train a policy (SMFP or SAC) online in a MuJoCo task',
-  handler: () => {
-    throw new Error('onestep train is not built yet');
+  builder: (yargs: Argv) =>
+    yargs
+      .option('algo', { type: 'string', choices: ALGOS, default: 'smfp', describe: 'algorithm: smfp (stochastic MeanFlow, one step) or sac (tanh-Gaussian baseline)' })
+      .option('task', { type: 'string', demandOption: true, describe: 'MuJoCo task (see onestep sim --help)' })
+      .option('steps', { type: 'number', default: 100_000, describe: 'environment steps to train for' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of networks, exploration, replay sampling and episodes' })
+      .option('out', { type: 'string', describe: 'run folder', defaultDescription: 'runs/<task>-<algo>-s<seed>' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue from <out>/checkpoints/last with the saved config (same result as an uninterrupted run)' })
+      .option('config', { type: 'string', describe: 'YAML or JSON file of hyper-parameter overrides (name: value)' })
+      .option('set', { type: 'string', array: true, default: [], describe: 'hyper-parameter override name=value (repeatable), e.g. --set mdParticles=32' })
+      .option('warmup', { type: 'number', default: 5000, describe: 'uniform random actions before learning starts (their statistics normalise observations)' })
+      .option('batch', { type: 'number', default: 256, describe: 'minibatch size' })
+      .option('eval-every', { type: 'number', default: 5000, describe: 'environment steps between evaluations' })
+      .option('eval-episodes', { type: 'number', default: 10, describe: 'episodes per evaluation (fixed seeds)' })
+      .option('checkpoint-every', { type: 'number', default: 5000, describe: 'environment steps between checkpoints (taken at the next episode end)' })
+      .option('hidden', { type: 'string', default: '256,256', describe: 'hidden layer widths of actor and critics' })
+      .option('backend', { type: 'string', default: 'auto', describe: 'TF.js backend: auto, cpu-blas, wasm, cpu, tfjs-node, tfjs-node-gpu' })
+      .option('progress', { type: 'string', choices: ['auto', 'bar', 'lines', 'none'], default: 'auto', describe: 'progress display (auto: a bar on a terminal, a line every 10 s otherwise)' }) as unknown as Argv<TrainArgs>,
+  handler: async (argv: ArgumentsCamelCase<TrainArgs>) => {
+    const algo = argv.algo as 'smfp' | 'sac';
+    const out = argv.out ?? join('runs', `${argv.task}-${algo}-s${argv.seed}`);
+    const configPath = join(out, 'config.json');
+
+    // Heavy modules load only here, so `onestep --help` stays fast.
+    const { TASK_NAMES } = await import('../sim/tasks/index.ts');
+    if (!TASK_NAMES.includes(argv.task)) throw new UserError(`unknown task '${argv.task}' (expected one of ${TASK_NAMES.join(', ')})`);
+    const { SMFP_DEFAULTS } = await import('../algos/smfp.ts');
+    const { SAC_DEFAULTS } = await import('../algos/sac.ts');
+    const defaults = (algo === 'smfp' ? SMFP_DEFAULTS : SAC_DEFAULTS) as unknown as Record<string, unknown>;
+
+    let config: TrainConfig;
+    if (argv.resume) {
+      if (!existsSync(configPath)) throw new UserError(`--resume: ${configPath} not found (train without --resume first)`);
+      config = JSON.parse(readFileSync(configPath, 'utf8')) as TrainConfig;
+      if (config.algo !== algo || config.task !== argv.task) throw new UserError(`--resume: ${out} holds a ${config.algo} run on ${config.task}, not ${algo} on ${argv.task}`);
+    } else {
+      const steps = integerAtLeast('steps', argv.steps, 1);
+      const hidden = argv.hidden.split(',').map((h) => Number(h.trim()));
+      if (!hidden.every((h) => Number.isInteger(h) && h > 0)) throw new UserError(`--hidden must be comma-separated positive integers (got '${argv.hidden}')`);
+      let fileOverrides: Record<string, unknown> = {};
+      if (argv.config) {
+        let text: string;
+        try {
+          text = readFileSync(argv.config, 'utf8');
+        } catch (err) {
+          throw new UserError(`--config: cannot read ${argv.config}: ${(err as Error).message}`);
+        }
+        const YAML = await import('yaml');
+        let parsed: unknown;
+        try {
+          parsed = YAML.parse(text);
+        } catch (err) {
+          throw new UserError(`--config: ${argv.config} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`--config: ${argv.config} must hold a mapping of hyper-parameter names to values`);
+        fileOverrides = checkHyper(parsed as Record<string, unknown>, defaults, argv.config);
+      }
+      const hiddenOverrides: Record<string, unknown> = { actorHidden: hidden, critic: { ...(defaults.critic as object), hiddenSizes: hidden } };
+      const hyper = { ...defaults, ...hiddenOverrides, ...fileOverrides, ...parseOverrides(argv.set, defaults, '--set') };
+      config = {
+        algo,
+        task: argv.task,
+        seed: integerAtLeast('seed', argv.seed, 0),
+        loop: {
+          totalSteps: steps,
+          warmupSteps: Math.min(integerAtLeast('warmup', argv.warmup, 1), steps),
+          batchSize: integerAtLeast('batch', argv.batch, 1),
+          replayCapacity: Math.min(1_000_000, steps),
+          updatesPerStep: 1,
+          evalEvery: integerAtLeast('eval-every', argv.evalEvery, 1),
+          evalEpisodes: integerAtLeast('eval-episodes', argv.evalEpisodes, 1),
+          checkpointEvery: integerAtLeast('checkpoint-every', argv.checkpointEvery, 1),
+          seed: argv.seed,
+        },
+        hyper,
+        command: `onestep train --algo ${algo} --task ${argv.task} --steps ${steps} --seed ${argv.seed}` +
+          (argv.hidden !== '256,256' ? ` --hidden ${argv.hidden}` : '') +
+          (argv.warmup !== 5000 ? ` --warmup ${argv.warmup}` : '') +
+          (argv.batch !== 256 ? ` --batch ${argv.batch}` : '') +
+          argv.set.map((s) => ` --set ${s}`).join(''),
+      };
+      if (existsSync(join(out, 'checkpoints', 'last'))) throw new UserError(`${out} already holds a run; pass --resume to continue it, or choose another --out`);
+      mkdirSync(out, { recursive: true });
+      writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
+    }
+
+    const { initBackend } = await import('../nn/backend.ts');
+    const backend = await initBackend(argv.backend === 'auto' ? {} : { prefer: argv.backend as 'cpu-blas' });
+    const { MujocoEnv } = await import('../sim/env.ts');
+    const { Trainer } = await import('../algos/trainer.ts');
+    const { Smfp } = await import('../algos/smfp.ts');
+    const { Sac } = await import('../algos/sac.ts');
+    const { writeLearningCurve, exportRun } = await import('../algos/run-files.ts');
+
+    const env = await MujocoEnv.make(config.task);
+    const evalEnv = await MujocoEnv.make(config.task);
+    const o = env.observationSize;
+    const d = env.actionSize;
+    const agent =
+      config.algo === 'smfp'
+        ? new Smfp(o, d, config.hyper as unknown as import('../algos/smfp.ts').SmfpConfig, config.seed)
+        : new Sac(o, d, config.hyper as unknown as import('../algos/sac.ts').SacConfig, config.seed);
+    const { low, high } = env.actionSpec;
+    const policyInfo = {
+      algorithm: config.algo,
+      task: config.task,
+      description: `${config.algo.toUpperCase()} on ${config.task}, seed ${config.seed}`,
+      observationNames: [...env.observationSpec.names],
+      actionNames: [...env.actionSpec.names],
+      actionScale: Array.from(low, (lo, i) => (high[i] - lo) / 2),
+      actionOffset: Array.from(low, (lo, i) => (high[i] + lo) / 2),
+      actionLow: Array.from(low),
+      actionHigh: Array.from(high),
+      actionMode: 'absolute' as const,
+    };
+    // On --resume, an explicit --steps extends (or shortens) the run; everything else comes from config.json.
+    const stepsGiven = process.argv.some((a) => a === '--steps' || a.startsWith('--steps='));
+    const trainer = new Trainer(agent, env, evalEnv, { ...config.loop, totalSteps: argv.resume && stepsGiven ? integerAtLeast('steps', argv.steps, 1) : config.loop.totalSteps }, out, policyInfo, argv.resume);
+    await trainer.init();
+
+    const mode = argv.progress === 'auto' ? (process.stderr.isTTY ? 'bar' : 'lines') : argv.progress;
+    const title = `${config.algo} on ${config.task}, seed ${config.seed}`;
+    process.stderr.write(`onestep train: ${title}; backend ${backend.backend}${backend.blas ? ` (${backend.blas.path})` : ''}; run folder ${out}\n`);
+    let lastLine = 0;
+    trainer.onProgress = (p) => {
+      const ev = p.lastEval ? `eval ${p.lastEval.returnMean.toFixed(1)} ± ${p.lastEval.returnStd.toFixed(1)}` : 'eval --';
+      const text = `${p.envSteps}/${p.totalSteps} steps | ${p.envStepsPerSecond.toFixed(1)} env steps/s | ${p.updatesPerSecond.toFixed(1)} updates/s | ETA ${formatDuration(p.etaSeconds)} | ${ev}`;
+      if (mode === 'bar') {
+        const width = 24;
+        const filled = Math.round((width * p.envSteps) / p.totalSteps);
+        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(100 * p.envSteps / p.totalSteps).toFixed(1).padStart(5)}% ${text}\x1b[K`);
+      } else if (mode === 'lines' && (Date.now() - lastLine > 10_000 || p.envSteps === p.totalSteps)) {
+        lastLine = Date.now();
+        process.stderr.write(`${text}\n`);
+      }
+    };
+    trainer.onEval = () => writeLearningCurve(out, title);
+    trainer.onBest = async () => {
+      await exportRun(join(out, 'checkpoints', 'best'), join(out, 'policy-best.onnx'));
+    };
+
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts > 1) {
+        process.stderr.write('\nonestep train: second Ctrl-C, exiting without saving\n');
+        process.exit(130);
+      }
+      process.stderr.write('\nonestep train: Ctrl-C, saving a checkpoint (press again to exit without saving)\n');
+      trainer.requestStop();
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    const finished = await trainer.run();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    if (mode === 'bar') process.stderr.write('\n');
+    writeLearningCurve(out, title);
+    const last = join(out, 'checkpoints', 'last');
+    if (finished) {
+      const spec = await exportRun(last, join(out, 'policy.onnx'));
+      const best = trainer.bestReturn;
+      process.stdout.write(
+        `trained ${title}: ${trainer.envSteps} environment steps, ${spec.trainingSteps} updates; ` +
+          `last eval ${trainer.lastEval ? `${trainer.lastEval.returnMean.toFixed(2)} ± ${trainer.lastEval.returnStd.toFixed(2)}` : '--'}, best ${best === null ? '--' : best.toFixed(2)}\n` +
+          `wrote ${join(out, 'policy.onnx')} and ${join(out, 'policy-best.onnx')}\n`,
+      );
+    } else {
+      process.stdout.write(`stopped at ${trainer.envSteps} environment steps; checkpoint in ${last}; continue with: onestep train --algo ${config.algo} --task ${config.task} --out ${out} --resume\n`);
+    }
+    agent.dispose();
+    env.close();
+    evalEnv.close();
   },
 };
 export default command;

@@ -1,0 +1,48 @@
+// Files a training run leaves behind besides checkpoints: the learning-curve SVG and the exported ONNX policies.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCheckpoint } from '../nn/checkpoint.ts';
+import { disposePolicy } from '../nn/policy.ts';
+import { exportCheckpointOnnx } from '../export/onnx.ts';
+import type { PolicySpec } from '../export/spec.ts';
+import { renderCurves, type CurveSeries } from './plot.ts';
+
+function readJsonl(path: string): Record<string, number | string>[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+}
+
+/** learning-curve.svg: evaluation return (mean ± std over episodes) and the training episode returns. */
+export function writeLearningCurve(out: string, title: string): void {
+  const evals = readJsonl(join(out, 'eval.jsonl'));
+  const episodes = readJsonl(join(out, 'metrics.jsonl'));
+  const series: CurveSeries[] = [];
+  if (episodes.length) {
+    series.push({ label: 'training episodes', x: episodes.map((r) => Number(r.env_steps)), y: episodes.map((r) => Number(r.episode_return)), color: '#bbbbbb' });
+  }
+  if (evals.length) {
+    series.push({
+      label: 'evaluation (mean ± std)',
+      x: evals.map((r) => Number(r.env_steps)),
+      y: evals.map((r) => Number(r.return_mean)),
+      band: evals.map((r) => Number(r.return_std)),
+      color: '#1f77b4',
+    });
+  }
+  writeFileSync(join(out, 'learning-curve.svg'), renderCurves({ title, xLabel: 'environment steps', yLabel: 'episode return', series }));
+}
+
+/** Exports the policy of a checkpoint directory to ONNX (spec with names, scaling and the checkpoint id). */
+export async function exportRun(checkpointDir: string, onnxPath: string): Promise<PolicySpec> {
+  const ckpt = await loadCheckpoint(checkpointDir);
+  try {
+    const { bytes, spec } = exportCheckpointOnnx(ckpt);
+    writeFileSync(onnxPath, bytes);
+    return spec;
+  } finally {
+    disposePolicy(ckpt.policy);
+  }
+}
