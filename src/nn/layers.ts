@@ -1,6 +1,7 @@
 // Layers as data: each layer is a plain record over tf.Variable weights. Three interpreters walk the same list:
 // the TF.js forward below (training), the tangent/JVP pass (src/nn/jvp.ts) and the ONNX exporter (src/export/onnx.ts).
 import * as tf from '@tensorflow/tfjs-core';
+import { dense } from './dense.ts';
 
 
 export const ACTIVATIONS = ['relu', 'silu', 'gelu_tanh', 'mish', 'tanh'] as const;
@@ -58,7 +59,7 @@ export function applyLayer(layer: Layer, x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     switch (layer.kind) {
       case 'dense':
-        return tf.add(tf.matMul(x as tf.Tensor2D, layer.kernel as tf.Tensor2D), layer.bias);
+        return dense(x as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias);
       case 'layernorm': {
         const mean = tf.mean(x, -1, true);
         const centred = tf.sub(x, mean);
@@ -81,11 +82,19 @@ export function runLayers(
   onLayer?: (index: number, layer: Layer, input: tf.Tensor, output: tf.Tensor) => void,
 ): tf.Tensor {
   let h = x;
-  layers.forEach((layer, i) => {
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i];
+    const next = layers[i + 1];
+    // Dense followed by relu/tanh runs as one fused kernel (one backward kernel too) when nobody watches layers.
+    if (!onLayer && layer.kind === 'dense' && next?.kind === 'activation' && (next.fn === 'relu' || next.fn === 'tanh')) {
+      h = dense(h as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias, next.fn);
+      i++;
+      continue;
+    }
     const out = applyLayer(layer, h);
     onLayer?.(i, layer, h, out);
     h = out;
-  });
+  }
   return h;
 }
 
