@@ -2,10 +2,11 @@
 // onestep ↔ Cyclone DDS, onestep ↔ Fast DDS, and the C/C++ floors Cyclone ↔ Cyclone and Fast DDS ↔ Fast DDS,
 // all measured in the same run on the same loopback.
 //
-//   node --import tsx bench/dds-latency.ts [--latency-count 2000] [--latency-rate 500] [--burst-count 20000]
-//        [--json bench/out/dds-latency.json]
+//   node --import tsx bench/dds-latency.ts [--latency-count 3000] [--latency-rate 500] [--rounds 3]
+//        [--burst-count 20000] [--json bench/out/dds-latency.json]
 //
-// Latency: sensor_msgs/JointState (6 joints, 350 B), reliable/volatile (the ROS default), at --latency-rate;
+// Latency: sensor_msgs/JointState (6 joints, 350 B), reliable/volatile (the ROS default), at --latency-rate, in
+// --rounds interleaved rounds (p50 and p99 are medians over rounds, max the largest);
 // the writer stamps header.stamp with CLOCK_MONOTONIC right before encoding and the reader subtracts it after
 // decoding, so each figure covers encode + send + loopback + receive + decode.
 // Rate: std_msgs/String (~10 B), reliable, keep-last 100: 5 kHz for 2 s must arrive complete; then the writer
@@ -23,7 +24,7 @@ const opt = (name: string, def: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
 };
-const latencyCount = Number(opt('latency-count', '2000'));
+const latencyCount = Number(opt('latency-count', '3000'));
 const latencyRate = Number(opt('latency-rate', '500'));
 const burstCount = Number(opt('burst-count', '20000'));
 const jsonOut = opt('json', 'bench/out/dds-latency.json');
@@ -60,9 +61,34 @@ async function run(s: Omit<Scenario, 'topic'>): Promise<ScenarioResult> {
   return r;
 }
 
+// latency in interleaved rounds, so a burst of load from elsewhere on the machine hits every pair alike;
+// each figure is the median over rounds
+const rounds = Number(opt('rounds', '3'));
+const perRound = new Map<string, ScenarioResult[]>();
+for (let round = 0; round < rounds; round++) {
+  for (const [writer, reader] of pairs) {
+    const r = await run({ writer, reader, type: 'JointState', count: Math.ceil(latencyCount / rounds), rate: latencyRate, depth: 100 });
+    const key = `${writer}>${reader}`;
+    perRound.set(key, [...(perRound.get(key) ?? []), r]);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+function medianLatency(results: ScenarioResult[]): ScenarioResult {
+  const ok = results.filter((r) => r.latencyUs);
+  const merged: ScenarioResult = { ...results[0], received: results.reduce((a, r) => a + r.received, 0) };
+  if (ok.length) {
+    merged.latencyUs = {
+      p50: median(ok.map((r) => r.latencyUs!.p50)),
+      p99: median(ok.map((r) => r.latencyUs!.p99)),
+      max: Math.max(...ok.map((r) => r.latencyUs!.max)),
+    };
+  }
+  return merged;
+}
+
 const rows: Row[] = [];
 for (const [writer, reader] of pairs) {
-  const latency = await run({ writer, reader, type: 'JointState', count: latencyCount, rate: latencyRate, depth: 100 });
+  const latency = medianLatency(perRound.get(`${writer}>${reader}`)!);
   const at5k = await run({ writer, reader, type: 'String', count: 10_000, rate: 5000, depth: 100, timeoutMs: 15_000 });
   // keep-last as deep as the burst: reliable delivery may then never drop a sample, whatever the pace
   const burst = await run({ writer, reader, type: 'String', count: burstCount, rate: 0, depth: burstCount, timeoutMs: 20_000 });

@@ -32,14 +32,17 @@ export function makeMessage(type: PeerMessageType, i: number, size: number): Rec
       position[j] = jsPosition(i, j);
       velocity[j] = -position[j];
     }
-    const now = process.hrtime.bigint();
-    return {
-      header: { stamp: { sec: Number(now / 1_000_000_000n), nanosec: Number(now % 1_000_000_000n) }, frame_id: String(i) },
+    const msg = {
+      header: { stamp: { sec: 0, nanosec: 0 }, frame_id: String(i) },
       name: Array.from({ length: size }, (_, j) => `j${j}`),
       position,
       velocity,
       effort: new Float64Array(0),
     };
+    const now = process.hrtime.bigint(); // last, so the latency covers encode + send, not building the object
+    msg.header.stamp.sec = Number(now / 1_000_000_000n);
+    msg.header.stamp.nanosec = Number(now % 1_000_000_000n);
+    return msg;
   }
   const data = new Float64Array(size);
   for (let j = 0; j < size; j++) data[j] = f64Value(i, j);
