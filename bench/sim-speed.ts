@@ -91,19 +91,22 @@ function nativeStepsPerSecond(task: string, nstep: number): Rate {
   return { wall: Number(m[1]), cpu: nstep / cpuSeconds };
 }
 
-function envStepsPerSecond(env: MujocoEnv, steps: number): number {
+function envStepsPerSecond(env: MujocoEnv, steps: number): Rate {
   const policy = randomPolicy(env.actionSize, 0);
   let obs = env.reset(0);
-  const loop = (n: number) => {
+  const loop = (n: number): Rate => {
+    const cpu = process.cpuUsage();
     const start = performance.now();
     for (let i = 0; i < n; i++) {
       const r = env.step(policy(obs));
       obs = r.terminated || r.truncated ? env.reset() : r.obs;
     }
-    return n / ((performance.now() - start) / 1000);
+    const used = process.cpuUsage(cpu);
+    return { wall: n / ((performance.now() - start) / 1000), cpu: n / ((used.user + used.system) / 1e6) };
   };
   loop(steps); // warm-up: V8 tiers hot wasm and JS up lazily
-  return median([loop(steps), loop(steps), loop(steps)]);
+  const runs = [loop(steps), loop(steps), loop(steps)];
+  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -113,7 +116,7 @@ const nativeVersion = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libmuj
 const mj = await mujoco();
 console.log(`<!-- ${new Date().toISOString()} · node ${process.version} · load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} -->`);
 console.log(`mujoco-js ${mj.mj_versionString()} (wasm) vs native MuJoCo ${nativeVersion} (Debian libmujoco, mujoco-testspeed), ${repeats} interleaved runs each.\n`);
-console.log('| task | nq / nv / nu | steps per run | mujoco-js steps/s (CPU) | native steps/s (CPU) | **ratio wasm/native (CPU)**, median (min–max) | ratio by wall clock, median (min–max) | env steps/s (frame skip) | physics steps/s inside env |');
+console.log('| task | nq / nv / nu | steps per run | mujoco-js steps/s (CPU) | native steps/s (CPU) | **ratio wasm/native (CPU)**, median (min–max) | ratio by wall clock, median (min–max) | env steps/s, CPU (frame skip) | physics steps/s inside env, CPU |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const task of tasks) {
   const nstep = NSTEP[task] ?? 100_000;
@@ -132,7 +135,7 @@ for (const task of tasks) {
   const spread = (xs: number[]) => `${median(xs).toFixed(2)}× (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
   console.log(
     `| ${task} | ${nq} / ${nv} / ${nu} | ${nstep.toLocaleString('en')} | ${k(median(wasm.map((w) => w.cpu)))} | ${k(median(native.map((n) => n.cpu)))} | ` +
-      `**${spread(cpuRatios)}** | ${spread(wallRatios)} | ${k(envRate)} (${env.task.frameSkip}) | ${k(envRate * env.task.frameSkip)} |`,
+      `**${spread(cpuRatios)}** | ${spread(wallRatios)} | ${k(envRate.cpu)} (${env.task.frameSkip}) | ${k(envRate.cpu * env.task.frameSkip)} |`,
   );
 }
 console.log(`\nReturns, ${episodes} episodes from seed 0 (cheetah: ${Math.max(5, episodes / 5)}); mean ± std, success where the task defines it.\n`);
