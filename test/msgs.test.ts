@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import { parse } from '@foxglove/rosmsg';
 import {
   CdrDecodeError,
   CdrEncodeError,
@@ -87,6 +88,10 @@ test('onestep_msgs are parsed from the interface package at run time', () => {
   const back = action.decode(action.encode(msg)) as typeof msg;
   assert.deepEqual({ ...back, data: [...back.data] }, { ...msg, data: [0.5, -0.5] });
   assert.match(action.definition, /uint8 MODE_DELTA = 2/);
+  // the ros2msg schema text (rosbag2/MCAP) spells out builtin_interfaces/Time and re-parses
+  assert.match(action.definition, /^builtin_interfaces\/Time observation_stamp$/m);
+  assert.match(action.definition, /^MSG: builtin_interfaces\/Time$/m);
+  assert.equal(parse(action.definition, { ros2: true }).length, 3);
   assert.ok(knownMessageTypes().includes('onestep_msgs/msg/PolicyStatus'));
   const status = getMessageCodec('onestep_msgs/PolicyStatus').create() as { actions_published: bigint };
   assert.equal(status.actions_published, 0n);

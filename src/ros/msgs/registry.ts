@@ -101,7 +101,7 @@ function buildCodec(type: string): MessageCodec<unknown> {
     throw new UnknownMessageTypeError(type, `${(err as Error).message.replace(/ ([a-z_]+)\/([A-Za-z0-9_]+)\b/g, ' $1/msg/$2')}; known: standard ROS 2 messages, onestep_msgs, rmw_dds_common, and share/<pkg>/msg under AMENT_PREFIX_PATH`);
   }
   const definitions = collect(shortName(type));
-  const definition = stringify(definitions);
+  const definition = ros2msgText(definitions);
   return {
     type,
     ddsType: toDdsTypeName(type),
@@ -113,6 +113,37 @@ function buildCodec(type: string): MessageCodec<unknown> {
     decode: (bytes) => decodeCdr(plan, bytes),
     create: () => decodeCdr(plan, encodeCdr(plan, undefined)),
   };
+}
+
+const BUILTIN_TIME: Record<string, string> = {
+  time: 'builtin_interfaces/Time',
+  duration: 'builtin_interfaces/Duration',
+};
+
+/**
+ * The `ros2msg` schema text (rosbag2 / MCAP): the root, then `MSG: pkg/Type` sections. The parser turns
+ * builtin_interfaces/Time into a `time` primitive; the text spells it out again, with its definition.
+ */
+function ros2msgText(definitions: MessageDefinition[]): string {
+  const used = new Set<string>();
+  const fixed = definitions.map((d) => ({
+    ...d,
+    definitions: d.definitions.map((f) => {
+      if (f.isConstant || !(f.type in BUILTIN_TIME)) return f;
+      used.add(BUILTIN_TIME[f.type]);
+      return { ...f, type: BUILTIN_TIME[f.type], isComplex: true };
+    }),
+  }));
+  for (const name of used) {
+    fixed.push({
+      name,
+      definitions: [
+        { name: 'sec', type: 'int32', isComplex: false, isArray: false },
+        { name: 'nanosec', type: 'uint32', isComplex: false, isArray: false },
+      ],
+    });
+  }
+  return stringify(fixed);
 }
 
 /** The root definition first, then each dependency once (the order `ros2msg` schemas use). */
