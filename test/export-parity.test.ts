@@ -32,6 +32,11 @@ const cases: { name: string; algorithm: PolicyAlgorithm; config: PolicyConfig }[
     algorithm: 'smfp',
     config: policyConfig({ kind: 'meanflow', observationSize: O, actionSize: D, hiddenSizes: [24, 24], activation: 'silu', logStdHead: { min: -3, max: 0.5, bound: 'tanh' } }),
   },
+  {
+    name: 'SMFP at the shipped size: 2×256 relu + LayerNorm, tanh bound, tanh squash',
+    algorithm: 'smfp',
+    config: policyConfig({ kind: 'meanflow', observationSize: O, actionSize: D, hiddenSizes: [256, 256], logStdHead: { min: -5, max: 2, bound: 'tanh' }, squash: 'tanh' }),
+  },
   { name: 'gaussian (SAC), tanh activation', algorithm: 'sac', config: policyConfig({ kind: 'gaussian', observationSize: O, actionSize: D, hiddenSizes: [32, 32], activation: 'tanh' }) },
 ];
 
@@ -42,7 +47,7 @@ for (const c of cases) {
     let seed = 100;
     for (const [name, v] of policyWeights(policy)) {
       if (name.startsWith('observation/')) continue;
-      v.assign(tf.randomNormal(v.shape, name.endsWith('gamma') ? 1 : 0, 0.4, 'float32', seed++));
+      v.assign(tf.randomNormal(v.shape, name.endsWith('gamma') ? 1 : 0, 0.3, 'float32', seed++));
     }
     const mean = Array.from({ length: O }, (_, i) => Math.sin(i) * 3);
     const std = Array.from({ length: O }, (_, i) => (i === 3 ? 1e-9 : 0.5 + (i % 4)));
