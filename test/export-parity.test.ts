@@ -47,7 +47,9 @@ for (const c of cases) {
     let seed = 100;
     for (const [name, v] of policyWeights(policy)) {
       if (name.startsWith('observation/')) continue;
-      v.assign(tf.randomNormal(v.shape, name.endsWith('gamma') ? 1 : 0, 0.3, 'float32', seed++));
+      // Kernels at 1.5/√fan_in (a trained network's scale, a bit wider), vectors at 0.3.
+      const std = v.shape.length === 2 ? 1.5 / Math.sqrt(v.shape[0]) : 0.3;
+      v.assign(tf.randomNormal(v.shape, name.endsWith('gamma') ? 1 : 0, std, 'float32', seed++));
     }
     const mean = Array.from({ length: O }, (_, i) => Math.sin(i) * 3);
     const std = Array.from({ length: O }, (_, i) => (i === 3 ? 1e-9 : 0.5 + (i % 4)));
