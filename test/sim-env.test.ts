@@ -226,3 +226,20 @@ test('VectorEnv steps N environments together, resets finished ones, and matches
   for (const env of singles) env.close();
   await assert.rejects(VectorEnv.make('reacher', 0), EnvUsageError);
 });
+
+test('heap views stay valid when the wasm memory grows between calls (other environments allocated)', async () => {
+  const env = await MujocoEnv.make('arm_reach');
+  const policy = env.task.scripted!(env.simulation);
+  const obs = Float32Array.from(env.reset(1));
+  const heap = await wasmHeapBytes();
+  const others: MujocoEnv[] = [];
+  while ((await wasmHeapBytes()) === heap) others.push(await MujocoEnv.make('arm_push'));
+  // The controller reads qpos / site_xpos through the handle after the heap moved: still the real state.
+  const action = policy(obs);
+  assert.ok(action.every(Number.isFinite) && action.some((a) => a !== 0), `${action}`);
+  assert.deepEqual(Array.from(env.simulation.view.qpos.subarray(0, 7), Math.fround), Array.from(obs.subarray(0, 7)));
+  const r = env.step(action);
+  assert.ok(r.obs.every(Number.isFinite));
+  for (const other of others) other.close();
+  env.close();
+});

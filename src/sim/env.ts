@@ -113,7 +113,7 @@ export class MujocoEnv {
   private readonly model: MjModel;
   private data: MjData | null;
   private readonly logic: TaskLogic;
-  private readonly sim: Sim & { t: number; view: SimViews };
+  private readonly sim: SimState;
   private readonly rng = new SimRng(0);
   private readonly action: Float32Array;
   private readonly result: StepResult;
@@ -152,17 +152,7 @@ export class MujocoEnv {
     this.action = new Float32Array(this.actionSize);
     const obs = new Float32Array(this.observationSize);
     this.result = { obs, reward: 0, terminated: false, truncated: false, info: { success: false, mode: undefined, t: 0 } };
-    this.sim = {
-      mj: this.mj,
-      model: this.model,
-      data,
-      view: makeViews(data),
-      rng: this.rng,
-      t: 0,
-      actionScale: shared.actionScale,
-      actionOffset: shared.actionOffset,
-      own: (resource) => void this.owned.push(resource),
-    };
+    this.sim = new SimState(this.mj, this.model, data, this.rng, shared.actionScale, shared.actionOffset, this.owned);
   }
 
   /** The simulation handle task code and scripted controllers use (privileged access). */
@@ -250,9 +240,35 @@ export class MujocoEnv {
   private liveData(): MjData {
     const data = this.data;
     if (!data) throw new EnvUsageError(`${this.task.name}: environment is closed`);
-    // Heap views detach when the wasm memory grows (another model or data was allocated): re-create them.
-    if (this.sim.view.qpos.buffer.byteLength === 0) this.sim.view = makeViews(data);
     return data;
+  }
+}
+
+/** The Sim handle of one environment: its MjData and heap views, kept valid across wasm memory growth. */
+class SimState implements Sim {
+  t = 0;
+  private views: SimViews;
+
+  constructor(
+    readonly mj: Mujoco,
+    readonly model: MjModel,
+    readonly data: MjData,
+    readonly rng: SimRng,
+    readonly actionScale: Float64Array,
+    readonly actionOffset: Float64Array,
+    private readonly owned: { delete(): void }[],
+  ) {
+    this.views = makeViews(data);
+  }
+
+  /** Heap views detach when the wasm memory grows (any allocation: another env, a buffer): re-create them then. */
+  get view(): SimViews {
+    if (this.views.qpos.buffer.byteLength === 0) this.views = makeViews(this.data);
+    return this.views;
+  }
+
+  own(resource: { delete(): void }): void {
+    this.owned.push(resource);
   }
 }
 
