@@ -3,7 +3,7 @@
 // PyTorch runs in a child process kept alive for the whole run; the two take turns (never at the same time),
 // round after round, with the same BLAS thread count, so each ratio comes from one run on the same load.
 //
-//   node --import tsx bench/train-throughput.ts [--rounds 3] [--updates 200] [--warmup 20] [--threads 1]
+//   node --import tsx bench/train-throughput.ts [--rounds 5] [--updates 100] [--warmup 50] [--threads 1]
 //        [--no-torch] [--no-stock] [--no-wasm] [--no-algos] [--profile] [--python /usr/bin/python3] [--json out.json]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -13,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    updates: { type: 'string', default: '200' },
-    warmup: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '5' },
+    updates: { type: 'string', default: '100' },
+    warmup: { type: 'string', default: '50' },
     threads: { type: 'string', default: process.env.OPENBLAS_NUM_THREADS ?? '1' },
     'no-torch': { type: 'boolean', default: false },
     'no-stock': { type: 'boolean', default: false },

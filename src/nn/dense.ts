@@ -24,9 +24,10 @@ export function registerDenseGradient(): void {
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [x, W, y] = saved;
-      // Run eagerly: the three results live until tf.grads' scope ends; the unused dx (first layer) is then freed.
-      const [dx, dW, db] = tf.engine().runKernel(DENSE_GRAD_KERNEL, { dy: dy as tf.Tensor, x, W, y }, attrs) as tf.Tensor[];
-      return { x: () => dx, W: () => dW, b: () => db };
+      // dz, dW, db eagerly in one kernel (they live until tf.grads' scope ends); dx = dz·Wᵀ only when asked,
+      // which TF.js does only for inputs on a path to what is differentiated (never an observation batch).
+      const [dz, dW, db] = tf.engine().runKernel(DENSE_GRAD_KERNEL, { dy: dy as tf.Tensor, x, W, y }, attrs) as tf.Tensor[];
+      return { x: () => tf.matMul(dz as tf.Tensor2D, W as tf.Tensor2D, false, true), W: () => dW, b: () => db };
     },
   });
   gradientRegistered = true;

@@ -1,5 +1,6 @@
 // The dense layer as two cpu-blas kernels: forward y = act(x·W + b) in one sgemm plus one pass, and backward
-// (dx, dW, db) from one call: dz = dy·act'(y) once, then dx = dz·Wᵀ and dW = xᵀ·dz as sgemm transpose flags.
+// (dz, dW, db) from one call: dz = dy·act'(y) once, then dW = xᵀ·dz as an sgemm transpose flag and db = dzᵀ·1.
+// dx = dz·Wᵀ is left to the caller (one more sgemm), because the first layer's input needs no gradient.
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Blas } from './blas.ts';
 import { type CpuKernelArgs, output, valuesOf } from './cpu.ts';
@@ -74,16 +75,15 @@ export function denseBackwardConfig(blas: Blas, backendName: string): KernelConf
       if (activation === 'relu') for (let i = 0; i < n; i++) dz[i] = dyV[i] * +(yV[i] > 0);
       else for (let i = 0; i < n; i++) { const t = yV[i]; dz[i] = dyV[i] * (1 - t * t); }
     }
-    const dx = new Float32Array(rows * nIn), dW = new Float32Array(nIn * nOut), db = new Float32Array(nOut);
+    const dW = new Float32Array(nIn * nOut), db = new Float32Array(nOut);
     if (rows > 0 && nOut > 0) {
-      blas.sgemm(false, true, rows, nIn, nOut, 1, dz, nOut, valuesOf(backend, W), nOut, 0, dx, nIn);
       blas.sgemm(true, false, nIn, nOut, rows, 1, valuesOf(backend, x), nIn, dz, nOut, 0, dW, nOut);
     }
     if (rows > 0 && nOut > 0) {
       if (ones.length < rows) ones = new Float32Array(rows).fill(1);
       blas.sgemv(true, rows, nOut, 1, dz, nOut, ones, 0, db);
     }
-    return [output(backend, [rows, nIn], dx), output(backend, [nIn, nOut], dW), output(backend, [nOut], db)];
+    return [output(backend, [rows, nOut], dz.slice()), output(backend, [nIn, nOut], dW), output(backend, [nOut], db)];
   };
   return { kernelName: DENSE_GRAD_KERNEL, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }
