@@ -159,6 +159,9 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && (await readdir(dir).catch(() => [] as string[])).includes('state.json')) {
+      throw new CheckpointError(dir, `no ${CHECKPOINT_FILE}: this looks like trainer resume state (state.json), not a policy checkpoint; write one with saveCheckpoint (src/nn/checkpoint.ts)`);
+    }
     throw new CheckpointError(dir, code === 'ENOENT' || code === 'ENOTDIR' ? `no ${CHECKPOINT_FILE} (expected a checkpoint directory written by onestep train)` : (err as Error).message);
   }
   let json: CheckpointJson;
