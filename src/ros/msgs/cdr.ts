@@ -87,7 +87,6 @@ export interface StructPlan {
 
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextDecoder('utf-8', { fatal: false });
-const utf8Encoder = new TextEncoder();
 
 /** Builds the codec plan of `type` from definitions keyed "pkg/Type" (as @foxglove/rosmsg-msgs-common does). */
 export function compileStruct(type: string, lookup: (type: string) => MessageDefinition | undefined): StructPlan {
@@ -293,6 +292,8 @@ export function decodeCdr<T>(plan: StructPlan, bytes: Uint8Array): T {
 export class Writer {
   view!: DataView;
   bytes!: Uint8Array;
+  /** The same memory as a Buffer: Buffer#write encodes UTF-8 in place without a temporary view. */
+  buf!: Buffer;
   offset = 4;
   field = '';
   constructor(readonly type: string) {}
@@ -353,7 +354,7 @@ function writeScalar(w: Writer, p: Primitive, v: unknown, bound?: number): void 
     if (v !== undefined && typeof v !== 'string') w.fail(`expected a string, got ${describe(v)}`);
     const s = (v ?? '') as string;
     w.offset = pad(w.offset, 4);
-    const n = utf8Encoder.encodeInto(s, w.bytes.subarray(w.offset + 4)).written;
+    const n = s.length === 0 ? 0 : w.buf.write(s, w.offset + 4, 'utf8');
     if (bound !== undefined && n > bound) w.fail(`string of ${n} bytes exceeds its bound ${bound}`);
     view.setUint32(w.offset, n + 1, true);
     w.bytes[w.offset + 4 + n] = 0;
@@ -440,8 +441,8 @@ function writeStruct(w: Writer, plan: StructPlan, msg: unknown): void {
     }
     const p = f.primitive!;
     const Ctor = TYPED[p];
-    if (Ctor && arr.length > 0 && HOST_LE && arr instanceof Ctor) {
-      // same element type: one block copy of the array's bytes
+    if (Ctor && arr.length >= 32 && HOST_LE && arr instanceof Ctor) {
+      // long array of the same element type: one block copy of its bytes (short ones take the loop below)
       w.offset = pad(w.offset, ALIGN[p as Exclude<Primitive, 'string'>]);
       const src = arr as unknown as ArrayBufferView;
       w.bytes.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), w.offset);
@@ -481,6 +482,7 @@ export function encodeCdr(plan: StructPlan, msg: unknown, out?: Uint8Array): Uin
   if (w.bytes !== bytes) {
     w.bytes = bytes;
     w.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    w.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   bytes[0] = 0;
   bytes[1] = 1;

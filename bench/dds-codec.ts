@@ -1,0 +1,58 @@
+// CDR codec speed: onestep's codecs (src/ros/msgs) against @foxglove/rosmsg2-serialization, same messages, same run.
+//   node --import tsx bench/dds-codec.ts [--iterations 200000]
+// Encode: onestep encodes into a reused buffer (the publish hot path); foxglove allocates per message.
+// Decode: both from the same bytes at a payload offset ≡ 4 (mod 8), where float64 arrays can be zero-copy views.
+import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
+import { getMessageCodec } from '../src/ros/msgs/index.ts';
+
+const argv = process.argv.slice(2);
+const at = argv.indexOf('--iterations');
+const iterations = at >= 0 ? Number(argv[at + 1]) : 200_000;
+
+function timeOps(fn: () => void, n: number): number {
+  for (let i = 0; i < Math.min(n, 20_000); i++) fn(); // warm-up
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) fn();
+  return (n * 1e9) / Number(process.hrtime.bigint() - t0);
+}
+
+const cases = [
+  {
+    name: 'sensor_msgs/JointState, 7 joints',
+    type: 'sensor_msgs/msg/JointState',
+    msg: {
+      header: { stamp: { sec: 1, nanosec: 2 }, frame_id: 'base_link' },
+      name: ['j1', 'j2', 'j3', 'j4', 'j5', 'j6', 'j7'],
+      position: new Float64Array(7).fill(0.5),
+      velocity: new Float64Array(7).fill(-0.25),
+      effort: new Float64Array(7),
+    },
+  },
+  {
+    name: 'std_msgs/Float64MultiArray, 1000 values',
+    type: 'std_msgs/msg/Float64MultiArray',
+    msg: { layout: { dim: [{ label: 'x', size: 1000, stride: 1000 }], data_offset: 0 }, data: new Float64Array(1000).fill(1.5) },
+  },
+];
+
+const { ros2jazzy } = await import('@foxglove/rosmsg-msgs-common');
+const rows: string[] = ['| message | encode onestep (msg/s) | encode foxglove | ratio | decode onestep | decode foxglove | ratio |', '|---|---|---|---|---|---|---|'];
+for (const c of cases) {
+  const codec = getMessageCodec(c.type);
+  const defs = codec.definitions.map((d) => (ros2jazzy as Record<string, typeof d>)[d.name!] ?? d);
+  const fgWriter = new MessageWriter(defs);
+  const fgReader = new MessageReader(defs);
+  const out = new Uint8Array(16_384);
+  const encoded = codec.encode(c.msg);
+  const aligned = new Uint8Array(encoded.byteLength + 4).subarray(4);
+  aligned.set(encoded);
+  const encOurs = timeOps(() => codec.encodeInto(c.msg, out), iterations);
+  const encFg = timeOps(() => fgWriter.writeMessage(c.msg), iterations);
+  const decOurs = timeOps(() => codec.decode(aligned), iterations);
+  const decFg = timeOps(() => fgReader.readMessage(aligned), iterations);
+  rows.push(
+    `| ${c.name} (${encoded.byteLength} B) | ${encOurs.toFixed(0)} | ${encFg.toFixed(0)} | ${(encOurs / encFg).toFixed(2)}× | ` +
+      `${decOurs.toFixed(0)} | ${decFg.toFixed(0)} | ${(decOurs / decFg).toFixed(2)}× |`,
+  );
+}
+process.stdout.write(`${rows.join('\n')}\n`);
