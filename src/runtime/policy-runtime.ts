@@ -15,6 +15,8 @@ export interface PolicyRuntimeOptions {
   seed?: number;
   /** Feed zero noise: the policy's deterministic (mode) action. */
   deterministic?: boolean;
+  /** Model runs at load, before the first `act` (default 50; 0 = none). */
+  warmupRuns?: number;
 }
 
 export class PolicyRuntime {
@@ -30,7 +32,7 @@ export class PolicyRuntime {
   private readonly actionData: Float32Array;
   private readonly feeds: Record<string, ort.Tensor>;
   private readonly fetches: Record<string, ort.Tensor>;
-  private readonly rng: GaussianNoise;
+  private rng: GaussianNoise;
   private closed = false;
 
   private constructor(
@@ -81,7 +83,34 @@ export class PolicyRuntime {
       session.dispose();
       throw err;
     }
-    return new PolicyRuntime(path, spec, session, opts.deterministic ?? false, seed);
+    const runtime = new PolicyRuntime(path, spec, session, opts.deterministic ?? false, seed);
+    await runtime.warmUp(opts.warmupRuns ?? 50);
+    return runtime;
+  }
+
+  /**
+   * Runs the whole `act` path on the mean observation before the first real call, so ORT's first-run allocations
+   * and V8's compilation (≈ 0.5 ms here) do not land on the robot's first action. Uses a scratch noise
+   * generator: the seeded noise stream is untouched, so seeded runs stay reproducible.
+   */
+  private async warmUp(runs: number): Promise<void> {
+    const seeded = this.rng;
+    this.rng = new GaussianNoise(0x5eed);
+    const mean = Float32Array.from(this.spec.observation.mean);
+    try {
+      for (let i = 0; i < runs; i++) {
+        try {
+          if (this.session.synchronous) this.act(mean);
+          else await this.actAsync(mean);
+        } catch (err) {
+          // A model that cannot act on its own mean observation still loads; `act` reports it on real input.
+          if (!(err instanceof NonFiniteActionError)) throw err;
+        }
+      }
+    } finally {
+      this.rng = seeded;
+      this.noiseData.fill(0);
+    }
   }
 
   /** True when `act` runs synchronously through ONNX Runtime's native binding (the normal case). */
