@@ -2,7 +2,7 @@
 // On the cpu-blas backend it is one forward kernel and one backward kernel (see kernels/dense.ts); elsewhere
 // it is composed from TF.js ops, with explicit transposes on wasm where transposed matMul is ~10× slower.
 import * as tf from '@tensorflow/tfjs-core';
-import { DENSE_ACTIVATIONS, DENSE_GRAD_KERNEL, DENSE_KERNEL, type DenseActivation } from './kernels/dense.ts';
+import { DENSE_ACTIVATIONS, DENSE_BIAS_GRAD_KERNEL, DENSE_GRAD_KERNEL, DENSE_KERNEL, type DenseActivation } from './kernels/dense.ts';
 
 export { DENSE_ACTIVATIONS, type DenseActivation };
 
@@ -24,10 +24,16 @@ export function registerDenseGradient(): void {
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [x, W, y] = saved;
-      // dz, dW, db eagerly in one kernel (they live until tf.grads' scope ends); dx = dz·Wᵀ only when asked,
-      // which TF.js does only for inputs on a path to what is differentiated (never an observation batch).
-      const [dz, dW, db] = tf.engine().runKernel(DENSE_GRAD_KERNEL, { dy: dy as tf.Tensor, x, W, y }, attrs) as tf.Tensor[];
-      return { x: () => tf.matMul(dz as tf.Tensor2D, W as tf.Tensor2D, false, true), W: () => dW, b: () => db };
+      // dz now (it lives until tf.grads' scope ends); each parameter's gradient only if TF.js asks for it,
+      // which it does only on a path to what is differentiated (an observation batch needs no dx).
+      const dz = (attrs as { activation: string }).activation === 'linear'
+        ? dy as tf.Tensor2D
+        : tf.engine().runKernel(DENSE_GRAD_KERNEL, { dy: dy as tf.Tensor, y }, attrs) as tf.Tensor2D;
+      return {
+        x: () => tf.matMul(dz, W as tf.Tensor2D, false, true),
+        W: () => tf.matMul(x as tf.Tensor2D, dz, true, false),
+        b: () => tf.engine().runKernel(DENSE_BIAS_GRAD_KERNEL, { dz }) as tf.Tensor,
+      };
     },
   });
   gradientRegistered = true;

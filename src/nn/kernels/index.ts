@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { Blas } from './blas.ts';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.ts';
-import { denseBackwardConfig, denseForwardConfig } from './dense.ts';
+import { denseActivationGradConfig, denseBiasGradConfig, denseForwardConfig } from './dense.ts';
 import { elementwiseConfigs } from './elementwise.ts';
 
 export const CPU_BLAS_BACKEND = 'cpu-blas';
@@ -41,7 +41,8 @@ export function registerCpuBlasBackend(blas: Blas): string[] {
     batchMatMulConfig(blas, stock('BatchMatMul'), CPU_BLAS_BACKEND),
     fusedMatMulConfig(blas, stock('_FusedMatMul'), CPU_BLAS_BACKEND),
     denseForwardConfig(blas, CPU_BLAS_BACKEND),
-    denseBackwardConfig(blas, CPU_BLAS_BACKEND),
+    denseActivationGradConfig(CPU_BLAS_BACKEND),
+    denseBiasGradConfig(blas, CPU_BLAS_BACKEND),
     ...elementwiseConfigs(stock, CPU_BLAS_BACKEND),
   ];
   for (const config of ours) {
