@@ -154,6 +154,23 @@ describe('dense (OnestepDense / OnestepDenseGrad)', () => {
       });
     }
   }
+  test('gradients through a stack for only some inputs (critic weights frozen, actor input only) match stock', async () => {
+    const inputs = [random([9, 5], 23, -2, 2), random([5, 7], 24), random([7], 25), random([7, 3], 26), random([3], 27)];
+    const out: Arrays[] = [];
+    for (const backend of ['cpu', 'cpu-blas']) {
+      await tf.setBackend(backend);
+      out.push(tf.tidy(() => {
+        const [x, W1, b1, W2, b2] = inputs.map((i) => tf.tensor(i.values, i.shape));
+        const net = (x: tf.Tensor, W1: tf.Tensor, W2: tf.Tensor) =>
+          tf.sum(tf.square(dense(dense(x as tf.Tensor2D, W1 as tf.Tensor2D, b1, 'relu'), W2 as tf.Tensor2D, b2, 'tanh')));
+        const onlyX = tf.grad((x: tf.Tensor) => net(x, W1, W2))(x);
+        const onlyW2 = tf.grad((W2: tf.Tensor) => net(x, W1, W2))(W2);
+        const onlyB1 = tf.grad((b: tf.Tensor) => tf.sum(tf.square(dense(x as tf.Tensor2D, W1 as tf.Tensor2D, b, 'relu'))))(b1);
+        return [onlyX, onlyW2, onlyB1].map((t) => ({ shape: t.shape, values: t.dataSync() as Float32Array }));
+      }));
+    }
+    assertClose(out[0], out[1], 'partial gradients');
+  });
   test('on cpu-blas dense runs the fused kernels', async () => {
     await tf.setBackend('cpu-blas');
     const x = tf.ones([2, 3]) as tf.Tensor2D, W = tf.ones([3, 4]) as tf.Tensor2D, b = tf.zeros([4]);
