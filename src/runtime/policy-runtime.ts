@@ -84,7 +84,12 @@ export class PolicyRuntime {
       throw err;
     }
     const runtime = new PolicyRuntime(path, spec, session, opts.deterministic ?? false, seed);
-    await runtime.warmUp(opts.warmupRuns ?? 50);
+    try {
+      await runtime.warmUp(opts.warmupRuns ?? 50);
+    } catch (err) {
+      runtime.close();
+      throw new ModelLoadError(path, `ONNX Runtime failed to run the model: ${firstLine((err as Error).message)}`);
+    }
     return runtime;
   }
 
