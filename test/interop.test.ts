@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { interopSkipReason, runScenarioInNetns } from './peers/matrix.ts';
+import { peersDir, runInNetns } from './helpers/netns.ts';
 
 const skip = interopSkipReason(false);
 
@@ -19,3 +20,16 @@ for (const [writer, reader] of [['cyclone', 'fastdds'], ['fastdds', 'cyclone']] 
     assert.equal(r.unique, 10);
   });
 }
+
+test('a onestep node is announced on ros_discovery_info (what `ros2 node list` reads), seen by Cyclone DDS', { skip: interopSkipReason(), timeout: 60_000 }, async () => {
+  const peers = peersDir();
+  const script = [
+    `${peers}/cyclone_peer --role sub --type ParticipantEntitiesInfo --topic ros_discovery_info --durability transient_local --depth 1 --count 1000000 --timeout 15 > .test-out/graph.out &`,
+    'peer=$!',
+    `node bin/onestep.js topic pub /chatter std_msgs/msg/String "{data: x}" --node-name graph_probe --rate 10 --times 20 -w 0 --transport rtps >/dev/null`,
+    'kill $peer; wait; cat .test-out/graph.out; rm -f .test-out/graph.out',
+  ].join('\n');
+  const r = await runInNetns(['sh', '-c', script], { timeoutMs: 45_000 });
+  // rmw_dds_common ParticipantEntitiesInfo with 16-byte GIDs: node namespace, name, reader and writer GID counts
+  assert.match(r.stdout, /^NODE \/ graph_probe \d+ 1$/m, `${r.stdout}\n${r.stderr}`);
+});

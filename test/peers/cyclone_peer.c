@@ -12,6 +12,7 @@ static const dds_topic_descriptor_t *descriptor(enum peer_type t) {
   switch (t) {
     case T_STRING: return &std_msgs_msg_dds__String__desc;
     case T_JOINT_STATE: return &sensor_msgs_msg_dds__JointState__desc;
+    case T_PARTICIPANT_ENTITIES_INFO: return &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc;
     default: return &std_msgs_msg_dds__Float64MultiArray__desc;
   }
 }
@@ -70,6 +71,15 @@ static void *make_sample(const struct peer_opts *o) {
 static long check(const struct peer_opts *o, const void *sample, int *ok, double *lat_us) {
   *lat_us = -1;
   *ok = 0;
+  if (o->type == T_PARTICIPANT_ENTITIES_INFO) {
+    const rmw_dds_common_msg_dds__ParticipantEntitiesInfo_ *m = sample;
+    for (uint32_t k = 0; k < m->node_entities_info_seq._length; k++) {
+      const rmw_dds_common_msg_dds__NodeEntitiesInfo_ *n = &m->node_entities_info_seq._buffer[k];
+      printf("NODE %s %s %u %u\n", n->node_namespace, n->node_name, n->reader_gid_seq._length, n->writer_gid_seq._length);
+    }
+    *ok = 1;
+    return -1;
+  }
   if (o->type == T_STRING) {
     const std_msgs_msg_dds__String_ *m = sample;
     long i = peer_string_check(m->data, o->size);
@@ -105,6 +115,7 @@ int main(int argc, char **argv) {
   struct peer_opts o;
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (peer_parse(argc, argv, &o) != 0) { peer_usage(argv[0]); return 1; }
+  if (o.pub && o.type == T_PARTICIPANT_ENTITIES_INFO) { fprintf(stderr, "ParticipantEntitiesInfo: subscribe only\n"); return 1; }
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
 

@@ -105,6 +105,7 @@ int main(int argc, char **argv) {
   peer_opts o;
   setvbuf(stdout, nullptr, _IOLBF, 0);
   if (peer_parse(argc, argv, &o) != 0) { peer_usage(argv[0]); return 1; }
+  if (o.type == T_PARTICIPANT_ENTITIES_INFO) { std::fprintf(stderr, "ParticipantEntitiesInfo: only the Cyclone peer reads it\n"); return 1; }
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
   Log::SetVerbosity(Log::Error);

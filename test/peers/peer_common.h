@@ -6,6 +6,8 @@
  *   MATCHED <n>                matched remote endpoints changed to n
  *   RECV <i> <ok> <lat_us>     subscriber got message i; ok=1 when its content is exactly what publisher i sends;
  *                              lat_us = one-way latency (JointState only: stamp = sender CLOCK_MONOTONIC), else -1
+ *   NODE <ns> <name> <r> <w>   (ParticipantEntitiesInfo, Cyclone peer only) a node on ros_discovery_info with
+ *                              r reader and w writer GIDs
  *   SENT <n>                   publisher wrote n messages
  *   DONE k=v ...               summary (received, bad, unique, lat_p50_us, lat_p99_us, lat_max_us, elapsed_s, rate_hz)
  * Exit codes: 0 ok, 1 bad arguments, 2 timeout (no match / not everything received), 3 bad content, 4 DDS error.
@@ -19,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-enum peer_type { T_STRING, T_JOINT_STATE, T_F64_ARRAY };
+enum peer_type { T_STRING, T_JOINT_STATE, T_F64_ARRAY, T_PARTICIPANT_ENTITIES_INFO };
 
 struct peer_opts {
   int pub;                /* --role pub|sub */
@@ -43,7 +45,7 @@ struct peer_opts {
 
 static void peer_usage(const char *prog) {
   fprintf(stderr,
-          "usage: %s --role pub|sub --type String|JointState|Float64MultiArray [--topic rt/chatter]\n"
+          "usage: %s --role pub|sub --type String|JointState|Float64MultiArray|ParticipantEntitiesInfo [--topic rt/chatter]\n"
           "  [--reliability reliable|best_effort] [--durability volatile|transient_local] [--depth N]\n"
           "  [--count N] [--rate HZ] [--size N] [--domain D] [--timeout S] [--wait-match N] [--linger S]\n"
           "  [--lease S] [--until-unmatched] [--quiet] [--peer ADDR]\n",
@@ -74,6 +76,7 @@ static int peer_parse(int argc, char **argv, struct peer_opts *o) {
       if (!strcmp(v, "String")) o->type = T_STRING;
       else if (!strcmp(v, "JointState")) o->type = T_JOINT_STATE;
       else if (!strcmp(v, "Float64MultiArray")) o->type = T_F64_ARRAY;
+      else if (!strcmp(v, "ParticipantEntitiesInfo")) o->type = T_PARTICIPANT_ENTITIES_INFO;
       else { fprintf(stderr, "bad --type %s\n", v); return -1; }
     } else if (!strcmp(k, "--topic")) o->topic = v;
     else if (!strcmp(k, "--reliability")) {
