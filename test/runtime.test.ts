@@ -170,6 +170,18 @@ test('ModelLoadError: missing metadata, invalid spec, spec disagreeing with the 
   await assertLoadError(await writeModel('bad-width.onnx', shippedSpec, { obsWidth: 21 }), /input 'obs' must be float32 \[N, 20\] as the spec says \(got float32 \[N, 21\]\)/);
 });
 
+test('ModelLoadError: a model ONNX Runtime cannot run', async () => {
+  const g = new OnnxGraphBuilder();
+  const obs = g.input('obs');
+  g.input('noise');
+  // Reshaping 20 values into 3 columns fails when the model runs, not when it is parsed.
+  g.op('Reshape', [obs, g.int64('shape', [-1, 3])], {}, 'action');
+  const bytes = g.build({ inputs: [{ name: 'obs', width: 20 }, { name: 'noise', width: 14 }], outputs: [{ name: 'action', width: 7 }], metadata: { [SPEC_METADATA_KEY]: JSON.stringify(shippedSpec) } });
+  const path = join(tmp, 'fails-to-run.onnx');
+  await writeFile(path, bytes);
+  await assertLoadError(path, /ONNX Runtime (failed to run|rejected) the model/);
+});
+
 test('the CLI reports a bad model in one line without a stack trace', async () => {
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync('node', ['bin/onestep.js', 'bench', '--model', join(tmp, 'nope.onnx'), '--n', '10'], { encoding: 'utf8' });

@@ -186,11 +186,14 @@ function readSpec(path: string, bytes: Uint8Array): PolicySpec {
   }
 }
 
-/** The graph must take obs [N|1, obs] and noise [N|1, noise] and give action [N|1, act], all float32. */
+/**
+ * The graph must take obs [N|1, obs] and noise [N|1, noise] and give action [N|1, act], all float32. A symbolic
+ * width is accepted here; the warm-up runs at load then prove the real shapes.
+ */
 function checkSignature(path: string, session: PolicySession, spec: PolicySpec): void {
   const want = (list: typeof session.inputs, name: string, width: number, what: string) => {
     const v = list.find((x) => x.name === name);
-    const ok = v && v.elementType === 'float32' && v.dims.length === 2 && (v.dims[0] === -1 || v.dims[0] === 1) && v.dims[1] === width;
+    const ok = v && v.elementType === 'float32' && v.dims.length === 2 && (v.dims[0] === -1 || v.dims[0] === 1) && (v.dims[1] === width || v.dims[1] === -1);
     if (!ok) {
       const got = v ? `${v.elementType} [${v.dims.map((d) => (d < 0 ? 'N' : d)).join(', ')}]` : 'missing';
       throw new ModelLoadError(path, `${what} '${name}' must be float32 [N, ${width}] as the spec says (got ${got})`);
