@@ -33,3 +33,16 @@ test('a onestep node is announced on ros_discovery_info (what `ros2 node list` r
   // rmw_dds_common ParticipantEntitiesInfo with 16-byte GIDs: node namespace, name, reader and writer GID counts
   assert.match(r.stdout, /^NODE \/ graph_probe \d+ 1$/m, `${r.stdout}\n${r.stderr}`);
 });
+
+test('a best-effort onestep writer and a reliable Cyclone reader refuse to match, and onestep says why', { skip: interopSkipReason(), timeout: 60_000 }, async () => {
+  const peers = peersDir();
+  const script = [
+    `${peers}/cyclone_peer --role sub --type String --topic rt/qos_mismatch --count 1 --timeout 6 > .test-out/qos.out &`,
+    `node bin/onestep.js topic pub /qos_mismatch std_msgs/msg/String "{data: msg 0}" --reliability best_effort --times 3 -w 1 --wait 3 --transport rtps >/dev/null`,
+    'wait; cat .test-out/qos.out; rm -f .test-out/qos.out',
+  ].join('\n');
+  const r = await runInNetns(['sh', '-c', script], { timeoutMs: 45_000 });
+  assert.match(r.stdout, /^DONE received=0 /m, 'nothing delivered across incompatible QoS');
+  assert.doesNotMatch(r.stdout, /^MATCHED [1-9]/m);
+  assert.match(r.stderr, /RELIABILITY.*BEST_EFFORT.*RELIABLE/, r.stderr);
+});
