@@ -216,7 +216,11 @@ const echo: CommandModule<object, EchoArgs> = {
         else {
           let value: unknown = msg;
           for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
-          if (args.field && value === undefined) throw new UserError(`message has no field ${args.field}`);
+          if (args.field && value === undefined) {
+            process.stderr.write(`onestep: ${type} has no field ${args.field}\n`);
+            process.exitCode = 1;
+            return stop();
+          }
           const plain = toPlain(value, args.noArr);
           process.stdout.write(`${typeof plain === 'object' && plain !== null ? stringify(plain).trimEnd() : String(plain)}\n---\n`);
         }
