@@ -33,6 +33,9 @@ interface NativeBinding {
   initOrt: () => void;
 }
 
+// ORT's own logger prints multi-line errors to stderr; ours carry the message as one line. ONESTEP_DEBUG=1 keeps them.
+if (process.env.ONESTEP_DEBUG !== '1') ort.env.logLevel = 'fatal';
+
 let native: NativeBinding | null | undefined;
 function nativeBinding(): NativeBinding | null {
   if (native === undefined) {
