@@ -116,8 +116,10 @@ export class OnnxGraphBuilder {
       case 'mish':
         return this.op('Mul', [x, this.op('Tanh', [this.op('Softplus', [x], {}, `${name}/softplus`)], {}, `${name}/tanh`)], {}, name);
       case 'gelu_tanh': {
-        // 0.5·x·(1 + tanh(k·(x + c·x³))), the opset-17 spelling of Gelu(approximate='tanh').
-        const x3 = this.op('Mul', [this.op('Mul', [x, x], {}, `${name}/x2`), x], {}, `${name}/x3`);
+        // 0.5·x·(1 + tanh(k·(x + c·x³))), the opset-17 spelling of Gelu(approximate='tanh'), written in the
+        // exact node pattern (Pow(x, 3) → Mul c → Add x → Mul k → Tanh → Add 1 → Mul by 0.5·x) that ORT's
+        // FastGeluFusion turns into one FastGelu kernel.
+        const x3 = this.op('Pow', [x, this.scalar(`${name}/three`, 3)], {}, `${name}/x3`);
         const inner = this.op('Add', [x, this.op('Mul', [x3, this.scalar(`${name}/c`, 0.044715)], {}, `${name}/cx3`)], {}, `${name}/inner`);
         const t = this.op('Tanh', [this.op('Mul', [inner, this.scalar(`${name}/k`, Math.sqrt(2 / Math.PI))], {}, `${name}/kinner`)], {}, `${name}/tanh`);
         const half = this.op('Mul', [x, this.scalar(`${name}/half`, 0.5)], {}, `${name}/halfx`);
