@@ -137,10 +137,12 @@ test('never returns a non-finite action', async () => {
   const path = await writeModel('nan-action.onnx', shippedSpec);
   const rt = await PolicyRuntime.load(path);
   const ok = Float32Array.from({ length: 20 }, () => 1);
-  assert.deepEqual(Array.from(rt.act(ok)), [0, 0, 0, 0, 0, 0, 0]);
+  const last = rt.act(ok);
+  assert.deepEqual(Array.from(last), [0, 0, 0, 0, 0, 0, 0]);
   const bad = Float32Array.from(ok);
   bad[2] = -1; // log(-1) = NaN in action[2]
   assert.throws(() => rt.act(bad), (err: Error) => err instanceof NonFiniteActionError && /action\[2\] \(joint3\) = NaN; refusing to return a non-finite action/.test(err.message));
+  assert.deepEqual(Array.from(last), [0, 0, 0, 0, 0, 0, 0], 'the returned buffer still holds the last good action');
   await assert.rejects(rt.actAsync(bad), NonFiniteActionError);
   rt.close();
 });

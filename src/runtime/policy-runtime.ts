@@ -30,6 +30,8 @@ export class PolicyRuntime {
   private readonly observationData: Float32Array;
   private readonly noiseData: Float32Array;
   private readonly actionData: Float32Array;
+  /** What `act` returns: copied from ORT's output only once checked, so it always holds a finite action. */
+  private readonly result: Float32Array;
   private readonly feeds: Record<string, ort.Tensor>;
   private readonly fetches: Record<string, ort.Tensor>;
   private rng: GaussianNoise;
@@ -51,6 +53,7 @@ export class PolicyRuntime {
     this.observationData = this.observation.data as Float32Array;
     this.noiseData = this.noise.data as Float32Array;
     this.actionData = this.action.data as Float32Array;
+    this.result = new Float32Array(this.actionSize);
     this.feeds = { obs: this.observation, noise: this.noise };
     this.fetches = { action: this.action };
     this.rng = new GaussianNoise(seed);
@@ -125,7 +128,8 @@ export class PolicyRuntime {
 
   /**
    * One action for one observation, in physical units (the spec's action names and order).
-   * Returns a buffer owned by the runtime and overwritten by the next call: copy it to keep it.
+   * Returns a buffer owned by the runtime and overwritten by the next successful call: copy it to keep it.
+   * A failed call (typed error) leaves it holding the last good action, never a non-finite one.
    */
   act(observation: Float32Array | ArrayLike<number>): Float32Array {
     this.prepare(observation);
@@ -163,7 +167,8 @@ export class PolicyRuntime {
     for (let i = 0; i < a.length; i++) {
       if (!Number.isFinite(a[i])) throw new NonFiniteActionError(i, a[i], this.spec.action.names[i]);
     }
-    return a;
+    this.result.set(a);
+    return this.result;
   }
 }
 
