@@ -89,14 +89,13 @@ class Sac:
 
 
 def blas_name():
+    """The BLAS library this process actually loaded (Debian's torch calls libblas.so.3, an alternative)."""
     try:
-        cfg = torch.__config__.show()
-        for line in cfg.splitlines():
-            if 'BLAS_INFO' in line:
-                return line.strip()
-    except Exception:  # noqa: BLE001 - informational only
-        pass
-    return 'unknown'
+        with open('/proc/self/maps') as maps:
+            libs = sorted({line.split()[-1] for line in maps if 'blas' in line.split()[-1]})
+        return ', '.join(libs) or 'unknown'
+    except OSError:
+        return 'unknown'
 
 
 def run(sac, warmup, updates):
