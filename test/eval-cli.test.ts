@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildPolicySpec, exportPolicyOnnx } from '../src/export/onnx.ts';
 import { createPolicy, disposePolicy, policyConfig } from '../src/nn/policy.ts';
+import { loadOnnxPolicy } from '../src/cli/sim.ts';
+import { PolicyRuntime } from '../src/runtime/policy-runtime.ts';
+import { MujocoEnv } from '../src/sim/env.ts';
 
 await tf.setBackend('cpu');
 const execFileAsync = promisify(execFile);
@@ -84,4 +87,20 @@ test('a model whose sizes do not fit the task fails with one line naming both', 
   const noModel = await onestep('eval', '--task', 'pendulum');
   assert.equal(noModel.code, 2);
   assert.match(noModel.stderr, /Missing required argument: model/);
+});
+
+test('the ONNX adapter drives each actuator with exactly the physical action the model gives', async () => {
+  const env = await MujocoEnv.make('pendulum');
+  const onnx = await loadOnnxPolicy(model, env, { seed: 0, deterministic: true });
+  const runtime = await PolicyRuntime.load(model, { deterministic: true });
+  let obs = env.reset(11);
+  for (let t = 0; t < 20; t++) {
+    const expected = Float32Array.from(runtime.act(obs)); // torque in N·m, within the ±2 ctrlrange
+    const r = env.step(onnx.policy(obs));
+    assert.ok(Math.abs(env.simulation.view.ctrl[0] - expected[0]) < 1e-6, `step ${t}: ctrl ${env.simulation.view.ctrl[0]} vs model ${expected[0]}`);
+    obs = r.obs;
+  }
+  runtime.close();
+  onnx.close();
+  env.close();
 });

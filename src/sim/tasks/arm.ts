@@ -47,48 +47,41 @@ export function cartesianController(sim: Sim, target: (out: Float64Array) => voi
   const command = new Float64Array(7);
   const goal = new Float64Array(3);
   const action = new Float32Array(7);
-  const z = new Float64Array(7);
+  const posture = new Float64Array(7);
+  const error = new Float64Array(3);
+  const rhs = new Float64Array(3);
+  const jjt = new Float64Array(9);
+  const y = new Float64Array(3);
   let episodeStep = -1;
-  const solve3 = (a: number[], b: number[]): number[] => {
-    const [a0, a1, a2, a3, a4, a5, a6, a7, a8] = a;
-    const c0 = a4 * a8 - a5 * a7;
-    const c1 = a5 * a6 - a3 * a8;
-    const c2 = a3 * a7 - a4 * a6;
-    const det = a0 * c0 + a1 * c1 + a2 * c2;
-    return [
-      (b[0] * c0 + b[1] * (a2 * a7 - a1 * a8) + b[2] * (a1 * a5 - a2 * a4)) / det,
-      (b[0] * c1 + b[1] * (a0 * a8 - a2 * a6) + b[2] * (a2 * a3 - a0 * a5)) / det,
-      (b[0] * c2 + b[1] * (a1 * a6 - a0 * a7) + b[2] * (a0 * a4 - a1 * a3)) / det,
-    ];
-  };
+  // Called once per control step: everything it needs is allocated above (the Jacobian view excepted).
   return () => {
     const { qpos, site_xpos } = sim.view;
     if (sim.t <= episodeStep || episodeStep < 0) command.set(qpos.subarray(0, 7));
     episodeStep = sim.t;
     target(goal);
-    const e = [goal[0] - site_xpos[3 * ee], goal[1] - site_xpos[3 * ee + 1], goal[2] - site_xpos[3 * ee + 2]];
-    const norm = Math.hypot(e[0], e[1], e[2]);
+    for (let r = 0; r < 3; r++) error[r] = goal[r] - site_xpos[3 * ee + r];
+    const norm = Math.hypot(error[0], error[1], error[2]);
     const k = norm * gain > maxStep ? maxStep / norm : gain;
     mj.mj_jacSite(model, sim.data, jac, null, ee);
     const J = jac.GetView() as Float64Array;
-    const A = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+    // J Jᵀ + λ²I, with λ = 0.03 m keeping the step bounded near singular poses.
     for (let r = 0; r < 3; r++) {
       for (let c = 0; c < 3; c++) {
         let s = 0;
         for (let i = 0; i < 7; i++) s += J[r * nv + i] * J[c * nv + i];
-        A[r * 3 + c] = s + (r === c ? 1e-3 : 0);
+        jjt[r * 3 + c] = s + (r === c ? 1e-3 : 0);
       }
     }
-    // Task step plus null-space posture step: dq = J⁺(k e) + (I − J⁺J) z.
-    for (let i = 0; i < 7; i++) z[i] = 0.05 * (ARM_HOME[i] - command[i]);
-    const jz = [0, 1, 2].map((r) => {
+    // Task step plus null-space posture step: dq = J⁺(k e) + (I − J⁺J) z = z + Jᵀ (J Jᵀ + λ²I)⁻¹ (k e − J z).
+    for (let i = 0; i < 7; i++) posture[i] = 0.05 * (ARM_HOME[i] - command[i]);
+    for (let r = 0; r < 3; r++) {
       let s = 0;
-      for (let i = 0; i < 7; i++) s += J[r * nv + i] * z[i];
-      return k * e[r] - s;
-    });
-    const y = solve3(A, jz);
+      for (let i = 0; i < 7; i++) s += J[r * nv + i] * posture[i];
+      rhs[r] = k * error[r] - s;
+    }
+    solve3(jjt, rhs, y);
     for (let i = 0; i < 7; i++) {
-      const dq = J[i] * y[0] + J[nv + i] * y[1] + J[2 * nv + i] * y[2] + z[i];
+      const dq = J[i] * y[0] + J[nv + i] * y[1] + J[2 * nv + i] * y[2] + posture[i];
       const lo = sim.actionOffset[i] - sim.actionScale[i];
       const hi = sim.actionOffset[i] + sim.actionScale[i];
       command[i] = Math.min(hi, Math.max(lo, command[i] + dq));
@@ -96,6 +89,17 @@ export function cartesianController(sim: Sim, target: (out: Float64Array) => voi
     }
     return action;
   };
+}
+
+/** Solve the 3×3 system a·x = b (Cramer's rule; a is symmetric positive definite here). */
+function solve3(a: Float64Array, b: Float64Array, x: Float64Array): void {
+  const c0 = a[4] * a[8] - a[5] * a[7];
+  const c1 = a[5] * a[6] - a[3] * a[8];
+  const c2 = a[3] * a[7] - a[4] * a[6];
+  const det = a[0] * c0 + a[1] * c1 + a[2] * c2;
+  x[0] = (b[0] * c0 + b[1] * (a[2] * a[7] - a[1] * a[8]) + b[2] * (a[1] * a[5] - a[2] * a[4])) / det;
+  x[1] = (b[0] * c1 + b[1] * (a[0] * a[8] - a[2] * a[6]) + b[2] * (a[2] * a[3] - a[0] * a[5])) / det;
+  x[2] = (b[0] * c2 + b[1] * (a[1] * a[6] - a[0] * a[7]) + b[2] * (a[0] * a[4] - a[1] * a[3])) / det;
 }
 
 export function eeSiteId(sim: { mj: Sim['mj']; model: Sim['model'] }): number {
