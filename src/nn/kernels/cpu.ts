@@ -1,6 +1,6 @@
 // Direct access to the TF.js cpu backend's storage: our kernels read inputs and write outputs as plain
 // Float32Arrays, which is what lets them avoid the stock kernels' generic (and allocating) index arithmetic.
-import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 export type CpuBackend = MathBackendCPU;
@@ -20,8 +20,6 @@ export function sizeOf(shape: readonly number[]): number {
   for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
 }
-
-export type KernelArgs = Parameters<KernelFunc>[0];
 
 /** Arguments of a kernel call, typed for our cpu-family backends. */
 export interface CpuKernelArgs<I extends string> {

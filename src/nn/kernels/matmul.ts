@@ -4,7 +4,7 @@
 // stock kernel, so behaviour is always TF.js's.
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Blas } from './blas.ts';
-import { type CpuBackend, type CpuKernelArgs, output, sizeOf, valuesOf } from './cpu.ts';
+import { type CpuKernelArgs, output, sizeOf, valuesOf } from './cpu.ts';
 
 /** Activations we fuse into the matmul output (names as in tf.fused.matMul). */
 export function applyActivationInPlace(y: Float32Array, activation: string, leakyAlpha: number): boolean {
@@ -127,4 +127,3 @@ export function fusedMatMulConfig(blas: Blas, stock: KernelFunc, backendName: st
   return { kernelName: '_FusedMatMul', backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
-export type { CpuBackend };
