@@ -129,7 +129,7 @@ export function parsePolicySpec(json: unknown, source: string): PolicySpec {
     v.forEach((x, i) => {
       if (typeof x !== 'number' || !Number.isFinite(x) || !ok(x)) fail(`${name}[${i}]`, `must be ${what} (got ${JSON.stringify(x)})`);
     });
-    return v as number[];
+    return [...(v as number[])];
   };
   const names = (o: Json, key: string, field: string, size: number): string[] => {
     const v = o[key];
@@ -139,7 +139,7 @@ export function parsePolicySpec(json: unknown, source: string): PolicySpec {
       if (typeof x !== 'string' || x.length === 0) fail(`${name}[${i}]`, 'must be a non-empty string');
     });
     if (new Set(v).size !== v.length) fail(name, 'must not repeat a name');
-    return v as string[];
+    return [...(v as string[])];
   };
 
   const root = obj(value, 'spec');
@@ -199,7 +199,7 @@ export function parsePolicySpec(json: unknown, source: string): PolicySpec {
     const nw = obj(root.network, 'network');
     if (!Array.isArray(nw.hiddenSizes) || !nw.hiddenSizes.every((h) => Number.isInteger(h) && h > 0)) fail('network.hiddenSizes', 'must be an array of positive integers');
     network = {
-      hiddenSizes: nw.hiddenSizes as number[],
+      hiddenSizes: [...(nw.hiddenSizes as number[])],
       activation: str(nw, 'activation', 'network'),
       layerNorm: typeof nw.layerNorm === 'boolean' ? nw.layerNorm : fail('network.layerNorm', 'must be true or false'),
     };
