@@ -7,7 +7,7 @@
 //         H̃ = E_e[Σ_i log σ_i] + d/2·log(2πe)  (a lower bound on the policy's entropy), plus the tanh term.
 // One update, in the order it runs:
 //   1. critic   y = r + γ·mask·(min Q̄(s', a') − α·log π(a'|s', e'))           (soft backup with the surrogate)
-//   2. actor    L = β·E[α·log π(a|s, e) − min Q(s, a)]                          (SAC-style soft improvement)
+//   2. actor    L = E[α·log π(a|s, e)] − β·E[min Q(s, a)]                       (SAC-style soft improvement)
 //                 + η·Σ_j w_j·ℓ_MFI(θ; s, e_j → u_j),  u_j ~ π_k(·|s, e_j)        (mirror-descent step toward π_k)
 //                   w_j = (Q_j − V)₊ / mean_j (Q_j − V)₊,  V = mean_j Q_j           (rectified advantage weights)
 //                 [+ κ·KL(N(μ_θ, σ_θ) ‖ N(μ_k, σ_k)) at the same (s, e)]        (optional reverse-KL proxy)
@@ -55,7 +55,7 @@ export interface SmfpConfig {
   logStdBound: 'clip' | 'tanh';
   /** `tanh` squashing with the log-det term, or MeanFlowQL's `clip` plus a bound loss. */
   squash: 'tanh' | 'clip';
-  /** Weight β of the reparameterised soft-Q term (0 = pure mirror-descent fit). */
+  /** Weight β of the reparameterised −Q term (0 = pure mirror-descent fit; the entropy term stays). */
   qWeight: number;
   /** Subtract α·log π from the backup (the entropic critic; DPMD has none). */
   entropyInBackup: boolean;
@@ -111,7 +111,7 @@ export const SMFP_DEFAULTS: SmfpConfig = {
   mdWeight: 1,
   mdTemperature: 1,
   mdStates: 32,
-  mdParticles: 16,
+  mdParticles: 8,
   mdCoupling: 'policy',
   mdParticleNoise: 0,
   adaptiveLoss: true,
@@ -132,6 +132,20 @@ const HALF_LOG_2PI_E = 0.5 * Math.log(2 * Math.PI * Math.E);
  */
 export function entropySurrogate(logStd: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.add(tf.sum(logStd, 1, true), logStd.shape[1]! * HALF_LOG_2PI_E));
+}
+
+/**
+ * Mirror-descent weights of K particles per state from their values q [M, K]; each row averages to 1.
+ * `relu`: (Q − V)₊ / mean (Q − V)₊ with V the row mean (the paper's rectified weights; invariant to the scale and
+ * offset of Q, so no temperature). `exp`: K·softmax(Q/λ) (FPMD/DPMD). A row whose particles all tie gets weight 0.
+ */
+export function advantageWeights(q: tf.Tensor, kind: 'relu' | 'exp', temperature: number): tf.Tensor {
+  return tf.tidy(() => {
+    if (kind === 'exp') return tf.mul(q.shape[1]!, tf.softmax(tf.div(q, temperature), 1));
+    const advantage = tf.relu(tf.sub(q, tf.mean(q, 1, true)));
+    const mean = tf.mean(advantage, 1, true);
+    return tf.div(advantage, tf.maximum(mean, 1e-12));
+  });
 }
 
 interface Draw {
@@ -253,10 +267,9 @@ export class Smfp implements Agent {
         const terms: tf.Tensor[] = [];
         const draw = this.draw(this.policy, obs, eNow, xiNow);
         meanLogProb = tf.mean(draw.logProb).dataSync()[0];
-        if (c.qWeight > 0) {
-          const soft = tf.mean(tf.sub(tf.mul(alpha, draw.logProb), this.critic.minValue(obsNorm, draw.action)));
-          terms.push(tf.mul(c.qWeight, soft));
-        }
+        // Entropy bonus (−α·H̃ per sample, always on: it is what trains σ) and the soft improvement −β·Q.
+        terms.push(tf.mul(alpha, tf.mean(draw.logProb)));
+        if (c.qWeight > 0) terms.push(tf.mul(-c.qWeight, tf.mean(this.critic.minValue(obsNorm, draw.action))));
         if (c.squash === 'clip' && c.boundLossWeight > 0) {
           const u = draw.preSquash;
           terms.push(tf.mul(c.boundLossWeight, tf.add(tf.mean(tf.relu(tf.sub(u, 1))), tf.mean(tf.relu(tf.sub(-1, u))))));
@@ -280,7 +293,7 @@ export class Smfp implements Agent {
           out.kl_old = klMean.dataSync()[0];
           terms.push(tf.mul(c.klWeight, klMean));
         }
-        return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
+        return tf.addN(terms) as tf.Scalar;
       }),
     );
     out.actor_loss = actor;
@@ -321,14 +334,7 @@ export class Smfp implements Agent {
       if (extra) u = tf.add(u, tf.mul(c.mdParticleNoise, extra));
       const a = c.squash === 'tanh' ? tf.tanh(u) : tf.clipByValue(u, -1, 1);
       const q = tf.reshape(this.critic.minValue(normalizeObservation(this.policy, states), a), [M, K]);
-      let w: tf.Tensor;
-      if (c.mdWeighting === 'relu') {
-        // (Q − V)₊ with V the particle mean, normalised per state: no temperature to tune against reward scale.
-        const adv = tf.relu(tf.sub(q, tf.mean(q, 1, true)));
-        w = tf.div(adv, tf.add(tf.mean(adv, 1, true), 1e-8));
-      } else {
-        w = tf.mul(K, tf.softmax(tf.div(q, c.mdTemperature), 1));
-      }
+      const w = advantageWeights(q, c.mdWeighting === 'exp' ? 'exp' : 'relu', c.mdTemperature);
       // The regression target lives in u-space (before the squash), where the map g lives.
       const target0 = c.squash === 'tanh' ? tf.clipByValue(u, -c.targetClip, c.targetClip) : u;
       const noiseEnd = eFlow ?? e;
@@ -340,7 +346,7 @@ export class Smfp implements Agent {
       if (c.adaptiveLoss) {
         // Adaptive weight 1/(δ² + c)^(1 − γ_a) from the JVP's primal g (the same δ² the tape will see; a constant).
         const err = tf.mean(tf.square(tf.sub(g, gTarget)), 1, true);
-        weight = tf.mul(weight, tf.clipByValue(tf.pow(tf.add(err, c.adaptiveC), -(1 - c.adaptiveGamma)), 1e-6, 1e6));
+        weight = tf.mul(weight, tf.clipByValue(tf.exp(tf.mul(-(1 - c.adaptiveGamma), tf.log(tf.add(err, c.adaptiveC)))), 1e-6, 1e6));
       }
       const effective = tf.mean(tf.cast(tf.greater(w, 0), 'float32'));
       return { obs: states, actionT, t, target: gTarget, weight, effective };

@@ -109,6 +109,7 @@ export class Trainer {
   private readonly evalLog: MetricsLog;
   private readonly paths: ReturnType<typeof runPaths>;
   private stopRequested = false;
+  private readonly rateWindow: [number, number, number][] = [];
   /** Called after every evaluation with the run's eval rows (e.g. to redraw the learning curve). */
   onEval: ((result: EvalResult, isBest: boolean) => void) | null = null;
   onProgress: ((p: Progress) => void) | null = null;
@@ -269,17 +270,26 @@ export class Trainer {
     return s.envSteps >= totalSteps;
   }
 
+  /** Rates over the last ~30 s (warm-up steps are much faster than learning ones, so whole-run averages mislead). */
   private progress(t0: number, steps0: number, updates0: number): Progress {
     const s = this.state;
-    const elapsed = Math.max((performance.now() - t0) / 1000, 1e-9);
-    const sps = (s.envSteps - steps0) / elapsed;
+    const now = performance.now();
+    const w = this.rateWindow;
+    w.push([now, s.envSteps, s.updates]);
+    while (w.length > 2 && now - w[0][0] > 30_000) w.shift();
+    const [tA, stepsA, updatesA] = w.length > 1 ? w[0] : [t0, steps0, updates0];
+    const elapsed = Math.max((now - tA) / 1000, 1e-9);
+    const sps = (s.envSteps - stepsA) / elapsed;
+    const ups = (s.updates - updatesA) / elapsed;
+    // Remaining time: warm-up steps at the current pace, learning steps at the update-bound pace.
+    const learningPace = ups > 0 ? ups / this.config.updatesPerStep : sps;
     return {
       envSteps: s.envSteps,
       totalSteps: this.config.totalSteps,
       updates: s.updates,
       envStepsPerSecond: sps,
-      updatesPerSecond: (s.updates - updates0) / elapsed,
-      etaSeconds: sps > 0 ? (this.config.totalSteps - s.envSteps) / sps : Infinity,
+      updatesPerSecond: ups,
+      etaSeconds: learningPace > 0 ? (this.config.totalSteps - s.envSteps) / Math.min(sps, learningPace || sps) : Infinity,
       lastEval: s.lastEval,
     };
   }

@@ -2,6 +2,7 @@
 // tangent beside every activation (rules in docs algorithms.md §6.2). TF.js only has reverse mode, and the
 // MeanFlow target is stop-gradient, so this runs outside any gradient tape at about 2× a forward pass.
 import * as tf from '@tensorflow/tfjs-core';
+import { dense } from './dense.ts';
 import { GELU_C, GELU_K, type Activation, type Layer } from './layers.ts';
 import { meanflowInput, timeFeaturesDerivative, type PolicyNetwork } from './policy.ts';
 
@@ -19,7 +20,7 @@ export function layerJvp(layer: Layer, x: tf.Tensor, xDot: tf.Tensor): Dual {
     switch (layer.kind) {
       case 'dense': {
         // y = xW + b  →  ẏ = ẋW (the bias is constant).
-        const value = tf.add(tf.matMul(x as tf.Tensor2D, layer.kernel as tf.Tensor2D), layer.bias);
+        const value = dense(x as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias);
         const tangent = tf.matMul(xDot as tf.Tensor2D, layer.kernel as tf.Tensor2D);
         return { value, tangent };
       }
@@ -44,7 +45,7 @@ export function layerJvp(layer: Layer, x: tf.Tensor, xDot: tf.Tensor): Dual {
 function activationWithSlope(fn: Activation, x: tf.Tensor): [tf.Tensor, tf.Tensor] {
   switch (fn) {
     case 'relu':
-      return [tf.relu(x), tf.cast(tf.greater(x, 0), 'float32')];
+      return [tf.relu(x), tf.step(x)];
     case 'tanh': {
       const y = tf.tanh(x);
       return [y, tf.sub(1, tf.square(y))];
@@ -75,7 +76,19 @@ function activationWithSlope(fn: Activation, x: tf.Tensor): [tf.Tensor, tf.Tenso
 export function layersJvp(layers: readonly Layer[], x: tf.Tensor, xDot: tf.Tensor): Dual {
   return tf.tidy(() => {
     let h: Dual = { value: x, tangent: xDot };
-    for (const layer of layers) h = layerJvp(layer, h.value, h.tangent);
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i];
+      const next = layers[i + 1];
+      if (layer.kind === 'dense' && next?.kind === 'activation' && next.fn === 'relu') {
+        // Dense + relu as the fused kernel; relu's slope is 1 exactly where its output is positive.
+        const value = dense(h.value as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias, 'relu');
+        const tangent = tf.mul(tf.step(value), tf.matMul(h.tangent as tf.Tensor2D, layer.kernel as tf.Tensor2D));
+        h = { value, tangent };
+        i++;
+        continue;
+      }
+      h = layerJvp(layer, h.value, h.tangent);
+    }
     return h;
   });
 }
