@@ -36,8 +36,8 @@ test('rejections name the field and what was expected', () => {
   rejects('not json', /onestep\.spec is not valid JSON/);
   rejects([], /spec must be an object/);
   rejects({ ...valid, algorithm: 'ppo' }, /algorithm must be one of smfp, meanflowql, sac \(got "ppo"\)/);
-  rejects({ ...valid, kind: 'gaussian' }, /kind gaussian is the SAC actor; algorithm smfp needs kind meanflow$/);
-  rejects({ ...valid, algorithm: 'sac' }, /kind sac needs kind gaussian$/);
+  rejects({ ...valid, kind: 'gaussian' }, /kind must be meanflow for algorithm smfp \(gaussian is the SAC actor\)$/);
+  rejects({ ...valid, algorithm: 'sac' }, /kind must be gaussian for algorithm sac \(got meanflow\)$/);
   rejects({ ...valid, task: '' }, /task must be a non-empty string/);
   rejects({ ...valid, trainingSteps: -1 }, /trainingSteps must be an integer >= 0 \(got -1\)/);
   rejects({ ...valid, observation: { ...valid.observation, names: ['a', 'a'] } }, /observation\.names must not repeat a name/);

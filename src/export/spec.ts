@@ -188,8 +188,8 @@ export function parsePolicySpec(json: unknown, source: string): PolicySpec {
   const total = parts.reduce((s, p) => s + p.size, 0);
   if (total !== noiseSize) fail('noise.parts', `sizes must add up to noise.size ${noiseSize} (got ${total})`);
   const expected = expectedNoiseParts(kind, algorithm !== 'meanflowql', actSize);
-  if (kind === 'gaussian' && algorithm !== 'sac') fail('kind', `gaussian is the SAC actor; algorithm ${algorithm} needs kind meanflow`);
-  if (kind === 'meanflow' && algorithm === 'sac') fail('kind', 'sac needs kind gaussian');
+  if (kind === 'gaussian' && algorithm !== 'sac') fail('kind', `must be meanflow for algorithm ${algorithm} (gaussian is the SAC actor)`);
+  if (kind === 'meanflow' && algorithm === 'sac') fail('kind', 'must be gaussian for algorithm sac (got meanflow)');
   if (JSON.stringify(parts) !== JSON.stringify(expected)) {
     fail('noise.parts', `must be ${JSON.stringify(expected)} for ${algorithm} (got ${JSON.stringify(parts)})`);
   }
