@@ -1,7 +1,7 @@
 // The environment API on real MuJoCo (mujoco-js): determinism, bad input, memory, vector envs, user MJCF.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MujocoEnv } from '../src/sim/env.ts';
@@ -152,11 +152,16 @@ test('a user MJCF runs with the generic (qpos, qvel) observation, including file
   writeFileSync(
     join(dir, 'body.xml'),
     '<mujoco><body name="arm"><joint name="shoulder" type="hinge" axis="0 1 0"/><geom type="capsule" fromto="0 0 0 0.3 0 0" size="0.02"/></body>' +
-      '<body name="ball" pos="0.5 0 0"><freejoint name="ball"/><geom type="sphere" size="0.05"/></body></mujoco>',
+      '<body name="ball" pos="0.5 0 0"><freejoint name="ball"/><geom type="sphere" size="0.05"/><geom type="mesh" mesh="tetra"/></body></mujoco>',
   );
+  // A mesh in the compiler's meshdir, referenced from the included file: both must reach MuJoCo.
+  mkdirSync(join(dir, 'assets'));
+  writeFileSync(join(dir, 'assets', 'tetra.obj'), 'v 0 0 0\nv 0.1 0 0\nv 0 0.1 0\nv 0 0 0.1\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n');
+  writeFileSync(join(dir, 'unrelated.xml'), '<not mujoco>');
   writeFileSync(
     join(dir, 'robot.xml'),
-    '<mujoco><worldbody><include file="body.xml"/></worldbody><actuator><motor name="shoulder" joint="shoulder" ctrllimited="true" ctrlrange="-3 3"/></actuator></mujoco>',
+    '<mujoco><compiler meshdir="assets"/><asset><mesh name="tetra" file="tetra.obj"/></asset>' +
+      '<worldbody><include file="body.xml"/></worldbody><actuator><motor name="shoulder" joint="shoulder" ctrllimited="true" ctrlrange="-3 3"/></actuator></mujoco>',
   );
   const env = await MujocoEnv.fromMjcf(join(dir, 'robot.xml'), { frameSkip: 2, maxSteps: 20 });
   assert.equal(env.observationSize, 1 + 7 + 1 + 6);

@@ -49,13 +49,10 @@ export async function loadTaskModel(file: string): Promise<MjModel> {
   return loadFromVfs(mj, `${TASK_DIR}/${file}`, join(SIM_DIR, file));
 }
 
-/** Asset files MuJoCo may read next to a user's MJCF: includes, meshes, textures, height fields. */
-const ASSET_EXTENSIONS = /\.(xml|stl|obj|msh|skn|png|mjb|txt|bin)$/i;
-const MAX_MIRROR_BYTES = 256 * 1024 * 1024;
-
 /**
- * Load a user's MJCF file from the real filesystem. The wasm build has no host filesystem, so the file's folder
- * (asset files only, a few levels deep) is mirrored into the virtual one, loaded, and removed again.
+ * Load a user's MJCF file from the real filesystem. The wasm build has no host filesystem, so the file and every
+ * file it references (includes, meshes, textures, height fields, skins: any `file="…"`, looked up next to the model
+ * and in the compiler's meshdir / texturedir / assetdir) are copied into the virtual one, loaded, and removed again.
  */
 export async function loadUserModel(path: string): Promise<MjModel> {
   const file = resolve(path);
@@ -63,27 +60,30 @@ export async function loadUserModel(path: string): Promise<MjModel> {
   if (!statSync(file).isFile()) throw new MjcfError(path, 'is not a file');
   const mj = await mujoco();
   const root = dirname(file);
-  const mirrored: string[] = [];
-  let bytes = 0;
-  const mirror = (dir: string, depth: number) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
-      if (entry.isDirectory() && depth < 4 && !entry.name.startsWith('.') && entry.name !== 'node_modules') mirror(full, depth + 1);
-      else if (entry.isFile() && (full === file || ASSET_EXTENSIONS.test(entry.name))) {
-        const size = statSync(full).size;
-        if (full !== file && bytes + size > MAX_MIRROR_BYTES) continue;
-        bytes += size;
-        mj.FS.mkdirTree(dirname(`/user${full}`), 0o755);
-        mj.FS.writeFile(`/user${full}`, readFileSync(full));
-        mirrored.push(`/user${full}`);
+  const copied = new Set<string>();
+  // The compiler's asset folders apply to every file, whichever file declares them.
+  const dirs = new Set(['']);
+  const copy = (real: string) => {
+    if (copied.has(real)) return;
+    copied.add(real);
+    mj.FS.mkdirTree(dirname(`/user${real}`), 0o755);
+    mj.FS.writeFile(`/user${real}`, readFileSync(real));
+    if (real.toLowerCase().endsWith('.xml')) {
+      const xml = readFileSync(real, 'utf8');
+      for (const [, dir] of xml.matchAll(/\b(?:meshdir|texturedir|assetdir)\s*=\s*"([^"]*)"/g)) dirs.add(dir);
+      for (const [, ref] of xml.matchAll(/\bfile\s*=\s*"([^"]+)"/g)) {
+        for (const dir of dirs) {
+          const candidate = resolve(root, dir, ref);
+          if (existsSync(candidate) && statSync(candidate).isFile()) copy(candidate);
+        }
       }
     }
   };
   try {
-    mirror(root, 0);
+    copy(file);
     return loadFromVfs(mj, `/user${file}`, path);
   } finally {
-    for (const p of mirrored) mj.FS.unlink(p);
+    for (const p of copied) mj.FS.unlink(`/user${p}`);
   }
 }
 
