@@ -227,6 +227,25 @@ describe('elementwise', () => {
   });
 });
 
+describe('Sum and Mean', () => {
+  for (const [shape, axis, keepDims] of [
+    [[256, 24], 1, false], [[256, 24], 0, false], [[256, 1], 0, true], [[2, 3, 4], [1, 2], false], [[2, 3, 4], [0, 1], true],
+    [[2, 3, 4], 1, false], [[5], 0, false], [[3, 4], [0, 1], false], [[3, 4], -1, true], [[3, 0], 1, false], [[4, 3], [1, 0], false],
+  ] as [number[], number | number[], boolean][]) {
+    test(`sum and mean of [${shape}] over ${JSON.stringify(axis)} (keepDims ${keepDims}), value and gradient`, async () => {
+      const [stock, ours] = await onBoth([random(shape, 90)], (x) => {
+        const f = (y: tf.Tensor) => tf.add(tf.sum(tf.square(tf.sum(y, axis, keepDims))), tf.sum(tf.square(tf.mean(y, axis, keepDims))));
+        return [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims), tf.grad(f)(x)];
+      });
+      assertClose(stock, ours, 'reduce');
+    });
+  }
+  test('int32 and bool sums fall back to the stock kernel', async () => {
+    const [stock, ours] = await onBoth([{ shape: [2, 3], values: Int32Array.from([1, 2, 3, 4, 5, 6]) }], (x) => [tf.sum(x, 0), tf.sum(tf.greater(x, 2), 1)]);
+    assertClose(stock, ours, 'int sum', 0);
+  });
+});
+
 describe('SplitV, Slice, Concat', () => {
   for (const [shape, sizes, axis] of [
     [[256, 24], 2, 1], [[5, 7], [2, 4, 1], 1], [[6, 3], [1, 5], 0], [[2, 3, 8], [3, 5], -1], [[2, 9, 4], [3, 3, 3], 1], [[3, 1], 3, 0],

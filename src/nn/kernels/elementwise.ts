@@ -199,6 +199,46 @@ function concatConfig(stock: KernelFunc, backendName: string): KernelConfig {
   return { kernelName: 'Concat', backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
+/**
+ * Sum and Mean of float32 over a block of leading or trailing axes, without the stock kernel's transpose
+ * (it transposes whenever the reduced axes are not innermost, e.g. a bias gradient over the batch).
+ */
+function reduceConfig(kernelName: 'Sum' | 'Mean', stock: KernelFunc, backendName: string): KernelConfig {
+  const kernelFunc = (args: CpuKernelArgs<'x'>): TensorInfo => {
+    const { inputs: { x }, backend, attrs } = args;
+    if (x.dtype !== 'float32') return stock(args as never) as TensorInfo;
+    const rank = x.shape.length;
+    const axes = [...new Set(util.parseAxisParam(attrs!.axis as number | number[], x.shape))].sort((a, b) => a - b);
+    const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
+    const leading = axes.length > 0 && axes[0] === 0, trailing = axes.length > 0 && axes[axes.length - 1] === rank - 1;
+    if (!contiguous || (!leading && !trailing)) return stock(args as never) as TensorInfo;
+    const reduced = sizeOf(axes.map((a) => x.shape[a]));
+    const kept = sizeOf(x.shape.filter((_, i) => !axes.includes(i)));
+    const xv = valuesOf(backend, x);
+    const out = new Float32Array(kept);
+    const scale = kernelName === 'Mean' ? 1 / reduced : 1;
+    if (reduced > 0 && trailing) {
+      // [kept, reduced]: one running sum per row.
+      for (let o = 0; o < kept; o++) {
+        let acc = 0;
+        for (let j = o * reduced, end = j + reduced; j < end; j++) acc += xv[j];
+        out[o] = acc * scale;
+      }
+    } else if (reduced > 0) {
+      // [reduced, kept]: accumulate rows into float64, then scale once.
+      const acc = new Float64Array(kept);
+      for (let r = 0; r < reduced; r++) {
+        const off = r * kept;
+        for (let j = 0; j < kept; j++) acc[j] += xv[off + j];
+      }
+      for (let j = 0; j < kept; j++) out[j] = acc[j] * scale;
+    } // reducing nothing gives 0 for Sum and Mean alike, as the stock kernels do
+    const outShape = attrs!.keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    return output(backend, outShape, out);
+  };
+  return { kernelName, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
 export function elementwiseConfigs(stock: (name: string) => KernelFunc, backendName: string): KernelConfig[] {
   return [
     ...Object.entries(BINARY_OPS).map(([name, expr]) => binaryConfig(name, expr, stock(name), backendName)),
@@ -206,5 +246,7 @@ export function elementwiseConfigs(stock: (name: string) => KernelFunc, backendN
     splitVConfig(stock('SplitV'), backendName),
     sliceConfig(stock('Slice'), backendName),
     concatConfig(stock('Concat'), backendName),
+    reduceConfig('Sum', stock('Sum'), backendName),
+    reduceConfig('Mean', stock('Mean'), backendName),
   ];
 }
