@@ -59,6 +59,10 @@ const command: CommandModule<object, BenchArgs> = {
       formatLatencyTable(result.cases),
       '',
     );
+    const load = Math.max(result.environment.loadavgStart[0], result.environment.loadavgEnd[0]);
+    if (load > result.environment.cpus) {
+      out.push(`  note: load average ${load.toFixed(1)} on ${result.environment.cpus} CPUs: other processes preempt this one, so p99 and above measure the scheduler; compare the ratios.`, '');
+    }
     const r = result.ratios;
     const act = result.cases.find((c) => c.key === 'act')!.summary;
     const verdict = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal');
