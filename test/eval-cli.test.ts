@@ -30,11 +30,11 @@ async function onestep(...args: string[]): Promise<{ code: number; stdout: strin
 }
 
 /** An untrained SAC-style (gaussian) pendulum policy, exported with the pendulum's torque range ±2 N·m. */
-function exportPendulumPolicy(dir: string): string {
+function exportPendulumPolicy(dir: string, task = 'pendulum'): string {
   const policy = createPolicy(policyConfig({ kind: 'gaussian', observationSize: 3, actionSize: 1, hiddenSizes: [16, 16] }), 3);
   const spec = buildPolicySpec(policy, {
     algorithm: 'sac',
-    task: 'pendulum',
+    task,
     trainingSteps: 0,
     checkpointId: 'eval-test',
     observationNames: ['cos_angle', 'sin_angle', 'angular_velocity'],
@@ -44,7 +44,7 @@ function exportPendulumPolicy(dir: string): string {
     actionLow: [-2],
     actionHigh: [2],
   });
-  const path = join(dir, 'pendulum.onnx');
+  const path = join(dir, `${task}.onnx`);
   writeFileSync(path, exportPolicyOnnx(policy, spec));
   disposePolicy(policy);
   return path;
@@ -84,6 +84,11 @@ test('a model whose sizes do not fit the task fails with one line naming both', 
   const missing = await onestep('eval', '--model', join(dir, 'missing.onnx'), '--task', 'pendulum');
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^onestep: cannot load policy model .*missing\.onnx: file not found\n$/);
+  const foreign = exportPendulumPolicy(dir, 'real_robot');
+  const noTask = await onestep('eval', '--model', foreign);
+  assert.equal(noTask.code, 1);
+  assert.match(noTask.stderr, /^onestep: model .*real_robot\.onnx was trained on 'real_robot', which is not a simulator task; pass --task \(one of pendulum, /);
+  assert.equal((await onestep('eval', '--model', foreign, '--task', 'pendulum', '--episodes', '1')).code, 0, 'same sizes: runs with --task');
   const noModel = await onestep('eval', '--task', 'pendulum');
   assert.equal(noModel.code, 2);
   assert.match(noModel.stderr, /Missing required argument: model/);

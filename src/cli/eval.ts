@@ -34,6 +34,10 @@ const command: CommandModule<object, EvalArgs> = {
       const probe = await PolicyRuntime.load(argv.model);
       task = probe.spec.task;
       probe.close();
+      const { TASK_NAMES } = await import('../sim/tasks/index.ts');
+      if (!TASK_NAMES.includes(task)) {
+        throw new Error(`model ${argv.model} was trained on '${task}', which is not a simulator task; pass --task (one of ${TASK_NAMES.join(', ')})`);
+      }
     }
     const env = await MujocoEnv.make(task);
     try {
