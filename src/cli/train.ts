@@ -227,13 +227,13 @@ const command: CommandModule<object, TrainArgs> = {
     };
 
     let interrupts = 0;
-    const onSigint = () => {
+    const onSigint = (signal: NodeJS.Signals) => {
       interrupts++;
       if (interrupts > 1) {
-        process.stderr.write('\nonestep train: second Ctrl-C, exiting without saving\n');
+        process.stderr.write(`\nonestep train: second ${signal}, exiting without saving\n`);
         process.exit(130);
       }
-      process.stderr.write('\nonestep train: Ctrl-C, saving a checkpoint (press again to exit without saving)\n');
+      process.stderr.write(`\nonestep train: ${signal === 'SIGINT' ? 'Ctrl-C' : signal}, saving a checkpoint (interrupt again to exit without saving)\n`);
       trainer.requestStop();
     };
     process.on('SIGINT', onSigint);

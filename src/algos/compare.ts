@@ -1,0 +1,97 @@
+// SMFP vs SAC at equal environment steps: aggregates runs named <task>-<algo>-s<seed> under a folder into
+// learning curves (mean ± std over seeds) as SVG, a Markdown table, and, for tasks with modes, the fraction of
+// episodes taking each mode with the exported policies.
+//
+//   node --import tsx src/algos/compare.ts runs/cmp [--curves docs/curves] [--mode-episodes 50]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderCurves, type CurveSeries } from './plot.ts';
+
+interface EvalRow {
+  env_steps: number;
+  return_mean: number;
+  return_std: number;
+  success_rate: number;
+  modes: string;
+}
+
+interface Run {
+  task: string;
+  algo: string;
+  seed: number;
+  dir: string;
+  evals: EvalRow[];
+  config: { loop: { totalSteps: number }; command: string };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+
+function loadRuns(root: string): Run[] {
+  const runs: Run[] = [];
+  for (const name of readdirSync(root)) {
+    const m = /^([a-z_]+)-(smfp|sac)-s(\d+)$/.exec(name);
+    const dir = join(root, name);
+    if (!m || !existsSync(join(dir, 'policy.onnx'))) continue; // finished runs only
+    const evals = readFileSync(join(dir, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EvalRow);
+    runs.push({ task: m[1], algo: m[2], seed: Number(m[3]), dir, evals, config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) });
+  }
+  return runs;
+}
+
+function modeFractions(model: string, task: string, episodes: number): Record<string, number> {
+  const out = execFileSync('node', ['bin/onestep.js', 'eval', '--model', model, '--task', task, '--episodes', String(episodes), '--seed', '5000', '--json'], { encoding: 'utf8' });
+  const r = JSON.parse(out) as { modeCounts: Record<string, number> | null };
+  const counts = r.modeCounts ?? {};
+  const total = Object.values(counts).reduce((a, b) => a + b, 0) || 1;
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / total]));
+}
+
+function main(): void {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { curves: { type: 'string', default: 'docs/curves' }, 'mode-episodes': { type: 'string', default: '50' } } });
+  const root = positionals[0] ?? 'runs/cmp';
+  const runs = loadRuns(root);
+  const tasks = [...new Set(runs.map((r) => r.task))].sort();
+  mkdirSync(values.curves!, { recursive: true });
+  const lines: string[] = [
+    '| task | env steps | SMFP final | SAC final | SMFP best | SAC best | seeds (SMFP/SAC) |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  const modeLines: string[] = ['| policy (exported, stochastic) | seed | ' + 'modes |', '|---|---|---|'];
+  const summary: Record<string, unknown> = {};
+  for (const task of tasks) {
+    const series: CurveSeries[] = [];
+    const cells: Record<string, { final: string; best: string; seeds: number; steps: number }> = {};
+    for (const algo of ['smfp', 'sac']) {
+      const group = runs.filter((r) => r.task === task && r.algo === algo);
+      if (!group.length) continue;
+      const steps = group[0].config.loop.totalSteps;
+      const same = group.filter((r) => r.config.loop.totalSteps === steps);
+      const finals = same.map((r) => r.evals[r.evals.length - 1].return_mean);
+      const bests = same.map((r) => Math.max(...r.evals.map((e) => e.return_mean)));
+      cells[algo] = { final: `${mean(finals).toFixed(1)} ± ${std(finals).toFixed(1)}`, best: `${mean(bests).toFixed(1)} ± ${std(bests).toFixed(1)}`, seeds: same.length, steps };
+      summary[`${task}/${algo}`] = { finals, bests, seeds: same.map((r) => r.seed), steps, command: same[0].config.command };
+      // Curves: eval points are on the same schedule for every seed of a group.
+      const n = Math.min(...same.map((r) => r.evals.length));
+      const x = same[0].evals.slice(0, n).map((e) => e.env_steps);
+      const ys = x.map((_, i) => same.map((r) => r.evals[i].return_mean));
+      series.push({ label: `${algo.toUpperCase()} (${same.length} seed${same.length > 1 ? 's' : ''})`, x, y: ys.map(mean), band: ys.map(std), color: algo === 'smfp' ? '#d62728' : '#1f77b4' });
+      if (task === 'two_way') {
+        for (const r of same) {
+          const fr = modeFractions(join(r.dir, 'policy.onnx'), task, Number(values['mode-episodes']));
+          summary[`${task}/${algo}/s${r.seed}/modes`] = fr;
+          modeLines.push(`| ${algo.toUpperCase()} | ${r.seed} | ${Object.entries(fr).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')} |`);
+        }
+      }
+    }
+    const steps = cells.smfp?.steps ?? cells.sac?.steps ?? 0;
+    lines.push(`| ${task} | ${steps} | ${cells.smfp?.final ?? '–'} | ${cells.sac?.final ?? '–'} | ${cells.smfp?.best ?? '–'} | ${cells.sac?.best ?? '–'} | ${cells.smfp?.seeds ?? 0}/${cells.sac?.seeds ?? 0} |`);
+    writeFileSync(join(values.curves!, `${task}.svg`), renderCurves({ title: `${task}: SMFP vs SAC (evaluation return, mean ± std over seeds)`, xLabel: 'environment steps', yLabel: 'evaluation return', series }));
+  }
+  writeFileSync(join(values.curves!, 'smfp-vs-sac.json'), JSON.stringify(summary, null, 2) + '\n');
+  process.stdout.write(lines.join('\n') + '\n\n' + modeLines.join('\n') + '\n');
+}
+
+main();
