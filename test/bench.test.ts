@@ -23,6 +23,8 @@ test('onestep bench prints the latency table and ratios and writes JSON', async 
   assert.equal(act.summary.count, 200);
   assert.ok(act.summary.p50 > 0 && act.summary.p50 <= act.summary.p99 && act.summary.p99 <= act.summary.max);
   assert.ok(result.ratios.flowOverOneStep > 1, 'a 3-step flow costs more than a 1-step one');
+  assert.ok(result.coldStart.loadMs > 0 && result.coldStart.firstActUs > 0);
+  assert.match(stdout, /cold start: PolicyRuntime.load [\d.]+ ms, then the first act [\d.]+ µs/);
 });
 
 test('onestep bench rejects bad flags in one line', () => {

@@ -66,6 +66,7 @@ const command: CommandModule<object, BenchArgs> = {
     const r = result.ratios;
     const act = result.cases.find((c) => c.key === 'act')!.summary;
     const verdict = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal');
+    out.push(`  cold start: PolicyRuntime.load ${result.coldStart.loadMs.toFixed(1)} ms, then the first act ${formatMicros(result.coldStart.firstActUs)} µs`);
     out.push(`  act p50 / raw session.run p50 (same model)     ${r.actOverRun.toFixed(3)}   goal ≤ 1.2: ${verdict(r.actOverRun <= 1.2)}`);
     out.push(`  act p50 / public await session.run p50         ${r.actOverPublicRun.toFixed(3)}`);
     out.push(`  act p99                                         ${formatMicros(act.p99)} µs   goal ≤ 30 µs: ${verdict(act.p99 <= 30)}`);

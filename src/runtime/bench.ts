@@ -39,6 +39,8 @@ export interface BenchResult {
   readonly n: number;
   readonly flowSteps: number;
   readonly synchronous: boolean;
+  /** PolicyRuntime.load wall time (ms) and the first act after it (µs). */
+  readonly coldStart: { readonly loadMs: number; readonly firstActUs: number };
   readonly environment: { node: string; onnxruntime: string; cpu: string; cpus: number; loadavgStart: number[]; loadavgEnd: number[]; sessionOptions: typeof POLICY_SESSION_OPTIONS; date: string };
   readonly cases: readonly BenchCase[];
   readonly ratios: {
@@ -69,7 +71,10 @@ export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> 
   if (!Number.isInteger(opts.n) || opts.n < 1) throw new RangeError(`--n must be a positive integer (got ${opts.n})`);
   if (!Number.isInteger(opts.flowSteps) || opts.flowSteps < 0) throw new RangeError(`--flow-steps must be an integer >= 0 (got ${opts.flowSteps})`);
   const loadavgStart = loadavg();
+  // Cold start as a robot sees it: load (including the runtime's own warm-up), then the first action.
+  const loadStart = performance.now();
   const runtime = await PolicyRuntime.load(opts.model, { seed: opts.seed });
+  const loadMs = performance.now() - loadStart;
   const spec = runtime.spec;
   const O = spec.observation.size;
   const d = spec.action.size;
@@ -79,6 +84,9 @@ export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> 
   // Observations spread like the training data (mean ± std from the spec), cycled through by `act`.
   const observations = Array.from({ length: 64 }, () => Float32Array.from({ length: O }, (_, i) => spec.observation.mean[i] + spec.observation.std[i] * rng.nextNormal()));
   let next = 0;
+  const firstStart = performance.now();
+  runtime.act(observations[63]);
+  const firstActUs = (performance.now() - firstStart) * 1000;
 
   const cases: Case[] = [];
   const add = (key: string, name: string, call: () => unknown, isAsync = false) => cases.push({ key, name, call, async: isAsync, recorder: new LatencyRecorder(opts.n) });
@@ -191,6 +199,7 @@ export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> 
     n: opts.n,
     flowSteps: opts.flowSteps,
     synchronous: runtime.synchronous,
+    coldStart: { loadMs, firstActUs },
     environment: {
       node: process.version,
       onnxruntime: ort.env.versions?.node ?? 'unknown',
