@@ -248,3 +248,26 @@ test('heap views stay valid when the wasm memory grows between calls (other envi
   for (const other of others) other.close();
   env.close();
 });
+
+test('a diverging simulation (MuJoCo resets it) ends the episode with info.unstable instead of a silent jump', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'onestep-unstable-'));
+  const file = join(dir, 'blowup.xml');
+  // A 1 mg slider pushed by a 1e12 N motor: the accelerations exceed MuJoCo's limit on the first step.
+  writeFileSync(
+    file,
+    '<mujoco><option timestep="0.01"/><worldbody><body><joint name="x" type="slide" axis="1 0 0"/><geom type="sphere" size="0.01" mass="1e-6"/></body></worldbody>' +
+      '<actuator><motor joint="x" gear="1e12" ctrllimited="true" ctrlrange="-1 1"/></actuator></mujoco>',
+  );
+  const env = await MujocoEnv.fromMjcf(file, { frameSkip: 3 });
+  env.reset(0);
+  const quiet = env.step([0]);
+  assert.equal(quiet.info.unstable, false);
+  assert.equal(quiet.terminated, false);
+  const r = env.step([1]);
+  assert.equal(r.info.unstable, true);
+  assert.equal(r.terminated, true);
+  assert.ok(r.obs.every(Number.isFinite));
+  assert.throws(() => env.step([0]), EnvUsageError);
+  env.reset(0);
+  env.close();
+});

@@ -18,6 +18,7 @@ for (const name of TASK_NAMES) {
       assert.equal(r.obs.length, env.observationSize);
       assert.ok(r.obs.every(Number.isFinite), `${name}: non-finite observation at step ${t}: ${r.obs}`);
       assert.ok(Number.isFinite(r.reward), `${name}: non-finite reward at step ${t}`);
+      assert.equal(r.info.unstable, false, `${name}: MuJoCo reset a diverging state at step ${t}`);
       obs = r.obs;
       if (r.terminated || r.truncated) {
         episodes++;

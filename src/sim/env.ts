@@ -30,6 +30,8 @@ export interface StepInfo {
   mode: string | null | undefined;
   /** Environment steps taken in this episode. */
   t: number;
+  /** MuJoCo found the state diverging (bad accelerations) and reset it during this step; the episode ends (terminated). */
+  unstable: boolean;
 }
 
 export interface StepResult {
@@ -47,6 +49,8 @@ export class SharedModel {
   readonly actionOffset: Float64Array;
   readonly actionSpec: ActionSpec;
   readonly observationSpec: ObservationSpec;
+  /** Physics time step (s). */
+  readonly timestep: number;
 
   constructor(
     readonly mj: Mujoco,
@@ -73,6 +77,9 @@ export class SharedModel {
     for (let i = 0; i < nu; i++) names.push(mj.mj_id2name(model, mj.mjtObj.mjOBJ_ACTUATOR.value, i) || `actuator${i}`);
     this.actionSpec = { names, size: nu, low, high };
     this.observationSpec = { names: task.observationNames, size: task.observationNames.length };
+    const opt = model.opt;
+    this.timestep = opt.timestep;
+    opt.delete();
   }
 
   static async load(task: string | TaskSpec): Promise<SharedModel> {
@@ -151,7 +158,7 @@ export class MujocoEnv {
     this.data = data;
     this.action = new Float32Array(this.actionSize);
     const obs = new Float32Array(this.observationSize);
-    this.result = { obs, reward: 0, terminated: false, truncated: false, info: { success: false, mode: undefined, t: 0 } };
+    this.result = { obs, reward: 0, terminated: false, truncated: false, info: { success: false, mode: undefined, t: 0, unstable: false } };
     this.sim = new SimState(this.mj, this.model, data, this.rng, shared.actionScale, shared.actionOffset, this.owned);
   }
 
@@ -210,16 +217,21 @@ export class MujocoEnv {
       a[i] = x > 1 ? 1 : x < -1 ? -1 : x;
       ctrl[i] = this.shared.actionOffset[i] + this.shared.actionScale[i] * a[i];
     }
-    for (let k = 0; k < this.task.frameSkip; k++) this.mj.mj_step(this.model, data);
+    const frameSkip = this.task.frameSkip;
+    const before = data.time;
+    for (let k = 0; k < frameSkip; k++) this.mj.mj_step(this.model, data);
+    // MuJoCo resets a diverging simulation itself (time restarts at 0): report it instead of hiding a jump.
+    const unstable = data.time < before + (frameSkip - 0.5) * this.shared.timestep;
     this.sim.t++;
     const r = this.result;
     this.logic.observe(this.sim, r.obs);
     r.reward = this.logic.reward(this.sim, a);
-    r.terminated = this.logic.terminated?.(this.sim) ?? false;
+    r.terminated = unstable || (this.logic.terminated?.(this.sim) ?? false);
     r.truncated = !r.terminated && this.sim.t >= this.task.maxSteps;
     r.info.success = this.logic.success ? this.logic.success(this.sim) : false;
     r.info.mode = this.logic.mode ? this.logic.mode(this.sim) : undefined;
     r.info.t = this.sim.t;
+    r.info.unstable = unstable;
     this.episodeOver = r.terminated || r.truncated;
     return r;
   }
