@@ -47,13 +47,13 @@ export interface NetnsResult {
 }
 
 /**
- * Runs `argv` inside a new network namespace. Inside, ONESTEP_NETNS_MULTICAST says which variant it is, and
- * CYCLONEDDS_URI binds Cyclone to lo accordingly.
+ * Starts `argv` inside a new network namespace and returns the process (stdin, stdout and stderr piped). Inside,
+ * ONESTEP_NETNS_MULTICAST says which variant it is, and CYCLONEDDS_URI binds Cyclone to lo accordingly.
  */
-export function runInNetns(argv: string[], opts: NetnsOptions = {}): Promise<NetnsResult> {
+export function spawnInNetns(argv: string[], opts: NetnsOptions = {}): ChildProcess {
   const multicast = opts.multicast ?? true;
   const setup = multicast ? SETUP_MULTICAST : SETUP_UNICAST;
-  const child = spawn('unshare', ['-n', 'sh', '-c', `${setup} && exec "$@"`, 'sh', ...argv], {
+  return spawn('unshare', ['-n', 'sh', '-c', `${setup} && exec "$@"`, 'sh', ...argv], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -65,12 +65,18 @@ export function runInNetns(argv: string[], opts: NetnsOptions = {}): Promise<Net
       ONESTEP_NETNS_MULTICAST: multicast ? '1' : '0',
       CYCLONEDDS_URI: cycloneConfig(multicast),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+}
+
+/** Runs `argv` inside a new network namespace (see spawnInNetns) and collects its output. */
+export function runInNetns(argv: string[], opts: NetnsOptions = {}): Promise<NetnsResult> {
+  const child = spawnInNetns(argv, opts);
+  child.stdin!.end();
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {

@@ -3,24 +3,77 @@
 // 5 s after onestep and one before; a peer that dies (lease expiry); another domain; loopback without multicast.
 // Every case runs in its own private network namespace (test/helpers/netns.ts).
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import type { ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { REPO_ROOT, type PeerVendor, netnsAvailable, peersDir, runInNetns } from '../helpers/netns.ts';
+import { REPO_ROOT, type PeerVendor, netnsAvailable, peersDir, spawnInNetns } from '../helpers/netns.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 
 let topicSeq = 0;
 
+/** A long-lived `scenario.ts --serve` process per namespace variant, so each case skips a node + tsx start. */
+class ScenarioServer {
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<string, (line: string) => void>();
+  private nextId = 1;
+  private stderr = '';
+  private exited = false;
+
+  constructor(multicast: boolean) {
+    this.child = spawnInNetns(['node', '--import', 'tsx', 'test/peers/scenario.ts', '--serve'], { multicast });
+    let partial = '';
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stdout!.on('data', (chunk: string) => {
+      partial += chunk;
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const m = /^RESULT (\S+) (.*)$/.exec(line);
+        if (m) this.pending.get(m[1])?.(m[2]);
+      }
+    });
+    this.child.stderr!.on('data', (d) => (this.stderr = (this.stderr + d).slice(-4000)));
+    this.child.on('close', () => {
+      this.exited = true;
+      for (const resolve of this.pending.values()) resolve('');
+    });
+    this.child.unref();
+    (this.child.stdout as unknown as { unref?: () => void }).unref?.();
+    (this.child.stderr as unknown as { unref?: () => void }).unref?.();
+  }
+
+  run(s: Scenario, timeoutMs: number): Promise<ScenarioResult> {
+    const id = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      if (this.exited) return reject(new Error(`the scenario process has exited: ${this.stderr}`));
+      const timer = setTimeout(() => reject(new Error(`scenario timed out after ${timeoutMs} ms: ${this.stderr.slice(-1500)}`)), timeoutMs);
+      this.pending.set(id, (json) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        if (!json) reject(new Error(`the scenario process exited: ${this.stderr.slice(-1500)}`));
+        else resolve(JSON.parse(json) as ScenarioResult);
+      });
+      this.child.stdin!.write(`${id} ${JSON.stringify(s)}\n`);
+    });
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+  }
+}
+
+const servers = new Map<boolean, ScenarioServer>();
+after(() => {
+  for (const s of servers.values()) s.close();
+});
+
 export async function runScenarioInNetns(s: Omit<Scenario, 'topic'> & { topic?: string }, multicast = true): Promise<ScenarioResult> {
   const scenario = { topic: `/interop_${process.pid}_${topicSeq++}`, ...s };
-  const r = await runInNetns(['node', '--import', 'tsx', 'test/peers/scenario.ts', JSON.stringify(scenario)], {
-    multicast,
-    timeoutMs: (s.timeoutMs ?? 20_000) + 15_000,
-  });
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`scenario printed no result (exit ${r.code ?? r.signal}): ${r.stderr.slice(-2000)}`);
-  const result = JSON.parse(line.slice(7)) as ScenarioResult;
-  if (!result.ok) throw new Error(`scenario failed: ${result.error}\n${result.peerLog}\n${r.stderr.slice(-1500)}`);
+  let server = servers.get(multicast);
+  if (!server) servers.set(multicast, (server = new ScenarioServer(multicast)));
+  const result = await server.run(scenario, (s.timeoutMs ?? 20_000) + 15_000);
+  if (!result.ok) throw new Error(`scenario failed: ${result.error}\n${result.peerLog}`);
   return result;
 }
 

@@ -164,6 +164,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
         if (sub!.matchedPublishers() === 0) result.unmatchedAfterMs = Date.now() - killedAt;
       }
       if (writerPeer && !s.killWriter) {
+        if (result.received >= count) writerPeer.kill('SIGTERM'); // everything arrived: no need to wait out its linger
         const w = await writerPeer.done(Math.max(1000, deadline - Date.now()));
         result.writerSummary = w.summary;
         if (result.sent === undefined) result.sent = w.summary.sent;
@@ -200,14 +201,30 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const print = (id: string, r: ScenarioResult): void => void process.stdout.write(`RESULT ${id} ${JSON.stringify(r)}\n`);
+  const fail = (err: unknown): ScenarioResult => ({ ok: false, error: String((err as Error)?.stack ?? err), received: 0, unique: 0, bad: 0 });
+  if (process.argv[2] === '--serve') {
+    // one scenario per stdin line, `<id> <Scenario JSON>`, run one after the other (saves a process start each)
+    const { createInterface } = await import('node:readline');
+    let queue = Promise.resolve();
+    for await (const line of createInterface({ input: process.stdin })) {
+      const at = line.indexOf(' ');
+      if (at < 0) continue;
+      const id = line.slice(0, at);
+      const scenario = JSON.parse(line.slice(at + 1)) as Scenario;
+      queue = queue.then(() => runScenario(scenario).then((r) => print(id, r), (err) => print(id, fail(err))));
+    }
+    await queue;
+    process.exit(0);
+  }
   const scenario = JSON.parse(process.argv[2]) as Scenario;
   runScenario(scenario).then(
     (r) => {
-      process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
+      print('0', r);
       process.exit(0);
     },
     (err) => {
-      process.stdout.write(`RESULT ${JSON.stringify({ ok: false, error: String(err?.stack ?? err), received: 0, unique: 0, bad: 0 })}\n`);
+      print('0', fail(err));
       process.exit(1);
     },
   );
