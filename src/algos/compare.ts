@@ -2,7 +2,7 @@
 // learning curves (mean ± std over seeds) as SVG, a Markdown table, and, for tasks with modes, the fraction of
 // episodes taking each mode with the exported policies.
 //
-//   node --import tsx src/algos/compare.ts runs/cmp [--curves docs/curves] [--mode-episodes 50]
+//   node --import tsx src/algos/compare.ts <run folders…> [--curves docs/curves] [--mode-episodes 50]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,8 +51,8 @@ function modeFractions(model: string, task: string, episodes: number): Record<st
 
 function main(): void {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { curves: { type: 'string', default: 'docs/curves' }, 'mode-episodes': { type: 'string', default: '50' } } });
-  const root = positionals[0] ?? 'runs/cmp';
-  const runs = loadRuns(root);
+  const roots = positionals.length ? positionals : ['runs/cmp'];
+  const runs = roots.flatMap(loadRuns);
   const tasks = [...new Set(runs.map((r) => r.task))].sort();
   mkdirSync(values.curves!, { recursive: true });
   const lines: string[] = [
