@@ -14,6 +14,7 @@ test('auto picks cpu-blas here (OpenBLAS is installed by scripts/setup.sh) and s
   assert.match(info.blas!.path, /libopenblas/);
   assert.equal(info.blas!.threads, 1);
   assert.ok(info.fastKernels.includes('BatchMatMul') && info.fastKernels.includes('_FusedMatMul'));
+  assert.equal(info.simd, true);
   assert.deepEqual(info.notChosen.map((n) => n.backend), ['tfjs-node-gpu', 'tfjs-node']);
   for (const n of info.notChosen) assert.match(n.reason, /not installed|failed to load|did not initialise/);
 });
@@ -74,6 +75,7 @@ test('onestep doctor prints the backend, BLAS, versions and a passing self-test'
   const out = execFileSync('node', ['bin/onestep.js', 'doctor'], { encoding: 'utf8', env: { ...process.env, ONESTEP_BACKEND: '' } });
   assert.match(out, /^backend: cpu-blas/m);
   assert.match(out, /^blas: .*libopenblas/m);
+  assert.match(out, /^simd loops: WebAssembly SIMD/m);
   assert.match(out, /^not tfjs-node: /m);
   assert.match(out, /^tfjs-core: 4\.\d+\.\d+/m);
   assert.match(out, /^onnxruntime-node: \d/m);

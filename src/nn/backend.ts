@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BlasInfo, OPENBLAS_CANDIDATES, probeOpenBlas } from './kernels/blas.ts';
 import { CPU_BLAS_BACKEND, registerCpuBlasBackend } from './kernels/index.ts';
+import { simdModule } from './kernels/simd.ts';
 import { registerDenseGradient } from './dense.ts';
 
 export const BACKEND_CHOICES = ['tfjs-node-gpu', 'tfjs-node', 'cpu-blas', 'cpu', 'wasm'] as const;
@@ -24,6 +25,8 @@ export interface BackendInfo {
   readonly requestedBy: 'option' | 'ONESTEP_BACKEND' | 'default';
   /** OpenBLAS in use (cpu-blas only). */
   readonly blas?: BlasInfo;
+  /** cpu-blas only: whether ReLU, its gradient mask and Adam run in WebAssembly SIMD (else JS loops). */
+  readonly simd?: boolean;
   /** Kernels cpu-blas replaces or adds over the stock cpu backend. */
   readonly fastKernels: readonly string[];
   /** Each better option that was not taken, with the reason. */
@@ -71,7 +74,7 @@ function resolvable(pkg: string): boolean {
   }
 }
 
-type Attempt = { ok: true; tfBackend: string; blas?: BlasInfo; fastKernels?: string[] } | { ok: false; reason: string };
+type Attempt = { ok: true; tfBackend: string; blas?: BlasInfo; fastKernels?: string[]; simd?: boolean } | { ok: false; reason: string };
 
 async function activate(name: string): Promise<boolean> {
   try {
@@ -99,7 +102,7 @@ async function tryCpuBlas(blasPaths: readonly string[]): Promise<Attempt> {
   if (!probe.blas) return { ok: false, reason: `${probe.reason}; install Debian libopenblas0-pthread or libopenblas0-serial` };
   const fastKernels = registerCpuBlasBackend(probe.blas);
   if (!(await activate(CPU_BLAS_BACKEND))) return { ok: false, reason: 'the cpu-blas backend did not initialise' };
-  return { ok: true, tfBackend: CPU_BLAS_BACKEND, blas: probe.blas.info, fastKernels };
+  return { ok: true, tfBackend: CPU_BLAS_BACKEND, blas: probe.blas.info, fastKernels, simd: simdModule() !== null };
 }
 
 async function tryCpu(): Promise<Attempt> {
@@ -155,7 +158,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     if (result.ok) {
       return {
         backend: choice, tfBackend: result.tfBackend, requested, requestedBy,
-        blas: result.blas, fastKernels: result.fastKernels ?? [], notChosen,
+        blas: result.blas, simd: result.simd, fastKernels: result.fastKernels ?? [], notChosen,
       };
     }
     notChosen.push({ backend: choice, reason: result.reason });
@@ -172,6 +175,9 @@ export function describeBackend(info: BackendInfo): string[] {
     lines.push(`blas threads: ${info.blas.threads} (OPENBLAS_NUM_THREADS, default 1)`);
     if (info.blas.coreType) lines.push(`blas core type: ${info.blas.coreType}`);
     if (info.blas.config) lines.push(`blas config: ${info.blas.config}`);
+  }
+  if (info.simd !== undefined) {
+    lines.push(`simd loops: ${info.simd ? 'WebAssembly SIMD (ReLU, ReLU gradient, Adam)' : 'off, JS loops (ONESTEP_SIMD=0 or no WebAssembly SIMD)'}`);
   }
   if (info.fastKernels.length) lines.push(`fast kernels: ${info.fastKernels.join(', ')}`);
   for (const n of info.notChosen) lines.push(`not ${n.backend}: ${n.reason}`);
