@@ -183,7 +183,7 @@ export class StatefulReader {
     // [gapStart, gapList.base) is irrelevant, plus the members of gapList
     const end = m.gapList.base;
     if (m.gapStart <= proxy.expected && end > proxy.expected) {
-      for (let sn = proxy.expected; sn < end; sn++) proxy.pending.delete(sn);
+      dropPendingBelow(proxy, end);
       proxy.expected = end;
     } else {
       for (let sn = Math.max(m.gapStart, proxy.expected); sn < end && sn - proxy.expected < MAX_PENDING; sn++) {
@@ -212,7 +212,7 @@ export class StatefulReader {
     }
     if (m.firstSN > proxy.expected) {
       // the writer no longer has [expected, firstSN): skip it
-      for (let sn = proxy.expected; sn < m.firstSN; sn++) proxy.pending.delete(sn);
+      dropPendingBelow(proxy, m.firstSN);
       proxy.expected = m.firstSN;
       this.drainPending(proxy);
     }
@@ -260,4 +260,9 @@ export class StatefulReader {
     writeNackFrag(w, this.guid.entityId, proxy.guid.entityId, sn, set, ++proxy.ackNackCount);
     this.sender.flush(proxy.locators);
   }
+}
+
+/** Forget held samples below sn; iterates what is held, never the (peer-controlled) range. */
+function dropPendingBelow(proxy: WriterProxy, sn: SequenceNumber): void {
+  for (const k of proxy.pending.keys()) if (k < sn) proxy.pending.delete(k);
 }

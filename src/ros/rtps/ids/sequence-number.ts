@@ -8,9 +8,18 @@ export type SequenceNumber = number;
 export const SEQUENCE_NUMBER_UNKNOWN = -(2 ** 32); // high = -1, low = 0
 const TWO32 = 2 ** 32;
 
+/** Largest `high` word that keeps the sequence number an exact JS integer (< 2^53). */
+const MAX_HIGH = 2 ** 21;
+
+/**
+ * Reads a sequence number. Values a real writer cannot reach (negative, or >= 2^53: 285 years at a million
+ * samples per second) are parse errors, so arithmetic on sequence numbers stays exact everywhere.
+ */
 export function readSequenceNumber(r: WireReader): SequenceNumber {
   const high = r.i32();
   const low = r.u32();
+  if (high === -1 && low === 0) return SEQUENCE_NUMBER_UNKNOWN;
+  if (high < 0 || high >= MAX_HIGH) throw new RtpsParseError(`sequence number out of range (high word ${high})`);
   return high * TWO32 + low;
 }
 
