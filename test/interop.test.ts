@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { interopSkipReason, runScenarioInNetns } from './peers/matrix.ts';
 import { peersDir, runInNetns } from './helpers/netns.ts';
 
-const skip = interopSkipReason(false);
+const skip = interopSkipReason();
 
 for (const [writer, reader] of [['cyclone', 'fastdds'], ['fastdds', 'cyclone']] as const) {
   test(`harness: ${writer} → ${reader}, JointState reliable, multicast discovery`, { skip, timeout: 60_000 }, async () => {

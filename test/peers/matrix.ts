@@ -6,8 +6,7 @@
 import { after, test } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { REPO_ROOT, type PeerVendor, netnsAvailable, peersDir, spawnInNetns } from '../helpers/netns.ts';
+import { type PeerVendor, netnsAvailable, peersDir, spawnInNetns } from '../helpers/netns.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 
 let topicSeq = 0;
@@ -77,12 +76,10 @@ export async function runScenarioInNetns(s: Omit<Scenario, 'topic'> & { topic?: 
   return result;
 }
 
-/** Why interop cases cannot run here, or undefined when they can. */
-export function interopSkipReason(needsOnestep = true): string | undefined {
+/** Why interop cases cannot run here (no private network namespace), or undefined when they can. */
+export function interopSkipReason(): string | undefined {
   const ns = netnsAvailable();
-  if (!ns.ok) return ns.reason;
-  if (needsOnestep && !existsSync(`${REPO_ROOT}src/ros/rtps/transport.ts`)) return 'the rtps transport (src/ros/rtps/transport.ts) is not built yet';
-  return undefined;
+  return ns.ok ? undefined : ns.reason;
 }
 
 function expectAll(r: ScenarioResult, count: number, what: string): void {
