@@ -56,7 +56,7 @@ export function printEvaluation(env: MujocoEnv, policyName: string, r: Evaluatio
   const t = env.task;
   const lines = [
     `task ${t.name}: observation ${env.observationSize}, action ${env.actionSize}, ${t.maxSteps} steps × ${t.frameSkip} physics steps`,
-    `policy ${policyName}: ${r.episodes.length} episodes, seeds ${seed}..${seed + r.episodes.length - 1}`,
+    r.episodes.length === 1 ? `policy ${policyName}: 1 episode, seed ${seed}` : `policy ${policyName}: ${r.episodes.length} episodes, seeds ${seed}..${seed + r.episodes.length - 1}`,
     `return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (mean ± std; min ${Math.min(...r.episodes.map((e) => e.return)).toFixed(2)}, max ${Math.max(...r.episodes.map((e) => e.return)).toFixed(2)})`,
   ];
   if (r.successRate !== null) lines.push(`success ${(100 * r.successRate).toFixed(1)}% (${t.successMeaning})`);
@@ -124,6 +124,10 @@ const command: CommandModule<object, SimArgs> = {
   handler: async (argv: ArgumentsCamelCase<SimArgs>) => {
     const episodes = positiveInteger('episodes', argv.episodes);
     const seed = finiteInteger('seed', argv.seed);
+    const name = argv.policy;
+    if (!['random', 'zero', 'scripted'].includes(name) && !name.endsWith('.onnx')) {
+      throw new Error(`--policy must be random, zero, scripted or a path ending in .onnx (got '${name}')`);
+    }
     const { MujocoEnv } = await import('../sim/env.ts');
     const { evaluate, randomPolicy, scriptedPolicy, zeroPolicy } = await import('../sim/evaluate.ts');
     let env: MujocoEnv;
@@ -139,16 +143,15 @@ const command: CommandModule<object, SimArgs> = {
     let onnx: OnnxPolicy | undefined;
     try {
       let policy: Policy;
-      const name = argv.policy;
       if (name === 'random') policy = randomPolicy(env.actionSize, seed);
       else if (name === 'zero') policy = zeroPolicy(env.actionSize);
       else if (name === 'scripted') {
         if (!env.task.scripted) throw new Error(`${env.task.name} has no scripted controller; use --policy random, zero or a model.onnx`);
         policy = scriptedPolicy(env);
-      } else if (name.endsWith('.onnx')) {
+      } else {
         onnx = await loadOnnxPolicy(name, env, { seed, deterministic: argv.deterministic });
         policy = onnx.policy;
-      } else throw new Error(`--policy must be random, zero, scripted or a path ending in .onnx (got '${name}')`);
+      }
       const result = evaluate(env, policy, { episodes, seed });
       if (argv.json) process.stdout.write(`${evaluationJson(env, name, result, seed)}\n`);
       else printEvaluation(env, name, result, seed);
