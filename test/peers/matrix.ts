@@ -152,6 +152,13 @@ export function defineInteropTests(vendor: PeerVendor): void {
     assert.ok(r.unmatchedAfterMs! < 2000 * 2 + 1500, `removed after ${r.unmatchedAfterMs} ms, lease 2 s`);
   });
 
+  test(`${vendor} → onestep with ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (unicast discovery on the well-known ports)`, opts, async () => {
+    const r = await runScenarioInNetns({
+      writer: vendor, reader: 'onestep', type: 'String', count: 10, onestepEnv: { ROS_AUTOMATIC_DISCOVERY_RANGE: 'LOCALHOST' }, timeoutMs: 25_000,
+    });
+    expectAll(r, 10, `${vendor} → onestep, localhost discovery range`);
+  });
+
   for (const [writer, reader] of [[vendor, 'onestep'], ['onestep', vendor]] as const) {
     test(`${writer} → ${reader} on ROS domain 42`, opts, async () => {
       const r = await runScenarioInNetns({ writer, reader, type: 'String', count: 10, domain: 42 });

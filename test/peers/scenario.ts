@@ -30,6 +30,8 @@ export interface Scenario {
   lease?: number;
   /** Peers print no RECV line per message (benchmarks); latency comes from their DONE summary. */
   quiet?: boolean;
+  /** Environment the onestep participant reads (ROS_LOCALHOST_ONLY, ROS_AUTOMATIC_DISCOVERY_RANGE, ...). */
+  onestepEnv?: Record<string, string>;
   timeoutMs?: number;
 }
 
@@ -86,7 +88,13 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
   let writerPeer: Peer | undefined;
   let readerPeer: Peer | undefined;
 
-  const onestep = async () => (transport ??= await createTransport({ kind: 'rtps', node: 'interop_test', domainId: s.domain ?? 0 }));
+  const onestep = async () =>
+    (transport ??= await createTransport({
+      kind: 'rtps',
+      node: 'interop_test',
+      domainId: s.domain ?? 0,
+      rtps: s.onestepEnv ? { env: { ...process.env, ...s.onestepEnv } } : undefined,
+    }));
 
   const startReader = async () => {
     if (s.reader === 'onestep') {
