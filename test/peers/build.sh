@@ -12,6 +12,10 @@ for tool in idlc fastddsgen gcc g++; do
   command -v "$tool" >/dev/null || { echo "build.sh: $tool not found (run scripts/setup.sh)" >&2; exit 1; }
 done
 
+# one build at a time (test files building in parallel share the output directory)
+exec 9>"$out/.lock"
+flock 9
+
 inputs=("$here/ros_types.idl" "$here/peer_common.h" "$here/cyclone_peer.c" "$here/fastdds_peer.cpp" "$here/build.sh")
 hash="$(cat "${inputs[@]}" | sha256sum | cut -d' ' -f1)"
 if [[ -x "$out/cyclone_peer" && -x "$out/fastdds_peer" && "$(cat "$out/stamp" 2>/dev/null)" == "$hash" ]]; then
