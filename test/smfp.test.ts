@@ -139,3 +139,9 @@ test('the old policy π_k is a hard copy refreshed every oldPolicyInterval updat
   assert.ok(same(), 'after 3 updates π_k ← π_θ');
   agent.dispose();
 });
+
+test('a wrong SMFP hyper-parameter is rejected with a typed error naming the field', () => {
+  assert.throws(() => new Smfp(o, d, { ...SMFP_DEFAULTS, squash: 'sigmoid' as 'tanh' }, 1), /SMFP squash must be one of tanh, clip/);
+  assert.throws(() => new Smfp(o, d, { ...SMFP_DEFAULTS, mdParticles: 0 }, 1), /mdParticles must be an integer >= 1/);
+  assert.throws(() => new Smfp(o, d, { ...SMFP_DEFAULTS, tau: 2 }, 1), /tau must be in \[0, 1\]/);
+});

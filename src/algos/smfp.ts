@@ -126,6 +126,33 @@ export const SMFP_DEFAULTS: SmfpConfig = {
 
 const HALF_LOG_2PI_E = 0.5 * Math.log(2 * Math.PI * Math.E);
 
+export class SmfpConfigError extends Error {
+  override name = 'SmfpConfigError';
+}
+
+/** Rejects a hyper-parameter record with a wrong choice or an out-of-range number, naming the field. */
+export function validateSmfpConfig(c: SmfpConfig): SmfpConfig {
+  const oneOf = (field: keyof SmfpConfig, allowed: readonly string[]) => {
+    if (!allowed.includes(c[field] as string)) throw new SmfpConfigError(`SMFP ${field} must be one of ${allowed.join(', ')} (got ${JSON.stringify(c[field])})`);
+  };
+  oneOf('logStdBound', ['clip', 'tanh']);
+  oneOf('squash', ['tanh', 'clip']);
+  oneOf('mdWeighting', ['relu', 'exp', 'none']);
+  oneOf('mdCoupling', ['policy', 'independent']);
+  oneOf('evalNoise', ['e', 'zero', 'full']);
+  for (const field of ['mdStates', 'mdParticles', 'oldPolicyInterval'] as const) {
+    if (!Number.isInteger(c[field]) || c[field] < 1) throw new SmfpConfigError(`SMFP ${field} must be an integer >= 1 (got ${c[field]})`);
+  }
+  for (const field of ['tau', 'gamma'] as const) if (!(c[field] >= 0 && c[field] <= 1)) throw new SmfpConfigError(`SMFP ${field} must be in [0, 1] (got ${c[field]})`);
+  for (const field of ['actorLearningRate', 'criticLearningRate', 'alphaLearningRate', 'initialAlpha', 'mdTemperature', 'targetClip'] as const) {
+    if (!(c[field] > 0)) throw new SmfpConfigError(`SMFP ${field} must be > 0 (got ${c[field]})`);
+  }
+  for (const field of ['qWeight', 'mdWeight', 'klWeight', 'mdParticleNoise', 'boundLossWeight'] as const) {
+    if (!(c[field] >= 0)) throw new SmfpConfigError(`SMFP ${field} must be >= 0 (got ${c[field]})`);
+  }
+  return c;
+}
+
 /**
  * The entropy surrogate per state, [B, 1]: H̃ = Σ_i log σ_i(s, e, 0, 1) + d/2·log(2πe) for the given e. It is the
  * exact entropy of u given e; averaged over e it lower-bounds H(u | s).
@@ -176,6 +203,7 @@ export class Smfp implements Agent {
     readonly config: SmfpConfig,
     seed: number,
   ) {
+    validateSmfpConfig(config);
     const pc = policyConfig({
       kind: 'meanflow',
       observationSize,
