@@ -10,7 +10,7 @@ import {
   type ParameterDescriptor,
 } from '../src/ros/node/ros-args.ts';
 import { ObservationAssembler, ObservationLayoutError, layoutSources, type SourceConfig } from '../src/ros/node/observation.ts';
-import { ActionEncoder, ActionMapper, PolicyIoEncoder } from '../src/ros/node/action.ts';
+import { ActionEncoder, ActionInfo, ActionMapper, PolicyIoEncoder } from '../src/ros/node/action.ts';
 import { SafetyFilter, makeLimits } from '../src/ros/node/safety.ts';
 import { getMessageCodec } from '../src/ros/msgs/registry.ts';
 
@@ -109,19 +109,19 @@ test('observation: JointState by name in any order, point target, validated and 
   const js = (name: string[], position: number[], velocity: number[]) => ({
     header: { stamp: { sec: 5, nanosec: 7 }, frame_id: '' }, name, position: Float64Array.from(position), velocity: Float64Array.from(velocity), effort: new Float64Array(0),
   });
-  assert.ok(asm.accept(0, js(['joint3', 'gripper', 'joint1', 'joint2'], [3, 9, 1, 2], [30, 90, 10, 20]), 1));
-  assert.ok(asm.accept(1, { header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, point: { x: 0.5, y: -0.5, z: 0.25 } }, 1));
+  assert.ok(asm.accept(0, js(['joint3', 'gripper', 'joint1', 'joint2'], [3, 9, 1, 2], [30, 90, 10, 20])));
+  assert.ok(asm.accept(1, { header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, point: { x: 0.5, y: -0.5, z: 0.25 } }));
   assert.ok(asm.ready);
   assert.deepEqual([...asm.vector], [1, 2, 3, 10, 20, 30, 0.5, -0.5, 0.25]);
   assert.equal(asm.sources[0].stampSec, 5);
   // reordered names are re-mapped; a NaN, a missing joint and a short velocity array are dropped untouched
-  assert.ok(asm.accept(0, js(['joint1', 'joint2', 'joint3'], [4, 5, 6], [0, 0, 0]), 2));
+  assert.ok(asm.accept(0, js(['joint1', 'joint2', 'joint3'], [4, 5, 6], [0, 0, 0])));
   assert.deepEqual([...asm.vector.subarray(0, 3)], [4, 5, 6]);
-  assert.ok(!asm.accept(0, js(['joint1', 'joint2', 'joint3'], [7, NaN, 9], [0, 0, 0]), 3));
-  assert.ok(!asm.accept(0, js(['joint1', 'joint2'], [7, 8], [0, 0]), 3));
-  assert.ok(!asm.accept(0, js(['joint1', 'joint2', 'joint3'], [7, 8, 9], [0]), 3));
-  assert.ok(!asm.accept(1, { point: { x: Infinity, y: 0, z: 0 } }, 3));
-  assert.ok(!asm.accept(1, { point: { x: 1e39, y: 0, z: 0 } }, 3), 'float32 overflow is non-finite for the policy');
+  assert.ok(!asm.accept(0, js(['joint1', 'joint2', 'joint3'], [7, NaN, 9], [0, 0, 0])));
+  assert.ok(!asm.accept(0, js(['joint1', 'joint2'], [7, 8], [0, 0])));
+  assert.ok(!asm.accept(0, js(['joint1', 'joint2', 'joint3'], [7, 8, 9], [0])));
+  assert.ok(!asm.accept(1, { point: { x: Infinity, y: 0, z: 0 } }));
+  assert.ok(!asm.accept(1, { point: { x: 1e39, y: 0, z: 0 } }), 'float32 overflow is non-finite for the policy');
   assert.deepEqual([...asm.vector], [4, 5, 6, 0, 0, 0, 0.5, -0.5, 0.25]);
   assert.equal(asm.sources[0].dropped, 3);
   assert.equal(asm.sources[1].dropped, 2);
@@ -132,8 +132,8 @@ test('observation: arrays (open size), onestep_msgs/Observation names; mismatche
   const layouts = layoutSources([jsSource, arr], { names: [], size: 10, source: 'm.onnx' });
   assert.equal(layouts[1].width, 4);
   const asm = new ObservationAssembler(layouts, 10);
-  assert.ok(!asm.accept(1, { layout: { dim: [], data_offset: 0 }, data: new Float64Array(3) }, 0));
-  assert.ok(asm.accept(1, { layout: { dim: [], data_offset: 0 }, data: Float64Array.of(1, 2, 3, 4) }, 0));
+  assert.ok(!asm.accept(1, { layout: { dim: [], data_offset: 0 }, data: new Float64Array(3) }));
+  assert.ok(asm.accept(1, { layout: { dim: [], data_offset: 0 }, data: Float64Array.of(1, 2, 3, 4) }));
   assert.throws(() => layoutSources([jsSource], { names: modelNames, size: 9, source: 'm.onnx' }),
     (e: Error) => e instanceof ObservationLayoutError && /model m.onnx expects 9 values/.test(e.message) && /sources give 6/.test(e.message));
   assert.throws(() => layoutSources([{ ...jsSource, jointNames: ['joint1', 'joint2', 'jointX'] }, targetSource], { names: modelNames, size: 9, source: 'm.onnx' }),
@@ -141,9 +141,9 @@ test('observation: arrays (open size), onestep_msgs/Observation names; mismatche
   assert.doesNotThrow(() => layoutSources([{ ...jsSource, jointNames: ['joint1', 'joint2', 'jointX'] }, targetSource], { names: modelNames, size: 9, source: 'm.onnx' }, false));
   const obs: SourceConfig = { name: 'obs', topic: '/obs', type: 'onestep_msgs/msg/Observation', fields: [], jointNames: [], size: 2, names: ['a', 'b'] };
   const a2 = new ObservationAssembler(layoutSources([obs], { names: ['a', 'b'], size: 2, source: 'm' }), 2);
-  assert.ok(a2.accept(0, { names: ['a', 'b'], data: Float32Array.of(1, 2) }, 0));
-  assert.ok(a2.accept(0, { names: [], data: Float32Array.of(3, 4) }, 0));
-  assert.ok(!a2.accept(0, { names: ['b', 'a'], data: Float32Array.of(1, 2) }, 0));
+  assert.ok(a2.accept(0, { names: ['a', 'b'], data: Float32Array.of(1, 2) }));
+  assert.ok(a2.accept(0, { names: [], data: Float32Array.of(3, 4) }));
+  assert.ok(!a2.accept(0, { names: ['b', 'a'], data: Float32Array.of(1, 2) }));
   assert.deepEqual([...a2.vector], [3, 4]);
 });
 
@@ -165,7 +165,7 @@ test('action encoders patch a pre-serialized message that decodes like the share
   for (const type of ['std_msgs/msg/Float64MultiArray', 'trajectory_msgs/msg/JointTrajectory', 'onestep_msgs/msg/Action'] as const) {
     const codec = getMessageCodec(type);
     const enc = ActionEncoder.create(type, joints, 'absolute', (m) => codec.encode(m as Record<string, unknown>), 20e6);
-    const bytes = enc.write(cmd, { observationSec: 12, observationNanosec: 34, inferenceMs: 0.5, latencyMs: 0.75, clipped: true });
+    const bytes = enc.write(cmd, ActionInfo.of({ observationSec: 12, observationNanosec: 34, inferenceMs: 0.5, latencyMs: 0.75, clipped: true }));
     const msg = codec.decode(bytes) as Record<string, any>;
     if (type === 'std_msgs/msg/Float64MultiArray') assert.deepEqual([...msg.data], [...cmd]);
     if (type === 'trajectory_msgs/msg/JointTrajectory') {
@@ -179,7 +179,7 @@ test('action encoders patch a pre-serialized message that decodes like the share
       assert.equal(msg.clipped, true);
       assert.equal(msg.latency_ms, 0.75);
       assert.ok(Math.abs(msg.header.stamp.sec - Date.now() / 1000) < 5);
-      const again = codec.decode(enc.write(cmd, { observationSec: 1, observationNanosec: 2, inferenceMs: 0, latencyMs: 0, clipped: false })) as Record<string, any>;
+      const again = codec.decode(enc.write(cmd, ActionInfo.of({ observationSec: 1, observationNanosec: 2, inferenceMs: 0, latencyMs: 0, clipped: false }))) as Record<string, any>;
       assert.equal(again.clipped, false);
     }
   }

@@ -123,7 +123,7 @@ test('event mode: JointState (any order) + target → Float64MultiArray equal to
     }
     direct.close();
     assert.equal(h.node.counters.observationsDropped, 0);
-    assert.ok(h.node.latency.windows.e2e.size >= 52);
+    assert.ok(h.node.latency.size('e2e') >= 52);
   } finally {
     await h.close();
   }
@@ -260,7 +260,7 @@ test('timer mode with decimation: fixed-rate commands, policy every N ticks, lin
     await sleep(400);
     const n = h.commands.length;
     assert.ok(n >= 20 && n <= 45, `about 100 Hz for 0.4 s: ${n} commands`);
-    const infer = h.node.latency.windows.infer.recorded;
+    const infer = h.node.latency.recorded('infer');
     assert.ok(Math.abs(infer - n / 4) <= 2, `policy every 4th tick: ${infer} inferences for ${n} commands`);
     // constant observation: after the first period the command is the policy's target
     const want = clampModel(h.fixture.reference(obsOf(q0, q0.map(() => 0), [0.5, 0, 0.3])));

@@ -89,14 +89,27 @@ export class ActionMapper {
   }
 }
 
-/** What an action message may carry besides the command. */
-export interface ActionInfo {
-  /** header.stamp of the observation the action answers. */
-  observationSec: number;
-  observationNanosec: number;
-  inferenceMs: number;
-  latencyMs: number;
-  clipped: boolean;
+/**
+ * What an action message carries besides the command, in a typed array (numbers written in place, never boxed):
+ * the header stamp of the observation it answers, the forward-pass time and the latency so far.
+ */
+export class ActionInfo {
+  static readonly OBSERVATION_SEC = 0;
+  static readonly OBSERVATION_NANOSEC = 1;
+  static readonly INFERENCE_MS = 2;
+  static readonly LATENCY_MS = 3;
+  readonly values = new Float64Array(4);
+  clipped = false;
+
+  static of(v: { observationSec: number; observationNanosec: number; inferenceMs: number; latencyMs: number; clipped: boolean }): ActionInfo {
+    const info = new ActionInfo();
+    info.values[0] = v.observationSec;
+    info.values[1] = v.observationNanosec;
+    info.values[2] = v.inferenceMs;
+    info.values[3] = v.latencyMs;
+    info.clipped = v.clipped;
+    return info;
+  }
 }
 
 type Encode = (message: unknown) => Uint8Array;
@@ -130,6 +143,7 @@ export class ActionEncoder {
   private readonly timingSlot: number;
   private readonly clippedOffset: number;
   private readonly clock = new RosClock();
+  private readonly noInfo = new Float64Array(4);
 
   private constructor(
     readonly type: ActionType,
@@ -209,19 +223,32 @@ export class ActionEncoder {
     return new ActionEncoder(type, n, template, { data, stamp, obsStamp, timing, clippedOffset });
   }
 
-  /** The serialized message (encapsulation header + CDR), patched with this command. Allocation-free. */
+  /**
+   * The serialized message (encapsulation header + CDR), patched with this command. Allocation-free: DataView
+   * stores are called directly (a double passed to a helper V8 does not inline would be boxed).
+   */
   write(command: Float64Array, info: ActionInfo | null): Uint8Array {
     const t = this.template;
-    for (let j = 0; j < this.size; j++) t.setF64(this.dataSlot + j, command[j]);
+    const view = t.view;
+    const le = t.littleEndian;
+    const offsets = t.offsets;
+    const f64 = t.f64;
+    if (f64 !== null) {
+      const index = t.f64Index;
+      for (let j = 0; j < this.size; j++) f64[index[this.dataSlot + j]] = command[j];
+    } else {
+      for (let j = 0; j < this.size; j++) view.setFloat64(offsets[this.dataSlot + j], command[j], le);
+    }
     if (this.type === 'onestep_msgs/msg/Action') {
       this.clock.now();
-      t.setI32(this.stampSlot, this.clock.sec);
-      t.setU32(this.stampSlot + 1, this.clock.nanosec);
-      t.setI32(this.obsStampSlot, info?.observationSec ?? 0);
-      t.setU32(this.obsStampSlot + 1, info?.observationNanosec ?? 0);
-      t.setF32(this.timingSlot, info?.inferenceMs ?? 0);
-      t.setF32(this.timingSlot + 1, info?.latencyMs ?? 0);
-      t.bytes[this.clippedOffset] = info?.clipped ? 1 : 0;
+      view.setInt32(offsets[this.stampSlot], this.clock.sec, le);
+      view.setUint32(offsets[this.stampSlot + 1], this.clock.nanosec, le);
+      const v = info === null ? this.noInfo : info.values;
+      view.setInt32(offsets[this.obsStampSlot], v[ActionInfo.OBSERVATION_SEC], le);
+      view.setUint32(offsets[this.obsStampSlot + 1], v[ActionInfo.OBSERVATION_NANOSEC], le);
+      view.setFloat32(offsets[this.timingSlot], v[ActionInfo.INFERENCE_MS], le);
+      view.setFloat32(offsets[this.timingSlot + 1], v[ActionInfo.LATENCY_MS], le);
+      t.bytes[this.clippedOffset] = info !== null && info.clipped ? 1 : 0;
     }
     return t.bytes;
   }
@@ -258,9 +285,15 @@ export class PolicyIoEncoder {
   }
 
   write(observation: Float32Array, action: Float64Array): Uint8Array {
-    const t = this.template;
-    for (let i = 0; i < this.observationSize; i++) t.setF64(i, observation[i]);
-    for (let j = 0; j < this.actionSize; j++) t.setF64(this.observationSize + j, action[j]);
-    return t.bytes;
+    const { view, offsets, littleEndian: le, f64, f64Index } = this.template;
+    const n = this.observationSize;
+    if (f64 !== null) {
+      for (let i = 0; i < n; i++) f64[f64Index[i]] = observation[i];
+      for (let j = 0; j < this.actionSize; j++) f64[f64Index[n + j]] = action[j];
+    } else {
+      for (let i = 0; i < n; i++) view.setFloat64(offsets[i], observation[i], le);
+      for (let j = 0; j < this.actionSize; j++) view.setFloat64(offsets[n + j], action[j], le);
+    }
+    return this.template.bytes;
   }
 }

@@ -276,8 +276,11 @@ export class ObservationAssembler {
     return true;
   }
 
-  /** Validates and commits; on failure counts the drop on the source and returns false. */
-  accept(index: number, message: unknown, receivedAtMs: number): boolean {
+  /**
+   * Validates and commits; on failure counts the drop on the source and returns false. The caller sets the
+   * source's `receivedAtMs` (kept out of the arguments: a double argument to a call that is not inlined is boxed).
+   */
+  accept(index: number, message: unknown): boolean {
     const s = this.sources[index];
     const ok = this.stage(s, message);
     if (!ok) {
@@ -291,7 +294,6 @@ export class ObservationAssembler {
       s.stampSec = stamp.sec;
       s.stampNanosec = stamp.nanosec;
     }
-    s.receivedAtMs = receivedAtMs;
     s.received++;
     return true;
   }

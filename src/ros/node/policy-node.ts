@@ -7,9 +7,10 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { PolicySpec } from '../../export/spec.ts';
 import type { MessageInfo, Publisher, Subscription, Transport } from '../transport.ts';
 import { getMessageCodec } from '../msgs/registry.ts';
-import { ActionEncoder, ActionMapper, PolicyIoEncoder, RosClock, type ActionInfo } from './action.ts';
+import { ActionEncoder, ActionInfo, ActionMapper, PolicyIoEncoder, RosClock } from './action.ts';
 import {
-  Logger, StageLatencies, Throttle, diagnosticArray, policyStatus, type NodeCounters, type NodeState,
+  ASSEMBLE, DECODE, E2E, ENCODE, INFER, Logger, SEND, StageLatencies, Throttle, diagnosticArray, policyStatus,
+  type NodeCounters, type NodeState,
 } from './diagnostics.ts';
 import { JointStateTracker, ObservationAssembler, describeDrop, layoutSources } from './observation.ts';
 import type { NodeConfig } from './params.ts';
@@ -50,6 +51,9 @@ interface Plan {
   stateIndex: number;
   stateJoints: readonly string[];
 }
+
+// indices into PolicyNode.stamps
+const RECEIVED = 0, ENTRY = 1, ASSEMBLED = 2, INFERRED = 3, ENCODED = 4, SENT = 5;
 
 function zeroCounters(): NodeCounters {
   return {
@@ -130,7 +134,7 @@ export class PolicyNode {
   private readonly diagnosticsPublisher: Publisher | null;
   private readonly ioPublisher: Publisher | null;
   private readonly ioEncoder: PolicyIoEncoder | null;
-  private readonly actionInfo: ActionInfo = { observationSec: 0, observationNanosec: 0, inferenceMs: 0, latencyMs: 0, clipped: false };
+  private readonly actionInfo = new ActionInfo();
   private readonly log: Logger;
   private readonly dropThrottle: Throttle;
   private readonly deadlineThrottle: Throttle;
@@ -139,6 +143,8 @@ export class PolicyNode {
   private readonly deadlineMs: number;
   private readonly perfOffsetMs: number;
   private readonly clock = new RosClock();
+  /** performance.now() ms of the current pass: RECEIVED, ENTRY, ASSEMBLED, INFERRED, ENCODED, SENT. */
+  private readonly stamps = new Float64Array(6);
   private timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | null = null;
   private reloadTimer: NodeJS.Timeout | null = null;
@@ -264,20 +270,24 @@ export class PolicyNode {
 
   private onObservation(index: number, message: unknown, info: MessageInfo): void {
     if (this.closed) return;
-    const entryMs = performance.now();
-    const receivedMs = Number(info.receivedAt) / 1e6 - this.perfOffsetMs;
+    // Timestamps live in a typed array, not in locals passed down: a double argument to a call V8 does not
+    // inline is boxed (an allocation). What remains per observation are the clock reads themselves.
+    const t = this.stamps;
+    t[ENTRY] = performance.now();
+    t[RECEIVED] = Number(info.receivedAt) / 1e6 - this.perfOffsetMs;
     this.counters.observationsReceived++;
     const plan = this.plan;
-    if (!plan.assembler.accept(index, message, receivedMs)) {
-      this.onDrop(index, entryMs);
+    if (!plan.assembler.accept(index, message)) {
+      this.onDrop(index);
       return;
     }
+    plan.assembler.sources[index].receivedAtMs = t[RECEIVED];
     if (index === plan.stateIndex) this.tracker.update(message);
     if (index !== plan.triggerIndex) return;
-    if (!this.watchdog.feed()) return;
+    if (!this.watchdog.feed(t[ENTRY])) return;
     if (this.state !== 'running') {
       if (!plan.assembler.ready) {
-        if (this.waitingThrottle.tick(entryMs) > 0) {
+        if (this.waitingThrottle.tick(t[ENTRY]) > 0) {
           const missing = plan.assembler.sources.filter((s) => s.received === 0).map((s) => `${s.name} (${this.subscriptions[plan.assembler.sources.indexOf(s)]?.topic})`);
           this.log.info('waiting for observation sources before acting', { missing: missing.join(', ') });
         }
@@ -288,23 +298,24 @@ export class PolicyNode {
       this.log.info('observations complete: acting', { sources: plan.assembler.sources.length });
     }
     if (this.opts.config.mode === 'timer') return;
-    const assembledMs = performance.now();
-    this.act(receivedMs, entryMs, assembledMs, true);
+    t[ASSEMBLED] = performance.now();
+    this.act(true);
   }
 
-  /** One policy step on the current observation; publishes the filtered command. */
-  private act(receivedMs: number, entryMs: number, assembledMs: number, fromObservation: boolean): void {
+  /** One policy step on the current observation (stamps[RECEIVED..ASSEMBLED] set); publishes the filtered command. */
+  private act(fromObservation: boolean): void {
     const plan = this.plan;
+    const t = this.stamps;
     let action: Float32Array;
     try {
       action = this.policy.act(plan.assembler.vector);
     } catch (err) {
-      this.refuse(`policy step failed: ${(err as Error).message}`, assembledMs);
+      this.refuse(`policy step failed: ${(err as Error).message}`);
       return;
     }
-    const inferredMs = performance.now();
+    t[INFERRED] = performance.now();
     if (!plan.mapper.map(action, this.tracker.hasPosition ? this.tracker.position : null, this.target)) {
-      this.refuse('no measured joint position yet for a delta action', inferredMs);
+      this.refuse('no measured joint position yet for a delta action');
       return;
     }
     if (this.opts.config.mode === 'timer') {
@@ -319,61 +330,71 @@ export class PolicyNode {
         }
       }
     }
-    this.sendCommand(this.target, receivedMs, entryMs, assembledMs, inferredMs, fromObservation, action);
+    this.sendCommand(this.target, fromObservation, action);
   }
 
-  private sendCommand(
-    target: Float64Array, receivedMs: number, entryMs: number, assembledMs: number, inferredMs: number,
-    fromObservation: boolean, action: Float32Array | null,
-  ): void {
+  private sendCommand(target: Float64Array, fromObservation: boolean, action: Float32Array | null): void {
+    const t = this.stamps;
     if (this.blendPending) {
       this.safety.startBlendIn(this.tracker.hasPosition ? this.tracker.position : null);
       this.blendPending = false;
     }
     if (!this.safety.filter(target, this.command)) {
-      this.refuse('the command is not finite after filtering', inferredMs);
+      this.refuse('the command is not finite after filtering');
       return;
     }
     let clipped = false;
     for (let j = 0; j < this.command.length; j++) if (this.command[j] !== target[j]) clipped = true;
     const info = this.actionInfo;
     const trigger = this.plan.assembler.sources[this.plan.triggerIndex];
-    info.observationSec = trigger.stampSec;
-    info.observationNanosec = trigger.stampNanosec;
-    info.inferenceMs = inferredMs - assembledMs;
-    info.latencyMs = performance.now() - receivedMs;
+    const v = info.values;
+    v[ActionInfo.OBSERVATION_SEC] = trigger.stampSec;
+    v[ActionInfo.OBSERVATION_NANOSEC] = trigger.stampNanosec;
+    v[ActionInfo.INFERENCE_MS] = t[INFERRED] - t[ASSEMBLED];
+    // up to the forward pass and filter; the message cannot carry its own send time
+    v[ActionInfo.LATENCY_MS] = t[INFERRED] - t[RECEIVED];
     info.clipped = clipped;
     const bytes = this.encoder.write(this.command, info);
-    const encodedMs = performance.now();
+    t[ENCODED] = performance.now();
     this.publisher.publishRaw(bytes);
-    const sentMs = performance.now();
+    t[SENT] = performance.now();
     this.counters.actionsPublished++;
-    // recorders hold µs
-    const w = this.latency.windows;
-    if (action !== null) {
-      if (fromObservation) {
-        w.decode.record((entryMs - receivedMs) * 1000);
-        w.assemble.record((assembledMs - entryMs) * 1000);
-      }
-      w.infer.record((inferredMs - assembledMs) * 1000);
-    }
-    w.encode.record((encodedMs - inferredMs) * 1000);
-    w.send.record((sentMs - encodedMs) * 1000);
-    const e2e = sentMs - receivedMs;
-    w.e2e.record(e2e * 1000);
-    if (e2e > this.deadlineMs) {
-      this.counters.deadlineMisses++;
-      const n = this.deadlineThrottle.tick(sentMs);
-      if (n > 0) this.log.warn('deadline missed', { latency_ms: +e2e.toFixed(3), deadline_ms: this.deadlineMs, events: n });
-    }
+    this.recordStages(fromObservation, action !== null);
+    if (t[SENT] - t[RECEIVED] > this.deadlineMs) this.onDeadlineMiss();
     if (this.ioPublisher !== null && action !== null) {
       this.ioPublisher.publishRaw((this.ioEncoder as PolicyIoEncoder).write(this.plan.assembler.vector, this.command));
     }
   }
 
+  /** Stage latencies of this pass (µs), from `stamps`, as typed-array stores (nothing boxed, nothing allocated). */
+  private recordStages(fromObservation: boolean, inferred: boolean): void {
+    const t = this.stamps;
+    const l = this.latency;
+    const s = l.samples;
+    if (inferred) {
+      if (fromObservation) {
+        s[l.slot(DECODE)] = (t[ENTRY] - t[RECEIVED]) * 1000;
+        s[l.slot(ASSEMBLE)] = (t[ASSEMBLED] - t[ENTRY]) * 1000;
+      }
+      s[l.slot(INFER)] = (t[INFERRED] - t[ASSEMBLED]) * 1000;
+    }
+    s[l.slot(ENCODE)] = (t[ENCODED] - t[INFERRED]) * 1000;
+    s[l.slot(SEND)] = (t[SENT] - t[ENCODED]) * 1000;
+    s[l.slot(E2E)] = (t[SENT] - t[RECEIVED]) * 1000;
+  }
+
+  private onDeadlineMiss(): void {
+    const t = this.stamps;
+    this.counters.deadlineMisses++;
+    const n = this.deadlineThrottle.tick(t[SENT]);
+    if (n > 0) this.log.warn('deadline missed', { latency_ms: +(t[SENT] - t[RECEIVED]).toFixed(3), deadline_ms: this.deadlineMs, events: n });
+  }
+
   private onTick(): void {
     if (this.closed) return;
-    const tickMs = performance.now();
+    const t = this.stamps;
+    // timer mode: the stages run from the tick (the observation may be older; its age is the watchdog's concern)
+    t[RECEIVED] = t[ENTRY] = t[ASSEMBLED] = t[INFERRED] = performance.now();
     const config = this.opts.config;
     if (this.watchdog.state === 'stale') {
       this.publishSafe();
@@ -383,7 +404,7 @@ export class PolicyNode {
     const phase = this.tick % config.decimation;
     this.tick++;
     if (phase === 0) {
-      this.act(tickMs, tickMs, tickMs, false);
+      this.act(false);
       return;
     }
     if (!this.hasTarget) return;
@@ -393,12 +414,12 @@ export class PolicyNode {
     } else {
       this.target.set(this.nextTarget);
     }
-    this.sendCommand(this.target, tickMs, tickMs, tickMs, tickMs, false, null);
+    this.sendCommand(this.target, false, null);
   }
 
-  private onDrop(index: number, nowMs: number): void {
+  private onDrop(index: number): void {
     this.counters.observationsDropped++;
-    const n = this.dropThrottle.tick(nowMs);
+    const n = this.dropThrottle.tick(this.stamps[ENTRY]);
     if (n > 0) {
       const s = this.plan.assembler.sources[index];
       this.log.warn('dropped observation', {
@@ -408,9 +429,9 @@ export class PolicyNode {
     }
   }
 
-  private refuse(reason: string, nowMs: number): void {
+  private refuse(reason: string): void {
     this.counters.actionsRefused++;
-    const n = this.refuseThrottle.tick(nowMs);
+    const n = this.refuseThrottle.tick(performance.now());
     if (n > 0) this.log.error('no action published', { reason, refused_since_last_log: n });
   }
 

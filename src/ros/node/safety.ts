@@ -180,16 +180,19 @@ function isFinitePrefix(a: ArrayLike<number>, n: number): boolean {
 export type WatchdogState = 'waiting' | 'running' | 'stale';
 
 /**
- * Stale-observation watchdog. One timer object for the node's life: `feed()` re-arms it with `refresh()`
- * (no allocation per observation). When it expires, `onStale` runs, and runs again every timeout while
- * stale, so the safe action keeps being published. `recoverAfter` fresh observations end the stale state.
+ * Stale-observation watchdog. `feed(nowMs)` only records the time (no timer call per observation: re-arming a
+ * Node timer allocates); one timer runs to the deadline and, if an observation came meanwhile, re-arms itself
+ * for the time left, so it fires `timeoutMs` after the last observation. While stale, `onStale` runs again every
+ * timeout, so the safe action keeps being published. `recoverAfter` fresh observations end the stale state.
  */
 export class Watchdog {
   state: WatchdogState = 'waiting';
   /** Times the watchdog fired (running → stale). */
   staleEvents = 0;
   private timer: NodeJS.Timeout | null = null;
+  private lastFeedMs = -Infinity;
   private freshSinceStale = 0;
+  private readonly expireBound = () => this.expire();
 
   constructor(
     readonly timeoutMs: number,
@@ -204,37 +207,40 @@ export class Watchdog {
     return this.timeoutMs > 0;
   }
 
-  /** A fresh, valid observation arrived. Returns true when the node may act on it. */
-  feed(): boolean {
+  /** A fresh, valid observation arrived at `nowMs` (performance.now()). Returns true when the node may act on it. */
+  feed(nowMs: number): boolean {
+    this.lastFeedMs = nowMs;
     if (this.state === 'stale') {
-      if (++this.freshSinceStale < this.recoverAfter) {
-        this.timer?.refresh();
-        return false;
-      }
+      if (++this.freshSinceStale < this.recoverAfter) return false;
       this.state = 'running';
       this.onRecover();
     } else {
       this.state = 'running';
     }
-    if (this.timeoutMs > 0) {
-      if (this.timer === null) {
-        this.timer = setTimeout(() => this.expire(), this.timeoutMs);
-        this.timer.unref();
-      } else {
-        this.timer.refresh();
-      }
-    }
+    if (this.timeoutMs > 0 && this.timer === null) this.arm(this.timeoutMs);
     return true;
   }
 
+  private arm(ms: number): void {
+    this.timer = setTimeout(this.expireBound, ms);
+    this.timer.unref();
+  }
+
   private expire(): void {
+    this.timer = null;
+    const idle = performance.now() - this.lastFeedMs;
+    if (this.state !== 'stale' && idle < this.timeoutMs) {
+      this.arm(this.timeoutMs - idle);
+      return;
+    }
     const first = this.state !== 'stale';
     if (first) {
       this.state = 'stale';
       this.staleEvents++;
     }
+    // a stale watchdog recovers only through consecutive fresh observations counted from here
     this.freshSinceStale = 0;
-    this.timer?.refresh();
+    this.arm(this.timeoutMs);
     this.onStale(first);
   }
 

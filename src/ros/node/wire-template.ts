@@ -62,6 +62,13 @@ export class SentinelFactory {
 export class WireTemplate {
   readonly view: DataView;
   readonly littleEndian: boolean;
+  /**
+   * The buffer as float64s, when the template is little-endian like this machine: `f64[f64Index[slot]] = x`
+   * writes a float64 slot with a plain typed-array store (no call, so nothing is ever boxed). Null otherwise.
+   */
+  readonly f64: Float64Array | null;
+  /** For each f64 slot, its index into `f64` (-1 for other slots). */
+  readonly f64Index: Int32Array;
 
   private constructor(
     readonly bytes: Uint8Array,
@@ -71,6 +78,16 @@ export class WireTemplate {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // Encapsulation kind 0x0001 = CDR_LE, 0x0000 = CDR_BE (second byte carries the endianness).
     this.littleEndian = (bytes[1] & 1) === 1;
+    this.f64Index = new Int32Array(kinds.length).fill(-1);
+    const hostLittleEndian = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
+    let aligned = this.littleEndian && hostLittleEndian;
+    kinds.forEach((k, slot) => {
+      if (k !== 'f64') return;
+      const at = bytes.byteOffset + offsets[slot];
+      if (at % 8 !== 0) aligned = false;
+      else this.f64Index[slot] = at / 8;
+    });
+    this.f64 = aligned ? new Float64Array(bytes.buffer, 0, Math.floor(bytes.buffer.byteLength / 8)) : null;
   }
 
   /**
@@ -81,7 +98,9 @@ export class WireTemplate {
     const s = new SentinelFactory();
     const message = build(s);
     const encoded = encode(message);
-    const bytes = new Uint8Array(encoded.byteLength);
+    // 4 bytes of padding in front put the CDR body (after the 4-byte encapsulation header) on an 8-byte
+    // boundary of the buffer, so float64 slots can be written through a Float64Array (see `f64`).
+    const bytes = new Uint8Array(new ArrayBuffer(encoded.byteLength + 4), 4, encoded.byteLength);
     bytes.set(encoded);
     const littleEndian = (bytes[1] & 1) === 1;
     const offsets = new Int32Array(s.kinds.length);
