@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/nn/backend.ts';
 import { dense, DenseShapeError } from '../src/nn/dense.ts';
 import { BINARY_OPS, UNARY_OPS } from '../src/nn/kernels/elementwise.ts';
+import { poisonUninitialized } from '../src/nn/kernels/cpu.ts';
 
 type Arrays = { shape: number[]; values: Float32Array | Int32Array }[];
 
@@ -68,6 +69,7 @@ function withGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, nInputs: number) {
 before(async () => {
   const info = await initBackend({ prefer: 'cpu-blas' });
   assert.equal(info.backend, 'cpu-blas');
+  poisonUninitialized(true);
 });
 
 describe('BatchMatMul', () => {

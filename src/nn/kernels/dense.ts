@@ -4,7 +4,7 @@
 // needs no critic dW.
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Blas } from './blas.ts';
-import { type CpuKernelArgs, output, valuesOf } from './cpu.ts';
+import { type CpuKernelArgs, output, uninitialized, valuesOf } from './cpu.ts';
 import { applyActivationInPlace } from './matmul.ts';
 import { SimdArena, round4, simdModule } from './simd.ts';
 
@@ -29,7 +29,7 @@ export type DenseActivation = (typeof DENSE_ACTIVATIONS)[number];
 export function denseForwardConfig(blas: Blas, backendName: string): KernelConfig {
   const kernelFunc = ({ inputs: { x, W, b }, backend, attrs }: CpuKernelArgs<'x' | 'W' | 'b'>): TensorInfo => {
     const rows = x.shape[0], nIn = x.shape[1], nOut = W.shape[1];
-    const y = new Float32Array(rows * nOut);
+    const y = uninitialized(rows * nOut); // every row starts as the bias
     const simd = attrs!.activation === 'relu' ? simdArena() : null;
     // With SIMD, the matmul lands in the arena, ReLU runs there and one memcpy brings it out.
     if (simd) simd.reserve(y.length);
@@ -56,7 +56,7 @@ let ones = new Float32Array(0);
 export function denseActivationGradConfig(backendName: string): KernelConfig {
   const kernelFunc = ({ inputs: { dy, y }, backend, attrs }: CpuKernelArgs<'dy' | 'y'>): TensorInfo => {
     const dyV = valuesOf(backend, dy), yV = valuesOf(backend, y), n = dyV.length;
-    const dz = new Float32Array(n);
+    const dz = uninitialized(n); // every branch below writes all n values
     const activation = attrs!.activation as DenseActivation;
     const simd = activation === 'relu' ? simdArena() : null;
     if (simd) {

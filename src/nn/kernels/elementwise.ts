@@ -4,7 +4,7 @@
 // own generated loop per broadcast pattern (so the op is inlined, not called), and anything unusual
 // (non-float32, two-sided broadcasts) goes to the stock kernel.
 import { backend_util, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { type CpuKernelArgs, output, sizeOf, valuesOf } from './cpu.ts';
+import { type CpuKernelArgs, output, sizeOf, uninitialized, valuesOf } from './cpu.ts';
 
 /** The binary ops we accelerate, as a JS expression of `a` and `b`. */
 export const BINARY_OPS: Readonly<Record<string, string>> = {
@@ -36,7 +36,7 @@ function unaryConfig(kernelName: string, expr: string, stock: KernelFunc, backen
   const kernelFunc = (args: CpuKernelArgs<'x'>): TensorInfo => {
     const { inputs: { x }, backend } = args;
     if (x.dtype !== 'float32') return stock(args as never) as TensorInfo;
-    const out = new Float32Array(sizeOf(x.shape));
+    const out = uninitialized(sizeOf(x.shape));
     loop(valuesOf(backend, x), out);
     return output(backend, [...x.shape], out);
   };
@@ -105,7 +105,7 @@ function binaryConfig(kernelName: string, expr: string, stock: KernelFunc, backe
     const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const pa = classify(a.shape, outShape), pb = classify(b.shape, outShape);
     if (!pa || !pb) return stock(args as never) as TensorInfo;
-    const out = new Float32Array(sizeOf(outShape));
+    const out = uninitialized(sizeOf(outShape));
     const innerOf = (p: Pattern) => ('inner' in p ? p.inner : 1);
     loopFor(expr, pa, pb)(valuesOf(backend, a), valuesOf(backend, b), out, innerOf(pa), innerOf(pb));
     return output(backend, outShape, out);
@@ -138,7 +138,7 @@ function splitVConfig(stock: KernelFunc, backendName: string): KernelConfig {
     return sizes.map((s) => {
       const shape = [...x.shape];
       shape[axis] = s;
-      const out = new Float32Array(outer * s * inner);
+      const out = uninitialized(outer * s * inner);
       copyBlock(xv, srcRow, start * inner, out, s * inner, 0, outer, s * inner);
       start += s;
       return output(backend, shape, out);
@@ -165,7 +165,7 @@ function sliceConfig(stock: KernelFunc, backendName: string): KernelConfig {
     }
     if (axis === -1) axis = 0;
     const outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1));
-    const out = new Float32Array(outer * s[axis] * inner);
+    const out = uninitialized(outer * s[axis] * inner);
     copyBlock(valuesOf(backend, x), x.shape[axis] * inner, b[axis] * inner, out, s[axis] * inner, 0, outer, s[axis] * inner);
     return output(backend, s, out);
   };
@@ -186,7 +186,7 @@ function concatConfig(stock: KernelFunc, backendName: string): KernelConfig {
     const outShape = [...inputs[0].shape];
     outShape[axis] = inputs.reduce((n, t) => n + t.shape[axis], 0);
     const outer = sizeOf(outShape.slice(0, axis)), inner = sizeOf(outShape.slice(axis + 1));
-    const out = new Float32Array(sizeOf(outShape));
+    const out = uninitialized(sizeOf(outShape));
     const dstRow = outShape[axis] * inner;
     let offset = 0;
     for (const t of live) {

@@ -4,7 +4,7 @@
 // stock kernel, so behaviour is always TF.js's.
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Blas } from './blas.ts';
-import { type CpuKernelArgs, output, sizeOf, valuesOf } from './cpu.ts';
+import { type CpuKernelArgs, output, sizeOf, uninitialized, valuesOf } from './cpu.ts';
 
 /** Activations we fuse into the matmul output (names as in tf.fused.matMul). */
 export function applyActivationInPlace(y: Float32Array, activation: string, leakyAlpha: number): boolean {
@@ -85,7 +85,8 @@ export function batchMatMulConfig(blas: Blas, stock: KernelFunc, backendName: st
     const transA = Boolean(attrs?.transposeA), transB = Boolean(attrs?.transposeB);
     const p = a.dtype === 'float32' && b.dtype === 'float32' ? plan(a.shape, b.shape, transA, transB) : null;
     if (!p) return stock(args as never) as TensorInfo;
-    const c = new Float32Array(p.batch * p.m * p.n);
+    // sgemm (beta = 0) writes every value; with k = 0 there is no sgemm and the result is zeros.
+    const c = p.k > 0 ? uninitialized(p.batch * p.m * p.n) : new Float32Array(p.batch * p.m * p.n);
     if (c.length > 0 && p.k > 0) runGemm(blas, p, valuesOf(backend, a), valuesOf(backend, b), transA, transB, c);
     return output(backend, p.outShape, c);
   };
@@ -116,7 +117,8 @@ export function fusedMatMulConfig(blas: Blas, stock: KernelFunc, backendName: st
       activation !== 'prelu' && (bias == null || bias.dtype === 'float32');
     const p = fastable ? plan(a.shape, b.shape, transA, transB) : null;
     if (!p) return stock(args as never) as TensorInfo;
-    const c = new Float32Array(p.batch * p.m * p.n);
+    // sgemm (beta = 0) writes every value; with k = 0 there is no sgemm and the result is zeros.
+    const c = p.k > 0 ? uninitialized(p.batch * p.m * p.n) : new Float32Array(p.batch * p.m * p.n);
     if (c.length > 0 && p.k > 0) runGemm(blas, p, valuesOf(backend, a), valuesOf(backend, b), transA, transB, c);
     if (bias != null && !addBiasInPlace(c, p.n, valuesOf(backend, bias), bias.shape)) return stock(args as never) as TensorInfo;
     if (!applyActivationInPlace(c, activation, (attrs?.leakyreluAlpha as number | undefined) ?? 0.2)) {
