@@ -16,7 +16,7 @@ export const NODE_PARAMETERS: ReadonlyMap<string, ParameterDescriptor> = new Map
   ['deterministic', { type: 'bool', default: false, description: 'Feed zero noise: the policy\'s mode action instead of a sample' }],
   ['seed', { type: 'int', default: 0, description: 'Seed of the policy\'s noise generator' }],
   ['mode', { type: 'string', default: 'event', choices: ['event', 'timer'], description: 'event: act on every observation of the trigger source; timer: act at control_rate_hz on the newest observation' }],
-  ['control_rate_hz', { type: 'double', default: 100, min: 0.1, max: 10000, description: 'Timer mode: the command publishing rate' }],
+  ['control_rate_hz', { type: 'double', default: 100, min: 0.1, max: 10000, description: 'Timer mode: the command publishing rate (Node timers tick in whole milliseconds: above ~250 Hz prefer event mode)' }],
   ['decimation', { type: 'int', default: 1, min: 1, description: 'Timer mode: run the policy every N control ticks (policy rate = control_rate_hz / decimation)' }],
   ['interpolate', { type: 'bool', default: false, description: 'Timer mode with decimation: interpolate linearly between policy commands instead of holding' }],
   ['deadline_ms', { type: 'double', default: 0, min: 0, description: 'Observation-received → action-sent budget; later actions count as deadline misses (0: one control period in timer mode, off in event mode)' }],

@@ -129,7 +129,6 @@ export class PolicyNode {
   private readonly encoder: ActionEncoder;
   private readonly publisher: Publisher;
   private readonly subscriptions: Subscription[] = [];
-  private readonly aux: { close(): void }[] = [];
   private readonly statusPublisher: Publisher | null;
   private readonly diagnosticsPublisher: Publisher | null;
   private readonly ioPublisher: Publisher | null;
@@ -602,7 +601,6 @@ export class PolicyNode {
     this.statusPublisher?.close();
     this.diagnosticsPublisher?.close();
     this.ioPublisher?.close();
-    for (const a of this.aux) a.close();
     await this.opts.transport.close();
     this.policy.close();
   }
