@@ -246,3 +246,27 @@ test('domains are separate: participants on different ROS_DOMAIN_IDs never meet'
   await a.close();
   await b.close();
 });
+
+test('discovery range OFF finds no one; ROS_STATIC_PEERS still reaches the listed hosts', async () => {
+  const net = new MemoryNetwork();
+  const off = { ROS_AUTOMATIC_DISCOVERY_RANGE: 'OFF' };
+  const a = await Participant.create({ platform: net.platform(), env: off });
+  const b = await Participant.create({ platform: net.platform(), env: off });
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(a.remote.size + b.remote.size, 0);
+  const c = await Participant.create({ platform: net.platform(), env: { ...off, ROS_STATIC_PEERS: '127.0.0.1' } });
+  await until(() => c.remote.size === 2 && a.remote.size === 1 && b.remote.size === 1, 5000, 'static peer discovery');
+  for (const p of [a, b, c]) await p.close();
+});
+
+test('interfaces: a named interface binds to its address; an unknown one is a clear error', async () => {
+  const net = new MemoryNetwork();
+  await assert.rejects(Participant.create({ platform: net.platform(), env: {}, interfaces: ['eth7'] }), /network interface "eth7" not found \(have: lo\)/);
+  const a = await Participant.create({ platform: net.platform(), env: {}, interfaces: ['lo'] });
+  const b = await Participant.create({ platform: net.platform(), env: {}, interfaces: ['127.0.0.1'] });
+  await until(() => a.remote.size === 1 && b.remote.size === 1, 5000, 'discovery on lo');
+  const rp = [...a.remote.values()][0];
+  assert.deepEqual(rp.metatrafficLocators.map((l) => l.address), ['127.0.0.1']);
+  await a.close();
+  await b.close();
+});

@@ -21,6 +21,8 @@ import type { MessageSender } from './sender.ts';
 /** Bytes a DATA message needs beyond the payload: header, INFO_TS, DATA header, piggybacked HEARTBEAT. */
 const DATA_OVERHEAD = 20 + 12 + 24 + 32 + 4;
 const DATA_FRAG_HEADER = 4 + 32;
+const PIGGYBACK_EVERY = 16;
+const PIGGYBACK_QUIET_MS = 5;
 
 export class ReaderProxy {
   readonly key: string;
@@ -57,6 +59,8 @@ export class StatefulWriter {
   private readonly gapSet = new SequenceNumberSet();
   /** Samples written (diagnostics). */
   written = 0;
+  private sinceHeartbeat = 0;
+  private lastPiggybackAt = -Infinity;
 
   constructor(
     readonly guid: Guid,
@@ -122,7 +126,18 @@ export class StatefulWriter {
     this.lastSN = sn;
     this.written++;
     if (this.destinations.length === 0) return;
-    this.sendSample(sn, payload, length, change, undefined, EntityIds.UNKNOWN, this.destinations, true);
+    // piggyback a heartbeat on every PIGGYBACK_EVERY-th sample or after a quiet spell, not on each one: it lets
+    // readers detect loss quickly without doubling the submessages they process at high rates
+    let piggyback = false;
+    if (this.reliable) {
+      const now = performance.now();
+      if (++this.sinceHeartbeat >= PIGGYBACK_EVERY || now - this.lastPiggybackAt >= PIGGYBACK_QUIET_MS) {
+        piggyback = true;
+        this.sinceHeartbeat = 0;
+        this.lastPiggybackAt = now;
+      }
+    }
+    this.sendSample(sn, payload, length, change, undefined, EntityIds.UNKNOWN, this.destinations, piggyback);
   }
 
   /** Builds and sends one sample (DATA, or DATA_FRAG datagrams when it does not fit). */

@@ -7,20 +7,28 @@ import type { BindOptions, LocalInterface, UdpPlatform, UdpSocket } from './udp.
 const SLOT_SIZE = 65536;
 const MAX_POOLED_SLOTS = 256;
 
+/** A send buffer with its completion callback, created once so a send allocates nothing. */
+interface Slot {
+  buffer: Buffer;
+  done: (err: Error | null) => void;
+}
+
 class SendPool {
-  private readonly free: Buffer[] = [];
-  private allocated = 0;
+  private readonly free: Slot[] = [];
 
-  take(): Buffer {
-    const b = this.free.pop();
-    if (b) return b;
-    this.allocated++;
-    return Buffer.allocUnsafe(SLOT_SIZE);
-  }
+  constructor(private readonly onError: () => void) {}
 
-  give(b: Buffer): void {
-    if (this.free.length < MAX_POOLED_SLOTS) this.free.push(b);
-    else this.allocated--;
+  take(): Slot {
+    const s = this.free.pop();
+    if (s) return s;
+    const slot: Slot = {
+      buffer: Buffer.allocUnsafe(SLOT_SIZE),
+      done: (err) => {
+        if (this.free.length < MAX_POOLED_SLOTS) this.free.push(slot);
+        if (err) this.onError();
+      },
+    };
+    return slot;
   }
 }
 
@@ -38,14 +46,11 @@ class NodeUdpSocket implements UdpSocket {
       return;
     }
     const slot = platform.pool.take();
-    slot.set(length === bytes.length ? bytes : bytes.subarray(0, length));
+    slot.buffer.set(length === bytes.length ? bytes : bytes.subarray(0, length));
     try {
-      this.socket.send(slot, 0, length, port, address, (err) => {
-        platform.pool.give(slot);
-        if (err) platform.countError();
-      });
+      this.socket.send(slot.buffer, 0, length, port, address, slot.done);
     } catch {
-      platform.pool.give(slot);
+      slot.done(null);
       platform.countError();
     }
   }
@@ -68,7 +73,7 @@ class NodeUdpSocket implements UdpSocket {
 }
 
 export class NodeUdpPlatform implements UdpPlatform {
-  readonly pool = new SendPool();
+  readonly pool = new SendPool(() => this.countError());
   sendErrors = 0;
 
   countError(): void {
