@@ -1,6 +1,7 @@
 // dense(x, W, b, activation) = activation(x·W + b), the building block of every MLP we train.
-// On the cpu-blas backend it is one forward kernel and one backward kernel (see kernels/dense.ts); elsewhere
-// it is composed from TF.js ops, with explicit transposes on wasm where transposed matMul is ~10× slower.
+// On the cpu-blas backend it is one forward kernel (sgemm onto the bias, activation in SIMD) and a backward
+// pass that computes dz once and then only the gradients TF.js asks for (see kernels/dense.ts); elsewhere it is
+// composed from TF.js ops, with explicit transposes on wasm where transposed matMul is ~10× slower.
 import * as tf from '@tensorflow/tfjs-core';
 import { DENSE_ACTIVATIONS, DENSE_BIAS_GRAD_KERNEL, DENSE_GRAD_KERNEL, DENSE_KERNEL, type DenseActivation } from './kernels/dense.ts';
 

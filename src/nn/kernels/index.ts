@@ -18,12 +18,12 @@ export function quietCpuBackend(): MathBackendCPU {
 }
 
 let registeredWith: Blas | null = null;
+let replaced: string[] = [];
 
-/** The OpenBLAS behind the cpu-blas backend, once registered (the optimisers use its saxpy/sscal). */
+/** The OpenBLAS behind the cpu-blas backend, once registered (the optimisers use its saxpy/sscal/sdot). */
 export function cpuBlas(): Blas | null {
   return registeredWith;
 }
-let replaced: string[] = [];
 
 /** Registers (once) the cpu-blas backend over `blas`; returns the names of the kernels it replaces or adds. */
 export function registerCpuBlasBackend(blas: Blas): string[] {
