@@ -1,4 +1,5 @@
-// Running DDS scenarios inside a private network namespace, so no packet leaves the machine: `unshare -n` gives a
+// Running DDS scenarios inside a private network namespace, so no packet leaves the machine: `unshare -n` (as root;
+// `unshare -rn` through an unprivileged user namespace otherwise) gives a
 // fresh namespace whose only interface is `lo`; the multicast variant flags it multicast-capable and routes
 // 224.0.0.0/4 to it (what DDS discovery expects), the other leaves it unicast-only (the unicast fallback).
 // Also: building the peers once, and a handle on a running peer that parses its output protocol (peer_common.h).
@@ -10,17 +11,21 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SETUP_MULTICAST = 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo';
 const SETUP_UNICAST = 'ip link set lo up';
 
-let netnsCheck: { ok: boolean; reason: string } | undefined;
+let netnsCheck: { ok: boolean; reason: string; flags: string[] } | undefined;
 
-/** Whether private network namespaces work here (root or user namespaces); the reason when they do not. */
-export function netnsAvailable(): { ok: boolean; reason: string } {
+/**
+ * Whether private network namespaces work here, and how: `unshare -n` as root, else `unshare -rn` (an
+ * unprivileged user namespace, where the caller is root of its own network namespace); the reason when neither does.
+ */
+export function netnsAvailable(): { ok: boolean; reason: string; flags: string[] } {
   if (netnsCheck) return netnsCheck;
-  const r = spawnSync('unshare', ['-n', 'sh', '-c', SETUP_MULTICAST], { encoding: 'utf8' });
-  netnsCheck =
-    r.status === 0
-      ? { ok: true, reason: '' }
-      : { ok: false, reason: `cannot create a private network namespace (unshare -n): ${(r.error?.message ?? r.stderr ?? '').trim() || `exit ${r.status}`}` };
-  return netnsCheck;
+  const errors: string[] = [];
+  for (const flags of [['-n'], ['-r', '-n']]) {
+    const r = spawnSync('unshare', [...flags, 'sh', '-c', SETUP_MULTICAST], { encoding: 'utf8' });
+    if (r.status === 0) return (netnsCheck = { ok: true, reason: '', flags });
+    errors.push(`unshare ${flags.join(' ')}: ${(r.error?.message ?? r.stderr ?? '').trim() || `exit ${r.status}`}`);
+  }
+  return (netnsCheck = { ok: false, reason: `cannot create a private network namespace (${errors.join('; ')})`, flags: [] });
 }
 
 /** Cyclone DDS configuration bound to `lo`, with or without multicast (inline XML for CYCLONEDDS_URI). */
@@ -53,7 +58,8 @@ export interface NetnsResult {
 export function spawnInNetns(argv: string[], opts: NetnsOptions = {}): ChildProcess {
   const multicast = opts.multicast ?? true;
   const setup = multicast ? SETUP_MULTICAST : SETUP_UNICAST;
-  return spawn('unshare', ['-n', 'sh', '-c', `${setup} && exec "$@"`, 'sh', ...argv], {
+  const flags = netnsAvailable().ok ? netnsAvailable().flags : ['-n'];
+  return spawn('unshare', [...flags, 'sh', '-c', `${setup} && exec "$@"`, 'sh', ...argv], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
