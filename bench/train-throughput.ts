@@ -1,9 +1,9 @@
 // Training throughput: the SAC-size update of research practice (actor 17→256→256→12 tanh-Gaussian, twin
 // critics 23→256→256→1 with Polyak targets, batch 256, three Adams), onestep against PyTorch CPU.
 // PyTorch runs in a child process kept alive for the whole run; the two take turns (never at the same time),
-// round after round, with the same BLAS thread count, so each ratio comes from one run on the same load.
+// in short alternating blocks with the same BLAS thread count, so each ratio comes from one run on the same load.
 //
-//   node --import tsx bench/train-throughput.ts [--rounds 5] [--updates 100] [--warmup 50] [--threads 1]
+//   node --import tsx bench/train-throughput.ts [--rounds 10] [--updates 50] [--warmup 50] [--threads 1]
 //        [--no-torch] [--no-stock] [--no-wasm] [--no-algos] [--profile] [--python /usr/bin/python3] [--json out.json]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '5' },
-    updates: { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '10' },
+    updates: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '50' },
     threads: { type: 'string', default: process.env.OPENBLAS_NUM_THREADS ?? '1' },
     'no-torch': { type: 'boolean', default: false },
@@ -191,29 +191,38 @@ const torch = args['no-torch'] ? null : startTorch();
 const oursRounds: Rate[] = [], torchRounds: Rate[] = [];
 let torchInfo: Record<string, unknown> | null = null;
 const fmt = (r: Rate) => `${r.cpu.toFixed(1)} (wall ${r.wall.toFixed(1)})`;
+// Order alternates (ours first, then PyTorch first) so a load trend during a round does not favour one side.
 for (let r = 0; r < rounds; r++) {
-  const mine = time(ours.update, r === 0 ? warmup : 2, updates);
-  oursRounds.push(mine);
-  let line = `round ${r + 1}: onestep cpu-blas ${fmt(mine)} updates/s`;
-  if (torch) {
-    const res = await torch.ask(`run ${r === 0 ? warmup : 2} ${updates}`);
+  const warm = r === 0 ? warmup : 2;
+  const runTorch = async () => {
+    const res = await torch!.ask(`run ${warm} ${updates}`);
     if (res.error) throw new Error(String(res.error));
     torchInfo ??= res;
-    const theirs = { wall: Number(res.updates_per_s), cpu: Number(res.updates_per_cpu_s) };
+    return { wall: Number(res.updates_per_s), cpu: Number(res.updates_per_cpu_s) };
+  };
+  let theirs: Rate | null = null;
+  if (torch && r % 2 === 1) theirs = await runTorch();
+  const mine = time(ours.update, warm, updates);
+  if (torch && r % 2 === 0) theirs = await runTorch();
+  oursRounds.push(mine);
+  let line = `round ${r + 1}: onestep cpu-blas ${fmt(mine)} updates/s`;
+  if (theirs) {
     torchRounds.push(theirs);
     line += `, PyTorch ${fmt(theirs)} updates/s, ratio ${(mine.cpu / theirs.cpu).toFixed(2)} (wall ${(mine.wall / theirs.wall).toFixed(2)})`;
   }
   console.log(line);
 }
 torch?.close();
+// Assigned inside the runTorch closure, which TypeScript's narrowing does not follow.
+const torchMeta = torchInfo as Record<string, unknown> | null;
 const leaked = tf.memory().numTensors - startTensors;
 ours.dispose();
 const summarize = (rs: Rate[]) => ({ cpu: median(rs.map((r) => r.cpu)), wall: median(rs.map((r) => r.wall)), perRound: rs });
 results.onestep = { backend: info.backend, blas: info.blas, ...summarize(oursRounds), leakedTensors: leaked };
 let ratio: { cpu: number; wall: number } | null = null;
-if (torchInfo) {
+if (torchMeta) {
   ratio = { cpu: median(oursRounds.map((r, i) => r.cpu / torchRounds[i].cpu)), wall: median(oursRounds.map((r, i) => r.wall / torchRounds[i].wall)) };
-  results.torch = { version: torchInfo.torch, blas: torchInfo.blas, ...summarize(torchRounds) };
+  results.torch = { version: torchMeta.torch, blas: torchMeta.blas, ...summarize(torchRounds) };
   results.ratio = ratio;
 }
 
@@ -241,6 +250,6 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
 const ours_ = results.onestep as { cpu: number; wall: number };
 console.log(`\nsummary (median over rounds, updates per CPU-second; wall-clock in brackets): onestep ${ours_.cpu.toFixed(1)} (${ours_.wall.toFixed(1)})` +
-  (torchInfo && ratio ? `, PyTorch ${summarize(torchRounds).cpu.toFixed(1)} (${summarize(torchRounds).wall.toFixed(1)}) [torch ${torchInfo.torch}], ratio ${ratio.cpu.toFixed(2)} (${ratio.wall.toFixed(2)})` : '') +
+  (torchMeta && ratio ? `, PyTorch ${summarize(torchRounds).cpu.toFixed(1)} (${summarize(torchRounds).wall.toFixed(1)}) [torch ${torchMeta.torch}], ratio ${ratio.cpu.toFixed(2)} (${ratio.wall.toFixed(2)})` : '') +
   `; BLAS threads ${threads}; leaked tensors ${leaked}`);
 if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));
