@@ -6,6 +6,9 @@
 //    model.xml nstep 1 0.01`) run the same loop on the same file — mj_step from qpos0 with testspeed's control
 //    noise (centre + 1 % of the half range × (2·Halton(i, j+2) − 1)) — interleaved `repeats` times; the ratio is
 //    wasm / native steps per second, per pair, reported as the median (min–max).
+//    The same native library is also driven in this process through koffi (the loop of 1. in JS, calling
+//    libmujoco.so.2.2.2's mj_step), so the two builds share one process and one scheduler: a wall-clock ratio
+//    that a loaded machine cannot bias against the long-lived Node process.
 // 2. Environment steps/s through MujocoEnv.step (random actions, frame skip, observation and reward included).
 // 3. Random and scripted returns per task (mean ± std over episodes, seed 0), the floor for learning results.
 import { execFileSync } from 'node:child_process';
@@ -39,40 +42,143 @@ function halton(index: number, base: number): number {
   return h;
 }
 
-async function wasmStepsPerSecond(task: string, nstep: number): Promise<Rate> {
-  const mj = await mujoco();
+/** testspeed's control sequence for a task, precomputed so timed loops are only ctrl writes and mj_step. */
+async function controlNoise(task: string, nstep: number): Promise<{ nu: number; noise: Float64Array }> {
   const model = await loadTaskModel(TASKS[task].mjcf);
-  const data = new mj.MjData(model);
   const nu = model.nu;
   const range = model.actuator_ctrlrange as Float64Array;
   const limited = model.actuator_ctrllimited as Uint8Array;
-  const center = new Float64Array(nu);
-  const radius = new Float64Array(nu);
-  for (let j = 0; j < nu; j++) {
-    center[j] = limited[j] ? (range[2 * j + 1] + range[2 * j]) / 2 : 0;
-    radius[j] = 0.01 * (limited[j] ? (range[2 * j + 1] - range[2 * j]) / 2 : 1);
-  }
-  // The control noise is precomputed so the timed loop is only ctrl writes and mj_step, as in testspeed's C loop.
   const noise = new Float64Array(nstep * nu);
-  for (let i = 0; i < nstep; i++) for (let j = 0; j < nu; j++) noise[i * nu + j] = center[j] + radius[j] * (2 * halton(i, j + 2) - 1);
-  const run = (steps: number): Rate => {
-    mj.mj_resetData(model, data);
-    const ctrl = data.ctrl as Float64Array;
-    const cpu = process.cpuUsage();
-    const start = performance.now();
-    for (let i = 0; i < steps; i++) {
-      for (let j = 0; j < nu; j++) ctrl[j] = noise[i * nu + j];
-      mj.mj_step(model, data);
-    }
-    const wall = (performance.now() - start) / 1000;
-    const used = process.cpuUsage(cpu);
-    return { wall: steps / wall, cpu: steps / ((used.user + used.system) / 1e6) };
-  };
-  run(Math.min(nstep, 50_000)); // warm-up: V8 tiers hot wasm functions up lazily
-  const rate = run(nstep);
-  data.delete();
+  for (let j = 0; j < nu; j++) {
+    const center = limited[j] ? (range[2 * j + 1] + range[2 * j]) / 2 : 0;
+    const radius = 0.01 * (limited[j] ? (range[2 * j + 1] - range[2 * j]) / 2 : 1);
+    for (let i = 0; i < nstep; i++) noise[i * nu + j] = center + radius * (2 * halton(i, j + 2) - 1);
+  }
   model.delete();
-  return rate;
+  return { nu, noise };
+}
+
+/**
+ * One build's stepping loop over a range of the control sequence, specialised per build (a shared loop calling
+ * closures would be megamorphic and cost both builds extra). `run(from, to)` continues from the current state.
+ */
+interface Stepper {
+  reset(): void;
+  run(from: number, to: number): void;
+  close(): void;
+}
+
+async function wasmStepper(task: string, nu: number, noise: Float64Array): Promise<Stepper> {
+  const mj = await mujoco();
+  const model = await loadTaskModel(TASKS[task].mjcf);
+  const data = new mj.MjData(model);
+  return {
+    reset: () => mj.mj_resetData(model, data),
+    run(from, to) {
+      const ctrl = data.ctrl as Float64Array;
+      for (let i = from; i < to; i++) {
+        for (let j = 0; j < nu; j++) ctrl[j] = noise[i * nu + j];
+        mj.mj_step(model, data);
+      }
+    },
+    close() {
+      data.delete();
+      model.delete();
+    },
+  };
+}
+
+/** Time one build over `nstep` steps from reset (after a warm-up pass), in wall and CPU time. */
+function timeAlone(stepper: Stepper, nstep: number): Rate {
+  stepper.reset();
+  stepper.run(0, Math.min(nstep, 50_000)); // warm-up: V8 tiers hot wasm and JS up lazily
+  stepper.reset();
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  stepper.run(0, nstep);
+  const wall = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { wall: nstep / wall, cpu: nstep / ((used.user + used.system) / 1e6) };
+}
+
+/**
+ * Time two builds over the same `nstep` steps, alternating in `chunks` slices, so both see the same background
+ * load (on a shared machine a busy sibling hyper-thread slows whichever build runs at that moment).
+ */
+function timeInterleaved(a: Stepper, b: Stepper, nstep: number, chunks = 40): [Rate, Rate] {
+  for (const s of [a, b]) {
+    s.reset();
+    s.run(0, Math.min(nstep, 50_000));
+    s.reset();
+  }
+  const wall = [0, 0];
+  const cpu = [0, 0];
+  for (let c = 0; c < chunks; c++) {
+    const from = Math.floor((c * nstep) / chunks);
+    const to = Math.floor(((c + 1) * nstep) / chunks);
+    [a, b].forEach((s, i) => {
+      const u = process.cpuUsage();
+      const t = performance.now();
+      s.run(from, to);
+      wall[i] += (performance.now() - t) / 1000;
+      const used = process.cpuUsage(u);
+      cpu[i] += (used.user + used.system) / 1e6;
+    });
+  }
+  return [
+    { wall: nstep / wall[0], cpu: nstep / cpu[0] },
+    { wall: nstep / wall[1], cpu: nstep / cpu[1] },
+  ];
+}
+
+/** libmujoco.so.2.2.2 through koffi; struct offsets of the 2.2.2 ABI (checked against nu at load). */
+interface NativeMujoco {
+  stepper(task: string, nu: number, noise: Float64Array): Stepper;
+}
+const MJMODEL_NQ = 0;
+const MJMODEL_NV = 4;
+const MJMODEL_NU = 8;
+const MJDATA_CTRL = 40408;
+
+async function loadNative(): Promise<NativeMujoco | string> {
+  try {
+    const koffi = (await import('koffi')).default;
+    const lib = koffi.load('libmujoco.so.2.2.2');
+    const version = lib.func('int mj_version()')();
+    if (version !== 222) return `libmujoco reports version ${version}, expected 222`;
+    const loadXML = lib.func('void* mj_loadXML(const char* filename, const void* vfs, _Out_ char* error, int error_sz)');
+    const makeData = lib.func('void* mj_makeData(const void* m)');
+    const mjStep = lib.func('void mj_step(const void* m, void* d)');
+    const resetData = lib.func('void mj_resetData(const void* m, void* d)');
+    const deleteData = lib.func('void mj_deleteData(void* d)');
+    const deleteModel = lib.func('void mj_deleteModel(void* m)');
+    return {
+      stepper(task, nu, noise) {
+        const error = Buffer.alloc(1000);
+        const m = loadXML(join(SIM_DIR, TASKS[task].mjcf), null, error, error.length);
+        if (!m) throw new Error(`native MuJoCo cannot load ${task}: ${error.toString('utf8').replace(/\0.*$/s, '')}`);
+        const counts = [MJMODEL_NQ, MJMODEL_NV, MJMODEL_NU].map((o) => koffi.decode(m, o, 'int') as number);
+        if (counts[2] !== nu) throw new Error(`native model layout mismatch for ${task}: nq/nv/nu read as ${counts.join('/')}`);
+        const d = makeData(m);
+        const ctrl = new Float64Array(koffi.view(koffi.decode(d, MJDATA_CTRL, 'void *'), nu * 8) as ArrayBuffer);
+        return {
+          reset: () => resetData(m, d),
+          run(from, to) {
+            for (let i = from; i < to; i++) {
+              for (let j = 0; j < nu; j++) ctrl[j] = noise[i * nu + j];
+              mjStep(m, d);
+            }
+          },
+          close() {
+            deleteData(d);
+            deleteModel(m);
+          },
+        };
+      },
+    };
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /** Steps per second of wall time, and per second of CPU time (robust to sharing the cores with other work). */
@@ -81,7 +187,7 @@ interface Rate {
   cpu: number;
 }
 
-function nativeStepsPerSecond(task: string, nstep: number): Rate {
+function testspeedStepsPerSecond(task: string, nstep: number): Rate {
   // bash's `times` reports the child's user and system CPU time (model loading included: a few ms).
   const out = execFileSync('bash', ['-c', 'mujoco-testspeed "$1" "$2" 1 0.01; times', 'sim-speed', join(SIM_DIR, TASKS[task].mjcf), String(nstep)], { encoding: 'utf8' });
   const m = /Steps per second\s*:\s*([\d.]+)/.exec(out);
@@ -116,28 +222,43 @@ const nativeVersion = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libmuj
 const mj = await mujoco();
 console.log(`<!-- ${new Date().toISOString()} · node ${process.version} · load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} -->`);
 console.log(`mujoco-js ${mj.mj_versionString()} (wasm) vs native MuJoCo ${nativeVersion} (Debian libmujoco, mujoco-testspeed), ${repeats} interleaved runs each.\n`);
-console.log('| task | nq / nv / nu | steps per run | mujoco-js steps/s (CPU) | native steps/s (CPU) | **ratio wasm/native (CPU)**, median (min–max) | ratio by wall clock, median (min–max) | env steps/s, CPU (frame skip) | physics steps/s inside env, CPU |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+const native = await loadNative();
+if (typeof native === 'string') console.log(`(native MuJoCo in-process via koffi unavailable: ${native})\n`);
+console.log(
+  '| task | nq / nv / nu | steps per run | mujoco-js steps/s (CPU) | testspeed steps/s (CPU) | **wasm / testspeed (CPU)** | wasm / testspeed (wall) | ' +
+    'native via koffi steps/s (CPU) | **wasm / native, same process, interleaved (CPU)** | same, wall | env steps/s, CPU (frame skip) | physics steps/s inside env, CPU |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const task of tasks) {
   const nstep = NSTEP[task] ?? 100_000;
+  const { nu, noise } = await controlNoise(task, nstep);
   const wasm: Rate[] = [];
-  const native: Rate[] = [];
+  const testspeed: Rate[] = [];
+  const pairs: [Rate, Rate][] = [];
+  const jsStepper = await wasmStepper(task, nu, noise);
+  const nativeStepper = typeof native === 'string' ? null : native.stepper(task, nu, noise);
   for (let r = 0; r < repeats; r++) {
-    native.push(nativeStepsPerSecond(task, nstep));
-    wasm.push(await wasmStepsPerSecond(task, nstep));
+    testspeed.push(testspeedStepsPerSecond(task, nstep));
+    wasm.push(timeAlone(jsStepper, nstep));
+    if (nativeStepper) pairs.push(timeInterleaved(jsStepper, nativeStepper, nstep));
   }
-  const cpuRatios = wasm.map((w, i) => w.cpu / native[i].cpu);
-  const wallRatios = wasm.map((w, i) => w.wall / native[i].wall);
+  jsStepper.close();
+  nativeStepper?.close();
+  const spread = (xs: number[]) => `${median(xs).toFixed(2)}× (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
   const env = await MujocoEnv.make(task);
-  const { nq, nv, nu } = env.simulation.model;
+  const { nq, nv } = env.simulation.model;
   const envRate = envStepsPerSecond(env, Math.max(2000, Math.round(nstep / env.task.frameSkip / 4)));
   env.close();
-  const spread = (xs: number[]) => `${median(xs).toFixed(2)}× (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
+  const sameProcess = pairs.length
+    ? `${k(median(pairs.map(([, n]) => n.cpu)))} | **${spread(pairs.map(([w, n]) => w.cpu / n.cpu))}** | ${spread(pairs.map(([w, n]) => w.wall / n.wall))}`
+    : '– | – | –';
   console.log(
-    `| ${task} | ${nq} / ${nv} / ${nu} | ${nstep.toLocaleString('en')} | ${k(median(wasm.map((w) => w.cpu)))} | ${k(median(native.map((n) => n.cpu)))} | ` +
-      `**${spread(cpuRatios)}** | ${spread(wallRatios)} | ${k(envRate.cpu)} (${env.task.frameSkip}) | ${k(envRate.cpu * env.task.frameSkip)} |`,
+    `| ${task} | ${nq} / ${nv} / ${nu} | ${nstep.toLocaleString('en')} | ${k(median(wasm.map((w) => w.cpu)))} | ${k(median(testspeed.map((n) => n.cpu)))} | ` +
+      `**${spread(wasm.map((w, i) => w.cpu / testspeed[i].cpu))}** | ${spread(wasm.map((w, i) => w.wall / testspeed[i].wall))} | ` +
+      `${sameProcess} | ${k(envRate.cpu)} (${env.task.frameSkip}) | ${k(envRate.cpu * env.task.frameSkip)} |`,
   );
 }
+
 console.log(`\nReturns, ${episodes} episodes from seed 0 (cheetah: ${Math.max(5, episodes / 5)}); mean ± std, success where the task defines it.\n`);
 console.log('| task | episode | random return | random success | scripted return | scripted success | scripted modes |');
 console.log('|---|---|---|---|---|---|---|');
