@@ -80,7 +80,7 @@ export class MessageReceiver implements ReceiveContext {
       return false;
     }
     this.bytes = bytes;
-    this.sourcePrefix.set(bytes.subarray(8, 20));
+    for (let i = 0; i < 12; i++) this.sourcePrefix[i] = bytes[8 + i];
     this.sourceVendorId = (bytes[6] << 8) | bytes[7];
     this.destPrefix.fill(0);
     this.timestamp.valid = false;

@@ -9,7 +9,7 @@ export class InfoDst {
 
   read(r: WireReader): this {
     r.need(12);
-    this.prefix.set(r.bytes.subarray(r.pos, r.pos + 12));
+    for (let i = 0; i < 12; i++) this.prefix[i] = r.bytes[r.pos + i];
     r.pos += 12;
     return this;
   }

@@ -13,7 +13,7 @@ export class InfoSrc {
     this.protocolMinor = r.u8();
     this.vendorId = (r.u8() << 8) | r.u8();
     r.need(12);
-    this.prefix.set(r.bytes.subarray(r.pos, r.pos + 12));
+    for (let i = 0; i < 12; i++) this.prefix[i] = r.bytes[r.pos + i];
     r.pos += 12;
     return this;
   }

@@ -1,9 +1,10 @@
 // A reading view over received bytes: no copies, bounds-checked, endianness chosen per submessage.
 import { RtpsParseError } from './errors.ts';
 
+// Integers are assembled from bytes rather than through a DataView, so pointing the reader at a new datagram
+// allocates nothing.
 export class WireReader {
   bytes: Uint8Array = new Uint8Array(0);
-  view: DataView = new DataView(this.bytes.buffer);
   pos = 0;
   end = 0;
   little = true;
@@ -12,10 +13,7 @@ export class WireReader {
 
   /** Point the view at bytes[start, end) without copying. */
   reset(bytes: Uint8Array, start = 0, end = bytes.length, little = true): this {
-    if (bytes !== this.bytes) {
-      this.bytes = bytes;
-      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    }
+    this.bytes = bytes;
     this.pos = start;
     this.end = end;
     this.origin = start;
@@ -50,37 +48,39 @@ export class WireReader {
 
   u16(): number {
     this.need(2);
-    const v = this.view.getUint16(this.pos, this.little);
+    const b = this.bytes;
+    const p = this.pos;
     this.pos += 2;
-    return v;
+    return this.little ? b[p] | (b[p + 1] << 8) : (b[p] << 8) | b[p + 1];
   }
 
   u16be(): number {
     this.need(2);
-    const v = this.view.getUint16(this.pos, false);
+    const p = this.pos;
     this.pos += 2;
-    return v;
+    return (this.bytes[p] << 8) | this.bytes[p + 1];
   }
 
   u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.pos, this.little);
-    this.pos += 4;
-    return v;
+    return this.i32() >>> 0;
   }
 
   u32be(): number {
     this.need(4);
-    const v = this.view.getUint32(this.pos, false);
+    const b = this.bytes;
+    const p = this.pos;
     this.pos += 4;
-    return v;
+    return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
   }
 
   i32(): number {
     this.need(4);
-    const v = this.view.getInt32(this.pos, this.little);
+    const b = this.bytes;
+    const p = this.pos;
     this.pos += 4;
-    return v;
+    return this.little
+      ? b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)
+      : (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
   }
 
   /** A view (not a copy) of the next n bytes. */
