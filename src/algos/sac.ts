@@ -42,6 +42,21 @@ export const SAC_DEFAULTS: SacConfig = {
   logStdMax: 2,
 };
 
+export class SacConfigError extends Error {
+  override name = 'SacConfigError';
+}
+
+/** Rejects out-of-range hyper-parameters with a typed error naming the field. */
+export function validateSacConfig(c: SacConfig): SacConfig {
+  for (const field of ['tau', 'gamma'] as const) if (!(c[field] >= 0 && c[field] <= 1)) throw new SacConfigError(`SAC ${field} must be in [0, 1] (got ${c[field]})`);
+  for (const field of ['actorLearningRate', 'criticLearningRate', 'alphaLearningRate', 'initialAlpha'] as const) {
+    if (!(c[field] > 0)) throw new SacConfigError(`SAC ${field} must be > 0 (got ${c[field]})`);
+  }
+  if (!Number.isInteger(c.policyDelay) || c.policyDelay < 1) throw new SacConfigError(`SAC policyDelay must be an integer >= 1 (got ${c.policyDelay})`);
+  if (!(c.logStdMin < c.logStdMax)) throw new SacConfigError(`SAC logStdMin must be < logStdMax (got ${c.logStdMin}, ${c.logStdMax})`);
+  return c;
+}
+
 export class Sac implements Agent {
   readonly algorithm = 'sac' as const;
   readonly policy: PolicyNetwork;
@@ -58,6 +73,7 @@ export class Sac implements Agent {
     readonly config: SacConfig,
     seed: number,
   ) {
+    validateSacConfig(config);
     this.policy = createPolicy(
       policyConfig({ kind: 'gaussian', observationSize, actionSize, hiddenSizes: config.actorHidden, activation: 'relu', layerNorm: false, logStdHead: { min: config.logStdMin, max: config.logStdMax, bound: 'tanh' }, squash: 'tanh' }),
       seed,

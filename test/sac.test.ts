@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend } from '../src/nn/backend.ts';
+import { ReplayBuffer } from '../src/algos/replay.ts';
+import { Rng } from '../src/algos/rng.ts';
+import { SAC_DEFAULTS, Sac } from '../src/algos/sac.ts';
+
+await initBackend();
+
+test('SAC updates give finite losses, tune α toward the target entropy, and act in [-1, 1]', () => {
+  const rng = new Rng(1);
+  const replay = new ReplayBuffer(1000, 5, 2);
+  for (let i = 0; i < 300; i++) {
+    const s = Array.from({ length: 5 }, () => rng.normal());
+    replay.add(s, [rng.uniform() * 2 - 1, rng.uniform() * 2 - 1], rng.normal(), s, false);
+  }
+  const agent = new Sac(5, 2, { ...SAC_DEFAULTS, actorHidden: [32, 32], critic: { ...SAC_DEFAULTS.critic, hiddenSizes: [32, 32] }, policyDelay: 2 }, 3);
+  let out: Record<string, number> = {};
+  const alphas: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    out = agent.update(replay.sample(32, rng), rng);
+    for (const [k, v] of Object.entries(out)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
+    alphas.push(agent.temperature.alpha);
+    // policyDelay 2: the actor and temperature update on every other critic update.
+    assert.equal('actor_loss' in out, i % 2 === 0);
+  }
+  // The initial policy's entropy is far above the target −d, so α must fall.
+  assert.ok(alphas[alphas.length - 1] < alphas[0], `α ${alphas[0]} → ${alphas[alphas.length - 1]}`);
+  const a = agent.act(new Float32Array(5).fill(0.3), true, rng);
+  assert.ok(a.every((x) => x > -1 && x < 1));
+  const mean = Array.from(agent.act(new Float32Array(5).fill(0.3), false, rng));
+  assert.deepEqual(Array.from(agent.act(new Float32Array(5).fill(0.3), false, rng)), mean, 'evaluation acts with the mean: repeatable');
+  agent.dispose();
+});
+
+test('a wrong SAC hyper-parameter is rejected with a typed error naming the field', () => {
+  assert.throws(() => new Sac(3, 1, { ...SAC_DEFAULTS, gamma: 1.5 }, 1), /SAC gamma must be in \[0, 1\]/);
+  assert.throws(() => new Sac(3, 1, { ...SAC_DEFAULTS, policyDelay: 0 }, 1), /policyDelay must be an integer >= 1/);
+});
