@@ -113,14 +113,16 @@ async function runScenario(): Promise<void> {
   }
 }
 
-function netnsWorks(): boolean {
-  return spawnSync('unshare', ['-n', 'true']).status === 0;
+/** `unshare -n` as root; an unprivileged user namespace (`-rn`) otherwise; undefined when neither works. */
+function unshareFlags(): string | undefined {
+  for (const flags of ['-n', '-rn']) if (spawnSync('unshare', [flags, 'true']).status === 0) return flags;
+  return undefined;
 }
 
-function runInNamespace(multicast: boolean): Promise<ScenarioResult> {
+function runInNamespace(flags: string, multicast: boolean): Promise<ScenarioResult> {
   const setup = multicast ? 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo' : 'ip link set lo up';
   return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-n', 'sh', '-c', `${setup} && exec "$@"`, 'sh', process.execPath, '--import', 'tsx', SELF], {
+    const child = spawn('unshare', [flags, 'sh', '-c', `${setup} && exec "$@"`, 'sh', process.execPath, '--import', 'tsx', SELF], {
       cwd: REPO,
       env: { ...process.env, RTPS_NETNS_ROLE: 'scenario', ROS_DOMAIN_ID: '', ROS_LOCALHOST_ONLY: '', ROS_AUTOMATIC_DISCOVERY_RANGE: '', ROS_STATIC_PEERS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,14 +157,15 @@ const role = process.env.RTPS_NETNS_ROLE;
 if (role === 'peer') await runPeer();
 else if (role === 'scenario') await runScenario();
 else {
-  const skip = netnsWorks() ? false : 'private network namespaces (unshare -n) are not available here';
+  const flags = unshareFlags();
+  const skip = flags ? false : 'private network namespaces (unshare -n / -rn) are not available here';
   test('two onestep processes, lo with multicast: reliable, best effort, 240 KB fragments, transient local, lease', { skip, timeout: 120_000 }, async () => {
-    const r = await runInNamespace(true);
+    const r = await runInNamespace(flags!, true);
     console.log(JSON.stringify(r));
     check(r, true);
   });
   test('two onestep processes, lo without multicast: unicast discovery on the well-known ports', { skip, timeout: 120_000 }, async () => {
-    const r = await runInNamespace(false);
+    const r = await runInNamespace(flags!, false);
     console.log(JSON.stringify(r));
     check(r, false);
   });
