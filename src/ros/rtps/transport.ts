@@ -179,6 +179,8 @@ export class RtpsTransport implements Transport {
     // one info object per subscription, overwritten for each message (the receive path allocates nothing else)
     const info: MessageInfo = { receivedAt: 0n, cdr: new Uint8Array(0), publisher: undefined };
     const onError = this.onError;
+    // a publisher that sends undecodable samples is reported once, not once per sample
+    const badPublishers = new Set<string>();
     const reader = this.participant.createReader({
       topicName: toDdsTopicName(name),
       typeName: codec.ddsType,
@@ -192,7 +194,10 @@ export class RtpsTransport implements Transport {
           checkEncapsulation(payload, name);
           message = codec.decode(payload);
         } catch (err) {
-          onError(new Error(`dropped a sample from ${sample.writerKey}: ${(err as Error).message}`), name);
+          if (!badPublishers.has(sample.writerKey)) {
+            badPublishers.add(sample.writerKey);
+            onError(new Error(`dropping samples from ${sample.writerKey} that do not decode as ${fullType}: ${(err as Error).message}`), name);
+          }
           return;
         }
         try {
