@@ -173,6 +173,21 @@ describe('dense (OnestepDense / OnestepDenseGrad)', () => {
     }
     assertClose(out[0], out[1], 'partial gradients');
   });
+  test('on wasm dense (custom gradient with explicit transposes) matches stock cpu, value and gradients', async () => {
+    await initBackend({ prefer: 'wasm' });
+    const inputs = [random([6, 5], 28, -2, 2), random([5, 4], 29), random([4], 30)];
+    const out: Arrays[] = [];
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      out.push(tf.tidy(() => {
+        const [x, W, b] = inputs.map((i) => tf.tensor(i.values, i.shape));
+        return withGrads((x, W, b) => dense(x as tf.Tensor2D, W as tf.Tensor2D, b, 'relu'), 3)(x, W, b)
+          .map((t) => ({ shape: t.shape, values: t.dataSync() as Float32Array }));
+      }));
+    }
+    await tf.setBackend('cpu-blas');
+    assertClose(out[0], out[1], 'dense on wasm', 1e-5);
+  });
   test('on cpu-blas dense runs the fused kernels', async () => {
     await tf.setBackend('cpu-blas');
     const x = tf.ones([2, 3]) as tf.Tensor2D, W = tf.ones([3, 4]) as tf.Tensor2D, b = tf.zeros([4]);
