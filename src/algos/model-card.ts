@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SAC_DEFAULTS } from './sac.ts';
+import { SMFP_DEFAULTS } from './smfp.ts';
 
 interface EvalJson {
   meanReturn: number;
@@ -43,13 +45,19 @@ function main(): void {
   const deterministic = evaluate(model, episodes, true);
   const last = evals[evals.length - 1];
   const hidden = (config.hyper.actorHidden as number[]).join('×');
+  // Hyper-parameters that differ from today's defaults go into the command as --set (the widths are in --hidden).
+  const defaults = (config.algo === 'smfp' ? SMFP_DEFAULTS : SAC_DEFAULTS) as unknown as Record<string, unknown>;
+  const sets = Object.entries(config.hyper)
+    .filter(([k, v]) => k !== 'actorHidden' && k !== 'critic' && JSON.stringify(v) !== JSON.stringify(defaults[k]) && !config.command.includes(`--set ${k}=`))
+    .map(([k, v]) => ` --set ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join('');
   const text = `# ${config.task}: ${config.algo.toUpperCase()} policy
 
 | | |
 |---|---|
 | task | \`${config.task}\` (MuJoCo, mujoco-js) |
 | algorithm | ${config.algo.toUpperCase()}${config.algo === 'smfp' ? ' (one-step stochastic MeanFlow policy; choices in docs/algorithms/smfp.md)' : ' (tanh-Gaussian SAC)'} |
-| environment steps | ${ckpt.counters.envSteps} (${config.loop.warmupSteps} random warm-up), gradient updates ${ckpt.counters.trainingSteps} |
+| environment steps | ${ckpt.counters.envSteps}${values.policy === 'policy' ? '' : ` (the best evaluation of a ${config.loop.totalSteps}-step run)`}, of which ${config.loop.warmupSteps} random warm-up; gradient updates ${ckpt.counters.trainingSteps} |
 | seed | ${config.seed} |
 | network | actor and twin critics ${hidden}, batch ${config.loop.batchSize} |
 | checkpoint | \`${ckpt.checkpointId}\` (${values.policy === 'policy' ? 'final' : 'best evaluation during training'}) |
@@ -71,7 +79,7 @@ the curve is [learning-curve.svg](learning-curve.svg).
 ## Reproduce
 
 \`\`\`sh
-node bin/onestep.js train ${config.command.replace(/^onestep train /, '')} --eval-every ${Math.round(evals[0].env_steps)} --eval-episodes 5 --out runs/${config.task}-${config.algo}
+node bin/onestep.js train ${config.command.replace(/^onestep train /, '')}${sets} --eval-every ${Math.round(evals[0].env_steps)} --eval-episodes 5 --out runs/${config.task}-${config.algo}
 node --import tsx src/algos/model-card.ts runs/${config.task}-${config.algo} models/${config.task}
 \`\`\`
 
