@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { TASK_NAMES } from '../src/sim/tasks/index.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -86,4 +87,12 @@ test('bad input: one line naming what was wrong, no stack trace', async () => {
     assert.match(r.stderr.trim(), pattern);
     assert.equal(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: more than one line: ${r.stderr}`);
   }
+});
+
+test('onestep sim --help names every registered task (the list is written out to keep --help fast)', async () => {
+  const help = await onestep('sim', '--help');
+  assert.equal(help.code, 0);
+  const line = /--task\s+task: ([^(]+)\(/.exec(help.stdout.replace(/\s+/g, ' '));
+  assert.ok(line, help.stdout);
+  assert.deepEqual(line[1].trim().split(/,\s*/), [...TASK_NAMES]);
 });
