@@ -2,6 +2,7 @@
 // environment, plus MJCF loading with MuJoCo's own error text.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { MainModule, MjModel } from 'mujoco-js';
 import { MjcfError } from './errors.ts';
 
@@ -32,7 +33,7 @@ function collect(line: string): void {
 /** Folder of the virtual filesystem that holds the project's task MJCF files (sim/ in the repository). */
 const TASK_DIR = '/onestep/sim';
 /** The repository's sim/ folder. */
-export const SIM_DIR = resolve(dirname(new URL(import.meta.url).pathname), '../../sim');
+export const SIM_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../sim');
 
 let tasksCopied = false;
 

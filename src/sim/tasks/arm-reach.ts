@@ -1,7 +1,7 @@
 // arm_reach: the 7-DoF arm (joint-position servos) moves its tool tip to a random 3-D target in front of it.
 // Success = tool tip within 2 cm of the target at the end of the episode.
 import type { TaskSpec } from '../task.ts';
-import { ARM_JOINTS, ARM_OBSERVATION_NAMES, cartesianController, eeSiteId, observeArm, resetArm } from './arm.ts';
+import { ARM_OBSERVATION_NAMES, cartesianController, eeSiteId, observeArm, resetArm } from './arm.ts';
 
 /** Target box in the base frame (m). */
 export const REACH_TARGET_LOW = [0.35, -0.35, 0.15];
@@ -42,5 +42,3 @@ export const armReach: TaskSpec = {
       goal[2] = sim.view.mocap_pos[2];
     }),
 };
-
-export const ARM_ACTION_NAMES = ARM_JOINTS;
