@@ -148,6 +148,18 @@ for (const backend of ['cpu-blas', 'cpu'] as const) {
   });
 }
 
+test('an optimiser refuses to step on a backend other than the one it was created on', async () => {
+  await tf.setBackend('cpu-blas');
+  const w = tf.variable(tf.tensor([1, 2]), true, 'backend_switch_w');
+  const adam = new Adam([w], { learningRate: 0.1 });
+  await tf.setBackend('cpu');
+  assert.throws(() => adam.apply([tf.ones([2])]), /created on backend cpu-blas but cpu is active/);
+  await tf.setBackend('cpu-blas');
+  adam.apply([tf.ones([2])]);
+  adam.dispose();
+  w.dispose();
+});
+
 test('in-place updates never reach a tensor that shares the variable\'s buffer', async () => {
   await tf.setBackend('cpu-blas');
   const initial = tf.tensor([1, 2, 3]);

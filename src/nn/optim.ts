@@ -92,6 +92,7 @@ export class Adam {
   private readonly weightDecay: number;
   private readonly schedule: (step: number) => number;
   private readonly inPlace: boolean;
+  private readonly backendName: string;
   private t = 0;
   // In-place path: moments as views into this optimiser's SIMD arena (or plain arrays without SIMD),
   // plus two staging regions for a parameter and its gradient. TF.js path: moments as variables.
@@ -123,6 +124,7 @@ export class Adam {
       throw new OptimizerError(`Adam: clipGlobalNorm must be > 0, got ${this.clipGlobalNorm}`);
     }
     this.inPlace = inPlaceAvailable();
+    this.backendName = tf.getBackend();
     const module = this.inPlace ? simdModule() : null;
     if (module) {
       this.arena = new SimdArena(module);
@@ -168,6 +170,9 @@ export class Adam {
       if (g.size !== this.params[i].size) {
         throw new OptimizerError(`Adam: gradient for ${this.params[i].name} has shape [${g.shape}], expected [${this.params[i].shape}]`);
       }
+    }
+    if (tf.getBackend() !== this.backendName) {
+      throw new OptimizerError(`Adam was created on backend ${this.backendName} but ${tf.getBackend()} is active; create optimisers after initBackend()`);
     }
     const learningRate = this.schedule(this.t + 1);
     if (!Number.isFinite(learningRate) || learningRate < 0) {
