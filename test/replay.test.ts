@@ -65,3 +65,15 @@ test('bad input is rejected with a typed error naming the problem', () => {
   assert.throws(() => ReplayBuffer.load(join(dir, 'cut.bin')), /truncated or corrupt/);
   assert.throws(() => ReplayBuffer.load(join(dir, 'missing.bin')), /cannot read/);
 });
+
+test('grow keeps transitions in their slots (unwrapped) or oldest-first (wrapped), and sampling continues', () => {
+  const r = filled(10, 6);
+  const g = r.grow(20);
+  assert.equal(g.capacity, 20);
+  assert.equal(g.size, 6);
+  assert.deepEqual(g.observation.subarray(0, 18), r.observation.subarray(0, 18));
+  assert.deepEqual(Array.from(g.sample(8, new Rng(5)).reward), Array.from(r.sample(8, new Rng(5)).reward));
+  const wrapped = filled(4, 6).grow(8);
+  assert.deepEqual(Array.from(wrapped.reward.subarray(0, 4)), [4, 6, 8, 10], 'oldest first');
+  assert.throws(() => r.grow(5), /cannot shrink/);
+});

@@ -79,7 +79,7 @@ the curve is [learning-curve.svg](learning-curve.svg).
 ## Reproduce
 
 \`\`\`sh
-node bin/onestep.js train ${config.command.replace(/^onestep train /, '')}${sets} --eval-every ${Math.round(evals[0].env_steps)} --eval-episodes 5 --out runs/${config.task}-${config.algo}
+node bin/onestep.js train ${config.command.replace(/^onestep train /, '').replace(/ && onestep train .*$/, '')}${sets} --eval-every ${Math.round(evals[0].env_steps)} --eval-episodes 5 --out runs/${config.task}-${config.algo}${[...config.command.matchAll(/ && onestep train .*? --resume --steps (\d+)/g)].map((m) => `\nnode bin/onestep.js train --algo ${config.algo} --task ${config.task} --out runs/${config.task}-${config.algo} --resume --steps ${m[1]}`).join('')}
 node --import tsx src/algos/model-card.ts runs/${config.task}-${config.algo} models/${config.task}
 \`\`\`
 

@@ -93,6 +93,30 @@ export class ReplayBuffer {
     return b;
   }
 
+  /**
+   * A copy with room for `capacity` transitions (a resumed run that was extended). Transitions keep their slots
+   * when the ring never wrapped, so sampling continues exactly as in a run that had the larger buffer from the start.
+   */
+  grow(capacity: number): ReplayBuffer {
+    if (capacity < this.capacity) throw new ReplayError(`replay: cannot shrink from ${this.capacity} to ${capacity} transitions`);
+    const out = new ReplayBuffer(capacity, this.observationSize, this.actionSize);
+    // Oldest first, so a wrapped ring becomes contiguous.
+    const start = this.size < this.capacity ? 0 : this.head;
+    const o = this.observationSize;
+    const a = this.actionSize;
+    for (let k = 0; k < this.size; k++) {
+      const i = (start + k) % this.capacity;
+      out.observation.set(this.observation.subarray(i * o, i * o + o), k * o);
+      out.nextObservation.set(this.nextObservation.subarray(i * o, i * o + o), k * o);
+      out.action.set(this.action.subarray(i * a, i * a + a), k * a);
+      out.reward[k] = this.reward[i];
+      out.mask[k] = this.mask[i];
+    }
+    out.size = this.size;
+    out.head = this.size % capacity;
+    return out;
+  }
+
   /** Writes the buffer to `path` atomically (a JSON header line, then the raw float32 arrays). */
   save(path: string): void {
     const n = this.size;

@@ -165,8 +165,8 @@ export class Trainer {
     }
     this.agent.setState({ tensors: new Map(ckpt.tensors), optimizer: new Map(ckpt.optimizer), json: saved.agent });
     const replay = ReplayBuffer.load(join(this.paths.last, saved.replayFile));
-    if (replay.capacity !== this.replay.capacity) throw new Error(`--resume: the checkpoint's replay holds ${replay.capacity} transitions, this run needs ${this.replay.capacity} `);
-    this.replay = replay;
+    // A run extended with a larger buffer keeps its transitions in place; a smaller one is a configuration error.
+    this.replay = replay.capacity === this.replay.capacity ? replay : replay.grow(this.replay.capacity);
     this.state = saved.loop;
     this.actRng.setState(saved.loop.actRng);
     this.updateRng.setState(saved.loop.updateRng);

@@ -200,9 +200,16 @@ const command: CommandModule<object, TrainArgs> = {
       actionHigh: Array.from(high),
       actionMode: 'absolute' as const,
     };
-    // On --resume, an explicit --steps extends (or shortens) the run; everything else comes from config.json.
+    // On --resume, an explicit --steps extends (or shortens) the run; everything else comes from config.json,
+    // which records the new length and the command that set it.
     const stepsGiven = process.argv.some((a) => a === '--steps' || a.startsWith('--steps='));
-    const trainer = new Trainer(agent, env, evalEnv, { ...config.loop, totalSteps: argv.resume && stepsGiven ? integerAtLeast('steps', argv.steps, 1) : config.loop.totalSteps }, out, policyInfo, argv.resume);
+    if (argv.resume && stepsGiven && integerAtLeast('steps', argv.steps, 1) !== config.loop.totalSteps) {
+      config.loop.totalSteps = argv.steps;
+      config.loop.replayCapacity = Math.max(config.loop.replayCapacity, Math.min(1_000_000, argv.steps));
+      config.command += ` && onestep train --algo ${config.algo} --task ${config.task} --out OUT --resume --steps ${argv.steps}`;
+      writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
+    }
+    const trainer = new Trainer(agent, env, evalEnv, config.loop, out, policyInfo, argv.resume);
     await trainer.init();
 
     const mode = argv.progress === 'auto' ? (process.stderr.isTTY ? 'bar' : 'lines') : argv.progress;
