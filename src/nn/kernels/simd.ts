@@ -1,4 +1,4 @@
-// The three loops JS runs slowest in a training step (ReLU, its gradient mask, Adam) as a ~400-byte
+// The three loops JS runs slowest in a training step (ReLU, its gradient mask, Adam) as a ~500-byte
 // WebAssembly SIMD module, assembled here from opcodes so nothing needs compiling at install time.
 // Data is copied into the module's memory (a memcpy is ~20× cheaper than a scalar JS pass here) and, for
 // matmul outputs, sgemm writes there directly. Without WebAssembly SIMD, callers use their JS loops.
@@ -66,7 +66,8 @@ function loopOver(nParam: number, offsetLocal: number, endLocal: number, body: n
 }
 const addr = (base: number, offsetLocal: number) => [...op.get(base), ...op.get(offsetLocal), ...op.i32Add];
 
-function assemble(): Uint8Array {
+/** The module's bytes (~500). */
+export function assemble(): Uint8Array {
   // relu(x, n): x ← max(x, 0) in place (NaN stays NaN).
   const reluBody = (() => {
     const [x, n, i, end, zero] = [0, 1, 2, 3, 4];
