@@ -4,19 +4,19 @@
 // (best-effort writer ↛ reliable reader, volatile writer ↛ transient-local reader), KEEP_LAST depth on the
 // reader's queue, and transient-local replay of a writer's last `depth` samples to late-joining readers.
 
-import { getMessageCodec, type MessageCodec } from './msgs/index.ts';
-import { type Remapping, normalizeNamespace, normalizeTypeName, resolveTopicName, validateNodeName } from './names.ts';
-import {
-  type MessageHandler,
-  type MessageInfo,
-  type NodeIdentity,
-  type Publisher,
-  type QosProfile,
-  type QosProfileName,
-  type Subscription,
-  type TopicInfo,
-  type Transport,
-  resolveQos,
+import { OpenEndpoints, resolveEndpoint, sortTopics } from './endpoints.ts';
+import type { MessageCodec } from './msgs/index.ts';
+import { type Remapping, normalizeNamespace, validateNodeName } from './names.ts';
+import type {
+  MessageHandler,
+  MessageInfo,
+  NodeIdentity,
+  Publisher,
+  QosProfile,
+  QosProfileName,
+  Subscription,
+  TopicInfo,
+  Transport,
 } from './transport.ts';
 
 /** keep_all readers still need a bound, as DDS resource limits give one. */
@@ -114,8 +114,7 @@ export class InprocTransport implements Transport {
   private readonly bus: Bus;
   private readonly remappings: readonly Remapping[];
   private readonly onError: (err: unknown, topic: string) => void;
-  private readonly owned = new Set<{ close(): void }>();
-  private closed = false;
+  private readonly endpoints = new OpenEndpoints('inproc');
 
   constructor(opts: InprocOptions) {
     this.node = { name: validateNodeName(opts.node.name), namespace: normalizeNamespace(opts.node.namespace) };
@@ -128,23 +127,15 @@ export class InprocTransport implements Transport {
       opts.onError ?? ((err, topic) => process.stderr.write(`onestep: subscription callback on ${topic} threw: ${(err as Error)?.message ?? err}\n`));
   }
 
-  private check(): void {
-    if (this.closed) throw new Error('the inproc transport is closed');
-  }
-
   advertise<T = unknown>(topic: string, type: string, qos?: QosProfile | QosProfileName): Publisher<T> {
-    this.check();
-    const name = resolveTopicName(topic, this.node, this.remappings);
-    const fullType = normalizeTypeName(type);
-    const codec = getMessageCodec<T>(fullType);
-    const profile = resolveQos(qos);
+    this.endpoints.checkOpen();
+    const endpoint = resolveEndpoint<T>(this.node, this.remappings, topic, type, qos);
+    const { topic: name, codec, qos: profile } = endpoint;
     const bus = this.bus;
     const entry = bus.entry(name);
-    const writer: WriterEntry = { id: `inproc:${bus.nextId++}`, type: fullType, qos: profile, history: [] };
+    const writer: WriterEntry = { id: `inproc:${bus.nextId++}`, type: endpoint.type, qos: profile, history: [] };
     entry.writers.add(writer);
-    let open = true;
-    const publishRaw = (cdr: Uint8Array) => {
-      if (!open) throw new Error(`publisher on ${name} is closed`);
+    const deliver = (cdr: Uint8Array) => {
       const sample = { cdr, publisher: writer.id };
       if (profile.durability === 'transient_local') {
         writer.history.push(sample);
@@ -153,23 +144,15 @@ export class InprocTransport implements Transport {
       }
       for (const r of entry.readers) if (matches(writer, r)) enqueue(r, sample);
     };
-    const pub: Publisher<T> = {
-      topic: name,
-      type: fullType,
-      qos: profile,
-      publish: (message: T) => publishRaw(codec.encode(message)),
-      publishRaw: (cdr: Uint8Array) => publishRaw(Uint8Array.from(cdr)), // the caller may reuse its buffer
+    return this.endpoints.publisher(endpoint, {
+      publish: (message: T) => deliver(codec.encode(message)),
+      publishRaw: (cdr: Uint8Array) => deliver(Uint8Array.from(cdr)), // the caller may reuse its buffer
       matchedSubscriptions: () => [...entry.readers].filter((r) => matches(writer, r)).length,
-      close: () => {
-        if (!open) return;
-        open = false;
+      release: () => {
         entry.writers.delete(writer);
         bus.release(name);
-        this.owned.delete(pub);
       },
-    };
-    this.owned.add(pub);
-    return pub;
+    });
   }
 
   subscribe<T = unknown>(
@@ -178,15 +161,13 @@ export class InprocTransport implements Transport {
     qos: QosProfile | QosProfileName | undefined,
     onMessage: MessageHandler<T>,
   ): Subscription {
-    this.check();
-    const name = resolveTopicName(topic, this.node, this.remappings);
-    const fullType = normalizeTypeName(type);
-    const codec = getMessageCodec<T>(fullType);
-    const profile = resolveQos(qos);
+    this.endpoints.checkOpen();
+    const endpoint = resolveEndpoint<T>(this.node, this.remappings, topic, type, qos);
+    const { topic: name, codec, qos: profile } = endpoint;
     const bus = this.bus;
     const entry = bus.entry(name);
     const reader: ReaderEntry = {
-      type: fullType,
+      type: endpoint.type,
       qos: profile,
       codec: codec as MessageCodec<unknown>,
       queue: [],
@@ -206,21 +187,14 @@ export class InprocTransport implements Transport {
     for (const w of entry.writers) {
       if (profile.durability === 'transient_local' && matches(w, reader)) for (const s of w.history) enqueue(reader, s);
     }
-    const sub: Subscription = {
-      topic: name,
-      type: fullType,
-      qos: profile,
+    return this.endpoints.subscription(endpoint, {
       matchedPublishers: () => [...entry.writers].filter((w) => matches(w, reader)).length,
-      close: () => {
-        if (reader.closed) return;
+      release: () => {
         reader.closed = true;
         entry.readers.delete(reader);
         bus.release(name);
-        this.owned.delete(sub);
       },
-    };
-    this.owned.add(sub);
-    return sub;
+    });
   }
 
   topics(): TopicInfo[] {
@@ -231,12 +205,10 @@ export class InprocTransport implements Transport {
       for (const r of e.readers) types.add(r.type);
       out.push({ topic, types: [...types].sort(), publishers: e.writers.size, subscribers: e.readers.size });
     }
-    return out.sort((a, b) => a.topic.localeCompare(b.topic));
+    return sortTopics(out);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    for (const o of [...this.owned]) o.close();
-    this.closed = true;
+    this.endpoints.closeAll();
   }
 }

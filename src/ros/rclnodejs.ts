@@ -2,19 +2,9 @@
 // receives raw CDR buffers so the codec (src/ros/msgs) is the same on every transport. rclnodejs is an optional
 // dependency without usable types here, so it is reached through the small structural types below.
 
-import { getMessageCodec } from './msgs/index.ts';
-import { type Remapping, normalizeTypeName, resolveTopicName } from './names.ts';
-import {
-  type MessageHandler,
-  type NodeIdentity,
-  type Publisher,
-  type QosProfile,
-  type QosProfileName,
-  type Subscription,
-  type TopicInfo,
-  type Transport,
-  resolveQos,
-} from './transport.ts';
+import { OpenEndpoints, resolveEndpoint, sortTopics } from './endpoints.ts';
+import type { Remapping } from './names.ts';
+import type { MessageHandler, NodeIdentity, Publisher, QosProfile, QosProfileName, Subscription, TopicInfo, Transport } from './transport.ts';
 
 interface RclPublisher {
   publish(message: Buffer): void;
@@ -61,8 +51,7 @@ async function loadRclnodejs(): Promise<Rclnodejs> {
 
 export class RclnodejsTransport implements Transport {
   readonly kind = 'rclnodejs' as const;
-  private readonly owned = new Set<{ close(): void }>();
-  private closed = false;
+  private readonly endpoints = new OpenEndpoints('rclnodejs');
 
   private constructor(
     private readonly rcl: Rclnodejs,
@@ -85,26 +74,17 @@ export class RclnodejsTransport implements Transport {
   }
 
   advertise<T = unknown>(topic: string, type: string, qos?: QosProfile | QosProfileName): Publisher<T> {
-    const name = resolveTopicName(topic, this.node, this.remappings);
-    const fullType = normalizeTypeName(type);
-    const codec = getMessageCodec<T>(fullType);
-    const profile = resolveQos(qos);
-    const pub = this.rclNode.createPublisher(fullType, name, { qos: this.qos(profile) });
+    this.endpoints.checkOpen();
+    const endpoint = resolveEndpoint<T>(this.node, this.remappings, topic, type, qos);
+    const { topic: name, codec } = endpoint;
+    const pub = this.rclNode.createPublisher(endpoint.type, name, { qos: this.qos(endpoint.qos) });
     const toBuffer = (cdr: Uint8Array) => Buffer.from(cdr.buffer, cdr.byteOffset, cdr.byteLength);
-    const handle: Publisher<T> = {
-      topic: name,
-      type: fullType,
-      qos: profile,
+    return this.endpoints.publisher(endpoint, {
       publish: (message) => pub.publish(toBuffer(codec.encode(message))),
       publishRaw: (cdr) => pub.publish(toBuffer(cdr)),
       matchedSubscriptions: () => this.rclNode.countSubscribers(name),
-      close: () => {
-        if (!this.owned.delete(handle)) return;
-        this.rclNode.destroyPublisher(pub);
-      },
-    };
-    this.owned.add(handle);
-    return handle;
+      release: () => this.rclNode.destroyPublisher(pub),
+    });
   }
 
   subscribe<T = unknown>(
@@ -113,11 +93,10 @@ export class RclnodejsTransport implements Transport {
     qos: QosProfile | QosProfileName | undefined,
     onMessage: MessageHandler<T>,
   ): Subscription {
-    const name = resolveTopicName(topic, this.node, this.remappings);
-    const fullType = normalizeTypeName(type);
-    const codec = getMessageCodec<T>(fullType);
-    const profile = resolveQos(qos);
-    const sub = this.rclNode.createSubscription(fullType, name, { qos: this.qos(profile), isRaw: true }, (raw) => {
+    this.endpoints.checkOpen();
+    const endpoint = resolveEndpoint<T>(this.node, this.remappings, topic, type, qos);
+    const { topic: name, codec } = endpoint;
+    const sub = this.rclNode.createSubscription(endpoint.type, name, { qos: this.qos(endpoint.qos), isRaw: true }, (raw) => {
       const cdr = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
       try {
         onMessage(codec.decode(cdr), { receivedAt: process.hrtime.bigint(), cdr });
@@ -125,36 +104,25 @@ export class RclnodejsTransport implements Transport {
         process.stderr.write(`onestep: dropped a message on ${name}: ${(err as Error).message}\n`);
       }
     });
-    const handle: Subscription = {
-      topic: name,
-      type: fullType,
-      qos: profile,
+    return this.endpoints.subscription(endpoint, {
       matchedPublishers: () => this.rclNode.countPublishers(name),
-      close: () => {
-        if (!this.owned.delete(handle)) return;
-        this.rclNode.destroySubscription(sub);
-      },
-    };
-    this.owned.add(handle);
-    return handle;
+      release: () => this.rclNode.destroySubscription(sub),
+    });
   }
 
   topics(): TopicInfo[] {
-    return this.rclNode
-      .getTopicNamesAndTypes()
-      .map((t) => ({
+    return sortTopics(
+      this.rclNode.getTopicNamesAndTypes().map((t) => ({
         topic: t.name,
         types: t.types,
         publishers: this.rclNode.countPublishers(t.name),
         subscribers: this.rclNode.countSubscribers(t.name),
-      }))
-      .sort((a, b) => a.topic.localeCompare(b.topic));
+      })),
+    );
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const o of [...this.owned]) o.close();
+    if (!this.endpoints.closeAll()) return;
     this.rclNode.destroy();
     if (!this.rcl.isShutdown?.()) this.rcl.shutdown();
     initialized = undefined;

@@ -1,28 +1,19 @@
 // RtpsTransport: the Transport contract over onestep's own RTPS participant. ROS names are mangled to DDS
 // names (rt/…, pkg::msg::dds_::Type_), messages go through the shared CDR codecs, and the node is announced
 // on ros_discovery_info so ROS 2 tools list it.
-import { getMessageCodec, RMW_GID_SIZE_HUMBLE, RMW_GID_SIZE_IRON, type MessageCodec } from '../msgs/index.ts';
-import {
-  fromDdsTopicName,
-  fromDdsTypeName,
-  normalizeNamespace,
-  normalizeTypeName,
-  resolveTopicName,
-  toDdsTopicName,
-  validateNodeName,
-  type Remapping,
-} from '../names.ts';
-import {
-  resolveQos,
-  type MessageHandler,
-  type MessageInfo,
-  type NodeIdentity,
-  type Publisher,
-  type QosProfile,
-  type QosProfileName,
-  type Subscription,
-  type TopicInfo,
-  type Transport,
+import { OpenEndpoints, resolveEndpoint, sortTopics } from '../endpoints.ts';
+import { RMW_GID_SIZE_HUMBLE, RMW_GID_SIZE_IRON } from '../msgs/index.ts';
+import { fromDdsTopicName, fromDdsTypeName, normalizeNamespace, toDdsTopicName, validateNodeName, type Remapping } from '../names.ts';
+import type {
+  MessageHandler,
+  MessageInfo,
+  NodeIdentity,
+  Publisher,
+  QosProfile,
+  QosProfileName,
+  Subscription,
+  TopicInfo,
+  Transport,
 } from '../transport.ts';
 import { Participant, type LocalReader, type LocalWriter, type ParticipantOptions } from './participant.ts';
 import { fromRosQos, type EndpointQos } from './qos.ts';
@@ -60,10 +51,9 @@ export class RtpsTransport implements Transport {
   private readonly gidSize: number;
   private readonly writers = new Set<LocalWriter>();
   private readonly readers = new Set<LocalReader>();
-  private readonly owned = new Set<{ close(): void }>();
+  private readonly endpoints = new OpenEndpoints('rtps', RtpsUsageError);
   private graphWriter: LocalWriter | undefined;
   private graphTimer: NodeJS.Timeout | undefined;
-  private closed = false;
 
   private constructor(
     readonly participant: Participant,
@@ -93,13 +83,9 @@ export class RtpsTransport implements Transport {
     return t;
   }
 
-  private check(): void {
-    if (this.closed) throw new RtpsUsageError('the rtps transport is closed');
-  }
-
   /** Re-publishes the node's entities on ros_discovery_info (coalesced: one message per burst of changes). */
   private graphChanged(): void {
-    if (this.graphTimer || this.closed) return;
+    if (this.graphTimer || this.endpoints.closed) return;
     this.graphTimer = setTimeout(() => {
       this.graphTimer = undefined;
       this.publishGraph();
@@ -108,7 +94,7 @@ export class RtpsTransport implements Transport {
   }
 
   private publishGraph(): void {
-    if (!this.graphWriter || this.closed) return;
+    if (!this.graphWriter || this.endpoints.closed) return;
     const bytes = encodeParticipantEntitiesInfo(
       this.participant.guid,
       [
@@ -125,44 +111,31 @@ export class RtpsTransport implements Transport {
   }
 
   advertise<T = unknown>(topic: string, type: string, qos?: QosProfile | QosProfileName): Publisher<T> {
-    this.check();
-    const name = resolveTopicName(topic, this.node, this.remappings);
-    const fullType = normalizeTypeName(type);
-    const codec = getMessageCodec<T>(fullType);
-    const profile = resolveQos(qos);
-    const writer = this.participant.createWriter({ topicName: toDdsTopicName(name), typeName: codec.ddsType, qos: fromRosQos(profile, true) });
+    this.endpoints.checkOpen();
+    const endpoint = resolveEndpoint<T>(this.node, this.remappings, topic, type, qos);
+    const { topic: name, codec } = endpoint;
+    const writer = this.participant.createWriter({ topicName: toDdsTopicName(name), typeName: codec.ddsType, qos: fromRosQos(endpoint.qos, true) });
     this.writers.add(writer);
     this.graphChanged();
     // encode buffer reused across publishes; grows (once) when a larger message comes
     let scratch = new Uint8Array(256);
-    let open = true;
-    const pub: Publisher<T> = {
-      topic: name,
-      type: fullType,
-      qos: profile,
+    return this.endpoints.publisher(endpoint, {
       publish: (message: T) => {
-        if (!open) throw new RtpsUsageError(`publisher on ${name} is closed`);
         const bytes = codec.encodeInto(message, scratch);
         if (bytes.buffer !== scratch.buffer) scratch = new Uint8Array(bytes.length * 2);
         writer.write(bytes, bytes.length);
       },
       publishRaw: (cdr: Uint8Array) => {
-        if (!open) throw new RtpsUsageError(`publisher on ${name} is closed`);
         checkEncapsulation(cdr, name);
         writer.write(cdr, cdr.length);
       },
       matchedSubscriptions: () => writer.matchedReaders(),
-      close: () => {
-        if (!open) return;
-        open = false;
+      release: () => {
         writer.close();
         this.writers.delete(writer);
-        this.owned.delete(pub);
         this.graphChanged();
       },
-    };
-    this.owned.add(pub);
-    return pub;
+    });
   }
 
   subscribe<T = unknown>(
@@ -171,11 +144,9 @@ export class RtpsTransport implements Transport {
     qos: QosProfile | QosProfileName | undefined,
     onMessage: MessageHandler<T>,
   ): Subscription {
-    this.check();
-    const name = resolveTopicName(topic, this.node, this.remappings);
-    const fullType = normalizeTypeName(type);
-    const codec: MessageCodec<T> = getMessageCodec<T>(fullType);
-    const profile = resolveQos(qos);
+    this.endpoints.checkOpen();
+    const endpoint = resolveEndpoint<T>(this.node, this.remappings, topic, type, qos);
+    const { topic: name, type: fullType, codec } = endpoint;
     // one info object per subscription, overwritten for each message (the receive path allocates nothing else)
     const info: MessageInfo = { receivedAt: 0n, cdr: new Uint8Array(0), publisher: undefined };
     const onError = this.onError;
@@ -184,7 +155,7 @@ export class RtpsTransport implements Transport {
     const reader = this.participant.createReader({
       topicName: toDdsTopicName(name),
       typeName: codec.ddsType,
-      qos: fromRosQos(profile, false),
+      qos: fromRosQos(endpoint.qos, false),
       onSample: (payload, sample) => {
         info.receivedAt = process.hrtime.bigint();
         info.cdr = payload;
@@ -209,23 +180,14 @@ export class RtpsTransport implements Transport {
     });
     this.readers.add(reader);
     this.graphChanged();
-    let open = true;
-    const sub: Subscription = {
-      topic: name,
-      type: fullType,
-      qos: profile,
+    return this.endpoints.subscription(endpoint, {
       matchedPublishers: () => reader.matchedWriters(),
-      close: () => {
-        if (!open) return;
-        open = false;
+      release: () => {
         reader.close();
         this.readers.delete(reader);
-        this.owned.delete(sub);
         this.graphChanged();
       },
-    };
-    this.owned.add(sub);
-    return sub;
+    });
   }
 
   topics(): TopicInfo[] {
@@ -241,15 +203,11 @@ export class RtpsTransport implements Transport {
     };
     for (const { data, isWriter } of this.participant.localEndpointData()) add(data.topicName, data.typeName, isWriter);
     for (const ep of this.participant.remoteEndpoints()) add(ep.data.topicName, ep.data.typeName, ep.isWriter);
-    return [...byTopic]
-      .map(([topic, e]) => ({ topic, types: [...e.types].sort(), publishers: e.publishers, subscribers: e.subscribers }))
-      .sort((a, b) => a.topic.localeCompare(b.topic));
+    return sortTopics([...byTopic].map(([topic, e]) => ({ topic, types: [...e.types].sort(), publishers: e.publishers, subscribers: e.subscribers })));
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    for (const o of [...this.owned]) o.close();
-    this.closed = true;
+    if (!this.endpoints.closeAll()) return;
     if (this.graphTimer) clearTimeout(this.graphTimer);
     this.graphWriter?.close();
     await this.participant.close();

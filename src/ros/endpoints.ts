@@ -1,0 +1,117 @@
+// What every Transport (inproc, rclnodejs, rtps) does the same way around its own I/O: resolve an advertise() or
+// subscribe() request (topic name, type, codec, QoS), hand out publisher and subscription handles whose close()
+// runs once and whose publish() refuses after it, and close whatever is still open when the transport closes.
+
+import { getMessageCodec, type MessageCodec } from './msgs/index.ts';
+import { type Remapping, normalizeTypeName, resolveTopicName } from './names.ts';
+import { type NodeIdentity, type Publisher, type QosProfile, type QosProfileName, type Subscription, type TopicInfo, resolveQos } from './transport.ts';
+
+/** An advertise() / subscribe() request resolved against the node: what every transport needs first. */
+export interface ResolvedEndpoint<T> {
+  /** Fully-qualified ROS topic name, after remapping. */
+  topic: string;
+  /** Full ROS type name, e.g. "std_msgs/msg/String". */
+  type: string;
+  codec: MessageCodec<T>;
+  qos: QosProfile;
+}
+
+export function resolveEndpoint<T>(
+  node: NodeIdentity,
+  remappings: readonly Remapping[],
+  topic: string,
+  type: string,
+  qos: QosProfile | QosProfileName | undefined,
+): ResolvedEndpoint<T> {
+  const name = resolveTopicName(topic, node, remappings); // a bad name is reported before a bad type
+  const fullType = normalizeTypeName(type);
+  return { topic: name, type: fullType, codec: getMessageCodec<T>(fullType), qos: resolveQos(qos) };
+}
+
+/** A transport's side of one publisher. */
+export interface PublisherIo<T> {
+  publish(message: T): void;
+  publishRaw(cdr: Uint8Array): void;
+  matchedSubscriptions(): number;
+  /** Frees what the transport holds for this publisher; runs once, on the first close(). */
+  release(): void;
+}
+
+/** A transport's side of one subscription. */
+export interface SubscriptionIo {
+  matchedPublishers(): number;
+  /** Stops delivery and frees what the transport holds for this subscription; runs once, on the first close(). */
+  release(): void;
+}
+
+/** The order topics() lists in, the same on every transport. */
+export function sortTopics(topics: TopicInfo[]): TopicInfo[] {
+  return topics.sort((a, b) => a.topic.localeCompare(b.topic));
+}
+
+/** The publishers and subscriptions one transport has open, so that closing the transport closes them all. */
+export class OpenEndpoints {
+  private readonly handles = new Set<{ close(): void }>();
+  private isClosed = false;
+
+  /** `transport` names it in errors ("the rtps transport is closed"); `UsageError` is the error type thrown. */
+  constructor(
+    private readonly transport: string,
+    private readonly UsageError: new (message: string) => Error = Error,
+  ) {}
+
+  /** True once closeAll() ran: nothing new may be opened. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  checkOpen(): void {
+    if (this.isClosed) throw new this.UsageError(`the ${this.transport} transport is closed`);
+  }
+
+  // A handle is open while it is in `handles`: close() removes it (once) and frees the transport's side.
+  publisher<T>(endpoint: ResolvedEndpoint<T>, io: PublisherIo<T>): Publisher<T> {
+    const UsageError = this.UsageError;
+    const handle: Publisher<T> = {
+      topic: endpoint.topic,
+      type: endpoint.type,
+      qos: endpoint.qos,
+      publish: (message: T) => {
+        if (!this.handles.has(handle)) throw new UsageError(`publisher on ${endpoint.topic} is closed`);
+        io.publish(message);
+      },
+      publishRaw: (cdr: Uint8Array) => {
+        if (!this.handles.has(handle)) throw new UsageError(`publisher on ${endpoint.topic} is closed`);
+        io.publishRaw(cdr);
+      },
+      matchedSubscriptions: () => io.matchedSubscriptions(),
+      close: () => {
+        if (this.handles.delete(handle)) io.release();
+      },
+    };
+    this.handles.add(handle);
+    return handle;
+  }
+
+  subscription<T>(endpoint: ResolvedEndpoint<T>, io: SubscriptionIo): Subscription {
+    const handle: Subscription = {
+      topic: endpoint.topic,
+      type: endpoint.type,
+      qos: endpoint.qos,
+      matchedPublishers: () => io.matchedPublishers(),
+      close: () => {
+        if (this.handles.delete(handle)) io.release();
+      },
+    };
+    this.handles.add(handle);
+    return handle;
+  }
+
+  /** Closes every handle still open and refuses new ones; false when the transport was already closed. */
+  closeAll(): boolean {
+    if (this.isClosed) return false;
+    for (const handle of [...this.handles]) handle.close();
+    this.isClosed = true;
+    return true;
+  }
+}
