@@ -41,8 +41,10 @@ function loadRuns(root: string): Run[] {
   return runs;
 }
 
-function modeFractions(model: string, task: string, episodes: number): Record<string, number> {
-  const out = execFileSync('node', ['bin/onestep.js', 'eval', '--model', model, '--task', task, '--episodes', String(episodes), '--seed', '5000', '--json'], { encoding: 'utf8' });
+function modeFractions(model: string, task: string, episodes: number, deterministic: boolean): Record<string, number> {
+  const args = ['bin/onestep.js', 'eval', '--model', model, '--task', task, '--episodes', String(episodes), '--seed', '5000', '--json'];
+  if (deterministic) args.push('--deterministic');
+  const out = execFileSync('node', args, { encoding: 'utf8' });
   const r = JSON.parse(out) as { modeCounts: Record<string, number> | null };
   const counts = r.modeCounts ?? {};
   const total = Object.values(counts).reduce((a, b) => a + b, 0) || 1;
@@ -59,7 +61,7 @@ function main(): void {
     '| task | env steps | SMFP final | SAC final | SMFP best | SAC best | seeds (SMFP/SAC) |',
     '|---|---|---|---|---|---|---|',
   ];
-  const modeLines: string[] = ['| policy (exported, stochastic) | seed | ' + 'modes |', '|---|---|---|'];
+  const modeLines: string[] = ['| algorithm | seed | modes, sampled noise | modes, zero noise |', '|---|---|---|---|'];
   const summary: Record<string, unknown> = {};
   for (const task of tasks) {
     const series: CurveSeries[] = [];
@@ -80,9 +82,11 @@ function main(): void {
       series.push({ label: `${algo.toUpperCase()} (${same.length} seed${same.length > 1 ? 's' : ''})`, x, y: ys.map(mean), band: ys.map(std), color: algo === 'smfp' ? '#d62728' : '#1f77b4' });
       if (task === 'two_way') {
         for (const r of same) {
-          const fr = modeFractions(join(r.dir, 'policy.onnx'), task, Number(values['mode-episodes']));
-          summary[`${task}/${algo}/s${r.seed}/modes`] = fr;
-          modeLines.push(`| ${algo.toUpperCase()} | ${r.seed} | ${Object.entries(fr).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')} |`);
+          const fmt = (fr: Record<string, number>) => Object.entries(fr).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ');
+          const stochastic = modeFractions(join(r.dir, 'policy.onnx'), task, Number(values['mode-episodes']), false);
+          const deterministic = modeFractions(join(r.dir, 'policy.onnx'), task, Number(values['mode-episodes']), true);
+          summary[`${task}/${algo}/s${r.seed}/modes`] = { stochastic, deterministic };
+          modeLines.push(`| ${algo.toUpperCase()} | ${r.seed} | ${fmt(stochastic)} | ${fmt(deterministic)} |`);
         }
       }
     }
