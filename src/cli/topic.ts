@@ -44,9 +44,28 @@ const qosOptions = (y: Argv, auto: string) =>
     .option('durability', { choices: ['volatile', 'transient_local'] as const, describe: 'override the profile durability', defaultDescription: 'from --qos' })
     .option('depth', { type: 'number', describe: 'override the profile history depth (keep-last)', defaultDescription: 'from --qos' });
 
-async function open(args: CommonArgs): Promise<Transport> {
+/** What echo and hz take: a topic, its type (discovered when not given) and a QoS that matches every publisher. */
+interface SubscriberArgs extends CommonArgs, QosArgs {
+  topic: string;
+  type?: string;
+  wait: number;
+}
+
+const subscriberOptions = (y: Argv) =>
+  qosOptions(common(y), 'best-effort, volatile, depth 10: matches every publisher')
+    .positional('topic', { type: 'string', describe: 'topic name, e.g. /joint_states' })
+    .positional('type', { type: 'string', describe: 'message type, e.g. sensor_msgs/msg/JointState (default: discovered)' })
+    .option('wait', { type: 'number', default: 5, describe: 'seconds to wait for a publisher when the type must be discovered' });
+
+/** Opens the transport the options name, runs `body` with it, and closes it however `body` ends. */
+async function withTransport(args: CommonArgs, body: (transport: Transport) => Promise<void>): Promise<void> {
   const { createTransport } = await import('../ros/index.ts');
-  return createTransport({ kind: args.transport, node: args.nodeName, domainId: args.domain });
+  const transport = await createTransport({ kind: args.transport, node: args.nodeName, domainId: args.domain });
+  try {
+    await body(transport);
+  } finally {
+    await transport.close();
+  }
 }
 
 async function qosFrom(args: QosArgs, autoProfile: QosProfile): Promise<QosProfile> {
@@ -61,8 +80,8 @@ async function qosFrom(args: QosArgs, autoProfile: QosProfile): Promise<QosProfi
   return base;
 }
 
-/** Closes the transport on Ctrl-C / SIGTERM and resolves when that happens. */
-function untilInterrupted(transport: Transport): { stopped: Promise<void>; stop: () => void } {
+/** `stopped` resolves on Ctrl-C / SIGTERM or when the command calls stop(). */
+function untilInterrupted(): { stopped: Promise<void>; stop: () => void } {
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const onSignal = () => stop();
@@ -72,11 +91,12 @@ function untilInterrupted(transport: Transport): { stopped: Promise<void>; stop:
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   });
-  void transport;
   return { stopped, stop };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const BEST_AVAILABLE: QosProfile = { reliability: 'best_effort', durability: 'volatile', history: 'keep_last', depth: 10 };
 
 /** The type of `topic` as discovered in the graph, waiting up to `waitS` seconds. */
 async function discoverType(transport: Transport, topic: string, waitS: number): Promise<string> {
@@ -90,6 +110,14 @@ async function discoverType(transport: Transport, topic: string, waitS: number):
     if (Date.now() >= deadline) throw new UserError(`no publisher of ${name} was discovered within ${waitS} s: name its TYPE (e.g. std_msgs/msg/String) or raise --wait`);
     await sleep(100);
   }
+}
+
+/** What echo and hz subscribe with: the topic's type (as given, else discovered) and the subscriber QoS. */
+async function subscriberSetup(transport: Transport, args: SubscriberArgs): Promise<{ type: string; qos: QosProfile }> {
+  const type = args.type ?? (await discoverType(transport, args.topic, args.wait));
+  const { getMessageCodec } = await import('../ros/msgs/index.ts');
+  getMessageCodec(type); // fail fast on an unknown type
+  return { type, qos: await qosFrom(args, BEST_AVAILABLE) };
 }
 
 // ---- message ↔ YAML ------------------------------------------------------------------------------------------
@@ -154,58 +182,42 @@ const list: CommandModule<object, ListArgs> = {
       .option('show-types', { alias: 't', type: 'boolean', default: false, describe: 'show each topic\'s type' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'show publisher and subscriber counts' })
       .option('wait', { type: 'number', default: 2, describe: 'seconds of discovery before listing' }) as unknown as Argv<ListArgs>,
-  handler: async (args: ArgumentsCamelCase<ListArgs>) => {
-    const transport = await open(args);
-    try {
+  handler: (args: ArgumentsCamelCase<ListArgs>) =>
+    withTransport(args, async (transport) => {
       if (transport.kind !== 'inproc') await sleep(args.wait * 1000);
       for (const t of transport.topics()) {
         const types = args.showTypes || args.verbose ? ` [${t.types.join(', ')}]` : '';
         const counts = args.verbose ? ` ${t.publishers} publisher(s), ${t.subscribers} subscriber(s)` : '';
         process.stdout.write(`${t.topic}${types}${counts}\n`);
       }
-    } finally {
-      await transport.close();
-    }
-  },
+    }),
 };
 
-interface EchoArgs extends CommonArgs, QosArgs {
-  topic: string;
-  type?: string;
+interface EchoArgs extends SubscriberArgs {
   once: boolean;
   count?: number;
   noArr: boolean;
   raw: boolean;
   field?: string;
-  wait: number;
   timeout?: number;
 }
-
-const BEST_AVAILABLE: QosProfile = { reliability: 'best_effort', durability: 'volatile', history: 'keep_last', depth: 10 };
 
 const echo: CommandModule<object, EchoArgs> = {
   command: 'echo <topic> [type]',
   describe: 'print the messages published on a topic',
   builder: (y) =>
-    qosOptions(common(y), 'best-effort, volatile, depth 10: matches every publisher')
-      .positional('topic', { type: 'string', describe: 'topic name, e.g. /joint_states' })
-      .positional('type', { type: 'string', describe: 'message type, e.g. sensor_msgs/msg/JointState (default: discovered)' })
+    subscriberOptions(y)
       .option('once', { type: 'boolean', default: false, describe: 'print one message and exit' })
       .option('count', { type: 'number', describe: 'exit after this many messages', defaultDescription: 'unlimited' })
       .option('no-arr', { type: 'boolean', default: false, describe: 'do not print array contents, only their lengths' })
       .option('raw', { type: 'boolean', default: false, describe: 'print the serialized CDR bytes (hex) instead' })
       .option('field', { type: 'string', describe: 'print only this field, e.g. header.stamp', defaultDescription: 'the whole message' })
-      .option('wait', { type: 'number', default: 5, describe: 'seconds to wait for a publisher when the type must be discovered' })
       .option('timeout', { type: 'number', describe: 'exit with an error if nothing arrives within this many seconds', defaultDescription: 'wait forever' }) as unknown as Argv<EchoArgs>,
   handler: async (args: ArgumentsCamelCase<EchoArgs>) => {
-    const { getMessageCodec } = await import('../ros/msgs/index.ts');
     const { stringify } = await import('yaml');
-    const transport = await open(args);
-    const { stopped, stop } = untilInterrupted(transport);
-    try {
-      const type = args.type ?? (await discoverType(transport, args.topic, args.wait));
-      getMessageCodec(type); // fail fast on an unknown type
-      const qos = await qosFrom(args, BEST_AVAILABLE);
+    await withTransport(args, async (transport) => {
+      const { stopped, stop } = untilInterrupted();
+      const { type, qos } = await subscriberSetup(transport, args);
       const limit = args.once ? 1 : args.count;
       let printed = 0;
       const path = args.field?.split('.') ?? [];
@@ -238,9 +250,7 @@ const echo: CommandModule<object, EchoArgs> = {
       }
       await stopped;
       clearTimeout(timer);
-    } finally {
-      await transport.close();
-    }
+    });
   },
 };
 
@@ -284,9 +294,8 @@ const pub: CommandModule<object, PubArgs> = {
     const message = fromUserValues(codec as MessageCodec<unknown>, parsed);
     codec.encode(message); // type errors surface before anything is advertised
     const times = args.once ? 1 : args.times;
-    const transport = await open(args);
-    const { stopped, stop } = untilInterrupted(transport);
-    try {
+    await withTransport(args, async (transport) => {
+      const { stopped, stop } = untilInterrupted();
       const qos = await qosFrom(args, { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 10 });
       const publisher = transport.advertise(args.topic, codec.type, qos);
       const needed = args.waitMatchingSubscriptions ?? (times !== undefined ? 1 : 0);
@@ -311,17 +320,12 @@ const pub: CommandModule<object, PubArgs> = {
       await stopped;
       clearTimeout(timer);
       if (qos.reliability === 'reliable') await sleep(300); // let reliable resends of the last sample go out
-    } finally {
-      await transport.close();
-    }
+    });
   },
 };
 
-interface HzArgs extends CommonArgs, QosArgs {
-  topic: string;
-  type?: string;
+interface HzArgs extends SubscriberArgs {
   window: number;
-  wait: number;
   duration?: number;
 }
 
@@ -329,19 +333,14 @@ const hz: CommandModule<object, HzArgs> = {
   command: 'hz <topic> [type]',
   describe: 'print the rate at which messages arrive on a topic',
   builder: (y) =>
-    qosOptions(common(y), 'best-effort, volatile, depth 10: matches every publisher')
-      .positional('topic', { type: 'string', describe: 'topic name' })
-      .positional('type', { type: 'string', describe: 'message type (default: discovered)' })
+    subscriberOptions(y)
       .option('window', { alias: 'w', type: 'number', default: 10000, describe: 'messages the statistics are computed over' })
-      .option('wait', { type: 'number', default: 5, describe: 'seconds to wait for a publisher when the type must be discovered' })
       .option('duration', { type: 'number', describe: 'stop after this many seconds', defaultDescription: 'until Ctrl-C' }) as unknown as Argv<HzArgs>,
   handler: async (args: ArgumentsCamelCase<HzArgs>) => {
     if (!Number.isInteger(args.window) || args.window < 2) throw new UserError(`--window must be an integer ≥ 2, got ${args.window}`);
-    const transport = await open(args);
-    const { stopped, stop } = untilInterrupted(transport);
-    try {
-      const type = args.type ?? (await discoverType(transport, args.topic, args.wait));
-      const qos = await qosFrom(args, BEST_AVAILABLE);
+    await withTransport(args, async (transport) => {
+      const { stopped, stop } = untilInterrupted();
+      const { type, qos } = await subscriberSetup(transport, args);
       // a ring of arrival times (ns), preallocated: one write per message
       const arrivals = new Float64Array(args.window);
       let n = 0;
@@ -372,9 +371,7 @@ const hz: CommandModule<object, HzArgs> = {
       await stopped;
       clearInterval(report);
       clearTimeout(end);
-    } finally {
-      await transport.close();
-    }
+    });
   },
 };
 
