@@ -52,7 +52,7 @@ export async function loadOnnxPolicy(path: string, env: MujocoEnv, opts: { seed:
 }
 
 /** The human-readable report shared by sim and eval. */
-export function printEvaluation(env: MujocoEnv, policyName: string, r: EvaluationResult, seed: number): void {
+function printEvaluation(env: MujocoEnv, policyName: string, r: EvaluationResult, seed: number): void {
   const t = env.task;
   const lines = [
     `task ${t.name}: observation ${env.observationSize}, action ${env.actionSize}, ${t.maxSteps} steps × ${t.frameSkip} physics steps`,
@@ -66,7 +66,7 @@ export function printEvaluation(env: MujocoEnv, policyName: string, r: Evaluatio
 }
 
 /** The machine-readable report (--json). */
-export function evaluationJson(env: MujocoEnv, policyName: string, r: EvaluationResult, seed: number): string {
+function evaluationJson(env: MujocoEnv, policyName: string, r: EvaluationResult, seed: number): string {
   return JSON.stringify({
     task: env.task.name,
     policy: policyName,
@@ -84,6 +84,32 @@ export function evaluationJson(env: MujocoEnv, policyName: string, r: Evaluation
   });
 }
 
+/** Prints the report of a run: text for a person, or one JSON object with --json (where the policy is named plainly). */
+export function printReport(env: MujocoEnv, r: EvaluationResult, seed: number, opts: { json: boolean; policyName: string; title?: string }): void {
+  if (opts.json) process.stdout.write(`${evaluationJson(env, opts.policyName, r, seed)}\n`);
+  else printEvaluation(env, opts.title ?? opts.policyName, r, seed);
+}
+
+/** The flags sim and eval share: how many episodes from which seed, the ONNX policy's noise, and the report format. */
+export interface EvaluationArgs {
+  episodes: number;
+  seed: number;
+  deterministic: boolean;
+  json: boolean;
+}
+
+export const evaluationOptions = (yargs: Argv) =>
+  yargs
+    .option('episodes', { type: 'number', default: 10, describe: 'episodes to run (episode k is reset with seed + k)' })
+    .option('seed', { type: 'number', default: 0, describe: 'seed of the first episode and of the policy noise (random and ONNX policies)' })
+    .option('deterministic', { type: 'boolean', default: false, describe: 'ONNX policies: feed zero noise (the mode action)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' });
+
+/** --episodes and --seed, checked. */
+export function evaluationRange(argv: EvaluationArgs): { episodes: number; seed: number } {
+  return { episodes: positiveInteger('episodes', argv.episodes), seed: finiteInteger('seed', argv.seed) };
+}
+
 /** Integer option check with a message naming the flag. */
 export function positiveInteger(flag: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be an integer >= 1 (got ${value})`);
@@ -95,35 +121,28 @@ export function finiteInteger(flag: string, value: number): number {
   return value;
 }
 
-interface SimArgs {
+interface SimArgs extends EvaluationArgs {
   task: string;
   policy: string;
-  episodes: number;
-  seed: number;
   mjcf?: string;
   frameSkip?: number;
   maxSteps?: number;
-  deterministic: boolean;
-  json: boolean;
 }
 
 const command: CommandModule<object, SimArgs> = {
   command: 'sim',
   describe: 'Run a policy closed-loop in a MuJoCo task and report return, success and steps/s',
   builder: (yargs: Argv) =>
-    yargs
-      .option('task', { type: 'string', default: 'pendulum', describe: 'task: pendulum, reacher, arm_reach, arm_push, cheetah, two_way (ignored with --mjcf)' })
-      .option('policy', { type: 'string', default: 'random', describe: 'random | zero | scripted | path to an exported model.onnx' })
-      .option('episodes', { type: 'number', default: 10, describe: 'episodes to run (episode k is reset with seed + k)' })
-      .option('seed', { type: 'number', default: 0, describe: 'seed of the first episode (and of the random / ONNX policy noise)' })
+    evaluationOptions(
+      yargs
+        .option('task', { type: 'string', default: 'pendulum', describe: 'task: pendulum, reacher, arm_reach, arm_push, cheetah, two_way (ignored with --mjcf)' })
+        .option('policy', { type: 'string', default: 'random', describe: 'random | zero | scripted | path to an exported model.onnx' }),
+    )
       .option('mjcf', { type: 'string', describe: 'run your own MJCF file instead of a task: observation (qpos, qvel), one action per actuator', defaultDescription: 'none' })
       .option('frame-skip', { type: 'number', describe: 'physics steps per environment step, with --mjcf', defaultDescription: '1' })
-      .option('max-steps', { type: 'number', describe: 'environment steps per episode, with --mjcf', defaultDescription: '1000' })
-      .option('deterministic', { type: 'boolean', default: false, describe: 'ONNX policies: feed zero noise (the mode action)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' }) as unknown as Argv<SimArgs>,
+      .option('max-steps', { type: 'number', describe: 'environment steps per episode, with --mjcf', defaultDescription: '1000' }) as unknown as Argv<SimArgs>,
   handler: async (argv: ArgumentsCamelCase<SimArgs>) => {
-    const episodes = positiveInteger('episodes', argv.episodes);
-    const seed = finiteInteger('seed', argv.seed);
+    const { episodes, seed } = evaluationRange(argv);
     const name = argv.policy;
     if (!['random', 'zero', 'scripted'].includes(name) && !name.endsWith('.onnx')) {
       throw new Error(`--policy must be random, zero, scripted or a path ending in .onnx (got '${name}')`);
@@ -152,9 +171,7 @@ const command: CommandModule<object, SimArgs> = {
         onnx = await loadOnnxPolicy(name, env, { seed, deterministic: argv.deterministic });
         policy = onnx.policy;
       }
-      const result = evaluate(env, policy, { episodes, seed });
-      if (argv.json) process.stdout.write(`${evaluationJson(env, name, result, seed)}\n`);
-      else printEvaluation(env, name, result, seed);
+      printReport(env, evaluate(env, policy, { episodes, seed }), seed, { json: argv.json, policyName: name });
     } finally {
       onnx?.close();
       env.close();
