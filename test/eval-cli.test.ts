@@ -4,30 +4,17 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { buildPolicySpec, exportPolicyOnnx } from '../src/export/onnx.ts';
 import { createPolicy, disposePolicy, policyConfig } from '../src/nn/policy.ts';
 import { loadOnnxPolicy } from '../src/cli/sim.ts';
 import { PolicyRuntime } from '../src/runtime/policy-runtime.ts';
 import { MujocoEnv } from '../src/sim/env.ts';
+import { onestep } from './helpers/cli.ts';
 
 await tf.setBackend('cpu');
-const execFileAsync = promisify(execFile);
-
-/** Run the CLI; resolves with stdout, or with the exit code and stderr when it fails. */
-async function onestep(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync('node', ['bin/onestep.js', ...args], { encoding: 'utf8' });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** An untrained SAC-style (gaussian) pendulum policy, exported with the pendulum's torque range ±2 N·m. */
 function exportPendulumPolicy(dir: string, task = 'pendulum'): string {

@@ -1,24 +1,11 @@
 // `onestep sim` end to end: tasks with random / zero / scripted policies, a user MJCF, and bad input as one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { TASK_NAMES } from '../src/sim/tasks/index.ts';
-
-const execFileAsync = promisify(execFile);
-
-async function onestep(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync('node', ['bin/onestep.js', ...args], { encoding: 'utf8' });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { onestep } from './helpers/cli.ts';
 
 test('onestep sim prints mean ± std return, success rate and steps/s', async () => {
   const r = await onestep('sim', '--task', 'arm_reach', '--policy', 'scripted', '--episodes', '4', '--seed', '3');
