@@ -23,6 +23,11 @@ function evaluate(model: string, episodes: number, deterministic: boolean): Eval
   return JSON.parse(execFileSync('node', args, { encoding: 'utf8' })) as EvalJson;
 }
 
+/** The task's floors from `onestep sim`: a uniform random policy and the task's scripted controller. */
+function baseline(task: string, policy: 'random' | 'scripted', episodes: number): EvalJson {
+  return JSON.parse(execFileSync('node', ['bin/onestep.js', 'sim', '--task', task, '--policy', policy, '--episodes', String(episodes), '--seed', '10000', '--json'], { encoding: 'utf8' })) as EvalJson;
+}
+
 function row(label: string, r: EvalJson): string {
   const modes = r.modeCounts ? Object.entries(r.modeCounts).map(([k, v]) => `${k} ${v}`).join(', ') : '–';
   const success = r.successRate === null ? '–' : `${(100 * r.successRate).toFixed(0)}%`;
@@ -43,6 +48,8 @@ function main(): void {
   copyFileSync(join(run, 'learning-curve.svg'), join(dest, 'learning-curve.svg'));
   const stochastic = evaluate(model, episodes, false);
   const deterministic = evaluate(model, episodes, true);
+  const random = baseline(config.task, 'random', episodes);
+  const scripted = baseline(config.task, 'scripted', episodes);
   const last = evals[evals.length - 1];
   const hidden = (config.hyper.actorHidden as number[]).join('×');
   // Hyper-parameters that differ from today's defaults go into the command as --set (the widths are in --hidden).
@@ -67,12 +74,14 @@ function main(): void {
 \`onestep eval --model models/${config.task}/policy.onnx --episodes ${episodes} --seed 10000\` (ONNX Runtime; episode k
 reset with seed 10000 + k). "stochastic" samples the policy's noise; "deterministic" feeds zero noise (\`--deterministic\`).
 
-| noise | return (mean ± std over ${episodes} episodes) | success | modes |
+| policy | return (mean ± std over ${episodes} episodes) | success | modes |
 |---|---|---|---|
 ${row('stochastic', stochastic)}
 ${row('deterministic', deterministic)}
+${row('*floor: uniform random actions*', random)}
+${row('*reference: scripted controller (privileged state)*', scripted)}
 
-During training (10 % of the run apart, ${evals.length} evaluations of 5 episodes, e sampled and ξ = 0 for SMFP,
+During training (every ${evals[0].env_steps} steps, ${evals.length} evaluations of 5 episodes, e sampled and ξ = 0 for SMFP,
 mean action for SAC) the last evaluation at ${last.env_steps} steps returned ${last.return_mean.toFixed(2)} ± ${last.return_std.toFixed(2)};
 the curve is [learning-curve.svg](learning-curve.svg).
 
