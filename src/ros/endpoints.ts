@@ -1,10 +1,15 @@
-// What every Transport (inproc, rclnodejs, rtps) does the same way around its own I/O: resolve an advertise() or
-// subscribe() request (topic name, type, codec, QoS), hand out publisher and subscription handles whose close()
+// What every Transport (inproc, rclnodejs, rtps) does the same way around its own I/O: check the node identity,
+// resolve an advertise() or subscribe() request (topic name, type, codec, QoS), hand out publisher and subscription handles whose close()
 // runs once and whose publish() refuses after it, and close whatever is still open when the transport closes.
 
 import { getMessageCodec, type MessageCodec } from './msgs/index.ts';
-import { type Remapping, normalizeTypeName, resolveTopicName } from './names.ts';
+import { type Remapping, normalizeNamespace, normalizeTypeName, resolveTopicName, validateNodeName } from './names.ts';
 import { type NodeIdentity, type Publisher, type QosProfile, type QosProfileName, type Subscription, type TopicInfo, resolveQos } from './transport.ts';
+
+/** A node identity with a valid ROS node name and an absolute, normalised namespace. */
+export function checkNodeIdentity(node: NodeIdentity): NodeIdentity {
+  return { name: validateNodeName(node.name), namespace: normalizeNamespace(node.namespace) };
+}
 
 /** An advertise() / subscribe() request resolved against the node: what every transport needs first. */
 export interface ResolvedEndpoint<T> {

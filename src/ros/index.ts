@@ -3,8 +3,9 @@
 // and the embedded pure-TypeScript RTPS participant everywhere else.
 
 import { createRequire } from 'node:module';
+import { checkNodeIdentity } from './endpoints.ts';
 import { InprocTransport } from './inproc.ts';
-import { type Remapping, normalizeNamespace, validateNodeName } from './names.ts';
+import type { Remapping } from './names.ts';
 import type { NodeIdentity, Transport } from './transport.ts';
 
 export type TransportKind = 'auto' | 'rtps' | 'rclnodejs' | 'inproc';
@@ -31,10 +32,9 @@ export class TransportError extends Error {
 
 /** "policy" → { name: "policy", namespace: "/" }; "/arm/policy" → { name: "policy", namespace: "/arm" }. */
 export function parseNodeIdentity(node: NodeIdentity | string): NodeIdentity {
-  if (typeof node !== 'string') return { name: validateNodeName(node.name), namespace: normalizeNamespace(node.namespace) };
+  if (typeof node !== 'string') return checkNodeIdentity(node);
   const at = node.lastIndexOf('/');
-  const name = node.slice(at + 1);
-  return { name: validateNodeName(name), namespace: normalizeNamespace(at <= 0 ? '/' : node.slice(0, at)) };
+  return checkNodeIdentity({ name: node.slice(at + 1), namespace: at <= 0 ? '/' : node.slice(0, at) });
 }
 
 /** ROS_DOMAIN_ID → number, with the range rmw accepts on Linux (0–232; 0–101 avoids ephemeral ports). */
@@ -86,14 +86,8 @@ export async function createTransport(opts: CreateTransportOptions): Promise<Tra
   }
 
   // the rtps participant is imported lazily too: `onestep --help` must not open sockets or load it
-  const rtpsModule = './rtps/transport.ts'; // a variable keeps the typecheck independent of that module's progress
-  const mod = (await import(rtpsModule)) as Record<string, unknown>;
-  const Rtps = mod.RtpsTransport as
-    | ({ create?: (o: object) => Promise<Transport> | Transport } & (new (o: object) => Transport))
-    | undefined;
-  if (!Rtps) throw new TransportError('the rtps transport is not available in this build (src/ros/rtps/transport.ts exports no RtpsTransport)');
-  const rtpsOptions = { ...opts.rtps, node, domainId, remappings };
-  return typeof Rtps.create === 'function' ? await Rtps.create(rtpsOptions) : new Rtps(rtpsOptions);
+  const { RtpsTransport } = await import('./rtps/transport.ts');
+  return RtpsTransport.create({ ...opts.rtps, node, domainId, remappings });
 }
 
 export { InprocTransport } from './inproc.ts';

@@ -4,9 +4,9 @@
 // (best-effort writer ↛ reliable reader, volatile writer ↛ transient-local reader), KEEP_LAST depth on the
 // reader's queue, and transient-local replay of a writer's last `depth` samples to late-joining readers.
 
-import { OpenEndpoints, resolveEndpoint, sortTopics } from './endpoints.ts';
+import { OpenEndpoints, checkNodeIdentity, resolveEndpoint, sortTopics } from './endpoints.ts';
 import type { MessageCodec } from './msgs/index.ts';
-import { type Remapping, normalizeNamespace, validateNodeName } from './names.ts';
+import type { Remapping } from './names.ts';
 import type {
   MessageHandler,
   MessageInfo,
@@ -117,7 +117,7 @@ export class InprocTransport implements Transport {
   private readonly endpoints = new OpenEndpoints('inproc');
 
   constructor(opts: InprocOptions) {
-    this.node = { name: validateNodeName(opts.node.name), namespace: normalizeNamespace(opts.node.namespace) };
+    this.node = checkNodeIdentity(opts.node);
     const domain = opts.domainId ?? 0;
     let bus = buses.get(domain);
     if (!bus) buses.set(domain, (bus = new Bus()));

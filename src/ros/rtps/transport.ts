@@ -1,9 +1,9 @@
 // RtpsTransport: the Transport contract over onestep's own RTPS participant. ROS names are mangled to DDS
 // names (rt/…, pkg::msg::dds_::Type_), messages go through the shared CDR codecs, and the node is announced
 // on ros_discovery_info so ROS 2 tools list it.
-import { OpenEndpoints, resolveEndpoint, sortTopics } from '../endpoints.ts';
+import { OpenEndpoints, checkNodeIdentity, resolveEndpoint, sortTopics } from '../endpoints.ts';
 import { RMW_GID_SIZE_HUMBLE, RMW_GID_SIZE_IRON } from '../msgs/index.ts';
-import { fromDdsTopicName, fromDdsTypeName, normalizeNamespace, toDdsTopicName, validateNodeName, type Remapping } from '../names.ts';
+import { fromDdsTopicName, fromDdsTypeName, toDdsTopicName, type Remapping } from '../names.ts';
 import type {
   MessageHandler,
   MessageInfo,
@@ -59,7 +59,7 @@ export class RtpsTransport implements Transport {
     readonly participant: Participant,
     opts: RtpsTransportOptions,
   ) {
-    this.node = { name: validateNodeName(opts.node.name), namespace: normalizeNamespace(opts.node.namespace) };
+    this.node = checkNodeIdentity(opts.node);
     this.remappings = opts.remappings ?? [];
     const env = opts.env ?? process.env;
     this.gidSize = opts.gidSize ?? (gidSizeFor(env.ROS_DISTRO) === 24 ? RMW_GID_SIZE_HUMBLE : RMW_GID_SIZE_IRON);
