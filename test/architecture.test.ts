@@ -232,7 +232,8 @@ test('no import cycles between files in src/ (static, type-only and dynamic impo
 test('rclnodejs and @tensorflow/tfjs-node(-gpu) are reached only through dynamic import(), in src/ and test/', () => {
   const optional = /^(rclnodejs|@tensorflow\/tfjs-node(-gpu)?)(\/|$)/;
   const all = [...srcImports, ...testFiles.flatMap(importsOf)];
-  const violations = all.filter((i) => optional.test(i.specifier) && i.kind !== 'dynamic' && i.kind !== 'type').map(where);
+  // type-only imports too: the packages are optional, so their types may be missing where tsc runs
+  const violations = all.filter((i) => optional.test(i.specifier) && i.kind !== 'dynamic').map(where);
   assert.deepEqual(violations, []);
   // the check sees them: rclnodejs is imported, dynamically, by the rclnodejs transport
   assert.ok(all.some((i) => i.specifier === 'rclnodejs' && i.kind === 'dynamic' && i.from === 'src/ros/rclnodejs.ts'));
