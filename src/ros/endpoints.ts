@@ -1,6 +1,6 @@
 // What every Transport (inproc, rclnodejs, rtps) does the same way around its own I/O: check the node identity,
-// resolve an advertise() or subscribe() request (topic name, type, codec, QoS), hand out publisher and subscription handles whose close()
-// runs once and whose publish() refuses after it, and close whatever is still open when the transport closes.
+// resolve an advertise() or subscribe() request (topic name, type, codec, QoS), hand out publisher and subscription
+// handles whose close() runs once and whose publish() refuses after it, and close what is still open at shutdown.
 
 import { getMessageCodec, type MessageCodec } from './msgs/index.ts';
 import { type Remapping, normalizeNamespace, normalizeTypeName, resolveTopicName, validateNodeName } from './names.ts';
