@@ -1,6 +1,6 @@
 // The design's layering, checked on the real import graph of src/ (every static, type-only, re-export and dynamic
-// import, parsed with the TypeScript compiler): nn → algos → export, sim alone, runtime on the pure spec module
-// only, ros on runtime, cli on anything; no import cycles between files; and the optional native packages
+// import, parsed with the TypeScript compiler): nn → algos → export, sim alone, runtime on the TF.js-free
+// ONNX-format modules of export/ (spec, metadata reader, graph builder), ros on runtime, cli on anything; no import cycles between files; and the optional native packages
 // (rclnodejs, @tensorflow/tfjs-node, -gpu) reached only through dynamic import(), so a machine without them runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,6 +97,8 @@ const where = (i: Import) => `${i.from}:${i.line} ${i.kind} import of '${i.speci
 /** The capability folder of a file under src/. */
 const folderOf = (file: string) => file.split('/')[1];
 const SPEC = 'src/export/spec.ts';
+/** The ONNX-format layer of export/ (spec, ONNX metadata reader, ONNX graph builder): no TF.js, shared with runtime. */
+const ONNX_FORMAT = new Set([SPEC, 'src/export/onnx-metadata.ts', 'src/export/onnx-graph.ts']);
 
 /** May a file in folder `from` import `target` (a file under src/)? */
 function allowed(from: string, target: string): boolean {
@@ -112,7 +114,7 @@ function allowed(from: string, target: string): boolean {
     case 'sim':
       return false;
     case 'runtime':
-      return target === SPEC;
+      return ONNX_FORMAT.has(target);
     case 'ros':
       return to === 'runtime' || target === SPEC;
     case 'cli':
@@ -133,7 +135,7 @@ test('every relative import resolves to a file in src/', () => {
   assert.deepEqual(dangling, []);
 });
 
-test('layering: nn → algos → export, sim alone, runtime on export/spec.ts only, ros on runtime, cli on anything', () => {
+test('layering: nn → algos → export, sim alone, runtime on the ONNX-format modules of export/, ros on runtime, cli on anything', () => {
   const violations = srcImports
     .filter((i) => i.target !== undefined && i.target.startsWith('src/') && !allowed(folderOf(i.from), i.target))
     .map((i) => `${where(i)}: ${folderOf(i.from)} may not import ${i.target}`);
