@@ -1,10 +1,7 @@
-// Files a training run leaves behind besides checkpoints: the learning-curve SVG and the exported ONNX policies.
+// The learning curve a training run leaves beside its checkpoints (the ONNX export lives in src/cli/train.ts:
+// algos may not depend on export).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCheckpoint } from '../nn/checkpoint.ts';
-import { disposePolicy } from '../nn/policy.ts';
-import { exportCheckpointOnnx } from '../export/onnx.ts';
-import type { PolicySpec } from '../export/spec.ts';
 import { renderCurves, type CurveSeries } from './plot.ts';
 
 function readJsonl(path: string): Record<string, number | string>[] {
@@ -33,16 +30,4 @@ export function writeLearningCurve(out: string, title: string): void {
     });
   }
   writeFileSync(join(out, 'learning-curve.svg'), renderCurves({ title, xLabel: 'environment steps', yLabel: 'episode return', series }));
-}
-
-/** Exports the policy of a checkpoint directory to ONNX (spec with names, scaling and the checkpoint id). */
-export async function exportRun(checkpointDir: string, onnxPath: string): Promise<PolicySpec> {
-  const ckpt = await loadCheckpoint(checkpointDir);
-  try {
-    const { bytes, spec } = exportCheckpointOnnx(ckpt);
-    writeFileSync(onnxPath, bytes);
-    return spec;
-  } finally {
-    disposePolicy(ckpt.policy);
-  }
 }

@@ -177,7 +177,21 @@ const command: CommandModule<object, TrainArgs> = {
     const { Trainer } = await import('../algos/trainer.ts');
     const { Smfp } = await import('../algos/smfp.ts');
     const { Sac } = await import('../algos/sac.ts');
-    const { writeLearningCurve, exportRun } = await import('../algos/run-files.ts');
+    const { writeLearningCurve } = await import('../algos/run-files.ts');
+    const { loadCheckpoint } = await import('../nn/checkpoint.ts');
+    const { disposePolicy } = await import('../nn/policy.ts');
+    const { exportCheckpointOnnx } = await import('../export/onnx.ts');
+    /** Exports the policy of a checkpoint directory to ONNX (spec with names, scaling and the checkpoint id). */
+    const exportRun = async (checkpointDir: string, onnxPath: string) => {
+      const ckpt = await loadCheckpoint(checkpointDir);
+      try {
+        const { bytes, spec } = exportCheckpointOnnx(ckpt);
+        writeFileSync(onnxPath, bytes);
+        return spec;
+      } finally {
+        disposePolicy(ckpt.policy);
+      }
+    };
 
     const env = await MujocoEnv.make(config.task);
     const evalEnv = await MujocoEnv.make(config.task);
