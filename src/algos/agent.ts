@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CheckpointTensor } from '../nn/checkpoint.ts';
 import { Adam } from '../nn/optim.ts';
 import type { PolicyNetwork } from '../nn/policy.ts';
+import type { TwinCritic } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
 
@@ -106,4 +107,40 @@ export function restoreVariables(stored: ReadonlyMap<string, CheckpointTensor>, 
 
 export function collectVariables(out: Map<string, CheckpointTensor>, variables: Map<string, tf.Variable>, prefix: string): void {
   for (const [name, v] of variables) out.set(`${prefix}${name}`, { shape: v.shape, data: (v.dataSync() as Float32Array).slice() });
+}
+
+/** The learner parts SAC and SMFP both checkpoint besides the policy: twin critics, temperature and their Adams. */
+export interface ActorCriticParts {
+  readonly critic: TwinCritic;
+  readonly temperature: Temperature;
+  readonly actorOptimizer: Adam;
+  readonly criticOptimizer: Adam;
+}
+
+/** Checkpoint state of the shared parts, the update count, and `extra` variables (names already prefixed). */
+export function actorCriticState(parts: ActorCriticParts, updates: number, extra = new Map<string, tf.Variable>()): AgentState {
+  const tensors = new Map<string, CheckpointTensor>();
+  const optimizer = new Map<string, CheckpointTensor>();
+  collectVariables(tensors, extra, '');
+  collectVariables(tensors, parts.critic.weights(), 'critic/');
+  collectVariables(tensors, new Map([['log_alpha', parts.temperature.logAlpha]]), '');
+  const json = {
+    updates,
+    actorAdamStep: optimizerTensors('actor_adam', parts.actorOptimizer, optimizer),
+    criticAdamStep: optimizerTensors('critic_adam', parts.criticOptimizer, optimizer),
+    alphaAdamStep: optimizerTensors('alpha_adam', parts.temperature.optimizer, optimizer),
+  };
+  return { tensors, optimizer, json };
+}
+
+/** Restores what actorCriticState saved into the same parts; returns the update count. */
+export function restoreActorCriticState(parts: ActorCriticParts, state: AgentState, extra = new Map<string, tf.Variable>()): number {
+  restoreVariables(state.tensors, extra, '');
+  restoreVariables(state.tensors, parts.critic.weights(), 'critic/');
+  restoreVariables(state.tensors, new Map([['log_alpha', parts.temperature.logAlpha]]), '');
+  const j = state.json as { updates: number; actorAdamStep: number; criticAdamStep: number; alphaAdamStep: number };
+  restoreOptimizer('actor_adam', parts.actorOptimizer, state.optimizer, j.actorAdamStep);
+  restoreOptimizer('critic_adam', parts.criticOptimizer, state.optimizer, j.criticAdamStep);
+  restoreOptimizer('alpha_adam', parts.temperature.optimizer, state.optimizer, j.alphaAdamStep);
+  return j.updates;
 }

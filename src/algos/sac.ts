@@ -3,9 +3,8 @@
 // Replay, critics, optimiser and temperature are the shared modules SMFP uses too (same budgets).
 import * as tf from '@tensorflow/tfjs-core';
 import { createPolicy, gaussianHeads, normalizeObservation, policyConfig, policySample, policyWeights, setObservationNormalization, trainableVariables, type PolicyNetwork } from '../nn/policy.ts';
-import type { CheckpointTensor } from '../nn/checkpoint.ts';
 import type { Adam } from '../nn/optim.ts';
-import { type Agent, type AgentState, Temperature, adamGroup, collectVariables, optimizerTensors, restoreOptimizer, restoreVariables, squashedGaussianLogProb } from './agent.ts';
+import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
@@ -164,27 +163,15 @@ export class Sac implements Agent {
 
   /** Everything but the policy's own weights (the checkpoint stores those as its policy). */
   getState(): AgentState {
-    const tensors = new Map<string, CheckpointTensor>();
-    const optimizer = new Map<string, CheckpointTensor>();
-    collectVariables(tensors, this.critic.weights(), 'critic/');
-    collectVariables(tensors, new Map([['log_alpha', this.temperature.logAlpha]]), '');
-    const json = {
-      updates: this.updates,
-      actorAdamStep: optimizerTensors('actor_adam', this.actorOptimizer, optimizer),
-      criticAdamStep: optimizerTensors('critic_adam', this.criticOptimizer, optimizer),
-      alphaAdamStep: optimizerTensors('alpha_adam', this.temperature.optimizer, optimizer),
-    };
-    return { tensors, optimizer, json };
+    return actorCriticState(this.learnerParts(), this.updates);
   }
 
   setState(state: AgentState): void {
-    restoreVariables(state.tensors, this.critic.weights(), 'critic/');
-    restoreVariables(state.tensors, new Map([['log_alpha', this.temperature.logAlpha]]), '');
-    const j = state.json as { updates: number; actorAdamStep: number; criticAdamStep: number; alphaAdamStep: number };
-    restoreOptimizer('actor_adam', this.actorOptimizer, state.optimizer, j.actorAdamStep);
-    restoreOptimizer('critic_adam', this.criticOptimizer, state.optimizer, j.criticAdamStep);
-    restoreOptimizer('alpha_adam', this.temperature.optimizer, state.optimizer, j.alphaAdamStep);
-    this.updates = j.updates;
+    this.updates = restoreActorCriticState(this.learnerParts(), state);
+  }
+
+  private learnerParts(): ActorCriticParts {
+    return { critic: this.critic, temperature: this.temperature, actorOptimizer: this.actorOptimizer, criticOptimizer: this.criticOptimizer };
   }
 
   dispose(): void {

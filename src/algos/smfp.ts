@@ -28,9 +28,8 @@ import {
   trainableVariables,
 } from '../nn/policy.ts';
 import type { Activation } from '../nn/layers.ts';
-import type { CheckpointTensor } from '../nn/checkpoint.ts';
 import type { Adam } from '../nn/optim.ts';
-import { type Agent, type AgentState, Temperature, adamGroup, collectVariables, optimizerTensors, restoreOptimizer, restoreVariables, squashedGaussianLogProb } from './agent.ts';
+import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
@@ -392,29 +391,20 @@ export class Smfp implements Agent {
 
   /** Everything but the policy's own weights (the checkpoint stores those as its policy). */
   getState(): AgentState {
-    const tensors = new Map<string, CheckpointTensor>();
-    const optimizer = new Map<string, CheckpointTensor>();
-    collectVariables(tensors, policyWeights(this.oldPolicy), 'old_actor/');
-    collectVariables(tensors, this.critic.weights(), 'critic/');
-    collectVariables(tensors, new Map([['log_alpha', this.temperature.logAlpha]]), '');
-    const json = {
-      updates: this.updates,
-      actorAdamStep: optimizerTensors('actor_adam', this.actorOptimizer, optimizer),
-      criticAdamStep: optimizerTensors('critic_adam', this.criticOptimizer, optimizer),
-      alphaAdamStep: optimizerTensors('alpha_adam', this.temperature.optimizer, optimizer),
-    };
-    return { tensors, optimizer, json };
+    return actorCriticState(this.learnerParts(), this.updates, this.oldPolicyVariables());
   }
 
   setState(state: AgentState): void {
-    restoreVariables(state.tensors, policyWeights(this.oldPolicy), 'old_actor/');
-    restoreVariables(state.tensors, this.critic.weights(), 'critic/');
-    restoreVariables(state.tensors, new Map([['log_alpha', this.temperature.logAlpha]]), '');
-    const j = state.json as { updates: number; actorAdamStep: number; criticAdamStep: number; alphaAdamStep: number };
-    restoreOptimizer('actor_adam', this.actorOptimizer, state.optimizer, j.actorAdamStep);
-    restoreOptimizer('critic_adam', this.criticOptimizer, state.optimizer, j.criticAdamStep);
-    restoreOptimizer('alpha_adam', this.temperature.optimizer, state.optimizer, j.alphaAdamStep);
-    this.updates = j.updates;
+    this.updates = restoreActorCriticState(this.learnerParts(), state, this.oldPolicyVariables());
+  }
+
+  /** The old policy π_k is learner state too: resuming must not refresh it early. */
+  private oldPolicyVariables(): Map<string, tf.Variable> {
+    return new Map([...policyWeights(this.oldPolicy)].map(([name, v]) => [`old_actor/${name}`, v]));
+  }
+
+  private learnerParts(): ActorCriticParts {
+    return { critic: this.critic, temperature: this.temperature, actorOptimizer: this.actorOptimizer, criticOptimizer: this.criticOptimizer };
   }
 
   dispose(): void {
