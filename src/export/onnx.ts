@@ -9,31 +9,18 @@
 //   → Clip(-1, 1) | Tanh → ⊙ scale → + offset → Max(low) → Min(high)
 import { type PolicyNetwork, policyNoiseSize, timeFrequencies, timeFeatureSize } from '../nn/policy.ts';
 import type { Layer } from '../nn/layers.ts';
-import type { Checkpoint } from '../nn/checkpoint.ts';
+import type { Checkpoint, CheckpointPolicyInfo } from '../nn/checkpoint.ts';
 import { OnnxGraphBuilder, type PlainLayer } from './onnx-graph.ts';
-import { POLICY_SPEC_FORMAT_VERSION, SPEC_METADATA_KEY, expectedNoiseParts, parsePolicySpec, serializePolicySpec, type ActionMode, type PolicyAlgorithm, type PolicySpec } from './spec.ts';
+import { POLICY_SPEC_FORMAT_VERSION, SPEC_METADATA_KEY, expectedNoiseParts, parsePolicySpec, serializePolicySpec, type PolicySpec } from './spec.ts';
 
 export class PolicyExportError extends Error {
   override name = 'PolicyExportError';
 }
 
-/** What the spec needs beyond the network itself (names, task, action scaling). */
-export interface PolicyExportInfo {
-  readonly algorithm: PolicyAlgorithm;
-  readonly task: string;
+/** What the spec needs beyond the network itself: the checkpoint's policy info plus where the weights came from. */
+export interface PolicyExportInfo extends CheckpointPolicyInfo {
   readonly trainingSteps: number;
   readonly checkpointId: string;
-  readonly description?: string;
-  /** Default: obs0, obs1, … */
-  readonly observationNames?: readonly string[];
-  /** Default: joint1, joint2, … */
-  readonly actionNames?: readonly string[];
-  /** Physical action = clamp(offset + scale ⊙ a, low, high). Defaults: scale 1, offset 0, limits ±scale around offset. */
-  readonly actionScale?: readonly number[];
-  readonly actionOffset?: readonly number[];
-  readonly actionLow?: readonly number[];
-  readonly actionHigh?: readonly number[];
-  readonly actionMode?: ActionMode;
 }
 
 /** The metadata spec of `policy`, with its current observation statistics; validated before it is returned. */

@@ -19,15 +19,18 @@ export interface CheckpointTensor {
 }
 
 /**
- * What the exported spec needs besides the network (see src/export/onnx.ts PolicyExportInfo): the algorithm,
+ * What the exported spec needs besides the network (src/export/onnx.ts PolicyExportInfo extends it): the algorithm,
  * task, names and action scaling. Arrays are per action dimension.
  */
 export interface CheckpointPolicyInfo {
   readonly algorithm: 'smfp' | 'meanflowql' | 'sac';
   readonly task: string;
   readonly description?: string;
+  /** Default: obs0, obs1, … */
   readonly observationNames?: readonly string[];
+  /** Default: joint1, joint2, … */
   readonly actionNames?: readonly string[];
+  /** Physical action = clamp(offset + scale ⊙ a, low, high). Defaults: scale 1, offset 0, limits ±scale around offset. */
   readonly actionScale?: readonly number[];
   readonly actionOffset?: readonly number[];
   readonly actionLow?: readonly number[];
