@@ -144,3 +144,12 @@ export function restoreActorCriticState(parts: ActorCriticParts, state: AgentSta
   restoreOptimizer('alpha_adam', parts.temperature.optimizer, state.optimizer, j.alphaAdamStep);
   return j.updates;
 }
+
+/** Frees the shared learner parts (the caller frees its policies). */
+export function disposeActorCritic(parts: ActorCriticParts): void {
+  parts.critic.dispose();
+  parts.actorOptimizer.dispose();
+  parts.criticOptimizer.dispose();
+  parts.temperature.optimizer.dispose();
+  parts.temperature.logAlpha.dispose();
+}

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createPolicy, gaussianHeads, normalizeObservation, policyConfig, policySample, policyWeights, setObservationNormalization, trainableVariables, type PolicyNetwork } from '../nn/policy.ts';
 import type { Adam } from '../nn/optim.ts';
-import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
+import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, disposeActorCritic, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
@@ -175,11 +175,7 @@ export class Sac implements Agent {
   }
 
   dispose(): void {
-    this.critic.dispose();
-    this.actorOptimizer.dispose();
-    this.criticOptimizer.dispose();
-    this.temperature.optimizer.dispose();
-    this.temperature.logAlpha.dispose();
+    disposeActorCritic(this.learnerParts());
     for (const v of policyWeights(this.policy).values()) v.dispose();
   }
 }

@@ -29,7 +29,7 @@ import {
 } from '../nn/policy.ts';
 import type { Activation } from '../nn/layers.ts';
 import type { Adam } from '../nn/optim.ts';
-import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
+import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, disposeActorCritic, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
@@ -408,11 +408,7 @@ export class Smfp implements Agent {
   }
 
   dispose(): void {
-    this.critic.dispose();
-    this.actorOptimizer.dispose();
-    this.criticOptimizer.dispose();
-    this.temperature.optimizer.dispose();
-    this.temperature.logAlpha.dispose();
+    disposeActorCritic(this.learnerParts());
     for (const v of [...policyWeights(this.policy).values(), ...policyWeights(this.oldPolicy).values()]) v.dispose();
   }
 }
