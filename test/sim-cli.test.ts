@@ -10,7 +10,7 @@ import { onestep } from './helpers/cli.ts';
 test('onestep sim prints mean ± std return, success rate and steps/s', async () => {
   const r = await onestep('sim', '--task', 'arm_reach', '--policy', 'scripted', '--episodes', '4', '--seed', '3');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^task arm_reach: observation 20, action 7, 100 steps × 10 physics steps$/m);
+  assert.match(r.stdout, /^task arm_reach: observation 31, action 7, 50 steps × 10 physics steps$/m);
   assert.match(r.stdout, /^policy scripted: 4 episodes, seeds 3\.\.6$/m);
   assert.match(r.stdout, /^return -\d+\.\d\d ± \d+\.\d\d \(mean ± std; min/m);
   assert.match(r.stdout, /^success 100\.0% \(tool tip within 2 cm of the target at the end\)$/m);

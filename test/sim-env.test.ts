@@ -9,6 +9,7 @@ import { ActionError, EnvUsageError, MjcfError, UnknownTaskError } from '../src/
 import { randomPolicy } from '../src/sim/evaluate.ts';
 import { loadModelFromString, wasmHeapBytes } from '../src/sim/mujoco.ts';
 import { TASK_NAMES } from '../src/sim/tasks/index.ts';
+import { ARM_HOME } from '../src/sim/tasks/arm.ts';
 import { VectorEnv } from '../src/sim/vector-env.ts';
 
 /** Run `steps` steps with actions from a seeded random stream; returns every observation, concatenated. */
@@ -45,7 +46,7 @@ test('same seed and same actions give bit-identical observations, on the same an
   }
 });
 
-test('specs name every observation and action; arm actions are joint1..joint7 mapped to their ctrlrange', async () => {
+test('specs name every observation and action; arm actions are joint1..joint7 relative to home, clamped to their ctrlrange', async () => {
   for (const name of TASK_NAMES) {
     const env = await MujocoEnv.make(name);
     assert.equal(env.observationSpec.names.length, env.observationSize);
@@ -55,18 +56,27 @@ test('specs name every observation and action; arm actions are joint1..joint7 ma
     env.close();
   }
   const arm = await MujocoEnv.make('arm_reach');
-  assert.deepEqual(arm.actionSpec.names, ['joint1', 'joint2', 'joint3', 'joint4', 'joint5', 'joint6', 'joint7']);
+  const { names, mode, offset, scale, low, high } = arm.actionSpec;
+  assert.deepEqual(names, ['joint1', 'joint2', 'joint3', 'joint4', 'joint5', 'joint6', 'joint7']);
+  assert.equal(mode, 'relative');
+  assert.deepEqual([...offset], ARM_HOME);
   arm.reset(0);
+  // a = 0 commands the home pose; the command entries of the observation report it
+  arm.step(new Float32Array(7));
+  const ctrl = arm.simulation.view.ctrl;
+  assert.deepEqual([...ctrl.subarray(0, 7)], ARM_HOME);
+  const command = arm.observationSpec.names.indexOf('joint1_command');
+  assert.deepEqual([...arm.step(new Float32Array(7)).obs.subarray(command, command + 7)].map((x) => Math.fround(x)), ARM_HOME.map((x) => Math.fround(x)));
   const action = new Float32Array(7).fill(1);
   action[1] = -1;
   action[3] = 0.5;
   arm.step(action);
-  const ctrl = arm.simulation.view.ctrl;
-  assert.equal(ctrl[0], arm.actionSpec.high[0]);
-  assert.equal(ctrl[1], arm.actionSpec.low[1]);
-  assert.ok(Math.abs(ctrl[3] - (0.25 * arm.actionSpec.low[3] + 0.75 * arm.actionSpec.high[3])) < 1e-12);
-  arm.step(new Float32Array(7).fill(5)); // out of range: clipped to the ctrlrange
-  assert.equal(ctrl[2], arm.actionSpec.high[2]);
+  assert.ok(Math.abs(ctrl[0] - (offset[0] + scale[0])) < 1e-12);
+  assert.ok(Math.abs(ctrl[1] - (offset[1] - scale[1])) < 1e-12);
+  assert.ok(Math.abs(ctrl[3] - (offset[3] + 0.5 * scale[3])) < 1e-12);
+  arm.step(new Float32Array(7).fill(5)); // out of range: the action is clipped to [-1, 1], the command to the ctrlrange
+  assert.ok(Math.abs(ctrl[2] - Math.min(offset[2] + scale[2], high[2])) < 1e-12);
+  assert.ok(ctrl.subarray(0, 7).every((c, i) => c >= low[i] && c <= high[i]));
   arm.close();
   const cheetah = await MujocoEnv.make('cheetah');
   assert.equal(cheetah.observationSize, 17);

@@ -128,3 +128,22 @@ for (const s of SCRIPTED) {
     env.close();
   });
 }
+
+test('arm_reach: the goal-relative entries agree with tip and target, and reachReward(obs, next) recomputes the reward', async () => {
+  const { REACH_LAYOUT, reachReward } = await import('../src/sim/tasks/arm-reach.ts');
+  const env = await MujocoEnv.make('arm_reach');
+  let obs = Float32Array.from(env.reset(5));
+  const rng = randomPolicy(env.actionSize, 1);
+  let worst = 0;
+  for (let t = 0; t < 30; t++) {
+    const r = env.step(rng(obs));
+    const { ee, target, toTarget, distance } = REACH_LAYOUT;
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(r.obs[toTarget + i] - (r.obs[target + i] - r.obs[ee + i])) < 1e-5);
+    assert.ok(Math.abs(r.obs[distance] - Math.hypot(r.obs[toTarget], r.obs[toTarget + 1], r.obs[toTarget + 2])) < 1e-5);
+    worst = Math.max(worst, Math.abs(reachReward(obs, r.obs) - r.reward));
+    obs = Float32Array.from(r.obs);
+  }
+  // float32 observations against the float64 simulation state
+  assert.ok(worst < 1e-4, `largest reward difference ${worst}`);
+  env.close();
+});

@@ -30,19 +30,22 @@ export async function loadOnnxPolicy(path: string, env: MujocoEnv, opts: { seed:
         `but task ${env.task.name} has observation size ${env.observationSize} and action size ${env.actionSize}`,
     );
   }
-  if (spec.action.mode !== 'absolute') {
+  // The model's physical action must mean the same command to this simulator: same mode, offset (home) and scale.
+  const { mode, scale, offset } = env.actionSpec;
+  const mismatch = spec.action.mode !== mode
+    ? `'${spec.action.mode}' actions, the task takes '${mode}' ones`
+    : spec.action.offset.some((v, i) => Math.abs(v - offset[i]) > 1e-6) || spec.action.scale.some((v, i) => Math.abs(v - scale[i]) > 1e-6)
+      ? `action offset/scale [${spec.action.offset.join(', ')}]/[${spec.action.scale.join(', ')}], the task uses [${offset.join(', ')}]/[${scale.join(', ')}]`
+      : null;
+  if (mismatch) {
     runtime.close();
-    throw new Error(`model ${path} gives '${spec.action.mode}' actions; the simulator drives actuators with 'absolute' targets`);
+    throw new Error(`model ${path} (trained on ${spec.task}) gives ${mismatch}; re-train or re-export it for this task version`);
   }
-  const { low, high } = env.actionSpec;
   const action = new Float32Array(env.actionSize);
   return {
     policy: (obs) => {
       const physical = runtime.act(obs);
-      for (let i = 0; i < action.length; i++) {
-        const half = (high[i] - low[i]) / 2;
-        action[i] = half > 0 ? (physical[i] - (high[i] + low[i]) / 2) / half : 0;
-      }
+      for (let i = 0; i < action.length; i++) action[i] = (physical[i] - offset[i]) / scale[i];
       return action;
     },
     task: spec.task,

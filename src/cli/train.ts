@@ -201,18 +201,18 @@ const command: CommandModule<object, TrainArgs> = {
       config.algo === 'smfp'
         ? new Smfp(o, d, config.hyper as unknown as import('../algos/smfp.ts').SmfpConfig, config.seed)
         : new Sac(o, d, config.hyper as unknown as import('../algos/sac.ts').SacConfig, config.seed);
-    const { low, high } = env.actionSpec;
+    const { low, high, scale, offset, mode: actionMode } = env.actionSpec;
     const policyInfo = {
       algorithm: config.algo,
       task: config.task,
       description: `${config.algo.toUpperCase()} on ${config.task}, seed ${config.seed}`,
       observationNames: [...env.observationSpec.names],
       actionNames: [...env.actionSpec.names],
-      actionScale: Array.from(low, (lo, i) => (high[i] - lo) / 2),
-      actionOffset: Array.from(low, (lo, i) => (high[i] + lo) / 2),
+      actionScale: Array.from(scale),
+      actionOffset: Array.from(offset),
       actionLow: Array.from(low),
       actionHigh: Array.from(high),
-      actionMode: 'absolute' as const,
+      actionMode,
     };
     // On --resume, an explicit --steps extends (or shortens) the run; everything else comes from config.json,
     // which records the new length and the command that set it.

@@ -18,9 +18,13 @@ export interface ActionSpec {
   /** Actuator names in action order (joint names for the arm tasks, so policies map onto JointState). */
   readonly names: readonly string[];
   readonly size: number;
-  /** Each actuator's ctrlrange: a = -1 maps to low, a = +1 to high. */
+  /** Each actuator's ctrlrange: the limits every command is clamped to. */
   readonly low: Float64Array;
   readonly high: Float64Array;
+  /** ctrl = offset + scale ⊙ a, clamped to [low, high]: absolute spans the ctrlrange, relative is home ± scale. */
+  readonly mode: 'absolute' | 'relative';
+  readonly scale: Float64Array;
+  readonly offset: Float64Array;
 }
 
 export interface StepInfo {
@@ -75,7 +79,15 @@ export class SharedModel {
     }
     const names: string[] = [];
     for (let i = 0; i < nu; i++) names.push(mj.mj_id2name(model, mj.mjtObj.mjOBJ_ACTUATOR.value, i) || `actuator${i}`);
-    this.actionSpec = { names, size: nu, low, high };
+    const relative = task.action;
+    if (relative) {
+      if (relative.home.length !== nu || relative.scale.length !== nu) {
+        throw new Error(`task ${task.name}: action home and scale need ${nu} entries (one per actuator), got ${relative.home.length} and ${relative.scale.length}`);
+      }
+      this.actionOffset.set(relative.home);
+      this.actionScale.set(relative.scale);
+    }
+    this.actionSpec = { names, size: nu, low, high, mode: relative ? 'relative' : 'absolute', scale: this.actionScale, offset: this.actionOffset };
     this.observationSpec = { names: task.observationNames, size: task.observationNames.length };
     const opt = model.opt;
     this.timestep = opt.timestep;
@@ -159,7 +171,7 @@ export class MujocoEnv {
     this.action = new Float32Array(this.actionSize);
     const obs = new Float32Array(this.observationSize);
     this.result = { obs, reward: 0, terminated: false, truncated: false, info: { success: false, mode: undefined, t: 0, unstable: false } };
-    this.sim = new SimState(this.mj, this.model, data, this.rng, shared.actionScale, shared.actionOffset, this.owned);
+    this.sim = new SimState(this.mj, this.model, data, this.rng, shared.actionSpec, this.owned);
   }
 
   /** The simulation handle task code and scripted controllers use (privileged access). */
@@ -212,10 +224,12 @@ export class MujocoEnv {
     }
     const a = this.action;
     const ctrl = this.sim.view.ctrl;
+    const { low, high } = this.actionSpec;
     for (let i = 0; i < nu; i++) {
       const x = actions[offset + i];
       a[i] = x > 1 ? 1 : x < -1 ? -1 : x;
-      ctrl[i] = this.shared.actionOffset[i] + this.shared.actionScale[i] * a[i];
+      const c = this.shared.actionOffset[i] + this.shared.actionScale[i] * a[i];
+      ctrl[i] = c < low[i] ? low[i] : c > high[i] ? high[i] : c;
     }
     const frameSkip = this.task.frameSkip;
     const before = data.time;
@@ -266,12 +280,20 @@ class SimState implements Sim {
     readonly model: MjModel,
     readonly data: MjData,
     readonly rng: SimRng,
-    readonly actionScale: Float64Array,
-    readonly actionOffset: Float64Array,
+    action: ActionSpec,
     private readonly owned: { delete(): void }[],
   ) {
     this.views = makeViews(data);
+    this.actionScale = action.scale;
+    this.actionOffset = action.offset;
+    this.actionLow = action.low;
+    this.actionHigh = action.high;
   }
+
+  readonly actionScale: Float64Array;
+  readonly actionOffset: Float64Array;
+  readonly actionLow: Float64Array;
+  readonly actionHigh: Float64Array;
 
   /** Heap views detach when the wasm memory grows (any allocation: another env, a buffer): re-create them then. */
   get view(): SimViews {

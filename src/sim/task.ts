@@ -30,9 +30,11 @@ export interface Sim {
   readonly rng: SimRng;
   /** Environment steps taken in this episode (0 right after reset). */
   readonly t: number;
-  /** Actuator ctrl = offset + scale · a for a ∈ [-1, 1]. */
+  /** Actuator ctrl = offset + scale · a for a ∈ [-1, 1], then limited to [actionLow, actionHigh] (the ctrlrange). */
   readonly actionScale: Float64Array;
   readonly actionOffset: Float64Array;
+  readonly actionLow: Float64Array;
+  readonly actionHigh: Float64Array;
   /** Register wasm objects (buffers) a controller allocates, freed when the environment closes. */
   own(resource: { delete(): void }): void;
 }
@@ -52,6 +54,21 @@ export interface TaskLogic {
   terminated?(sim: Sim): boolean;
 }
 
+/**
+ * How a task's action reaches the actuators. Without one, a ∈ [-1, 1] spans each actuator's whole ctrlrange
+ * (absolute targets). `relative` is the robot-learning interface (Isaac Lab's joint-position action with the
+ * default offset): ctrl = home + scale ⊙ a, limited to the ctrlrange, so a = 0 holds the home pose and a
+ * centimetre at the tool is a useful fraction of an action unit. The exported policy carries mode, home (as the
+ * offset) and scale, so a robot driver applies it the same way.
+ */
+export interface TaskActionInterface {
+  readonly mode: 'relative';
+  /** Actuator targets at a = 0 (the home pose), one per actuator. */
+  readonly home: readonly number[];
+  /** Targets move by at most ±scale from home, one per actuator. */
+  readonly scale: readonly number[];
+}
+
 export interface TaskSpec {
   readonly name: string;
   /** One line for `--help` and listings. */
@@ -63,6 +80,8 @@ export interface TaskSpec {
   /** Environment steps per episode (time limit; the last step reports truncated). */
   readonly maxSteps: number;
   readonly observationNames: readonly string[];
+  /** The action interface; absent = absolute targets over the ctrlrange. */
+  readonly action?: TaskActionInterface;
   /** Names of the solutions the task can be solved by (two_way), reported in info.mode. */
   readonly modes?: readonly string[];
   /** What success means, for reports; tasks without a success notion (cheetah, user MJCF) leave it out. */

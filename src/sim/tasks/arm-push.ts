@@ -1,7 +1,21 @@
 // arm_push: the 7-DoF arm, mounted on a table, pushes a puck to a goal on the table top.
-// Success = puck centre within 4 cm of the goal at the end of the episode.
+// Success = puck centre within 4 cm of the goal at the end of the episode. Same interface as arm_reach: joint
+// targets relative to home, tip-to-puck and puck-to-goal vectors and the last command in the observation, a tanh
+// precision kernel on the puck's distance to the goal and a small action-rate penalty.
 import { type Sim, type TaskSpec, objectId } from '../task.ts';
-import { ARM_OBSERVATION_NAMES, cartesianController, eeSiteId, observeArm, resetArm } from './arm.ts';
+import {
+  ARM_ACTION,
+  ARM_ACTION_SCALE,
+  ARM_COMMAND_NAMES,
+  ARM_STATE_NAMES,
+  actionRate,
+  cartesianController,
+  distanceReward,
+  eeSiteId,
+  observeArmCommand,
+  observeArmState,
+  resetArm,
+} from './arm.ts';
 
 const PUCK_RADIUS = 0.035;
 const TIP_RADIUS = 0.02;
@@ -10,14 +24,22 @@ const PUSH_HEIGHT = 0.022;
 const TRAVEL_HEIGHT = 0.1;
 const SUCCESS_DISTANCE = 0.04;
 const REACH_SHAPING = 0.2;
+const KERNEL_WIDTH = 0.04;
+const ACTION_RATE_WEIGHT = 0.005;
 
 export const armPush: TaskSpec = {
   name: 'arm_push',
-  description: '7-DoF arm pushing a puck to a goal on a table, success within 4 cm (obs 24, act 7 joint targets, 100 steps of 50 ms)',
+  description: '7-DoF arm pushing a puck to a goal on a table, success within 4 cm (obs 36, act 7 joint targets relative to home, 100 steps of 50 ms)',
   mjcf: 'arm_push.xml',
   frameSkip: 10,
   maxSteps: 100,
-  observationNames: [...ARM_OBSERVATION_NAMES, 'puck_x', 'puck_y', 'puck_z', 'puck_velocity_x', 'puck_velocity_y', 'goal_x', 'goal_y'],
+  observationNames: [
+    ...ARM_STATE_NAMES,
+    'puck_x', 'puck_y', 'puck_z', 'puck_velocity_x', 'puck_velocity_y', 'goal_x', 'goal_y',
+    'ee_to_puck_x', 'ee_to_puck_y', 'ee_to_puck_z', 'puck_to_goal_x', 'puck_to_goal_y',
+    ...ARM_COMMAND_NAMES,
+  ],
+  action: ARM_ACTION,
   successMeaning: `puck within ${SUCCESS_DISTANCE * 100} cm of the goal at the end`,
   createLogic(model, mj) {
     const ee = eeSiteId({ mj, model });
@@ -25,9 +47,11 @@ export const armPush: TaskSpec = {
     const puckDof = (model.jnt_dofadr as Int32Array)[objectId(mj, model, 'joint', 'puck')];
     const goalDistance = (sim: Sim) =>
       Math.hypot(sim.view.qpos[puckQpos] - sim.view.mocap_pos[0], sim.view.qpos[puckQpos + 1] - sim.view.mocap_pos[1]);
+    const previousCommand = new Float64Array(7);
     return {
       reset(sim) {
         resetArm(sim, 0.05);
+        previousCommand.set(sim.view.ctrl.subarray(0, 7));
         const { qpos, rng, mocap_pos } = { ...sim.view, rng: sim.rng };
         const px = rng.uniform(0.45, 0.6);
         const py = rng.uniform(-0.12, 0.12);
@@ -48,8 +72,8 @@ export const armPush: TaskSpec = {
         mocap_pos[2] = 0.001;
       },
       observe(sim, out) {
-        observeArm(sim, ee, out);
-        const { qpos, qvel, mocap_pos } = sim.view;
+        observeArmState(sim, ee, out);
+        const { qpos, qvel, mocap_pos, site_xpos } = sim.view;
         out[17] = qpos[puckQpos];
         out[18] = qpos[puckQpos + 1];
         out[19] = qpos[puckQpos + 2];
@@ -57,11 +81,17 @@ export const armPush: TaskSpec = {
         out[21] = qvel[puckDof + 1];
         out[22] = mocap_pos[0];
         out[23] = mocap_pos[1];
+        for (let i = 0; i < 3; i++) out[24 + i] = qpos[puckQpos + i] - site_xpos[3 * ee + i];
+        out[27] = mocap_pos[0] - qpos[puckQpos];
+        out[28] = mocap_pos[1] - qpos[puckQpos + 1];
+        observeArmCommand(sim, out, 29);
       },
       reward(sim) {
-        const { qpos, site_xpos } = sim.view;
+        const { qpos, site_xpos, ctrl } = sim.view;
         const reach = Math.hypot(site_xpos[3 * ee] - qpos[puckQpos], site_xpos[3 * ee + 1] - qpos[puckQpos + 1], site_xpos[3 * ee + 2] - qpos[puckQpos + 2]);
-        return -goalDistance(sim) - REACH_SHAPING * reach;
+        const rate = actionRate(previousCommand, ctrl, 0, 0, ARM_ACTION_SCALE);
+        previousCommand.set(ctrl.subarray(0, 7));
+        return distanceReward(goalDistance(sim), KERNEL_WIDTH) - REACH_SHAPING * reach - ACTION_RATE_WEIGHT * rate;
       },
       success: (sim) => goalDistance(sim) < SUCCESS_DISTANCE,
     };

@@ -1,38 +1,89 @@
 // arm_reach: the 7-DoF arm (joint-position servos) moves its tool tip to a random 3-D target in front of it.
-// Success = tool tip within 2 cm of the target at the end of the episode.
+// Success = tool tip within 2 cm of the target at the end of the episode. The interface is the one robot learning
+// uses for reaching (Isaac Lab's reach task): joint targets relative to the home pose, the tip-to-target vector and
+// distance in the observation beside the last command, and a reward with a tanh precision kernel and a small
+// action-rate penalty. Why each piece is there: docs/tasks.md.
 import type { TaskSpec } from '../task.ts';
-import { ARM_OBSERVATION_NAMES, cartesianController, eeSiteId, observeArm, resetArm } from './arm.ts';
+import {
+  ARM_ACTION,
+  ARM_ACTION_SCALE,
+  ARM_COMMAND_NAMES,
+  ARM_STATE_NAMES,
+  actionRate,
+  cartesianController,
+  distanceReward,
+  eeSiteId,
+  observeArmCommand,
+  observeArmState,
+  resetArm,
+} from './arm.ts';
 
 /** Target box in the base frame (m). */
 export const REACH_TARGET_LOW = [0.35, -0.35, 0.15];
 export const REACH_TARGET_HIGH = [0.65, 0.35, 0.6];
-const SUCCESS_DISTANCE = 0.02;
+export const REACH_SUCCESS_DISTANCE = 0.02;
+/** Width of the precision kernel (m): its slope is largest within a few centimetres of the target. */
+export const REACH_KERNEL_WIDTH = 0.03;
+export const REACH_ACTION_RATE_WEIGHT = 0.005;
+
+export const REACH_OBSERVATION_NAMES = [
+  ...ARM_STATE_NAMES,
+  'target_x', 'target_y', 'target_z',
+  'ee_to_target_x', 'ee_to_target_y', 'ee_to_target_z', 'ee_to_target_distance',
+  ...ARM_COMMAND_NAMES,
+];
+/** Where the pieces sit in the observation (for reward recomputation, HER and the ROS node's layout). */
+export const REACH_LAYOUT = { ee: 14, target: 17, toTarget: 20, distance: 23, command: 24 } as const;
+
+/**
+ * The reward of a transition from its two observations (the arm_reach layout), so a relabelled target gives the
+ * reward the environment would have given: −d + kernel(d) − w·(action rate)².
+ */
+export function reachReward(observation: ArrayLike<number>, next: ArrayLike<number>, target: ArrayLike<number> = next, targetAt: number = REACH_LAYOUT.target): number {
+  const e = REACH_LAYOUT.ee;
+  const d = Math.hypot(next[e] - target[targetAt], next[e + 1] - target[targetAt + 1], next[e + 2] - target[targetAt + 2]);
+  const rate = actionRate(observation, next, REACH_LAYOUT.command, REACH_LAYOUT.command, ARM_ACTION_SCALE);
+  return distanceReward(d, REACH_KERNEL_WIDTH) - REACH_ACTION_RATE_WEIGHT * rate;
+}
 
 export const armReach: TaskSpec = {
   name: 'arm_reach',
-  description: '7-DoF arm reaching a random 3-D target, success within 2 cm (obs 20, act 7 joint targets, 100 steps of 50 ms)',
+  description: '7-DoF arm reaching a random 3-D target, success within 2 cm (obs 31, act 7 joint targets relative to home, 50 steps of 50 ms)',
   mjcf: 'arm_reach.xml',
   frameSkip: 10,
-  maxSteps: 100,
-  observationNames: [...ARM_OBSERVATION_NAMES, 'target_x', 'target_y', 'target_z'],
-  successMeaning: `tool tip within ${SUCCESS_DISTANCE * 100} cm of the target at the end`,
+  maxSteps: 50,
+  observationNames: REACH_OBSERVATION_NAMES,
+  action: ARM_ACTION,
+  successMeaning: `tool tip within ${REACH_SUCCESS_DISTANCE * 100} cm of the target at the end`,
   createLogic(model, mj) {
     const ee = eeSiteId({ mj, model });
     const distance = (v: { site_xpos: Float64Array; mocap_pos: Float64Array }) =>
       Math.hypot(v.site_xpos[3 * ee] - v.mocap_pos[0], v.site_xpos[3 * ee + 1] - v.mocap_pos[1], v.site_xpos[3 * ee + 2] - v.mocap_pos[2]);
+    const previousCommand = new Float64Array(7);
     return {
       reset(sim) {
         resetArm(sim);
+        previousCommand.set(sim.view.ctrl.subarray(0, 7));
         for (let i = 0; i < 3; i++) sim.view.mocap_pos[i] = sim.rng.uniform(REACH_TARGET_LOW[i], REACH_TARGET_HIGH[i]);
       },
       observe(sim, out) {
-        observeArm(sim, ee, out);
-        out[17] = sim.view.mocap_pos[0];
-        out[18] = sim.view.mocap_pos[1];
-        out[19] = sim.view.mocap_pos[2];
+        observeArmState(sim, ee, out);
+        const { site_xpos, mocap_pos } = sim.view;
+        const { target, toTarget, distance: at, command } = REACH_LAYOUT;
+        for (let i = 0; i < 3; i++) {
+          out[target + i] = mocap_pos[i];
+          out[toTarget + i] = mocap_pos[i] - site_xpos[3 * ee + i];
+        }
+        out[at] = distance(sim.view);
+        observeArmCommand(sim, out, command);
       },
-      reward: (sim) => -distance(sim.view),
-      success: (sim) => distance(sim.view) < SUCCESS_DISTANCE,
+      reward(sim) {
+        const ctrl = sim.view.ctrl;
+        const rate = actionRate(previousCommand, ctrl, 0, 0, ARM_ACTION_SCALE);
+        previousCommand.set(ctrl.subarray(0, 7));
+        return distanceReward(distance(sim.view), REACH_KERNEL_WIDTH) - REACH_ACTION_RATE_WEIGHT * rate;
+      },
+      success: (sim) => distance(sim.view) < REACH_SUCCESS_DISTANCE,
     };
   },
   scripted: (sim) =>

@@ -7,6 +7,14 @@ export const ARM_JOINTS = ['joint1', 'joint2', 'joint3', 'joint4', 'joint5', 'jo
 /** Tool pointing down in front of the base, elbow up: tool tip near (0.56, 0, 0.41). */
 export const ARM_HOME = [0, 0.3, 0, 1.6, 0, 1.0, 0];
 export const ARM_RESET_NOISE = 0.1;
+/**
+ * Relative action interface (rad from home per action unit): sized to the joint motion the scripted controller
+ * needs over both tasks' workspaces (at most 0.41, 0.85, 0.38, 0.45, 0.19, 0.43, 0.09 rad) with a margin, so
+ * 2 cm at the tool is 0.05–0.1 action units rather than the 0.012–0.045 of absolute targets. joint7 turns the
+ * tool about its own axis and cannot move the tip: it keeps a small range.
+ */
+export const ARM_ACTION_SCALE = [0.6, 1.0, 0.6, 0.6, 0.4, 0.6, 0.15];
+export const ARM_ACTION = { mode: 'relative', home: ARM_HOME, scale: ARM_ACTION_SCALE } as const;
 
 /** Set the arm to the home pose plus uniform noise (qpos addresses of joint1..7 are 0..6: the arm is included first). */
 export function resetArm(sim: Sim, noise = ARM_RESET_NOISE): void {
@@ -17,20 +25,51 @@ export function resetArm(sim: Sim, noise = ARM_RESET_NOISE): void {
   }
 }
 
-/** Observation layout shared by both arm tasks: 7 joint positions, 7 joint velocities, tool tip position. */
-export const ARM_OBSERVATION_NAMES = [
+/** Joint state and tool tip, the first 17 entries of both arm tasks' observations. */
+export const ARM_STATE_NAMES = [
   ...ARM_JOINTS.map((j) => `${j}_position`),
   ...ARM_JOINTS.map((j) => `${j}_velocity`),
   'ee_x', 'ee_y', 'ee_z',
 ];
+/**
+ * The joint-position command in force (rad, after the ctrlrange clamp): the policy's last action in the units a
+ * robot driver sees, and what the action-rate penalty compares against. At reset it is the measured pose.
+ */
+export const ARM_COMMAND_NAMES = ARM_JOINTS.map((j) => `${j}_command`);
 
-export function observeArm(sim: Sim, eeSite: number, out: Float32Array): void {
+export function observeArmState(sim: Sim, eeSite: number, out: Float32Array): void {
   const { qpos, qvel, site_xpos } = sim.view;
   for (let i = 0; i < 7; i++) out[i] = qpos[i];
   for (let i = 0; i < 7; i++) out[7 + i] = qvel[i];
   out[14] = site_xpos[3 * eeSite];
   out[15] = site_xpos[3 * eeSite + 1];
   out[16] = site_xpos[3 * eeSite + 2];
+}
+
+export function observeArmCommand(sim: Sim, out: Float32Array, at: number): void {
+  const ctrl = sim.view.ctrl;
+  for (let i = 0; i < 7; i++) out[at + i] = ctrl[i];
+}
+
+/**
+ * Isaac-Lab-style shaping around a distance d: −d everywhere, plus a tanh kernel (1 − tanh(d/width)) whose slope
+ * near the goal is large enough for a critic to resolve centimetres.
+ */
+export function distanceReward(d: number, width: number, kernelWeight = 1): number {
+  return -d + kernelWeight * (1 - Math.tanh(d / width));
+}
+
+/**
+ * Action-rate penalty on the change of the commanded targets in action units (ctrl difference / scale): computed
+ * from two observations' command entries, so relabelled transitions can recompute it.
+ */
+export function actionRate(previousCommand: ArrayLike<number>, command: ArrayLike<number>, prevAt: number, at: number, scale: readonly number[]): number {
+  let s = 0;
+  for (let i = 0; i < 7; i++) {
+    const u = (command[at + i] - previousCommand[prevAt + i]) / scale[i];
+    s += u * u;
+  }
+  return s;
 }
 
 /**
@@ -82,8 +121,8 @@ export function cartesianController(sim: Sim, target: (out: Float64Array) => voi
     solve3(jjt, rhs, y);
     for (let i = 0; i < 7; i++) {
       const dq = J[i] * y[0] + J[nv + i] * y[1] + J[2 * nv + i] * y[2] + posture[i];
-      const lo = sim.actionOffset[i] - sim.actionScale[i];
-      const hi = sim.actionOffset[i] + sim.actionScale[i];
+      const lo = Math.max(sim.actionOffset[i] - sim.actionScale[i], sim.actionLow[i]);
+      const hi = Math.min(sim.actionOffset[i] + sim.actionScale[i], sim.actionHigh[i]);
       command[i] = Math.min(hi, Math.max(lo, command[i] + dq));
       action[i] = (command[i] - sim.actionOffset[i]) / sim.actionScale[i];
     }

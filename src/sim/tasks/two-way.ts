@@ -10,6 +10,9 @@ const START_Y = -0.4;
 const GOAL_Y = 0.4;
 const START_NOISE = 0.03;
 const SUCCESS_DISTANCE = 0.05;
+/** Precision kernel width (m) and the speed penalty near the goal: together they pay for arriving and stopping. */
+const KERNEL_WIDTH = 0.05;
+const STOP_WEIGHT = 0.5;
 
 /** Shortest collision-free path length from p to g around the wall (the reward's distance). */
 export function pathLength(px: number, py: number, gx: number, gy: number): number {
@@ -25,11 +28,11 @@ export function pathLength(px: number, py: number, gx: number, gy: number): numb
 
 export const twoWay: TaskSpec = {
   name: 'two_way',
-  description: 'reach a goal behind a wall, around its left or right end (obs 6, act 2, 50 steps of 50 ms; reports info.mode)',
+  description: 'reach a goal behind a wall, around its left or right end and stop on it (obs 8, act 2, 50 steps of 50 ms; reports info.mode)',
   mjcf: 'two_way.xml',
   frameSkip: 5,
   maxSteps: 50,
-  observationNames: ['x', 'y', 'velocity_x', 'velocity_y', 'goal_x', 'goal_y'],
+  observationNames: ['x', 'y', 'velocity_x', 'velocity_y', 'goal_x', 'goal_y', 'to_goal_x', 'to_goal_y'],
   modes: ['left', 'right'],
   successMeaning: `within ${SUCCESS_DISTANCE * 100} cm of the goal at the end`,
   createLogic() {
@@ -54,8 +57,14 @@ export const twoWay: TaskSpec = {
         out[3] = qvel[1];
         out[4] = mocap_pos[0];
         out[5] = mocap_pos[1];
+        out[6] = mocap_pos[0] - qpos[0];
+        out[7] = mocap_pos[1] - qpos[1];
       },
-      reward: (sim) => -distance(sim),
+      // −(path length) + a kernel for being on the goal − a speed penalty that only bites near it (so stopping pays).
+      reward(sim) {
+        const near = 1 - Math.tanh(distance(sim) / KERNEL_WIDTH);
+        return -distance(sim) + near * (1 - STOP_WEIGHT * Math.hypot(sim.view.qvel[0], sim.view.qvel[1]));
+      },
       success: (sim) => Math.hypot(sim.view.qpos[0] - sim.view.mocap_pos[0], sim.view.qpos[1] - sim.view.mocap_pos[1]) < SUCCESS_DISTANCE,
       mode(sim) {
         // The first crossing of the wall's line decides the mode.
