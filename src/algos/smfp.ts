@@ -14,7 +14,6 @@
 //   3. temperature  α toward the target entropy with log π := −H̃ (per sample)
 //   4. targets  Polyak τ;  every K updates π_k ← π_θ (hard copy)
 import * as tf from '@tensorflow/tfjs-core';
-import { meanflowJvp } from '../nn/jvp.ts';
 import {
   type PolicyNetwork,
   type TimeFeaturesConfig,
@@ -31,6 +30,7 @@ import type { Activation } from '../nn/layers.ts';
 import type { Adam } from '../nn/optim.ts';
 import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, disposeActorCritic, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
+import { type MfiProblem, boundLoss, disposeMfiProblem, mfiLoss, mfiProblem } from './meanflow.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
 
@@ -283,7 +283,6 @@ export class Smfp implements Agent {
 
     // 2a. Mirror-descent particles from π_k (no gradient): weights and the stop-gradient MeanFlow targets.
     const md = c.mdWeighting !== 'none' && c.mdWeight > 0 ? this.mirrorDescentTargets(obs, rng, out) : null;
-    if (md) disposeLater.push(md.obs, md.actionT, md.t, md.target, md.weight);
     const old = c.klWeight > 0 ? meanflowHeads(this.oldPolicy, obs, eNow, 1) : null;
     if (old) disposeLater.push(old.g, old.logStd!);
 
@@ -297,17 +296,12 @@ export class Smfp implements Agent {
         // Entropy bonus (−α·H̃ per sample, always on: it is what trains σ) and the soft improvement −β·Q.
         terms.push(tf.mul(alpha, tf.mean(draw.logProb)));
         if (c.qWeight > 0) terms.push(tf.mul(-c.qWeight, tf.mean(this.critic.minValue(obsNorm, draw.action))));
-        if (c.squash === 'clip' && c.boundLossWeight > 0) {
-          const u = draw.preSquash;
-          terms.push(tf.mul(c.boundLossWeight, tf.add(tf.mean(tf.relu(tf.sub(u, 1))), tf.mean(tf.relu(tf.sub(-1, u))))));
-        }
+        if (c.squash === 'clip' && c.boundLossWeight > 0) terms.push(tf.mul(c.boundLossWeight, boundLoss(draw.preSquash)));
         if (md) {
           // Weighted MFI regression: g(s, a_t, t) toward sg(clip(a_t + (t − 1)v − t·dg/dt)).
-          const g = meanflowHeads(this.policy, md.obs, md.actionT, md.t).g;
-          const err = tf.mean(tf.square(tf.sub(g, md.target)), 1, true);
-          const mfi = tf.mean(tf.mul(md.weight, err));
-          out.mfi_loss = tf.mean(err).dataSync()[0];
-          terms.push(tf.mul(c.mdWeight, mfi));
+          const { loss, meanError } = mfiLoss(this.policy, md);
+          out.mfi_loss = meanError.dataSync()[0];
+          terms.push(tf.mul(c.mdWeight, loss));
         }
         if (old) {
           // KL(N(μ, σ²) ‖ N(μ_k, σ_k²)) summed over dimensions, at the same (s, e).
@@ -335,6 +329,7 @@ export class Smfp implements Agent {
     this.updates++;
     if (this.updates % c.oldPolicyInterval === 0) copyPolicyWeights(this.policy, this.oldPolicy);
     tf.dispose(disposeLater);
+    if (md) disposeMfiProblem(md);
     return out;
   }
 
@@ -342,7 +337,7 @@ export class Smfp implements Agent {
    * Draws K particles per state from π_k, scores them with the critic, and builds the weighted MFI regression
    * problem: rows (s, a_t, t) with target sg(clip(a_t + (t − 1)v − t·dg/dt, ±clip)) and weights w_j.
    */
-  private mirrorDescentTargets(obs: tf.Tensor, rng: Rng, out: Record<string, number>) {
+  private mirrorDescentTargets(obs: tf.Tensor, rng: Rng, out: Record<string, number>): MfiProblem {
     const c = this.config;
     const M = Math.min(c.mdStates, obs.shape[0]);
     const K = c.mdParticles;
@@ -362,26 +357,16 @@ export class Smfp implements Agent {
       const a = c.squash === 'tanh' ? tf.tanh(u) : tf.clipByValue(u, -1, 1);
       const q = tf.reshape(this.critic.minValue(normalizeObservation(this.policy, states), a), [M, K]);
       const w = advantageWeights(q, c.mdWeighting === 'exp' ? 'exp' : 'relu', c.mdTemperature);
-      // The regression target lives in u-space (before the squash), where the map g lives.
+      // The regression target lives in u-space (before the squash), where the map g lives; the adaptive weight
+      // (from the JVP's primal g, the same δ² the tape will see) multiplies the advantage weight.
       const target0 = c.squash === 'tanh' ? tf.clipByValue(u, -c.targetClip, c.targetClip) : u;
-      const noiseEnd = eFlow ?? e;
-      const actionT = tf.add(tf.mul(tf.sub(1, t), target0), tf.mul(t, noiseEnd));
-      const v = tf.sub(noiseEnd, target0);
-      const { value: g, tangent: dgdt } = meanflowJvp(this.policy, states, actionT, t, v);
-      const gTarget = tf.clipByValue(tf.sub(tf.add(actionT, tf.mul(tf.sub(t, 1), v)), tf.mul(t, dgdt)), -c.targetClip, c.targetClip);
-      let weight = tf.reshape(w, [N, 1]);
-      if (c.adaptiveLoss) {
-        // Adaptive weight 1/(δ² + c)^(1 − γ_a) from the JVP's primal g (the same δ² the tape will see; a constant).
-        const err = tf.mean(tf.square(tf.sub(g, gTarget)), 1, true);
-        weight = tf.mul(weight, tf.clipByValue(tf.exp(tf.mul(-(1 - c.adaptiveGamma), tf.log(tf.add(err, c.adaptiveC)))), 1e-6, 1e6));
-      }
+      const problem = mfiProblem(this.policy, states, target0, eFlow ?? e, t, c, tf.reshape(w, [N, 1]));
       const effective = tf.mean(tf.cast(tf.greater(w, 0), 'float32'));
-      return { obs: states, actionT, t, target: gTarget, weight, effective };
+      return { problem: { ...problem }, effective };
     });
     out.md_active_fraction = result.effective.dataSync()[0];
-    result.effective.dispose();
-    tf.dispose([e, xi, ...(eFlow ? [eFlow] : []), ...(extra ? [extra] : [])]);
-    return { obs: result.obs, actionT: result.actionT, t: result.t, target: result.target, weight: result.weight };
+    tf.dispose([result.effective, t, e, xi, ...(eFlow ? [eFlow] : []), ...(extra ? [extra] : [])]);
+    return result.problem;
   }
 
   setObservationNormalization(mean: Float32Array, std: Float32Array): void {
