@@ -14,6 +14,14 @@ export interface CriticConfig {
 
 export const DEFAULT_CRITIC: CriticConfig = { hiddenSizes: [256, 256], activation: 'relu', layerNorm: false };
 
+/** How the two heads are combined: clipped double-Q takes the min (SAC, SMFP); MeanFlowQL and FQL average them. */
+export type QAggregation = 'mean' | 'min' | 'max';
+export const Q_AGGREGATIONS: readonly QAggregation[] = ['mean', 'min', 'max'];
+
+export function aggregateHeads([a, b]: [tf.Tensor, tf.Tensor], how: QAggregation): tf.Tensor {
+  return tf.tidy(() => (how === 'mean' ? tf.mul(0.5, tf.add(a, b)) : how === 'min' ? tf.minimum(a, b) : tf.maximum(a, b)));
+}
+
 function qNetwork(name: string, inputSize: number, config: CriticConfig, seed: number): Layer[] {
   const layers: Layer[] = [];
   let width = inputSize;
@@ -63,6 +71,14 @@ export class TwinCritic {
     return tf.tidy(() => {
       const [a, b] = this.values(observation, action);
       return tf.minimum(a, b);
+    });
+  }
+
+  /** Both target heads, each [B, 1]; `observation` is already normalised. */
+  targetValues(observation: tf.Tensor, action: tf.Tensor): [tf.Tensor, tf.Tensor] {
+    return tf.tidy(() => {
+      const x = tf.concat([observation, action], 1);
+      return [runLayers(this.target1, x), runLayers(this.target2, x)] as [tf.Tensor, tf.Tensor];
     });
   }
 
