@@ -35,9 +35,11 @@ test('noise layouts: MeanFlowQL [e], SMFP [e, ξ], SAC [ξ]', () => {
 test('rejections name the field and what was expected', () => {
   rejects('not json', /onestep\.spec is not valid JSON/);
   rejects([], /spec must be an object/);
-  rejects({ ...valid, algorithm: 'ppo' }, /algorithm must be one of smfp, meanflowql, sac \(got "ppo"\)/);
-  rejects({ ...valid, kind: 'gaussian' }, /kind must be meanflow for algorithm smfp \(gaussian is the SAC actor\)$/);
+  rejects({ ...valid, algorithm: 'ppo' }, /algorithm must be one of smfp, meanflowql, sac, bc, gaussian-bc \(got "ppo"\)/);
+  rejects({ ...valid, kind: 'gaussian' }, /kind must be meanflow for algorithm smfp \(gaussian is the SAC and Gaussian-BC actor\)$/);
   rejects({ ...valid, algorithm: 'sac' }, /kind must be gaussian for algorithm sac \(got meanflow\)$/);
+  rejects({ ...valid, algorithm: 'gaussian-bc' }, /kind must be gaussian for algorithm gaussian-bc \(got meanflow\)$/);
+  rejects({ ...valid, algorithm: 'bc' }, /noise\.parts must be \[{"name":"e","size":1}\] for bc/);
   rejects({ ...valid, task: '' }, /task must be a non-empty string/);
   rejects({ ...valid, trainingSteps: -1 }, /trainingSteps must be an integer >= 0 \(got -1\)/);
   rejects({ ...valid, observation: { ...valid.observation, names: ['a', 'a'] } }, /observation\.names must not repeat a name/);

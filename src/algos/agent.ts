@@ -3,13 +3,13 @@
 // log-density.
 import * as tf from '@tensorflow/tfjs-core';
 import type { CheckpointTensor } from '../nn/checkpoint.ts';
-import { Adam } from '../nn/optim.ts';
+import { Adam, type AdamOptions } from '../nn/optim.ts';
 import type { PolicyNetwork } from '../nn/policy.ts';
 import type { TwinCritic } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
 
-export type AlgorithmName = 'smfp' | 'sac';
+export type AlgorithmName = 'smfp' | 'sac' | 'meanflowql' | 'bc' | 'gaussian-bc';
 
 /**
  * Everything an agent needs to continue bit-for-bit after a restart, besides its policy's weights (which the
@@ -37,7 +37,7 @@ export interface Agent {
 }
 
 /** Adam settings of one parameter group (epsilon explicit: TF.js's backend default differs, algorithms.md §5.12). */
-export function adamGroup(variables: tf.Variable[], learningRate: number, clipGlobalNorm?: number): Adam {
+export function adamGroup(variables: tf.Variable[], learningRate: AdamOptions['learningRate'], clipGlobalNorm?: number): Adam {
   return new Adam(variables, { learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, clipGlobalNorm });
 }
 

@@ -5,7 +5,8 @@
 export const SPEC_METADATA_KEY = 'onestep.spec';
 export const POLICY_SPEC_FORMAT_VERSION = 1;
 
-export const POLICY_ALGORITHMS = ['smfp', 'meanflowql', 'sac'] as const;
+/** bc: the MeanFlow map trained by the MFI loss alone; gaussian-bc: a tanh-Gaussian trained by likelihood (baselines). */
+export const POLICY_ALGORITHMS = ['smfp', 'meanflowql', 'sac', 'bc', 'gaussian-bc'] as const;
 export type PolicyAlgorithm = (typeof POLICY_ALGORITHMS)[number];
 
 /** How the network turns noise into an action: residual MeanFlow map (MeanFlowQL, SMFP) or tanh-Gaussian (SAC). */
@@ -187,9 +188,11 @@ export function parsePolicySpec(json: unknown, source: string): PolicySpec {
   });
   const total = parts.reduce((s, p) => s + p.size, 0);
   if (total !== noiseSize) fail('noise.parts', `sizes must add up to noise.size ${noiseSize} (got ${total})`);
-  const expected = expectedNoiseParts(kind, algorithm !== 'meanflowql', actSize);
-  if (kind === 'gaussian' && algorithm !== 'sac') fail('kind', `must be meanflow for algorithm ${algorithm} (gaussian is the SAC actor)`);
-  if (kind === 'meanflow' && algorithm === 'sac') fail('kind', 'must be gaussian for algorithm sac (got meanflow)');
+  // Only SMFP's MeanFlow map carries a σ head (noise [e, ξ]); MeanFlowQL and BC take [e], the Gaussians [ξ].
+  const expected = expectedNoiseParts(kind, algorithm === 'smfp', actSize);
+  const gaussianAlgorithm = algorithm === 'sac' || algorithm === 'gaussian-bc';
+  if (kind === 'gaussian' && !gaussianAlgorithm) fail('kind', `must be meanflow for algorithm ${algorithm} (gaussian is the SAC and Gaussian-BC actor)`);
+  if (kind === 'meanflow' && gaussianAlgorithm) fail('kind', `must be gaussian for algorithm ${algorithm} (got meanflow)`);
   if (JSON.stringify(parts) !== JSON.stringify(expected)) {
     fail('noise.parts', `must be ${JSON.stringify(expected)} for ${algorithm} (got ${JSON.stringify(parts)})`);
   }

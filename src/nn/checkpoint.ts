@@ -23,7 +23,7 @@ export interface CheckpointTensor {
  * task, names and action scaling. Arrays are per action dimension.
  */
 export interface CheckpointPolicyInfo {
-  readonly algorithm: 'smfp' | 'meanflowql' | 'sac';
+  readonly algorithm: 'smfp' | 'meanflowql' | 'sac' | 'bc' | 'gaussian-bc';
   readonly task: string;
   readonly description?: string;
   /** Default: obs0, obs1, … */
