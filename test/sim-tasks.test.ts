@@ -129,8 +129,9 @@ for (const s of SCRIPTED) {
   });
 }
 
-test('arm_reach: the goal-relative entries agree with tip and target, and reachReward(obs, next) recomputes the reward', async () => {
-  const { REACH_LAYOUT, reachReward } = await import('../src/sim/tasks/arm-reach.ts');
+test('arm_reach: the goal-relative entries agree with tip and target; the goal interface recomputes rewards and relabels consistently', async () => {
+  const { REACH_LAYOUT, armReach } = await import('../src/sim/tasks/arm-reach.ts');
+  const goal = armReach.goal!;
   const env = await MujocoEnv.make('arm_reach');
   let obs = Float32Array.from(env.reset(5));
   const rng = randomPolicy(env.actionSize, 1);
@@ -140,9 +141,16 @@ test('arm_reach: the goal-relative entries agree with tip and target, and reachR
     const { ee, target, toTarget, distance } = REACH_LAYOUT;
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(r.obs[toTarget + i] - (r.obs[target + i] - r.obs[ee + i])) < 1e-5);
     assert.ok(Math.abs(r.obs[distance] - Math.hypot(r.obs[toTarget], r.obs[toTarget + 1], r.obs[toTarget + 2])) < 1e-5);
-    worst = Math.max(worst, Math.abs(reachReward(obs, r.obs) - r.reward));
+    worst = Math.max(worst, Math.abs(goal.reward(obs, 0, r.obs, 0) - r.reward));
     obs = Float32Array.from(r.obs);
   }
+  // Relabelling an observation with its own target changes nothing; with the tip as target the distance is 0.
+  const again = Float32Array.from(obs);
+  goal.relabel(again, 0, obs, REACH_LAYOUT.target);
+  assert.deepEqual([...again], [...obs].map((x, i) => (i === REACH_LAYOUT.distance ? again[i] : x)));
+  goal.relabel(again, 0, obs, goal.achievedAt);
+  assert.equal(again[REACH_LAYOUT.distance], 0);
+  assert.deepEqual([...again.subarray(REACH_LAYOUT.target, REACH_LAYOUT.target + 3)], [...obs.subarray(REACH_LAYOUT.ee, REACH_LAYOUT.ee + 3)]);
   // float32 observations against the float64 simulation state
   assert.ok(worst < 1e-4, `largest reward difference ${worst}`);
   env.close();

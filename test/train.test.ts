@@ -10,7 +10,7 @@ import type { Agent } from '../src/algos/agent.ts';
 import { Rng } from '../src/algos/rng.ts';
 import { SAC_DEFAULTS, Sac } from '../src/algos/sac.ts';
 import { SMFP_DEFAULTS, Smfp } from '../src/algos/smfp.ts';
-import { Trainer, type LoopConfig, type TrainEnv } from '../src/algos/trainer.ts';
+import { Trainer, type GoalRelabeling, type LoopConfig, type TrainEnv } from '../src/algos/trainer.ts';
 
 await initBackend();
 
@@ -23,14 +23,23 @@ class PointReach implements TrainEnv {
   readonly observationSize = 2;
   readonly actionSize = 1;
   private x = 0;
-  private goal = 0;
+  private target = 0;
   private t = 0;
+  /** x is the achieved goal, obs[1] the desired one; the reward needs only the next observation. */
+  readonly goal: GoalRelabeling = {
+    size: 1,
+    achievedAt: 0,
+    relabel: (observations, at, goal, goalAt) => {
+      observations[at + 1] = goal[goalAt];
+    },
+    reward: (_observations, _at, next, nextAt) => -Math.abs(next[nextAt] - next[nextAt + 1]),
+  };
   private readonly obs = new Float32Array(2);
 
   reset(seed: number): Float32Array {
     const rng = new Rng(seed);
     this.x = rng.uniform() * 2 - 1;
-    this.goal = rng.uniform() * 2 - 1;
+    this.target = rng.uniform() * 2 - 1;
     this.t = 0;
     return this.observe();
   }
@@ -38,12 +47,12 @@ class PointReach implements TrainEnv {
   step(action: Float32Array) {
     this.x = Math.max(-1.5, Math.min(1.5, this.x + 0.2 * action[0]));
     this.t++;
-    return { obs: this.observe(), reward: -Math.abs(this.x - this.goal), terminated: false, truncated: this.t >= 20, info: { success: Math.abs(this.x - this.goal) < 0.05 } };
+    return { obs: this.observe(), reward: -Math.abs(this.x - this.target), terminated: false, truncated: this.t >= 20, info: { success: Math.abs(this.x - this.target) < 0.05 } };
   }
 
   private observe(): Float32Array {
     this.obs[0] = this.x;
-    this.obs[1] = this.goal;
+    this.obs[1] = this.target;
     return this.obs;
   }
 }
@@ -57,6 +66,7 @@ const loop = (totalSteps: number, seed: number): LoopConfig => ({
   batchSize: 64,
   replayCapacity: 10_000,
   updatesPerStep: 1,
+  herRelabels: 0,
   evalEvery: 400,
   evalEpisodes: 10,
   checkpointEvery: 400,
@@ -74,8 +84,8 @@ function randomReturn(): number {
   return total / 50;
 }
 
-async function train(agent: Agent, out: string, totalSteps: number, resume = false) {
-  const trainer = new Trainer(agent, new PointReach(), new PointReach(), loop(totalSteps, 3), out, { algorithm: agent.algorithm, task: 'point_reach' }, resume);
+async function train(agent: Agent, out: string, totalSteps: number, resume = false, her = 0) {
+  const trainer = new Trainer(agent, new PointReach(), new PointReach(), { ...loop(totalSteps, 3), herRelabels: her }, out, { algorithm: agent.algorithm, task: 'point_reach' }, resume);
   await trainer.init();
   await trainer.run();
   return trainer;
@@ -133,3 +143,25 @@ for (const [name, make] of [['SAC', makeSac], ['SMFP', makeSmfp]] as const) {
     assert.ok(tf.memory().numTensors < 2000);
   });
 }
+
+test('HER stores k relabelled copies per transition, goals from later in the same episode, rewards recomputed', async () => {
+  const agent = makeSac(5);
+  const out = mkdtempSync(join(tmpdir(), 'her-'));
+  const trainer = await train(agent, out, 400, false, 4); // warm-up only: 20 episodes of 20 steps
+  const r = trainer.replay;
+  assert.equal(r.size, 400 * 5);
+  let relabelled = 0;
+  for (let i = 0; i < r.size; i++) {
+    const [x, goal] = [r.nextObservation[2 * i], r.nextObservation[2 * i + 1]];
+    assert.equal(r.observation[2 * i + 1], goal, `row ${i}: observation and next observation carry the same goal`);
+    assert.ok(Math.abs(r.reward[i] + Math.abs(x - goal)) < 1e-6, `row ${i}: reward ${r.reward[i]} is not −|x − goal|`);
+    if (i % 100 >= 20) relabelled++;
+  }
+  // Each episode stores its 20 originals as it runs, then 80 relabelled rows whose goals are achieved positions.
+  for (let e = 0; e < 20; e++) {
+    const achieved = new Set(Array.from({ length: 20 }, (_, t) => r.nextObservation[2 * (e * 100 + t)]));
+    for (let j = 20; j < 100; j++) assert.ok(achieved.has(r.nextObservation[2 * (e * 100 + j) + 1]), `episode ${e} row ${j}: goal is not a position the episode reached`);
+  }
+  assert.equal(relabelled, 1600);
+  agent.dispose();
+});

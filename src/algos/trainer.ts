@@ -11,10 +11,23 @@ import { MetricsLog, type MetricRow } from './metrics.ts';
 import { ReplayBuffer } from './replay.ts';
 import { Rng, type RngState } from './rng.ts';
 
+/**
+ * Hindsight relabelling support of a goal-conditioned task (src/sim's TaskGoal has this shape): where the achieved
+ * goal sits in an observation, how to write another goal into a row, and the reward from two rows.
+ */
+export interface GoalRelabeling {
+  readonly size: number;
+  readonly achievedAt: number;
+  relabel(observations: Float32Array, at: number, goal: ArrayLike<number>, goalAt: number): void;
+  reward(observations: ArrayLike<number>, at: number, next: ArrayLike<number>, nextAt: number): number;
+}
+
 /** The environment contract the loop needs (src/sim's MujocoEnv satisfies it; tests use tiny pure-TS tasks). */
 export interface TrainEnv {
   readonly observationSize: number;
   readonly actionSize: number;
+  /** Present for goal-conditioned tasks: enables HER (LoopConfig.herRelabels). */
+  readonly goal?: GoalRelabeling;
   reset(seed: number): Float32Array;
   step(action: Float32Array): { obs: Float32Array; reward: number; terminated: boolean; truncated: boolean; info?: { success?: boolean; mode?: string | null } };
 }
@@ -27,6 +40,11 @@ export interface LoopConfig {
   replayCapacity: number;
   /** Gradient updates per environment step after warm-up (UTD). */
   updatesPerStep: number;
+  /**
+   * HER 'future' relabelling: at each episode end, every transition is stored again this many times with the goal
+   * replaced by what was achieved at a later step of the same episode (4 = the HER paper's k; 0 = off).
+   */
+  herRelabels: number;
   evalEvery: number;
   evalEpisodes: number;
   checkpointEvery: number;
@@ -38,6 +56,7 @@ export const LOOP_DEFAULTS: Omit<LoopConfig, 'totalSteps' | 'seed'> = {
   batchSize: 256,
   replayCapacity: 1_000_000,
   updatesPerStep: 1,
+  herRelabels: 0,
   evalEvery: 10_000,
   evalEpisodes: 10,
   checkpointEvery: 10_000,
@@ -74,6 +93,7 @@ interface LoopState {
   lastEval: EvalResult | null;
   actRng: RngState;
   updateRng: RngState;
+  herRng?: RngState;
 }
 
 /** Where a run keeps its files. */
@@ -105,6 +125,7 @@ export class Trainer {
   private state: LoopState;
   private readonly actRng: Rng;
   private readonly updateRng: Rng;
+  private readonly herRng: Rng;
   private readonly trainLog: MetricsLog;
   private readonly evalLog: MetricsLog;
   private readonly paths: ReturnType<typeof runPaths>;
@@ -132,6 +153,8 @@ export class Trainer {
     this.evalLog = new MetricsLog(this.paths.evalJsonl, this.paths.evalCsv, EVAL_COLUMNS);
     this.actRng = new Rng(config.seed * 2 + 1);
     this.updateRng = new Rng(config.seed * 2 + 2);
+    this.herRng = new Rng(config.seed * 2 + 3);
+    if (config.herRelabels > 0 && !env.goal) throw new Error('HER relabelling needs a goal-conditioned task (one whose reward is recomputable from observations)');
     this.state = {
       envSteps: 0,
       updates: 0,
@@ -170,6 +193,7 @@ export class Trainer {
     this.state = saved.loop;
     this.actRng.setState(saved.loop.actRng);
     this.updateRng.setState(saved.loop.updateRng);
+    if (saved.loop.herRng) this.herRng.setState(saved.loop.herRng);
     this.trainLog.open(this.state.envSteps);
     this.evalLog.open(this.state.envSteps);
   }
@@ -209,12 +233,14 @@ export class Trainer {
     const steps0 = s.envSteps;
     const updates0 = s.updates;
     let lastProgress = 0;
+    const episode = this.config.herRelabels > 0 ? new EpisodeRecord(this.env.observationSize, d) : null;
 
     while (s.envSteps < totalSteps) {
       const action = s.envSteps < warmupSteps ? this.actRng.fillUniform(randomAction, -1, 1) : this.agent.act(obs, true, this.actRng);
       if (!action.every(Number.isFinite)) throw new Error(`training diverged: the policy produced a non-finite action at step ${s.envSteps}`);
       const r = this.env.step(action);
       this.replay.add(obs, action, r.reward, r.obs, r.terminated);
+      episode?.add(obs, action, r.obs, r.terminated);
       obs.set(r.obs);
       episodeReturn += r.reward;
       episodeLength++;
@@ -240,6 +266,7 @@ export class Trainer {
       }
 
       if (r.terminated || r.truncated) {
+        if (episode) this.storeRelabeled(episode);
         const elapsed = (performance.now() - t0) / 1000;
         this.trainLog.write({
           env_steps: s.envSteps,
@@ -268,6 +295,30 @@ export class Trainer {
     // An interruption mid-episode saves too; the resumed run starts a fresh episode (exact only at episode ends).
     await this.saveCheckpoint();
     return s.envSteps >= totalSteps;
+  }
+
+  /**
+   * HER 'future': each transition of the finished episode is stored `herRelabels` more times, its goal replaced by
+   * the goal achieved after a uniformly drawn later step (t..T−1) and its reward recomputed by the task.
+   */
+  private storeRelabeled(episode: EpisodeRecord): void {
+    const goal = this.env.goal!;
+    const o = this.env.observationSize;
+    const T = episode.length;
+    const obs = new Float32Array(o);
+    const next = new Float32Array(o);
+    for (let t = 0; t < T; t++) {
+      for (let k = 0; k < this.config.herRelabels; k++) {
+        const future = t + this.herRng.int(T - t);
+        const goalAt = future * o + goal.achievedAt;
+        obs.set(episode.observations.subarray(t * o, (t + 1) * o));
+        next.set(episode.nextObservations.subarray(t * o, (t + 1) * o));
+        goal.relabel(obs, 0, episode.nextObservations, goalAt);
+        goal.relabel(next, 0, episode.nextObservations, goalAt);
+        this.replay.add(obs, episode.actions.subarray(t * this.env.actionSize, (t + 1) * this.env.actionSize), goal.reward(obs, 0, next, 0), next, episode.terminals[t] === 1);
+      }
+    }
+    episode.clear();
   }
 
   /** Rates over the last ~30 s (warm-up steps are much faster than learning ones, so whole-run averages mislead). */
@@ -375,6 +426,7 @@ export class Trainer {
     const s = this.state;
     s.actRng = this.actRng.getState();
     s.updateRng = this.updateRng.getState();
+    s.herRng = this.herRng.getState();
     const dir = this.paths.last;
     mkdirSync(dir, { recursive: true });
     const replayFile = `replay-${s.envSteps}.bin`;
@@ -389,6 +441,52 @@ export class Trainer {
       state: { loop: s, agent: agentState.json, replayFile },
     });
     for (const f of readdirSync(dir)) if (/^replay-\d+\.bin$/.test(f) && f !== replayFile) rmSync(join(dir, f), { force: true });
+  }
+}
+
+/** The transitions of the running episode (for HER), in growable flat arrays. */
+class EpisodeRecord {
+  length = 0;
+  observations: Float32Array;
+  nextObservations: Float32Array;
+  actions: Float32Array;
+  terminals: Uint8Array;
+
+  constructor(
+    private readonly o: number,
+    private readonly d: number,
+    private capacity = 256,
+  ) {
+    this.observations = new Float32Array(capacity * o);
+    this.nextObservations = new Float32Array(capacity * o);
+    this.actions = new Float32Array(capacity * d);
+    this.terminals = new Uint8Array(capacity);
+  }
+
+  add(observation: Float32Array, action: Float32Array, next: Float32Array, terminal: boolean): void {
+    if (this.length === this.capacity) this.grow();
+    const i = this.length++;
+    this.observations.set(observation, i * this.o);
+    this.nextObservations.set(next, i * this.o);
+    this.actions.set(action, i * this.d);
+    this.terminals[i] = terminal ? 1 : 0;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    const grown = <T extends Float32Array | Uint8Array>(a: T, width: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(this.capacity * width);
+      b.set(a);
+      return b;
+    };
+    this.observations = grown(this.observations, this.o);
+    this.nextObservations = grown(this.nextObservations, this.o);
+    this.actions = grown(this.actions, this.d);
+    this.terminals = grown(this.terminals, 1);
   }
 }
 

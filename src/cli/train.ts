@@ -10,18 +10,20 @@ import { UserError } from './errors.ts';
 interface TrainArgs {
   algo: string;
   task: string;
-  steps: number;
+  steps?: number;
   seed: number;
   out?: string;
   resume: boolean;
   config?: string;
   set: string[];
-  warmup: number;
-  batch: number;
-  evalEvery: number;
-  evalEpisodes: number;
+  warmup?: number;
+  batch?: number;
+  utd?: number;
+  her?: number;
+  evalEvery?: number;
+  evalEpisodes?: number;
   checkpointEvery: number;
-  hidden: string;
+  hidden?: string;
   backend: string;
   progress: string;
 }
@@ -89,18 +91,20 @@ const command: CommandModule<object, TrainArgs> = {
     yargs
       .option('algo', { type: 'string', choices: ALGOS, default: 'smfp', describe: 'algorithm: smfp (stochastic MeanFlow, one step) or sac (tanh-Gaussian baseline)' })
       .option('task', { type: 'string', demandOption: true, describe: 'MuJoCo task (see onestep sim --help)' })
-      .option('steps', { type: 'number', default: 100_000, describe: 'environment steps to train for' })
+      .option('steps', { type: 'number', describe: 'environment steps to train for', defaultDescription: 'task preset (docs/training.md)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of networks, exploration, replay sampling and episodes' })
       .option('out', { type: 'string', describe: 'run folder', defaultDescription: 'runs/<task>-<algo>-s<seed>' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue from <out>/checkpoints/last with the saved config (same result as an uninterrupted run)' })
       .option('config', { type: 'string', describe: 'YAML or JSON file of hyper-parameter overrides (name: value)' })
       .option('set', { type: 'string', array: true, default: [], describe: 'hyper-parameter override name=value (repeatable), e.g. --set mdParticles=32' })
-      .option('warmup', { type: 'number', default: 5000, describe: 'uniform random actions before learning starts (their statistics normalise observations)' })
-      .option('batch', { type: 'number', default: 256, describe: 'minibatch size' })
-      .option('eval-every', { type: 'number', default: 5000, describe: 'environment steps between evaluations' })
-      .option('eval-episodes', { type: 'number', default: 10, describe: 'episodes per evaluation (fixed seeds)' })
+      .option('warmup', { type: 'number', describe: 'uniform random actions before learning starts (their statistics normalise observations)', defaultDescription: 'task preset' })
+      .option('batch', { type: 'number', describe: 'minibatch size', defaultDescription: 'task preset (256)' })
+      .option('utd', { type: 'number', describe: 'gradient updates per environment step (update-to-data ratio)', defaultDescription: 'task preset (1)' })
+      .option('her', { type: 'number', describe: 'HER: relabelled copies of each transition with goals achieved later in its episode (goal-conditioned tasks; 0 = off)', defaultDescription: 'task preset (arm_reach 4)' })
+      .option('eval-every', { type: 'number', describe: 'environment steps between evaluations', defaultDescription: 'task preset' })
+      .option('eval-episodes', { type: 'number', describe: 'episodes per evaluation (fixed seeds)', defaultDescription: 'task preset' })
       .option('checkpoint-every', { type: 'number', default: 5000, describe: 'environment steps between checkpoints (taken at the next episode end)' })
-      .option('hidden', { type: 'string', default: '256,256', describe: 'hidden layer widths of actor and critics' })
+      .option('hidden', { type: 'string', describe: 'hidden layer widths of actor and critics', defaultDescription: 'task preset (256,256)' })
       .option('backend', { type: 'string', default: 'auto', describe: 'TF.js backend: auto, cpu-blas, wasm, cpu, tfjs-node, tfjs-node-gpu' })
       .option('progress', { type: 'string', choices: ['auto', 'bar', 'lines', 'none'], default: 'auto', describe: 'progress display (auto: a bar on a terminal, a line every 10 s otherwise)' }) as unknown as Argv<TrainArgs>,
   handler: async (argv: ArgumentsCamelCase<TrainArgs>) => {
@@ -113,7 +117,9 @@ const command: CommandModule<object, TrainArgs> = {
     if (!TASK_NAMES.includes(argv.task)) throw new UserError(`unknown task '${argv.task}' (expected one of ${TASK_NAMES.join(', ')})`);
     const { SMFP_DEFAULTS } = await import('../algos/smfp.ts');
     const { SAC_DEFAULTS } = await import('../algos/sac.ts');
+    const { taskPreset } = await import('../algos/presets.ts');
     const defaults = (algo === 'smfp' ? SMFP_DEFAULTS : SAC_DEFAULTS) as unknown as Record<string, unknown>;
+    const preset = taskPreset(argv.task);
 
     let config: TrainConfig;
     if (argv.resume) {
@@ -121,9 +127,10 @@ const command: CommandModule<object, TrainArgs> = {
       config = JSON.parse(readFileSync(configPath, 'utf8')) as TrainConfig;
       if (config.algo !== algo || config.task !== argv.task) throw new UserError(`--resume: ${out} holds a ${config.algo} run on ${config.task}, not ${algo} on ${argv.task}`);
     } else {
-      const steps = integerAtLeast('steps', argv.steps, 1);
-      const hidden = argv.hidden.split(',').map((h) => Number(h.trim()));
-      if (!hidden.every((h) => Number.isInteger(h) && h > 0)) throw new UserError(`--hidden must be comma-separated positive integers (got '${argv.hidden}')`);
+      const steps = integerAtLeast('steps', argv.steps ?? preset.steps, 1);
+      const hiddenText = argv.hidden ?? preset.hidden.join(',');
+      const hidden = hiddenText.split(',').map((h) => Number(h.trim()));
+      if (!hidden.every((h) => Number.isInteger(h) && h > 0)) throw new UserError(`--hidden must be comma-separated positive integers (got '${hiddenText}')`);
       let fileOverrides: Record<string, unknown> = {};
       if (argv.config) {
         let text: string;
@@ -142,28 +149,33 @@ const command: CommandModule<object, TrainArgs> = {
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`--config: ${argv.config} must hold a mapping of hyper-parameter names to values`);
         fileOverrides = checkHyper(parsed as Record<string, unknown>, defaults, argv.config);
       }
-      const hiddenOverrides: Record<string, unknown> = { actorHidden: hidden, critic: { ...(defaults.critic as object), hiddenSizes: hidden } };
-      const hyper = { ...defaults, ...hiddenOverrides, ...fileOverrides, ...parseOverrides(argv.set, defaults, '--set') };
+      // Precedence: algorithm defaults < task preset < --hidden < --config file < --set.
+      const presetHyper = { gamma: preset.hyper.gamma, targetEntropy: preset.hyper.targetEntropy, critic: { ...preset.hyper.critic, hiddenSizes: hidden } };
+      const hyper = { ...defaults, ...presetHyper, actorHidden: hidden, ...fileOverrides, ...parseOverrides(argv.set, defaults, '--set') };
+      const her = integerAtLeast('her', argv.her ?? preset.her, 0);
       config = {
         algo,
         task: argv.task,
         seed: integerAtLeast('seed', argv.seed, 0),
         loop: {
           totalSteps: steps,
-          warmupSteps: Math.min(integerAtLeast('warmup', argv.warmup, 1), steps),
-          batchSize: integerAtLeast('batch', argv.batch, 1),
-          replayCapacity: Math.min(1_000_000, steps),
-          updatesPerStep: 1,
-          evalEvery: integerAtLeast('eval-every', argv.evalEvery, 1),
-          evalEpisodes: integerAtLeast('eval-episodes', argv.evalEpisodes, 1),
+          warmupSteps: Math.min(integerAtLeast('warmup', argv.warmup ?? preset.warmup, 1), steps),
+          batchSize: integerAtLeast('batch', argv.batch ?? preset.batch, 1),
+          replayCapacity: Math.min(1_000_000, steps * (1 + her)),
+          updatesPerStep: integerAtLeast('utd', argv.utd ?? preset.utd, 1),
+          herRelabels: her,
+          evalEvery: integerAtLeast('eval-every', argv.evalEvery ?? preset.evalEvery, 1),
+          evalEpisodes: integerAtLeast('eval-episodes', argv.evalEpisodes ?? preset.evalEpisodes, 1),
           checkpointEvery: integerAtLeast('checkpoint-every', argv.checkpointEvery, 1),
           seed: argv.seed,
         },
         hyper,
         command: `onestep train --algo ${algo} --task ${argv.task} --steps ${steps} --seed ${argv.seed}` +
-          (argv.hidden !== '256,256' ? ` --hidden ${argv.hidden}` : '') +
-          (argv.warmup !== 5000 ? ` --warmup ${argv.warmup}` : '') +
-          (argv.batch !== 256 ? ` --batch ${argv.batch}` : '') +
+          (argv.hidden !== undefined ? ` --hidden ${argv.hidden}` : '') +
+          (argv.warmup !== undefined ? ` --warmup ${argv.warmup}` : '') +
+          (argv.batch !== undefined ? ` --batch ${argv.batch}` : '') +
+          (argv.utd !== undefined ? ` --utd ${argv.utd}` : '') +
+          (argv.her !== undefined ? ` --her ${argv.her}` : '') +
           argv.set.map((s) => ` --set ${s}`).join(''),
       };
       if (existsSync(join(out, 'checkpoints', 'last'))) throw new UserError(`${out} already holds a run; pass --resume to continue it, or choose another --out`);
@@ -217,10 +229,12 @@ const command: CommandModule<object, TrainArgs> = {
     // On --resume, an explicit --steps extends (or shortens) the run; everything else comes from config.json,
     // which records the new length and the command that set it.
     const stepsGiven = process.argv.some((a) => a === '--steps' || a.startsWith('--steps='));
-    if (argv.resume && stepsGiven && integerAtLeast('steps', argv.steps, 1) !== config.loop.totalSteps) {
-      config.loop.totalSteps = argv.steps;
-      config.loop.replayCapacity = Math.max(config.loop.replayCapacity, Math.min(1_000_000, argv.steps));
-      config.command += ` && onestep train --algo ${config.algo} --task ${config.task} --out OUT --resume --steps ${argv.steps}`;
+    if (argv.resume && stepsGiven && integerAtLeast('steps', argv.steps ?? 0, 1) !== config.loop.totalSteps) {
+      const steps = argv.steps as number;
+      config.loop.totalSteps = steps;
+      config.loop.herRelabels ??= 0;
+      config.loop.replayCapacity = Math.max(config.loop.replayCapacity, Math.min(1_000_000, steps * (1 + config.loop.herRelabels)));
+      config.command += ` && onestep train --algo ${config.algo} --task ${config.task} --out OUT --resume --steps ${steps}`;
       writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
     }
     const trainer = new Trainer(agent, env, evalEnv, config.loop, out, policyInfo, argv.resume);

@@ -5,7 +5,7 @@
 import { ActionError, EnvUsageError } from './errors.ts';
 import { type MjData, type MjModel, type Mujoco, loadTaskModel, loadUserModel, mujoco } from './mujoco.ts';
 import { SimRng } from './rng.ts';
-import type { Sim, SimViews, TaskLogic, TaskSpec } from './task.ts';
+import type { Sim, SimViews, TaskGoal, TaskLogic, TaskSpec } from './task.ts';
 import { getTask } from './tasks/index.ts';
 import { genericTask } from './tasks/generic.ts';
 
@@ -128,6 +128,8 @@ export class MujocoEnv {
   readonly actionSpec: ActionSpec;
   readonly observationSize: number;
   readonly actionSize: number;
+  /** The task's goal interface (HER) for goal-conditioned tasks. */
+  readonly goal: TaskGoal | undefined;
   private readonly mj: Mujoco;
   private readonly model: MjModel;
   private data: MjData | null;
@@ -158,6 +160,7 @@ export class MujocoEnv {
     this.actionSpec = shared.actionSpec;
     this.observationSize = shared.observationSpec.size;
     this.actionSize = shared.actionSpec.size;
+    this.goal = this.task.goal;
     let data: MjData | null = null;
     try {
       data = new this.mj.MjData(this.model);

@@ -69,6 +69,21 @@ export interface TaskActionInterface {
   readonly scale: readonly number[];
 }
 
+/**
+ * What hindsight relabelling (HER) needs from a goal-conditioned task whose reward is recomputable from
+ * observations: where the achieved goal sits in an observation, how to write another goal into one (with every
+ * goal-derived entry), and the reward of a transition from its two observations.
+ */
+export interface TaskGoal {
+  readonly size: number;
+  /** Index of the achieved goal (e.g. the tool tip) in an observation. */
+  readonly achievedAt: number;
+  /** Rewrite the goal and its derived entries of the observation row at `at` to `goal[goalAt ..]`. */
+  relabel(observations: Float32Array, at: number, goal: ArrayLike<number>, goalAt: number): void;
+  /** The environment's reward for observation row `at` → next row `nextAt` (same goal in both). */
+  reward(observations: ArrayLike<number>, at: number, next: ArrayLike<number>, nextAt: number): number;
+}
+
 export interface TaskSpec {
   readonly name: string;
   /** One line for `--help` and listings. */
@@ -80,6 +95,8 @@ export interface TaskSpec {
   /** Environment steps per episode (time limit; the last step reports truncated). */
   readonly maxSteps: number;
   readonly observationNames: readonly string[];
+  /** Goal-conditioned tasks whose reward is recomputable from observations (HER). */
+  readonly goal?: TaskGoal;
   /** The action interface; absent = absolute targets over the ctrlrange. */
   readonly action?: TaskActionInterface;
   /** Names of the solutions the task can be solved by (two_way), reported in info.mode. */

@@ -36,14 +36,30 @@ export const REACH_OBSERVATION_NAMES = [
 export const REACH_LAYOUT = { ee: 14, target: 17, toTarget: 20, distance: 23, command: 24 } as const;
 
 /**
- * The reward of a transition from its two observations (the arm_reach layout), so a relabelled target gives the
- * reward the environment would have given: −d + kernel(d) − w·(action rate)².
+ * The reward of a transition from its two observation rows (the arm_reach layout, same target in both), so a
+ * relabelled target gives the reward the environment would have given: −d + kernel(d) − w·(action rate)².
  */
-export function reachReward(observation: ArrayLike<number>, next: ArrayLike<number>, target: ArrayLike<number> = next, targetAt: number = REACH_LAYOUT.target): number {
-  const e = REACH_LAYOUT.ee;
-  const d = Math.hypot(next[e] - target[targetAt], next[e + 1] - target[targetAt + 1], next[e + 2] - target[targetAt + 2]);
-  const rate = actionRate(observation, next, REACH_LAYOUT.command, REACH_LAYOUT.command, ARM_ACTION_SCALE);
+export function reachReward(observations: ArrayLike<number>, at: number, next: ArrayLike<number>, nextAt: number): number {
+  const { ee, target, command } = REACH_LAYOUT;
+  const e = nextAt + ee;
+  const g = nextAt + target;
+  const d = Math.hypot(next[e] - next[g], next[e + 1] - next[g + 1], next[e + 2] - next[g + 2]);
+  const rate = actionRate(observations, next, at + command, nextAt + command, ARM_ACTION_SCALE);
   return distanceReward(d, REACH_KERNEL_WIDTH) - REACH_ACTION_RATE_WEIGHT * rate;
+}
+
+/** Write a target (and the tip-to-target entries derived from it) into an arm_reach observation row. */
+function relabelReach(observations: Float32Array, at: number, goal: ArrayLike<number>, goalAt: number): void {
+  const { ee, target, toTarget, distance } = REACH_LAYOUT;
+  let sq = 0;
+  for (let i = 0; i < 3; i++) {
+    const g = goal[goalAt + i];
+    observations[at + target + i] = g;
+    const v = g - observations[at + ee + i];
+    observations[at + toTarget + i] = v;
+    sq += v * v;
+  }
+  observations[at + distance] = Math.sqrt(sq);
 }
 
 export const armReach: TaskSpec = {
@@ -54,6 +70,7 @@ export const armReach: TaskSpec = {
   maxSteps: 50,
   observationNames: REACH_OBSERVATION_NAMES,
   action: ARM_ACTION,
+  goal: { size: 3, achievedAt: REACH_LAYOUT.ee, relabel: relabelReach, reward: reachReward },
   successMeaning: `tool tip within ${REACH_SUCCESS_DISTANCE * 100} cm of the target at the end`,
   createLogic(model, mj) {
     const ee = eeSiteId({ mj, model });

@@ -63,10 +63,10 @@ export function distanceReward(d: number, width: number, kernelWeight = 1): numb
  * Action-rate penalty on the change of the commanded targets in action units (ctrl difference / scale): computed
  * from two observations' command entries, so relabelled transitions can recompute it.
  */
-export function actionRate(previousCommand: ArrayLike<number>, command: ArrayLike<number>, prevAt: number, at: number, scale: readonly number[]): number {
+export function actionRate(previousCommand: ArrayLike<number>, command: ArrayLike<number>, previousAt: number, at: number, scale: readonly number[]): number {
   let s = 0;
   for (let i = 0; i < 7; i++) {
-    const u = (command[at + i] - previousCommand[prevAt + i]) / scale[i];
+    const u = (command[at + i] - previousCommand[previousAt + i]) / scale[i];
     s += u * u;
   }
   return s;
