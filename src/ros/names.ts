@@ -168,6 +168,16 @@ export function normalizeTypeName(type: string): string {
   return parts.join('/');
 }
 
+/** Accepts "pkg/srv/Name" and "pkg/Name" (→ "pkg/srv/Name"); throws on anything else. */
+export function normalizeServiceTypeName(type: string): string {
+  const parts = type.split('/');
+  if (parts.length === 2) parts.splice(1, 0, 'srv');
+  if (parts.length !== 3 || !parts.every((p) => TOKEN.test(p)) || parts[1] !== 'srv') {
+    throw new RosNameError(type, 'expected a ROS service type name like "std_srvs/srv/Trigger" or "std_srvs/Trigger"');
+  }
+  return parts.join('/');
+}
+
 /** "std_msgs/msg/String" → "std_msgs::msg::dds_::String_". */
 export function toDdsTypeName(type: string): string {
   const [pkg, kind, name] = normalizeTypeName(type).split('/');

@@ -2,9 +2,16 @@
 export { CdrDecodeError, CdrEncodeError } from './cdr.ts';
 export {
   type MessageCodec,
+  type ServiceCodec,
   UnknownMessageTypeError,
+  UnknownServiceTypeError,
   getMessageCodec,
+  getServiceCodec,
+  interfaceText,
   knownMessageTypes,
+  knownServiceTypes,
   registerMessageDefinition,
+  registerServiceDefinition,
 } from './registry.ts';
 export { RMW_GID_SIZE_HUMBLE, RMW_GID_SIZE_IRON, rmwDdsCommonMessages } from './rmw-dds-common.ts';
+export { TypeHashError, serviceTypeHash, typeDescription, typeHash } from './type-hash.ts';

@@ -2,16 +2,20 @@
 // registerMessageDefinition(), onestep's own interface package (msgs/onestep_msgs, parsed at run time so the
 // .msg files stay the single source of truth), rmw_dds_common, the standard ROS 2 Jazzy definitions shipped in
 // @foxglove/rosmsg-msgs-common, and finally `share/<pkg>/msg/<Type>.msg` under AMENT_PREFIX_PATH on a ROS machine.
+// Services ("pkg/srv/Name") are a request and a response message, "pkg/srv/Name_Request" / "_Response", cut from
+// the `.srv` text: registerServiceDefinition(), msgs/<pkg>/srv, the definitions in services.ts, then ament.
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MessageDefinition } from '@foxglove/message-definition';
 import { parse, stringify } from '@foxglove/rosmsg';
 import { ros2jazzy } from '@foxglove/rosmsg-msgs-common';
-import { RosNameError, normalizeTypeName, toDdsTypeName } from '../names.ts';
+import { RosNameError, normalizeServiceTypeName, normalizeTypeName, toDdsTypeName } from '../names.ts';
 import { type StructPlan, compileStruct, decodeCdr, encodeCdr, encodedSize } from './cdr.ts';
 import { rmwDdsCommonMessages } from './rmw-dds-common.ts';
+import { splitServiceText, standardServiceDefinitions } from './services.ts';
 
 /** Asked for a message type no definition is known for. */
 export class UnknownMessageTypeError extends Error {
@@ -45,9 +49,31 @@ export interface MessageCodec<T = Record<string, unknown>> {
   create(): T;
 }
 
+/** Asked for a service type no definition is known for. */
+export class UnknownServiceTypeError extends Error {
+  override name = 'UnknownServiceTypeError';
+  constructor(
+    readonly type: string,
+    detail: string,
+  ) {
+    super(`unknown service type "${type}": ${detail}`);
+  }
+}
+
+/** A service type: its request and response message codecs, named as rmw names them on DDS. */
+export interface ServiceCodec<Req = Record<string, unknown>, Res = Record<string, unknown>> {
+  /** "pkg/srv/Name" */
+  readonly type: string;
+  /** "pkg/srv/Name_Request" and "pkg/srv/Name_Response" codecs ("pkg::srv::dds_::Name_Request_" on DDS). */
+  readonly request: MessageCodec<Req>;
+  readonly response: MessageCodec<Res>;
+}
+
 const overrides = new Map<string, string>();
+const serviceOverrides = new Map<string, string>();
 const parsed = new Map<string, MessageDefinition>();
 const codecs = new Map<string, MessageCodec<unknown>>();
+const serviceCodecs = new Map<string, ServiceCodec<unknown, unknown>>();
 const REPO_MSGS = fileURLToPath(new URL('../../../msgs/', import.meta.url));
 
 /** Adds (or replaces) a message definition from `.msg` text, e.g. for a package not shipped with onestep. */
@@ -56,6 +82,61 @@ export function registerMessageDefinition(type: string, msgText: string): void {
   overrides.set(full, msgText);
   parsed.clear();
   codecs.clear();
+  serviceCodecs.clear();
+}
+
+/** Adds (or replaces) a service definition from `.srv` text (request fields, a "---" line, response fields). */
+export function registerServiceDefinition(type: string, srvText: string): void {
+  const full = normalizeServiceTypeName(type);
+  if (!splitServiceText(srvText)) throw new UnknownServiceTypeError(full, 'its .srv text has no "---" line between request and response');
+  serviceOverrides.set(full, srvText);
+  parsed.clear();
+  codecs.clear();
+  serviceCodecs.clear();
+}
+
+/** The codecs of "pkg/srv/Name" or "pkg/Name"; throws UnknownServiceTypeError. */
+export function getServiceCodec<Req = Record<string, unknown>, Res = Record<string, unknown>>(type: string): ServiceCodec<Req, Res> {
+  const cached = serviceCodecs.get(type);
+  if (cached) return cached as ServiceCodec<Req, Res>;
+  let full: string;
+  try {
+    full = normalizeServiceTypeName(type);
+  } catch (err) {
+    throw err instanceof RosNameError ? new UnknownServiceTypeError(type, err.reason) : err;
+  }
+  if (serviceText(full) === undefined) {
+    throw new UnknownServiceTypeError(full, 'no definition found among onestep\'s service definitions, msgs/*/srv or share/<pkg>/srv under AMENT_PREFIX_PATH');
+  }
+  let codec: ServiceCodec<unknown, unknown>;
+  try {
+    codec = { type: full, request: getMessageCodec(`${full}_Request`), response: getMessageCodec(`${full}_Response`) };
+  } catch (err) {
+    throw new UnknownServiceTypeError(full, (err as Error).message);
+  }
+  serviceCodecs.set(full, codec);
+  serviceCodecs.set(type, codec);
+  return codec as ServiceCodec<Req, Res>;
+}
+
+/** Every service type a codec can be built for without a ROS install. */
+export function knownServiceTypes(): string[] {
+  const names = new Set<string>([...Object.keys(standardServiceDefinitions()), ...serviceOverrides.keys()]);
+  for (const pkg of safeReaddir(REPO_MSGS)) {
+    for (const file of safeReaddir(join(REPO_MSGS, pkg, 'srv'))) if (file.endsWith('.srv')) names.add(`${pkg}/srv/${file.slice(0, -4)}`);
+  }
+  return [...names].sort();
+}
+
+/**
+ * The `.msg` text of one interface as written (the root only, no dependencies): what type descriptions and
+ * hashes (REP-2011) are computed from, since the parsed definitions lose `byte` vs `uint8`.
+ * "pkg/msg/Type" or "pkg/srv/Name_Request" / "_Response".
+ */
+export function interfaceText(type: string): string | undefined {
+  const [pkg, kind, name] = type.split('/');
+  if (kind === 'srv') return servicePartText(type);
+  return overrides.get(type) ?? readPackagedMsg(type) ?? rmwDdsCommonMessages()[type] ?? readCommonMsg(pkg, name) ?? readAmentMsg(type);
 }
 
 /** The codec for "pkg/msg/Type" or "pkg/Type"; throws UnknownMessageTypeError / RosNameError. */
@@ -88,6 +169,7 @@ export function knownMessageTypes(): string[] {
 
 function buildCodec(type: string): MessageCodec<unknown> {
   if (!lookupDefinition(shortName(type))) {
+    if (type.split('/')[1] === 'srv') throw new UnknownMessageTypeError(type, 'not the _Request or _Response part of a known service');
     throw new UnknownMessageTypeError(
       type,
       'no definition found among the standard ROS 2 messages, msgs/*/msg, rmw_dds_common or share/<pkg>/msg under AMENT_PREFIX_PATH',
@@ -166,7 +248,7 @@ function lookupDefinition(short: string): MessageDefinition | undefined {
   const hit = parsed.get(short);
   if (hit) return hit;
   const long = longName(short);
-  const text = overrides.get(long) ?? readPackagedMsg(long) ?? rmwDdsCommonMessages()[long];
+  const text = overrides.get(long) ?? readPackagedMsg(long) ?? rmwDdsCommonMessages()[long] ?? servicePartText(long);
   let def: MessageDefinition | undefined;
   if (text !== undefined) def = parseMsg(short, text);
   else def = (ros2jazzy as Record<string, MessageDefinition>)[short];
@@ -205,9 +287,10 @@ function normalizeFieldType(pkg: string, t: string): string {
   return short;
 }
 
+/** "pkg/msg/Type" → "pkg/Type" (the key msgs-common uses); service parts keep their "pkg/srv/" form. */
 function shortName(long: string): string {
-  const [pkg, , name] = long.split('/');
-  return `${pkg}/${name}`;
+  const [pkg, kind, name] = long.split('/');
+  return kind === 'srv' ? long : `${pkg}/${name}`;
 }
 
 function longName(short: string): string {
@@ -221,11 +304,51 @@ function readPackagedMsg(long: string): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
-function readAmentMsg(long: string): string | undefined {
+/** "pkg/srv/Name" → its `.srv` text. */
+function serviceText(long: string): string | undefined {
+  const [pkg, , name] = long.split('/');
+  const repo = join(REPO_MSGS, pkg, 'srv', `${name}.srv`);
+  if (serviceOverrides.has(long)) return serviceOverrides.get(long);
+  if (existsSync(repo)) return readFileSync(repo, 'utf8');
+  const standard = standardServiceDefinitions()[long];
+  if (standard !== undefined) return standard;
+  return readAmentMsg(long, 'srv');
+}
+
+/** "pkg/srv/Name_Request" → the request half of Name's `.srv` text ("_Response" → the response half). */
+function servicePartText(long: string): string | undefined {
+  const m = /^([^/]+)\/srv\/(.+)_(Request|Response)$/.exec(long);
+  if (!m) return undefined;
+  const text = serviceText(`${m[1]}/srv/${m[2]}`);
+  const parts = text === undefined ? undefined : splitServiceText(text);
+  if (!parts) return undefined;
+  return m[3] === 'Request' ? parts.request : parts.response;
+}
+
+let commonMsgdefs: string | null | undefined;
+
+/** The `.msg` text @foxglove/rosmsg-msgs-common ships for a Jazzy type (root section only). */
+function readCommonMsg(pkg: string, name: string): string | undefined {
+  if (commonMsgdefs === undefined) {
+    try {
+      const pkgJson = createRequire(import.meta.url).resolve('@foxglove/rosmsg-msgs-common/package.json');
+      commonMsgdefs = join(dirname(pkgJson), 'msgdefs', 'ros2jazzy');
+    } catch {
+      commonMsgdefs = null;
+    }
+  }
+  if (commonMsgdefs === null) return undefined;
+  const file = join(commonMsgdefs, pkg, 'msg', `${name}.msg`);
+  if (!existsSync(file)) return undefined;
+  // the files hold the full definition: the root, then "=====" and "MSG: pkg/Type" sections
+  return readFileSync(file, 'utf8').split(/^={10,}\s*$/m)[0];
+}
+
+function readAmentMsg(long: string, ext = 'msg'): string | undefined {
   const [pkg, kind, name] = long.split('/');
   for (const prefix of (process.env.AMENT_PREFIX_PATH ?? '').split(':')) {
     if (!prefix) continue;
-    const file = join(prefix, 'share', pkg, kind, `${name}.msg`);
+    const file = join(prefix, 'share', pkg, kind, `${name}.${ext}`);
     if (existsSync(file)) return readFileSync(file, 'utf8');
   }
   return undefined;
