@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/nn/backend.ts';
-import { createPolicy, meanflowHeads, policyConfig } from '../src/nn/policy.ts';
+import { createPolicy, meanflowHeads, normalizeObservation, policyConfig } from '../src/nn/policy.ts';
 import { squashedGaussianLogProb } from '../src/algos/agent.ts';
 import { SMFP_DEFAULTS, Smfp, advantageWeights, entropySurrogate, type SmfpConfig } from '../src/algos/smfp.ts';
 import { ReplayBuffer } from '../src/algos/replay.ts';
@@ -108,6 +108,8 @@ test('every SMFP switch runs an update with finite losses and keeps actions in [
     { squash: 'clip' },
     { mdCoupling: 'independent', mdParticleNoise: 0.2 },
     { adaptiveLoss: false, entropyInBackup: false, logStdBound: 'clip', actorLayerNorm: true, actorActivation: 'gelu_tanh' },
+    { mdFitTarget: 'sample', mdAdvantageFloor: 0, qNormalize: false },
+    { alphaMode: 'fixed', initialAlpha: 0.05, evalNoise: 'best-of-n', evalCandidates: 8 },
   ];
   for (const v of variants) {
     const agent = new Smfp(o, d, { ...SMFP_DEFAULTS, ...small, ...v }, 5);
@@ -117,6 +119,7 @@ test('every SMFP switch runs an update with finite losses and keeps actions in [
       for (const [k, x] of Object.entries(out)) assert.ok(Number.isFinite(x), `${JSON.stringify(v)}: ${k} = ${x}`);
       if (v.mdWeighting !== 'none') assert.ok('mfi_loss' in out, 'the mirror-descent fit ran');
     }
+    if (v.alphaMode === 'fixed') assert.ok(Math.abs(agent.temperature.alpha - 0.05) < 1e-7, `fixed α moved to ${agent.temperature.alpha}`);
     for (const explore of [true, false]) {
       const a = agent.act(new Float32Array([0.1, -2, 3, 0.5]), explore, rng);
       assert.equal(a.length, d);
@@ -144,4 +147,31 @@ test('a wrong SMFP hyper-parameter is rejected with a typed error naming the fie
   assert.throws(() => new Smfp(o, d, { ...SMFP_DEFAULTS, squash: 'sigmoid' as 'tanh' }, 1), /SMFP squash must be one of tanh, clip/);
   assert.throws(() => new Smfp(o, d, { ...SMFP_DEFAULTS, mdParticles: 0 }, 1), /mdParticles must be an integer >= 1/);
   assert.throws(() => new Smfp(o, d, { ...SMFP_DEFAULTS, tau: 2 }, 1), /tau must be in \[0, 1\]/);
+});
+
+test('(Q − V)₊ weights with a floor: states whose particles the critic cannot tell apart get uniform weights', () => {
+  tf.tidy(() => {
+    // Row 0: clear differences (mean rectified advantage 0.5); row 1: differences of 1e−3 (below the 0.01 floor).
+    const q = tf.tensor2d([[0, 0, 2, 2], [5, 5.001, 5, 5.001]]);
+    const w = advantageWeights(q, 'relu', 1, 0.01).arraySync() as number[][];
+    assert.deepEqual(w[0], [0, 0, 2, 2]);
+    assert.deepEqual(w[1], [1, 1, 1, 1]);
+    const unfloored = advantageWeights(q, 'relu', 1, 0).arraySync() as number[][];
+    assert.ok(Math.abs(unfloored[1][1] - 2) < 1e-3 && unfloored[1][0] === 0, 'without the floor the tiny differences decide');
+  });
+});
+
+test('best-of-N evaluation picks, among N full samples, the one of highest min Q', () => {
+  const agent = new Smfp(o, d, { ...SMFP_DEFAULTS, ...small, evalNoise: 'best-of-n', evalCandidates: 16 }, 9);
+  const replay = filledReplay();
+  const rng = new Rng(3);
+  for (let i = 0; i < 5; i++) agent.update(replay.sample(32, rng), rng);
+  const obs = new Float32Array([0.3, -1, 2, 0.1]);
+  const value = (a: Float32Array) => tf.tidy(() => agent.critic.minValue(normalizeObservation(agent.policy, tf.tensor2d(obs, [1, o])), tf.tensor2d(a, [1, d])).dataSync()[0]);
+  const best = value(agent.act(obs, false, new Rng(11)));
+  // Single full samples (exploration draws) are never better than the best of 16, and usually worse.
+  const singles = Array.from({ length: 16 }, (_, k) => value(agent.act(obs, true, new Rng(100 + k))));
+  assert.ok(singles.filter((q) => q > best + 1e-6).length <= 4, `best-of-16 value ${best} vs singles ${singles}`);
+  assert.ok(singles.reduce((a, b) => a + b, 0) / 16 < best, 'the chosen candidate beats the average sample');
+  agent.dispose();
 });

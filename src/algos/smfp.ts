@@ -71,6 +71,23 @@ export interface SmfpConfig {
   mdCoupling: 'policy' | 'independent';
   /** Extra Gaussian exploration noise on the particles in u-space (DPMD: 0.2). */
   mdParticleNoise: number;
+  /**
+   * What the mirror-descent fit regresses g(s, e_j, ·) onto: the particle `sample` u_j = μ_k + σ_k⊙ξ_j (the
+   * reconstruction as first written; acting adds σ_θ⊙ξ again, so the e-spread can grow by σ² per π_k refresh), or
+   * π_k's conditional `mean` μ_k(s, e_j) (σ is then trained by the entropy and Q terms alone).
+   */
+  mdFitTarget: 'sample' | 'mean';
+  /**
+   * Below this mean rectified advantage (Q units) a state's particle weights fall back to uniform: (Q − V)₊/mean is
+   * O(1) however small the true differences, so without a floor a noisy critic picks a random half. 0 = off.
+   */
+  mdAdvantageFloor: number;
+  /** Divide the −β·Q term by sg(mean |Q|) (FQL), so its weight against the MFI and entropy terms ignores Q's scale. */
+  qNormalize: boolean;
+  /** `auto`: α tuned toward the target entropy (SAC's rule; a reconstruction, not the paper's); `fixed`: α = initialAlpha. */
+  alphaMode: 'auto' | 'fixed';
+  /** Candidates for `evalNoise: best-of-n`: sample N actions, act with the one of highest min Q (MeanFlowQL's selection). */
+  evalCandidates: number;
   /** MeanFlowQL's adaptive loss weight 1/(δ² + c)^(1 − γ_a); false = plain squared error. */
   adaptiveLoss: boolean;
   adaptiveGamma: number;
@@ -83,8 +100,8 @@ export interface SmfpConfig {
   oldPolicyInterval: number;
   /** Bound loss weight (only with `clip` squashing, as MeanFlowQL). */
   boundLossWeight: number;
-  /** Evaluation action: e sampled and ξ = 0 (`e`), all noise zero (`zero`), or the full stochastic policy. */
-  evalNoise: 'e' | 'zero' | 'full';
+  /** Evaluation action: e sampled and ξ = 0 (`e`), all noise zero (`zero`), the full stochastic policy, or the best of N full samples under min Q. */
+  evalNoise: 'e' | 'zero' | 'full' | 'best-of-n';
 }
 
 export const SMFP_DEFAULTS: SmfpConfig = {
@@ -113,6 +130,11 @@ export const SMFP_DEFAULTS: SmfpConfig = {
   mdParticles: 8,
   mdCoupling: 'policy',
   mdParticleNoise: 0,
+  mdFitTarget: 'mean',
+  mdAdvantageFloor: 0.01,
+  qNormalize: true,
+  alphaMode: 'auto',
+  evalCandidates: 16,
   adaptiveLoss: true,
   adaptiveGamma: 0.8,
   adaptiveC: 1e-4,
@@ -138,15 +160,17 @@ export function validateSmfpConfig(c: SmfpConfig): SmfpConfig {
   oneOf('squash', ['tanh', 'clip']);
   oneOf('mdWeighting', ['relu', 'exp', 'none']);
   oneOf('mdCoupling', ['policy', 'independent']);
-  oneOf('evalNoise', ['e', 'zero', 'full']);
-  for (const field of ['mdStates', 'mdParticles', 'oldPolicyInterval'] as const) {
+  oneOf('evalNoise', ['e', 'zero', 'full', 'best-of-n']);
+  oneOf('mdFitTarget', ['sample', 'mean']);
+  oneOf('alphaMode', ['auto', 'fixed']);
+  for (const field of ['mdStates', 'mdParticles', 'oldPolicyInterval', 'evalCandidates'] as const) {
     if (!Number.isInteger(c[field]) || c[field] < 1) throw new SmfpConfigError(`SMFP ${field} must be an integer >= 1 (got ${c[field]})`);
   }
   for (const field of ['tau', 'gamma'] as const) if (!(c[field] >= 0 && c[field] <= 1)) throw new SmfpConfigError(`SMFP ${field} must be in [0, 1] (got ${c[field]})`);
   for (const field of ['actorLearningRate', 'criticLearningRate', 'alphaLearningRate', 'initialAlpha', 'mdTemperature', 'targetClip'] as const) {
     if (!(c[field] > 0)) throw new SmfpConfigError(`SMFP ${field} must be > 0 (got ${c[field]})`);
   }
-  for (const field of ['qWeight', 'mdWeight', 'klWeight', 'mdParticleNoise', 'boundLossWeight'] as const) {
+  for (const field of ['qWeight', 'mdWeight', 'klWeight', 'mdParticleNoise', 'boundLossWeight', 'mdAdvantageFloor'] as const) {
     if (!(c[field] >= 0)) throw new SmfpConfigError(`SMFP ${field} must be >= 0 (got ${c[field]})`);
   }
   return c;
@@ -163,14 +187,17 @@ export function entropySurrogate(logStd: tf.Tensor): tf.Tensor {
 /**
  * Mirror-descent weights of K particles per state from their values q [M, K]; each row averages to 1.
  * `relu`: (Q − V)₊ / mean (Q − V)₊ with V the row mean (the paper's rectified weights; invariant to the scale and
- * offset of Q, so no temperature). `exp`: K·softmax(Q/λ) (FPMD/DPMD). A row whose particles all tie gets weight 0.
+ * offset of Q, so no temperature). `exp`: K·softmax(Q/λ) (FPMD/DPMD). A row whose particles all tie gets weight 0;
+ * with `floor` > 0 a row whose mean rectified advantage is below it (differences the critic cannot resolve) gets
+ * uniform weights 1 instead.
  */
-export function advantageWeights(q: tf.Tensor, kind: 'relu' | 'exp', temperature: number): tf.Tensor {
+export function advantageWeights(q: tf.Tensor, kind: 'relu' | 'exp', temperature: number, floor = 0): tf.Tensor {
   return tf.tidy(() => {
     if (kind === 'exp') return tf.mul(q.shape[1]!, tf.softmax(tf.div(q, temperature), 1));
     const advantage = tf.relu(tf.sub(q, tf.mean(q, 1, true)));
     const mean = tf.mean(advantage, 1, true);
-    return tf.div(advantage, tf.maximum(mean, 1e-12));
+    const weights = tf.div(advantage, tf.maximum(mean, 1e-12));
+    return floor > 0 ? tf.where(tf.greaterEqual(tf.broadcastTo(mean, q.shape), floor), weights, tf.onesLike(weights)) : weights;
   });
 }
 
@@ -227,6 +254,7 @@ export class Smfp implements Agent {
 
   act(observation: Float32Array, explore: boolean, rng: Rng): Float32Array {
     const d = this.d;
+    if (!explore && this.config.evalNoise === 'best-of-n') return this.actBestOfN(observation, rng);
     rng.fillNormal(this.noise);
     if (!explore && this.config.evalNoise !== 'full') {
       this.noise.fill(0, d); // ξ = 0: the mean of the conditional Gaussian
@@ -235,6 +263,20 @@ export class Smfp implements Agent {
     return tf.tidy(() => {
       const draw = this.draw(this.policy, tf.tensor2d(observation, [1, this.observationSize]), tf.tensor2d(this.noise.subarray(0, d), [1, d]), tf.tensor2d(this.noise.subarray(d), [1, d]));
       return draw.action.dataSync() as Float32Array;
+    });
+  }
+
+  /** N full samples for one state; the one with the highest min Q (MeanFlowQL's action selection). */
+  private actBestOfN(observation: Float32Array, rng: Rng): Float32Array {
+    const n = this.config.evalCandidates;
+    const d = this.d;
+    return tf.tidy(() => {
+      const states = tf.tile(tf.tensor2d(observation, [1, this.observationSize]), [n, 1]);
+      const draw = this.draw(this.policy, states, this.gaussian(n, rng), this.gaussian(n, rng));
+      const q = this.critic.minValue(normalizeObservation(this.policy, states), draw.action).dataSync();
+      let best = 0;
+      for (let i = 1; i < n; i++) if (q[i] > q[best]) best = i;
+      return (draw.action.dataSync() as Float32Array).slice(best * d, (best + 1) * d);
     });
   }
 
@@ -295,7 +337,11 @@ export class Smfp implements Agent {
         meanLogProb = tf.mean(draw.logProb).dataSync()[0];
         // Entropy bonus (−α·H̃ per sample, always on: it is what trains σ) and the soft improvement −β·Q.
         terms.push(tf.mul(alpha, tf.mean(draw.logProb)));
-        if (c.qWeight > 0) terms.push(tf.mul(-c.qWeight, tf.mean(this.critic.minValue(obsNorm, draw.action))));
+        if (c.qWeight > 0) {
+          const q = this.critic.minValue(obsNorm, draw.action);
+          const scale = c.qNormalize ? 1 / Math.max(tf.mean(tf.abs(q)).dataSync()[0], 1e-6) : 1;
+          terms.push(tf.mul(-c.qWeight * scale, tf.mean(q)));
+        }
         if (c.squash === 'clip' && c.boundLossWeight > 0) terms.push(tf.mul(c.boundLossWeight, boundLoss(draw.preSquash)));
         if (md) {
           // Weighted MFI regression: g(s, a_t, t) toward sg(clip(a_t + (t − 1)v − t·dg/dt)).
@@ -320,8 +366,8 @@ export class Smfp implements Agent {
     out.actor_loss = actor;
     out.entropy = -meanLogProb;
 
-    // 3. Temperature toward the target entropy (log π := −H̃ per sample).
-    out.alpha_loss = this.temperature.update(meanLogProb);
+    // 3. Temperature toward the target entropy (log π := −H̃ per sample), unless α is fixed.
+    if (c.alphaMode === 'auto') out.alpha_loss = this.temperature.update(meanLogProb);
     out.alpha = alpha;
 
     // 4. Targets and the old policy.
@@ -356,10 +402,11 @@ export class Smfp implements Agent {
       if (extra) u = tf.add(u, tf.mul(c.mdParticleNoise, extra));
       const a = c.squash === 'tanh' ? tf.tanh(u) : tf.clipByValue(u, -1, 1);
       const q = tf.reshape(this.critic.minValue(normalizeObservation(this.policy, states), a), [M, K]);
-      const w = advantageWeights(q, c.mdWeighting === 'exp' ? 'exp' : 'relu', c.mdTemperature);
+      const w = advantageWeights(q, c.mdWeighting === 'exp' ? 'exp' : 'relu', c.mdTemperature, c.mdAdvantageFloor);
       // The regression target lives in u-space (before the squash), where the map g lives; the adaptive weight
       // (from the JVP's primal g, the same δ² the tape will see) multiplies the advantage weight.
-      const target0 = c.squash === 'tanh' ? tf.clipByValue(u, -c.targetClip, c.targetClip) : u;
+      const fitted = c.mdFitTarget === 'mean' ? particle.mean : u;
+      const target0 = c.squash === 'tanh' ? tf.clipByValue(fitted, -c.targetClip, c.targetClip) : fitted;
       const problem = mfiProblem(this.policy, states, target0, eFlow ?? e, t, c, tf.reshape(w, [N, 1]));
       const effective = tf.mean(tf.cast(tf.greater(w, 0), 'float32'));
       return { problem: { ...problem }, effective };
