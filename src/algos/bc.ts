@@ -1,0 +1,196 @@
+// Behaviour-cloning baselines in MeanFlowQL's harness (same trainer, replay, normalisation, schedule, export):
+//  - MeanFlowBc: MeanFlowQL's network trained by the MFI loss alone (MeanFlowQL with the Q terms removed), acting
+//    with one sample a = clip(g(s, e, 1)), e ~ N(0, I). It can represent several modes per state.
+//  - GaussianBc: a tanh-Gaussian MLP (the SAC actor) fitted by maximum likelihood of the dataset actions,
+//    L = −mean log π(a|s) with a = tanh(u), u ~ N(μ(s), σ(s)²) (the tanh change of variables included); it acts
+//    with the mean tanh(μ(s)). One Gaussian per state: on multimodal data its mean falls between the modes.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Activation } from '../nn/layers.ts';
+import type { Adam } from '../nn/optim.ts';
+import {
+  type PolicyNetwork,
+  createPolicy,
+  gaussianHeads,
+  policyAction,
+  policyConfig,
+  policyWeights,
+  setObservationNormalization,
+  trainableVariables,
+} from '../nn/policy.ts';
+import { type Agent, type AgentState, adamGroup, optimizerTensors, restoreOptimizer, squashedGaussianLogProb } from './agent.ts';
+import { disposeMfiProblem, flowTimes, mfiLoss, mfiProblem } from './meanflow.ts';
+import { MEANFLOWQL_DEFAULTS, type MeanFlowQlConfig, type OfflineSchedule, actorLearningRate, meanflowPolicyConfig, validateMeanFlowQlConfig } from './meanflowql.ts';
+import type { Batch } from './replay.ts';
+import type { Rng } from './rng.ts';
+
+/** The MeanFlowQL fields the MFI-only baseline uses (everything about the critic and α is absent). */
+export type MeanFlowBcConfig = Pick<
+  MeanFlowQlConfig,
+  | 'actorHidden' | 'actorActivation' | 'actorLayerNorm' | 'timeFeatures' | 'actorLearningRate' | 'actorWarmupFraction'
+  | 'actorFinalLearningRateRatio' | 'onlineActorLearningRate' | 'gradClipNorm' | 'timeSteps' | 'adaptiveLoss'
+  | 'adaptiveGamma' | 'adaptiveC' | 'targetClip'
+>;
+
+const pickBc = ({ actorHidden, actorActivation, actorLayerNorm, timeFeatures, actorLearningRate, actorWarmupFraction, actorFinalLearningRateRatio, onlineActorLearningRate, gradClipNorm, timeSteps, adaptiveLoss, adaptiveGamma, adaptiveC, targetClip }: MeanFlowQlConfig): MeanFlowBcConfig =>
+  ({ actorHidden, actorActivation, actorLayerNorm, timeFeatures, actorLearningRate, actorWarmupFraction, actorFinalLearningRateRatio, onlineActorLearningRate, gradClipNorm, timeSteps, adaptiveLoss, adaptiveGamma, adaptiveC, targetClip });
+
+export const MEANFLOW_BC_DEFAULTS: MeanFlowBcConfig = pickBc(MEANFLOWQL_DEFAULTS);
+
+export class MeanFlowBc implements Agent {
+  readonly algorithm = 'bc' as const;
+  readonly policy: PolicyNetwork;
+  private readonly optimizer: Adam;
+  private updates = 0;
+
+  constructor(
+    readonly observationSize: number,
+    readonly actionSize: number,
+    readonly config: MeanFlowBcConfig,
+    seed: number,
+    schedule: OfflineSchedule = { offlineSteps: 0 },
+  ) {
+    validateMeanFlowQlConfig({ ...MEANFLOWQL_DEFAULTS, ...config });
+    this.policy = createPolicy(meanflowPolicyConfig(observationSize, actionSize, config), seed);
+    this.optimizer = adamGroup(trainableVariables(this.policy), (step) => actorLearningRate(config, schedule.offlineSteps, step), config.gradClipNorm);
+  }
+
+  /** One sample of the generative policy, online and at evaluation alike. */
+  act(observation: Float32Array, _explore: boolean, rng: Rng): Float32Array {
+    const e = rng.fillNormal(new Float32Array(this.actionSize));
+    return tf.tidy(() => policyAction(this.policy, tf.tensor2d(observation, [1, this.observationSize]), tf.tensor2d(e, [1, this.actionSize])).dataSync() as Float32Array);
+  }
+
+  update(batch: Batch, rng: Rng): Record<string, number> {
+    const B = batch.size;
+    const obs = tf.tensor2d(batch.observation, [B, this.observationSize]);
+    const act = tf.tensor2d(batch.action, [B, this.actionSize]);
+    const e = tf.tensor2d(rng.fillNormal(new Float32Array(B * this.actionSize)), [B, this.actionSize]);
+    const t = flowTimes(B, this.config.timeSteps, rng);
+    const problem = mfiProblem(this.policy, obs, act, e, t, this.config);
+    let meanError = 0;
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
+      const { loss, meanError: err } = mfiLoss(this.policy, problem);
+      meanError = err.dataSync()[0];
+      return loss;
+    }), trainableVariables(this.policy));
+    const step = this.optimizer.apply(grads);
+    const out = { actor_loss: value.dataSync()[0], mfi_loss: value.dataSync()[0], mfi_error: meanError, actor_lr: step.learningRate, actor_grad_norm: step.gradNorm };
+    tf.dispose([value, ...Object.values(grads), obs, act, e, t]);
+    disposeMfiProblem(problem);
+    this.updates++;
+    return out;
+  }
+
+  setObservationNormalization(mean: Float32Array, std: Float32Array): void {
+    setObservationNormalization(this.policy, mean, std);
+  }
+
+  getState(): AgentState {
+    const optimizer = new Map();
+    return { tensors: new Map(), optimizer, json: { updates: this.updates, actorAdamStep: optimizerTensors('actor_adam', this.optimizer, optimizer) } };
+  }
+
+  setState(state: AgentState): void {
+    const j = state.json as { updates: number; actorAdamStep: number };
+    restoreOptimizer('actor_adam', this.optimizer, state.optimizer, j.actorAdamStep);
+    this.updates = j.updates;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    for (const v of policyWeights(this.policy).values()) v.dispose();
+  }
+}
+
+export interface GaussianBcConfig {
+  hidden: number[];
+  activation: Activation;
+  layerNorm: boolean;
+  learningRate: number;
+  gradClipNorm: number;
+  logStdMin: number;
+  logStdMax: number;
+  /** Dataset actions are pulled inside ±(1 − margin) before atanh (FQL clips dataset actions the same way). */
+  actionMargin: number;
+}
+
+export const GAUSSIAN_BC_DEFAULTS: GaussianBcConfig = {
+  hidden: [512, 512, 512, 512],
+  activation: 'gelu_tanh',
+  layerNorm: true,
+  learningRate: 3e-4,
+  gradClipNorm: 1,
+  logStdMin: -5,
+  logStdMax: 2,
+  actionMargin: 1e-5,
+};
+
+export class GaussianBc implements Agent {
+  readonly algorithm = 'gaussian-bc' as const;
+  readonly policy: PolicyNetwork;
+  private readonly optimizer: Adam;
+  private updates = 0;
+  private readonly noise: Float32Array;
+
+  constructor(
+    readonly observationSize: number,
+    readonly actionSize: number,
+    readonly config: GaussianBcConfig,
+    seed: number,
+  ) {
+    if (!(config.actionMargin > 0 && config.actionMargin < 1)) throw new Error(`Gaussian BC actionMargin must be in (0, 1) (got ${config.actionMargin})`);
+    this.policy = createPolicy(
+      policyConfig({ kind: 'gaussian', observationSize, actionSize, hiddenSizes: config.hidden, activation: config.activation, layerNorm: config.layerNorm, logStdHead: { min: config.logStdMin, max: config.logStdMax, bound: 'tanh' }, squash: 'tanh' }),
+      seed,
+    );
+    this.optimizer = adamGroup(trainableVariables(this.policy), config.learningRate, config.gradClipNorm);
+    this.noise = new Float32Array(actionSize);
+  }
+
+  /** The mean action tanh(μ(s)) at evaluation; a sample when exploring online. */
+  act(observation: Float32Array, explore: boolean, rng: Rng): Float32Array {
+    if (explore) rng.fillNormal(this.noise);
+    else this.noise.fill(0);
+    return tf.tidy(() => policyAction(this.policy, tf.tensor2d(observation, [1, this.observationSize]), tf.tensor2d(this.noise, [1, this.actionSize])).dataSync() as Float32Array);
+  }
+
+  update(batch: Batch, _rng: Rng): Record<string, number> {
+    const B = batch.size;
+    const limit = 1 - this.config.actionMargin;
+    const obs = tf.tensor2d(batch.observation, [B, this.observationSize]);
+    const act = tf.clipByValue(tf.tensor2d(batch.action, [B, this.actionSize]), -limit, limit);
+    const u = tf.atanh(act);
+    let entropy = 0;
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
+      const { mean, logStd } = gaussianHeads(this.policy, obs);
+      const xi = tf.div(tf.sub(u, mean), tf.exp(logStd));
+      entropy = tf.mean(tf.sum(logStd, 1)).dataSync()[0];
+      return tf.neg(tf.mean(squashedGaussianLogProb(xi, logStd, act, true))) as tf.Scalar;
+    }), trainableVariables(this.policy));
+    const step = this.optimizer.apply(grads);
+    const out = { actor_loss: value.dataSync()[0], mean_log_std: entropy / this.actionSize, actor_grad_norm: step.gradNorm };
+    tf.dispose([value, ...Object.values(grads), obs, act, u]);
+    this.updates++;
+    return out;
+  }
+
+  setObservationNormalization(mean: Float32Array, std: Float32Array): void {
+    setObservationNormalization(this.policy, mean, std);
+  }
+
+  getState(): AgentState {
+    const optimizer = new Map();
+    return { tensors: new Map(), optimizer, json: { updates: this.updates, actorAdamStep: optimizerTensors('actor_adam', this.optimizer, optimizer) } };
+  }
+
+  setState(state: AgentState): void {
+    const j = state.json as { updates: number; actorAdamStep: number };
+    restoreOptimizer('actor_adam', this.optimizer, state.optimizer, j.actorAdamStep);
+    this.updates = j.updates;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    for (const v of policyWeights(this.policy).values()) v.dispose();
+  }
+}
