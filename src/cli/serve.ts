@@ -82,6 +82,7 @@ async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').Ros
 
   if (args.check) {
     const { planFor } = await import('../ros/node/policy-node.ts');
+    const { describeOrigin } = await import('../ros/node/observation.ts');
     if (config.model === '') throw new Error('no model: pass --model m.onnx or set the "model" parameter');
     const policy = await loadPolicy(config.model);
     try {
@@ -89,7 +90,7 @@ async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').Ros
       const lines = [
         `model ${config.model}: ${policy.spec.algorithm} for ${policy.spec.task}, checkpoint ${policy.spec.checkpointId}, ${policy.spec.trainingSteps} training steps`,
         `node ${fqn} (${config.mode} mode${config.mode === 'timer' ? ` at ${config.controlRateHz} Hz, decimation ${config.decimation}` : ''})`,
-        ...plan.assembler.sources.map((s) => `  observation[${s.layout.offset}..${s.layout.offset + s.layout.width - 1}] ← ${s.name}: ${s.layout.config.type} on ${s.layout.config.topic}`),
+        ...plan.assembler.sources.map((s) => `  observation[${s.layout.offset}..${s.layout.offset + s.layout.width - 1}] ← ${s.name}: ${describeOrigin(s.layout.config)}`),
         `  action (${plan.mapper.mode}) → ${config.action.type} on ${config.action.topic}: ${plan.mapper.names.join(', ')}`,
         `  limits [${[...plan.limits.lower].join(', ')}] .. [${[...plan.limits.upper].join(', ')}], blend-in ${plan.limits.blendInSteps}, watchdog ${config.safety.watchdogMs} ms → ${config.safety.staleAction}`,
       ];

@@ -1,7 +1,9 @@
 // Observation assembly: the policy's observation vector is built from configured sources (topic + type + field
 // mapping), each writing its own slice. The layout is checked against the model's metadata once, at start;
 // after that, each message is validated into a per-source staging buffer and committed only when every value is
-// present and finite, so a bad message never reaches the policy. Nothing here allocates per message.
+// present and finite, so a bad message never reaches the policy. Some entries are derived in the node instead of
+// read from a topic: the difference of two sources (target − tip), its Euclidean norm, and the node's own last
+// command (robot-learning observations carry the last action). Nothing here allocates per message.
 
 export const OBSERVATION_TYPES = [
   'sensor_msgs/msg/JointState',
@@ -12,6 +14,14 @@ export const OBSERVATION_TYPES = [
   'onestep_msgs/msg/Observation',
 ] as const;
 export type ObservationType = (typeof OBSERVATION_TYPES)[number];
+
+/**
+ * Where a source's values come from: `topic` (a subscription), or derived in the node just before each policy
+ * step: `difference` (of: [a, b] → a − b, element-wise), `distance` (of: [a, b] → |a − b|, or of: [a] → |a|)
+ * and `last_command` (the joint-position command the node last computed from the policy, see PolicyNode).
+ */
+export const SOURCE_KINDS = ['topic', 'difference', 'distance', 'last_command'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export const JOINT_FIELDS = ['position', 'velocity', 'effort'] as const;
 export type JointField = (typeof JOINT_FIELDS)[number];
@@ -30,7 +40,14 @@ export interface SourceConfig {
   size: number;
   /** Arrays: optional names of the values, compared with the model's observation names. */
   names: string[];
+  /** Default `topic`; the other kinds are computed in the node (no subscription). */
+  kind?: SourceKind;
+  /** difference / distance: the sources they are computed from (topic sources, by name). */
+  of?: string[];
 }
+
+const kindOf = (c: SourceConfig): SourceKind => c.kind ?? 'topic';
+export const isDerived = (c: SourceConfig): boolean => kindOf(c) !== 'topic';
 
 /** The sources do not add up to what the model expects; names both sides. */
 export class ObservationLayoutError extends Error {
@@ -124,6 +141,8 @@ interface SourceLayout {
   offset: number;
   width: number;
   names: (string | undefined)[];
+  /** difference / distance: the indices of the sources in `of`. */
+  operands: number[];
 }
 
 /** Per-source state that the node reads (stamps, counters). */
@@ -138,11 +157,16 @@ export class SourceState {
   /** Local receive time of the last accepted message, performance.now() ms. */
   receivedAtMs = -Infinity;
   readonly staging: Float64Array;
+  /** The values of the last accepted message in full precision (derived entries are computed from these). */
+  readonly value: Float64Array;
   readonly joints: JointStateReader | null;
+  readonly derived: boolean;
 
   constructor(readonly layout: SourceLayout) {
     this.staging = new Float64Array(layout.width);
-    this.joints = layout.config.type === 'sensor_msgs/msg/JointState' ? new JointStateReader(layout.config.jointNames) : null;
+    this.value = new Float64Array(layout.width);
+    this.derived = isDerived(layout.config);
+    this.joints = !this.derived && layout.config.type === 'sensor_msgs/msg/JointState' ? new JointStateReader(layout.config.jointNames) : null;
   }
 
   get name(): string {
@@ -155,6 +179,15 @@ export class SourceState {
  * one the sim tasks use: `<joint>_position`, `<source>_x`, quaternions `<source>_qx … _qw`.
  */
 export function sourceNames(c: SourceConfig, width: number): (string | undefined)[] {
+  switch (kindOf(c)) {
+    case 'difference':
+      return width === 3 ? ['x', 'y', 'z'].map((a) => `${c.name}_${a}`) : Array.from({ length: width }, (_, k) => `${c.name}_${k}`);
+    case 'distance':
+      return [c.name];
+    case 'last_command':
+      return c.jointNames.map((j) => `${j}_command`);
+    default:
+  }
   switch (c.type) {
     case 'sensor_msgs/msg/JointState':
       return c.fields.flatMap((f) => c.jointNames.map((j) => `${j}_${f}`));
@@ -170,6 +203,12 @@ export function sourceNames(c: SourceConfig, width: number): (string | undefined
 }
 
 function fixedWidth(c: SourceConfig): number | undefined {
+  switch (kindOf(c)) {
+    case 'difference': return undefined; // the operands' width, filled in by layoutSources
+    case 'distance': return 1;
+    case 'last_command': return c.jointNames.length;
+    default:
+  }
   switch (c.type) {
     case 'sensor_msgs/msg/JointState': return c.fields.length * c.jointNames.length;
     case 'geometry_msgs/msg/PoseStamped': return c.fields.reduce((s, f) => s + (f === 'position' ? 3 : 4), 0);
@@ -181,6 +220,19 @@ function fixedWidth(c: SourceConfig): number | undefined {
 /** Checks each source's own configuration (fields, joint names) and returns a message naming the parameter. */
 export function validateSource(c: SourceConfig): void {
   const p = `observation.${c.name}`;
+  const kind = kindOf(c);
+  const of = c.of ?? [];
+  if (kind === 'difference' || kind === 'distance') {
+    const want = kind === 'difference' ? 'two sources [a, b] (a − b)' : 'one or two sources ([a]: |a|, [a, b]: |a − b|)';
+    if (of.length < (kind === 'difference' ? 2 : 1) || of.length > 2) throw new ObservationLayoutError(`${p}.of has ${of.length} entries: a ${kind} source takes ${want}`);
+    return;
+  }
+  if (of.length > 0) throw new ObservationLayoutError(`${p}.of is set, but only difference and distance sources take operands (kind is ${kind})`);
+  if (kind === 'last_command') {
+    if (c.jointNames.length === 0) throw new ObservationLayoutError(`${p}.joint_names is empty: name the commanded joints`);
+    if (new Set(c.jointNames).size !== c.jointNames.length) throw new ObservationLayoutError(`${p}.joint_names repeats a joint`);
+    return;
+  }
   if (c.type === 'sensor_msgs/msg/JointState') {
     if (c.jointNames.length === 0) throw new ObservationLayoutError(`${p}.joint_names is empty: name the joints to read from ${c.topic}`);
     if (new Set(c.jointNames).size !== c.jointNames.length) throw new ObservationLayoutError(`${p}.joint_names repeats a joint`);
@@ -198,6 +250,17 @@ export function validateSource(c: SourceConfig): void {
   }
 }
 
+/** Where a source's values come from, for messages: "sensor_msgs/msg/JointState on /joint_states", "target − ee". */
+export function describeOrigin(c: SourceConfig): string {
+  const of = c.of ?? [];
+  switch (kindOf(c)) {
+    case 'difference': return `${of[0]} − ${of[1]} (derived)`;
+    case 'distance': return of.length === 1 ? `|${of[0]}| (derived)` : `|${of[0]} − ${of[1]}| (derived)`;
+    case 'last_command': return 'the node\'s last command (derived)';
+    default: return `${c.type} on ${c.topic}`;
+  }
+}
+
 /**
  * Lays the sources out against the model's observation (size and, where both sides name a value, names).
  * At most one array source may leave its size open; it takes what the model has left.
@@ -209,7 +272,24 @@ export function layoutSources(
 ): SourceLayout[] {
   if (sources.length === 0) throw new ObservationLayoutError('observation.sources is empty: configure at least one observation source');
   sources.forEach(validateSource);
+  if (sources.every(isDerived)) throw new ObservationLayoutError('every observation source is derived: at least one must read a topic');
   const widths = sources.map(fixedWidth);
+  // Operands: topic sources of a fixed width, the same width for both sides of a difference.
+  const operands = sources.map((c) => (c.of ?? []).map((name) => {
+    const p = `observation.${c.name}.of`;
+    const k = sources.findIndex((s) => s.name === name);
+    if (k < 0) throw new ObservationLayoutError(`${p} names "${name}", which is not in observation.sources (${sources.map((s) => s.name).join(', ')})`);
+    if (isDerived(sources[k])) throw new ObservationLayoutError(`${p} names "${name}", a derived source: operands must be topic sources`);
+    if (widths[k] === undefined) throw new ObservationLayoutError(`${p} names "${name}", whose size is open: set observation.${name}.size`);
+    return k;
+  }));
+  sources.forEach((c, i) => {
+    const ops = operands[i];
+    if (ops.length === 2 && widths[ops[0]] !== widths[ops[1]]) {
+      throw new ObservationLayoutError(`observation.${c.name}.of: "${sources[ops[0]].name}" has ${widths[ops[0]]} values, "${sources[ops[1]].name}" ${widths[ops[1]]}: they must match`);
+    }
+    if (kindOf(c) === 'difference') widths[i] = widths[ops[0]];
+  });
   const open = widths.filter((w) => w === undefined).length;
   if (open > 1) {
     const names = sources.filter((_, i) => widths[i] === undefined).map((s) => `observation.${s.name}.size`);
@@ -217,7 +297,7 @@ export function layoutSources(
   }
   const known = widths.reduce<number>((s, w) => s + (w ?? 0), 0);
   const describe = () =>
-    sources.map((s, i) => `${s.name} (${s.type} on ${s.topic}: ${widths[i] ?? 'open'})`).join(' + ');
+    sources.map((s, i) => `${s.name} (${describeOrigin(s)}: ${widths[i] ?? 'open'})`).join(' + ');
   if (open === 1) {
     const rest = model.size - known;
     if (rest <= 0) {
@@ -235,7 +315,7 @@ export function layoutSources(
   let offset = 0;
   sources.forEach((config, i) => {
     const width = widths[i] as number;
-    layouts.push({ config, offset, width, names: sourceNames(config, width) });
+    layouts.push({ config, offset, width, names: sourceNames(config, width), operands: operands[i] });
     offset += width;
   });
   if (checkNames && model.names.length === model.size) {
@@ -264,16 +344,66 @@ export function layoutSources(
 export class ObservationAssembler {
   readonly vector: Float32Array;
   readonly sources: SourceState[];
+  /** Whether a last_command source is configured (the node then keeps its last command for it). */
+  readonly usesCommand: boolean;
+  /** Per last_command source: for each of its joints, the index into the command vector `derive()` is given. */
+  private readonly commandIndex: Int32Array[];
 
-  constructor(layouts: readonly SourceLayout[], size: number) {
+  /**
+   * `commandNames` are the joints of the command vector passed to `derive()` (the node's output order); every
+   * last_command joint must be one of them.
+   */
+  constructor(layouts: readonly SourceLayout[], size: number, commandNames: readonly string[] = []) {
     this.vector = new Float32Array(size);
     this.sources = layouts.map((l) => new SourceState(l));
+    this.commandIndex = layouts.map((l) => {
+      if (kindOf(l.config) !== 'last_command') return new Int32Array(0);
+      return Int32Array.from(l.config.jointNames, (j) => {
+        const k = commandNames.indexOf(j);
+        if (k < 0) {
+          throw new ObservationLayoutError(
+            `observation.${l.config.name}.joint_names has "${j}", which the node does not command (commanded joints: ${commandNames.join(', ') || 'none'})`,
+          );
+        }
+        return k;
+      });
+    });
+    this.usesCommand = layouts.some((l) => kindOf(l.config) === 'last_command');
   }
 
-  /** Every source has delivered at least one valid message. */
+  /** Every topic source has delivered at least one valid message. */
   get ready(): boolean {
-    for (const s of this.sources) if (s.received === 0) return false;
+    for (const s of this.sources) if (!s.derived && s.received === 0) return false;
     return true;
+  }
+
+  /**
+   * Computes the derived entries into `vector` from the last accepted values (full precision, so target − tip is
+   * the double difference rounded once) and from `command` (the node's last command, output order; may be null
+   * when no last_command source is configured). Allocates nothing.
+   */
+  derive(command: Float64Array | null): void {
+    const v = this.vector;
+    for (let i = 0; i < this.sources.length; i++) {
+      const s = this.sources[i];
+      if (!s.derived) continue;
+      const { offset, width, operands } = s.layout;
+      const kind = s.layout.config.kind;
+      if (kind === 'last_command') {
+        const index = this.commandIndex[i];
+        for (let k = 0; k < width; k++) v[offset + k] = (command as Float64Array)[index[k]];
+        continue;
+      }
+      const a = this.sources[operands[0]].value;
+      const b = operands.length > 1 ? this.sources[operands[1]].value : null;
+      if (kind === 'difference') {
+        for (let k = 0; k < width; k++) v[offset + k] = a[k] - (b as Float64Array)[k];
+      } else if (b === null) {
+        v[offset] = a.length === 3 ? Math.hypot(a[0], a[1], a[2]) : norm(a, null);
+      } else {
+        v[offset] = a.length === 3 ? Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]) : norm(a, b);
+      }
+    }
   }
 
   /**
@@ -289,6 +419,7 @@ export class ObservationAssembler {
     }
     const { offset, width } = s.layout;
     for (let k = 0; k < width; k++) this.vector[offset + k] = s.staging[k];
+    s.value.set(s.staging);
     const stamp = (message as { header?: { stamp?: Stamp } }).header?.stamp;
     if (stamp !== undefined) {
       s.stampSec = stamp.sec;
@@ -367,6 +498,16 @@ export class ObservationAssembler {
     for (let k = 0; k < n; k++) if (!finite32(out[k])) return this.drop(s, DropReason.NonFinite, k);
     return true;
   }
+}
+
+/** |a − b| (or |a|), for widths other than 3. */
+function norm(a: Float64Array, b: Float64Array | null): number {
+  let sum = 0;
+  for (let k = 0; k < a.length; k++) {
+    const d = b === null ? a[k] : a[k] - b[k];
+    sum += d * d;
+  }
+  return Math.sqrt(sum);
 }
 
 /**

@@ -4,7 +4,7 @@
 import type { ActionMode } from '../../export/spec.ts';
 import type { QosProfileName } from '../transport.ts';
 import { ACTION_TYPES, type ActionType } from './action.ts';
-import { OBSERVATION_TYPES, type ObservationType, type SourceConfig } from './observation.ts';
+import { OBSERVATION_TYPES, SOURCE_KINDS, type ObservationType, type SourceConfig, type SourceKind } from './observation.ts';
 import { ParameterError, resolveParameters, type ParameterDescriptor, type ParameterValue } from './ros-args.ts';
 import type { StaleAction } from './safety.ts';
 
@@ -22,7 +22,7 @@ export const NODE_PARAMETERS: ReadonlyMap<string, ParameterDescriptor> = new Map
   ['deadline_ms', { type: 'double', default: 0, min: 0, description: 'Observation-received → action-sent budget; later actions count as deadline misses (0: one control period in timer mode, off in event mode)' }],
   ['watch_model', { type: 'bool', default: true, description: 'Reload the model when its file changes (validated first; a bad model is refused and the old one keeps running)' }],
   ['observation.sources', { type: 'string[]', default: ['joint_states'], description: 'Names of the observation sources, in observation order; each has an observation.<name>.* group' }],
-  ['observation.trigger', { type: 'string', default: '', description: 'Event mode: the source whose messages trigger an action (default: the first source)' }],
+  ['observation.trigger', { type: 'string', default: '', description: 'Event mode: the topic source whose messages trigger an action (default: the first topic source)' }],
   ['observation.check_names', { type: 'bool', default: true, description: 'Compare the sources\' value names with the model\'s observation names at start' }],
   ['action.topic', { type: 'string', default: 'commands', description: 'Where commands are published (e.g. /forward_position_controller/commands)' }],
   ['action.type', { type: 'string', default: 'std_msgs/msg/Float64MultiArray', choices: ACTION_TYPES, description: 'Command message type' }],
@@ -49,10 +49,12 @@ export const NODE_PARAMETERS: ReadonlyMap<string, ParameterDescriptor> = new Map
 
 /** Per-source parameters, declared as observation.<name>.<key> for every name in observation.sources. */
 export const SOURCE_PARAMETERS: ReadonlyMap<string, ParameterDescriptor> = new Map<string, ParameterDescriptor>([
+  ['kind', { type: 'string', default: 'topic', choices: SOURCE_KINDS, description: 'topic: read from a subscription. Derived in the node before each policy step, no subscription: difference (of: [a, b] → a − b, e.g. target − tool tip), distance (of: [a, b] → |a − b|, or [a] → |a|), last_command (the joint-position command the node last computed from the policy, rad, after the joint-limit clamp and before rate limit, interpolation and blend-in; the measured positions before the first action, after a watchdog recovery and when the trigger\'s stamps jump back, e.g. a simulator reset; names <joint>_command)' }],
+  ['of', { type: 'string[]', default: [], description: 'difference / distance: the topic sources they are computed from, by name' }],
   ['topic', { type: 'string', default: '', description: 'Topic of this source (default: the source name, relative to the node namespace)' }],
   ['type', { type: 'string', default: 'sensor_msgs/msg/JointState', choices: OBSERVATION_TYPES, description: 'Message type of this source' }],
   ['fields', { type: 'string[]', default: [], description: 'JointState: position/velocity/effort (default position, velocity); PoseStamped: position/orientation (default both)' }],
-  ['joint_names', { type: 'string[]', default: [], description: 'JointState: joints to read, by name (default: the model\'s action names)' }],
+  ['joint_names', { type: 'string[]', default: [], description: 'JointState and last_command: joints to read, by name (default: the model\'s action names)' }],
   ['size', { type: 'int', default: 0, min: 0, description: 'Arrays: number of values (0: what the model leaves for this source)' }],
   ['names', { type: 'string[]', default: [], description: 'Arrays: names of the values, checked against the model\'s observation names' }],
   ['qos', { type: 'string', default: 'sensor_data', choices: QOS_CHOICES, description: 'QoS of the subscription (best-effort sensor_data matches every publisher)' }],
@@ -132,26 +134,31 @@ export function buildConfig(overrides: ReadonlyMap<string, ParameterValue>, wher
   const sources = sourceNames.map((name) => {
     const g = (k: string) => `observation.${name}.${k}`;
     const type = str(g('type')) as ObservationType;
+    const kind = str(g('kind')) as SourceKind;
     const fields = strs(g('fields'));
+    const fromTopic = kind === 'topic';
     return {
       name,
+      kind,
+      of: strs(g('of')),
       topic: str(g('topic')) || name,
       type,
-      fields: fields.length > 0 ? fields : type === 'sensor_msgs/msg/JointState' ? ['position', 'velocity'] : type === 'geometry_msgs/msg/PoseStamped' ? ['position', 'orientation'] : [],
+      fields: fields.length > 0 || !fromTopic ? fields : type === 'sensor_msgs/msg/JointState' ? ['position', 'velocity'] : type === 'geometry_msgs/msg/PoseStamped' ? ['position', 'orientation'] : [],
       jointNames: strs(g('joint_names')),
       size: num(g('size')),
       names: strs(g('names')),
       qos: str(g('qos')) as QosProfileName,
     };
   });
-  const trigger = str('observation.trigger') || sourceNames[0];
-  if (!sourceNames.includes(trigger)) {
-    throw new ParameterError('observation.trigger', `observation.trigger "${trigger}" is not one of observation.sources (${sourceNames.join(', ')})`);
+  const topicSources = sources.filter((s) => s.kind === 'topic').map((s) => s.name);
+  const trigger = str('observation.trigger') || topicSources[0] || sourceNames[0];
+  if (!topicSources.includes(trigger)) {
+    throw new ParameterError('observation.trigger', `observation.trigger "${trigger}" is not one of the topic sources in observation.sources (${topicSources.join(', ') || 'none'})`);
   }
   const stateSource = str('action.state_source');
   if (stateSource !== '') {
     const s = sources.find((x) => x.name === stateSource);
-    if (!s || s.type !== 'sensor_msgs/msg/JointState') {
+    if (!s || s.kind !== 'topic' || s.type !== 'sensor_msgs/msg/JointState') {
       throw new ParameterError('action.state_source', `action.state_source "${stateSource}" must name a sensor_msgs/msg/JointState source in observation.sources`);
     }
   }

@@ -12,7 +12,7 @@ import {
   ASSEMBLE, DECODE, E2E, ENCODE, INFER, Logger, SEND, StageLatencies, Throttle, diagnosticArray, policyStatus,
   type NodeCounters, type NodeState,
 } from './diagnostics.ts';
-import { JointStateTracker, ObservationAssembler, describeDrop, layoutSources } from './observation.ts';
+import { JointStateTracker, ObservationAssembler, describeDrop, isDerived, layoutSources } from './observation.ts';
 import type { NodeConfig } from './params.ts';
 import { SafetyFilter, Watchdog, makeLimits } from './safety.ts';
 
@@ -52,8 +52,8 @@ interface Plan {
   stateJoints: readonly string[];
 }
 
-// indices into PolicyNode.stamps
-const RECEIVED = 0, ENTRY = 1, ASSEMBLED = 2, INFERRED = 3, ENCODED = 4, SENT = 5;
+// indices into PolicyNode.stamps (the trigger's previous header stamp sits beside the pass's clock reads)
+const RECEIVED = 0, ENTRY = 1, ASSEMBLED = 2, INFERRED = 3, ENCODED = 4, SENT = 5, PREVIOUS_SEC = 6, PREVIOUS_NANOSEC = 7;
 
 function zeroCounters(): NodeCounters {
   return {
@@ -70,10 +70,11 @@ export function planFor(spec: PolicySpec, config: NodeConfig, source: string): P
   try {
     const actionNames = spec.action.names;
     const sources = config.sources.map((s) =>
-      s.type === 'sensor_msgs/msg/JointState' && s.jointNames.length === 0 ? { ...s, jointNames: [...actionNames] } : s,
+      (s.kind === 'last_command' || (!isDerived(s) && s.type === 'sensor_msgs/msg/JointState')) && s.jointNames.length === 0
+        ? { ...s, jointNames: [...actionNames] }
+        : s,
     );
     const layouts = layoutSources(sources, { names: spec.observation.names, size: spec.observation.size, source }, config.checkNames);
-    const assembler = new ObservationAssembler(layouts, spec.observation.size);
     const mapper = new ActionMapper({
       policyNames: actionNames,
       outputNames: config.action.jointNames,
@@ -82,6 +83,7 @@ export function planFor(spec: PolicySpec, config: NodeConfig, source: string): P
       offset: config.action.offset,
       source,
     });
+    const assembler = new ObservationAssembler(layouts, spec.observation.size, mapper.names);
     // The model's own limits are in policy order; the command is in output order.
     const reorder = (v: readonly number[]) => mapper.names.map((n) => v[actionNames.indexOf(n)]);
     const limits = makeLimits(
@@ -95,10 +97,13 @@ export function planFor(spec: PolicySpec, config: NodeConfig, source: string): P
       mapper.names,
     );
     const triggerIndex = sources.findIndex((s) => s.name === config.trigger);
-    const stateName = config.action.stateSource || sources.find((s) => s.type === 'sensor_msgs/msg/JointState')?.name;
+    const stateName = config.action.stateSource || sources.find((s) => !isDerived(s) && s.type === 'sensor_msgs/msg/JointState')?.name;
     const stateIndex = stateName === undefined ? -1 : sources.findIndex((s) => s.name === stateName);
     if (mapper.mode === 'delta' && stateIndex < 0) {
       throw new PolicyNodeError(`the model ${source} acts in delta mode, which needs a sensor_msgs/msg/JointState source for the measured positions`);
+    }
+    if (assembler.usesCommand && stateIndex < 0) {
+      throw new PolicyNodeError('a last_command observation source starts from the measured joint positions: configure a sensor_msgs/msg/JointState source');
     }
     return { assembler, mapper, limits, triggerIndex, stateIndex, stateJoints: mapper.names };
   } catch (err) {
@@ -125,10 +130,16 @@ export class PolicyNode {
   private readonly target: Float64Array;
   private readonly previousTarget: Float64Array;
   private readonly nextTarget: Float64Array;
+  /** The last policy command after the joint-limit clamp (output order): the last_command observation source. */
+  private readonly lastCommand: Float64Array;
+  /** lastCommand must restart from the measured position (start, watchdog recovery, the trigger's time jumped back). */
+  private commandRestart = true;
   private readonly dampingGain: Float64Array;
   private readonly encoder: ActionEncoder;
   private readonly publisher: Publisher;
   private readonly subscriptions: Subscription[] = [];
+  /** Per observation source, its resolved topic ("(derived)" for derived sources), for log lines. */
+  private sourceTopics: string[] = [];
   private readonly statusPublisher: Publisher | null;
   private readonly diagnosticsPublisher: Publisher | null;
   private readonly ioPublisher: Publisher | null;
@@ -139,11 +150,12 @@ export class PolicyNode {
   private readonly deadlineThrottle: Throttle;
   private readonly refuseThrottle: Throttle;
   private readonly waitingThrottle = new Throttle(5000);
+  private readonly jumpThrottle: Throttle;
   private readonly deadlineMs: number;
   private readonly perfOffsetMs: number;
   private readonly clock = new RosClock();
-  /** performance.now() ms of the current pass: RECEIVED, ENTRY, ASSEMBLED, INFERRED, ENCODED, SENT. */
-  private readonly stamps = new Float64Array(6);
+  /** performance.now() ms of the current pass: RECEIVED, ENTRY, ASSEMBLED, INFERRED, ENCODED, SENT; then the trigger's previous stamp. */
+  private readonly stamps = new Float64Array(8);
   private timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | null = null;
   private reloadTimer: NodeJS.Timeout | null = null;
@@ -172,6 +184,7 @@ export class PolicyNode {
     this.target = new Float64Array(n);
     this.previousTarget = new Float64Array(n);
     this.nextTarget = new Float64Array(n);
+    this.lastCommand = new Float64Array(n);
     this.safety = new SafetyFilter(plan.limits);
     this.tracker = new JointStateTracker(plan.stateJoints);
     const gain = config.safety.dampingGain;
@@ -183,6 +196,7 @@ export class PolicyNode {
     this.dropThrottle = new Throttle(config.logThrottleMs);
     this.deadlineThrottle = new Throttle(config.logThrottleMs);
     this.refuseThrottle = new Throttle(config.logThrottleMs);
+    this.jumpThrottle = new Throttle(config.logThrottleMs);
     this.deadlineMs = config.deadlineMs > 0 ? config.deadlineMs : config.mode === 'timer' ? 1000 / config.controlRateHz : Infinity;
     this.perfOffsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 
@@ -240,9 +254,12 @@ export class PolicyNode {
 
   private open(): void {
     const { transport, config } = this.opts;
-    config.sources.forEach((source, index) => {
+    this.sourceTopics = config.sources.map((source, index) => {
+      if (isDerived(source)) return '(derived)';
       const handler = (message: unknown, info: MessageInfo) => this.onObservation(index, message, info);
-      this.subscriptions.push(transport.subscribe(source.topic, source.type, source.qos, handler));
+      const subscription = transport.subscribe(source.topic, source.type, source.qos, handler);
+      this.subscriptions.push(subscription);
+      return subscription.topic;
     });
     this.subscriptions.push(
       transport.subscribe<{ data: string }>('~/reload', 'std_msgs/msg/String', 'default', (m) => {
@@ -276,18 +293,22 @@ export class PolicyNode {
     t[RECEIVED] = Number(info.receivedAt) / 1e6 - this.perfOffsetMs;
     this.counters.observationsReceived++;
     const plan = this.plan;
+    const source = plan.assembler.sources[index];
+    t[PREVIOUS_SEC] = source.stampSec;
+    t[PREVIOUS_NANOSEC] = source.stampNanosec;
     if (!plan.assembler.accept(index, message)) {
       this.onDrop(index);
       return;
     }
-    plan.assembler.sources[index].receivedAtMs = t[RECEIVED];
+    source.receivedAtMs = t[RECEIVED];
     if (index === plan.stateIndex) this.tracker.update(message);
     if (index !== plan.triggerIndex) return;
+    if (source.stampSec < t[PREVIOUS_SEC] || (source.stampSec === t[PREVIOUS_SEC] && source.stampNanosec < t[PREVIOUS_NANOSEC])) this.onTimeJump();
     if (!this.watchdog.feed(t[ENTRY])) return;
     if (this.state !== 'running') {
       if (!plan.assembler.ready) {
         if (this.waitingThrottle.tick(t[ENTRY]) > 0) {
-          const missing = plan.assembler.sources.filter((s) => s.received === 0).map((s) => `${s.name} (${this.subscriptions[plan.assembler.sources.indexOf(s)]?.topic})`);
+          const missing = plan.assembler.sources.filter((s) => !s.derived && s.received === 0).map((s) => `${s.name} (${this.sourceTopics[plan.assembler.sources.indexOf(s)]})`);
           this.log.info('waiting for observation sources before acting', { missing: missing.join(', ') });
         }
         return;
@@ -305,6 +326,15 @@ export class PolicyNode {
   private act(fromObservation: boolean): void {
     const plan = this.plan;
     const t = this.stamps;
+    if (plan.assembler.usesCommand && this.commandRestart) {
+      if (!this.tracker.hasPosition) {
+        this.refuse('no measured joint position yet to start the last_command observation from');
+        return;
+      }
+      this.clampIntoLastCommand(this.tracker.position);
+      this.commandRestart = false;
+    }
+    plan.assembler.derive(this.lastCommand);
     let action: Float32Array;
     try {
       action = this.policy.act(plan.assembler.vector);
@@ -317,6 +347,7 @@ export class PolicyNode {
       this.refuse('no measured joint position yet for a delta action');
       return;
     }
+    this.clampIntoLastCommand(this.target);
     if (this.opts.config.mode === 'timer') {
       // decimation: the command for the coming ticks interpolates (or holds) towards this target
       this.previousTarget.set(this.hasTarget ? this.nextTarget : this.target);
@@ -330,6 +361,30 @@ export class PolicyNode {
       }
     }
     this.sendCommand(this.target, fromObservation, action);
+  }
+
+  /** lastCommand = `command` clamped to the joint limits (before rate limit, interpolation and blend-in). */
+  private clampIntoLastCommand(command: Float64Array): void {
+    const { lower, upper } = this.safety.limits;
+    const out = this.lastCommand;
+    for (let j = 0; j < out.length; j++) {
+      const x = command[j];
+      out[j] = x < lower[j] ? lower[j] : x > upper[j] ? upper[j] : x;
+    }
+  }
+
+  /**
+   * The trigger's header stamp went backwards: a simulator reset (sim time restarts) or a clock stepped back.
+   * What the node carries over from earlier observations restarts as after a watchdog recovery: the blend-in and
+   * rate limit from the measured position, the last_command observation from the measured position.
+   */
+  private onTimeJump(): void {
+    this.commandRestart = true;
+    this.blendPending = true;
+    this.hasTarget = false;
+    this.tick = 0;
+    const n = this.jumpThrottle.tick(this.stamps[ENTRY]);
+    if (n > 0) this.log.info('observation stamps jumped back (simulator reset?): restarting from the measured joint positions', { events: n });
   }
 
   private sendCommand(target: Float64Array, fromObservation: boolean, action: Float32Array | null): void {
@@ -422,7 +477,7 @@ export class PolicyNode {
     if (n > 0) {
       const s = this.plan.assembler.sources[index];
       this.log.warn('dropped observation', {
-        source: s.name, topic: this.subscriptions[index]?.topic, reason: describeDrop(s.lastDrop, s.lastDropDetail), dropped_since_last_log: n,
+        source: s.name, topic: this.sourceTopics[index], reason: describeDrop(s.lastDrop, s.lastDropDetail), dropped_since_last_log: n,
         dropped_total: this.counters.observationsDropped,
       });
     }
@@ -444,7 +499,7 @@ export class PolicyNode {
       this.staleEvents.push({ atMs: now + this.perfOffsetMs, delayMs: now - this.plan.assembler.sources[this.plan.triggerIndex].receivedAtMs });
       this.counters.staleEvents++;
       this.state = 'stale';
-      this.message = `no valid observation on ${this.subscriptions[this.plan.triggerIndex]?.topic} for ${this.opts.config.safety.watchdogMs} ms: ${this.opts.config.safety.staleAction}`;
+      this.message = `no valid observation on ${this.sourceTopics[this.plan.triggerIndex]} for ${this.opts.config.safety.watchdogMs} ms: ${this.opts.config.safety.staleAction}`;
       this.log.warn('observations stale: publishing the safe action', { timeout_ms: this.opts.config.safety.watchdogMs, safe_action: this.opts.config.safety.staleAction });
     }
     // timer mode keeps publishing the safe action from its own tick
@@ -455,6 +510,7 @@ export class PolicyNode {
     this.state = 'running';
     this.message = 'acting (recovered)';
     this.blendPending = true;
+    this.commandRestart = true;
     this.hasTarget = false;
     this.tick = 0;
     this.log.info('observations fresh again: acting', { blend_in_steps: this.opts.config.safety.blendInSteps });
