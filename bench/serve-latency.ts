@@ -78,13 +78,14 @@ async function runEcho(rate: number, count: number, domain: number): Promise<{ r
 async function main(): Promise<void> {
   // fails early, with the runtime's one-line message, on a missing or bad model
   const direct = await PolicyRuntime.load(model, { deterministic: true });
-  const every = 10; // task values (tool tip, target) at 1/10 of the joint-state rate
+  const every = 10; // task values (tool tip, target, tip-to-target vector and distance) at 1/10 of the joint-state rate
   const params: [string, ParameterValue][] = [
-    ['observation.sources', ['joint_states', 'task']],
+    ['observation.sources', ['joint_states', 'task', 'command']],
     ['observation.joint_states.topic', '/joint_states'],
     ['observation.task.topic', '/task_state'],
     ['observation.task.type', 'std_msgs/msg/Float64MultiArray'],
-    ['observation.task.names', ['ee_x', 'ee_y', 'ee_z', 'target_x', 'target_y', 'target_z']],
+    ['observation.task.names', ['ee_x', 'ee_y', 'ee_z', 'target_x', 'target_y', 'target_z', 'ee_to_target_x', 'ee_to_target_y', 'ee_to_target_z', 'ee_to_target_distance']],
+    ['observation.command.kind', 'last_command'],
     ['action.topic', '/arm_controller/commands'],
     ['deterministic', true],
     ['watch_model', false],
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
     process.stderr.write(`serve-latency: ${rate} Hz × ${seconds} s: onestep serve node …\n`);
     const r: ServeScenarioResult = await runServeScenario({
       model, params, count, rate, domain: domain++, lingerMs: 500, latencyCapacity: count + 1000,
-      extra: { topic: '/task_state', size: 6, every },
+      extra: { topic: '/task_state', size: 10, every },
     });
     if (!r.ok) throw new Error(r.error);
     const { rtt, answered } = roundTrips(r.sent, r.commands);

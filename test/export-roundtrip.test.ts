@@ -74,4 +74,17 @@ test('models/untrained-arm_reach/policy.onnx is exactly what its generator produ
   assert.equal(spec.trainingSteps, 0);
   assert.match(spec.description, /^UNTRAINED/);
   assert.ok(bytes.byteLength < 1024 * 1024);
+  // the generator restates arm_reach's interface (export may not import sim): it must be the task's
+  const { MujocoEnv } = await import('../src/sim/env.ts');
+  const env = await MujocoEnv.make('arm_reach');
+  try {
+    assert.deepEqual(spec.observation.names, env.observationSpec.names);
+    assert.deepEqual(spec.action.names, env.actionSpec.names);
+    assert.equal(spec.action.mode, env.actionSpec.mode);
+    assert.deepEqual(spec.action.offset, [...env.actionSpec.offset]);
+    assert.deepEqual(spec.action.scale, [...env.actionSpec.scale]);
+    assert.deepEqual([spec.action.low, spec.action.high], [[...env.actionSpec.low], [...env.actionSpec.high]]);
+  } finally {
+    env.close();
+  }
 });

@@ -15,7 +15,7 @@ import { GaussianNoise } from '../src/runtime/rng.ts';
 const MODEL = 'models/untrained-arm_reach/policy.onnx';
 const tmp = await mkdtemp(join(tmpdir(), 'onestep-runtime-'));
 const shippedSpec: PolicySpec = parsePolicySpec(readOnnxModelInfo(await readFile(MODEL)).metadata.get(SPEC_METADATA_KEY), MODEL);
-const observation = Float32Array.from({ length: 20 }, (_, i) => 0.1 * i - 0.5);
+const observation = Float32Array.from({ length: 31 }, (_, i) => 0.1 * i - 0.5);
 
 /** A model file with the given spec whose action is Log(obs[0..7)) (so a negative observation gives NaN). */
 async function writeModel(name: string, spec: unknown, opts: { obsWidth?: number; metadata?: boolean } = {}): Promise<string> {
@@ -26,7 +26,7 @@ async function writeModel(name: string, spec: unknown, opts: { obsWidth?: number
   g.op('Log', [first], {}, 'action');
   const bytes = g.build({
     inputs: [
-      { name: 'obs', width: opts.obsWidth ?? 20 },
+      { name: 'obs', width: opts.obsWidth ?? 31 },
       { name: 'noise', width: 14 },
     ],
     outputs: [{ name: 'action', width: 7 }],
@@ -50,7 +50,7 @@ async function assertLoadError(path: string, message: RegExp): Promise<void> {
 test('loads the shipped model: spec, sizes, synchronous binding', async () => {
   const rt = await PolicyRuntime.load(MODEL);
   assert.equal(rt.synchronous, true);
-  assert.equal(rt.observationSize, 20);
+  assert.equal(rt.observationSize, 31);
   assert.equal(rt.actionSize, 7);
   assert.equal(rt.spec.trainingSteps, 0);
   assert.match(rt.spec.description, /UNTRAINED/);
@@ -74,8 +74,11 @@ test('seeded noise: same seed same actions, other seed other actions, determinis
   assert.notDeepEqual(await run({ seed: 4 }), a);
   assert.notDeepEqual(a[0], a[1], 'fresh noise each call');
   const det = await run({ deterministic: true });
-  // Untrained SMFP: zero MeanFlow head and ξ = 0 give tanh(0) = 0 for every call.
-  for (const row of det) assert.deepEqual(row, [0, 0, 0, 0, 0, 0, 0]);
+  // Untrained SMFP: zero MeanFlow head and ξ = 0 give tanh(0) = 0, i.e. the offset (the home pose), every call.
+  const probe = await PolicyRuntime.load(MODEL);
+  const home = probe.spec.action.offset.map((x) => Math.fround(x));
+  probe.close();
+  for (const row of det) assert.deepEqual(row, home);
 });
 
 test('act equals ONNX Runtime public session.run fed the same noise; actAsync equals act', async () => {
@@ -85,7 +88,7 @@ test('act equals ONNX Runtime public session.run fed the same noise; actAsync eq
   for (let k = 0; k < 3; k++) {
     const noise = new Float32Array(14);
     rng.fillNormal(noise);
-    const out = await session.run({ obs: new ort.Tensor('float32', observation, [1, 20]), noise: new ort.Tensor('float32', noise, [1, 14]) });
+    const out = await session.run({ obs: new ort.Tensor('float32', observation, [1, 31]), noise: new ort.Tensor('float32', noise, [1, 14]) });
     assert.deepEqual(Array.from(rt.act(observation)), Array.from(out.action.data as Float32Array));
   }
   const viaAsync = Array.from(await (await PolicyRuntime.load(MODEL, { seed: 5 })).actAsync(observation));
@@ -107,8 +110,8 @@ test('Gaussian noise generator: mean 0, variance 1, finite', () => {
 
 test('rejects a wrong-length observation, naming the expected size', async () => {
   const rt = await PolicyRuntime.load(MODEL);
-  assert.throws(() => rt.act(new Float32Array(19)), (err: Error) => err instanceof ObservationSizeError && /observation has 19 values, expected 20/.test(err.message));
-  assert.throws(() => rt.act(new Float32Array(21)), ObservationSizeError);
+  assert.throws(() => rt.act(new Float32Array(30)), (err: Error) => err instanceof ObservationSizeError && /observation has 30 values, expected 31/.test(err.message));
+  assert.throws(() => rt.act(new Float32Array(32)), ObservationSizeError);
   rt.close();
 });
 
@@ -117,7 +120,7 @@ test('rejects non-finite observations, naming the index and field', async () => 
   for (const [index, value] of [
     [3, NaN],
     [0, Infinity],
-    [19, -Infinity],
+    [30, -Infinity],
     [7, 1e39], // finite as a double, Infinity as float32
   ] as const) {
     const obs = Float32Array.from(observation) as Float32Array | number[];
@@ -136,7 +139,7 @@ test('rejects non-finite observations, naming the index and field', async () => 
 test('never returns a non-finite action', async () => {
   const path = await writeModel('nan-action.onnx', shippedSpec);
   const rt = await PolicyRuntime.load(path);
-  const ok = Float32Array.from({ length: 20 }, () => 1);
+  const ok = Float32Array.from({ length: 31 }, () => 1);
   const last = rt.act(ok);
   assert.deepEqual(Array.from(last), [0, 0, 0, 0, 0, 0, 0]);
   const bad = Float32Array.from(ok);
@@ -169,16 +172,16 @@ test('ModelLoadError: missing metadata, invalid spec, spec disagreeing with the 
   await assertLoadError(await writeModel('bad-names.onnx', { ...shippedSpec, action: { ...shippedSpec.action, names: ['a'] } }), /action\.names must be an array of 7 names/);
   await assertLoadError(await writeModel('bad-mode.onnx', { ...shippedSpec, action: { ...shippedSpec.action, mode: 'velocity' } }), /action\.mode must be one of absolute, relative, delta/);
   await assertLoadError(await writeModel('bad-noise.onnx', { ...shippedSpec, noise: { size: 7, parts: [{ name: 'e', size: 7 }] } }), /noise\.parts must be/);
-  await assertLoadError(await writeModel('bad-width.onnx', shippedSpec, { obsWidth: 21 }), /input 'obs' must be float32 \[N, 20\] as the spec says \(got float32 \[N, 21\]\)/);
+  await assertLoadError(await writeModel('bad-width.onnx', shippedSpec, { obsWidth: 32 }), /input 'obs' must be float32 \[N, 31\] as the spec says \(got float32 \[N, 32\]\)/);
 });
 
 test('ModelLoadError: a model ONNX Runtime cannot run', async () => {
   const g = new OnnxGraphBuilder();
   const obs = g.input('obs');
   g.input('noise');
-  // Reshaping 20 values into 3 columns fails when the model runs, not when it is parsed.
+  // Reshaping 31 values into 3 columns fails when the model runs, not when it is parsed.
   g.op('Reshape', [obs, g.int64('shape', [-1, 3])], {}, 'action');
-  const bytes = g.build({ inputs: [{ name: 'obs', width: 20 }, { name: 'noise', width: 14 }], outputs: [{ name: 'action', width: 7 }], metadata: { [SPEC_METADATA_KEY]: JSON.stringify(shippedSpec) } });
+  const bytes = g.build({ inputs: [{ name: 'obs', width: 31 }, { name: 'noise', width: 14 }], outputs: [{ name: 'action', width: 7 }], metadata: { [SPEC_METADATA_KEY]: JSON.stringify(shippedSpec) } });
   const path = join(tmp, 'fails-to-run.onnx');
   await writeFile(path, bytes);
   await assertLoadError(path, /ONNX Runtime (failed to run|rejected) the model/);

@@ -14,10 +14,21 @@ import { useCpuBackend } from './tf-cpu.ts';
 
 export const UNTRAINED_MODEL_DIR = 'models/untrained-arm_reach';
 
-// arm_reach (src/sim/tasks/arm-reach.ts): 7 joint positions, 7 velocities, tool tip xyz, target xyz.
+// arm_reach's interface (src/sim/tasks/arm-reach.ts and arm.ts; export may not import sim, so it is restated
+// here and test/export-roundtrip.test.ts checks it against the task): 31 observations (joint positions and
+// velocities, tool tip, target, tip-to-target vector and distance, the last joint command) → 7 joint-position
+// targets relative to the home pose, ctrl = home + scale ⊙ a, limited to the servos' ctrlrange (sim/arm7.xml).
 const JOINTS = ['joint1', 'joint2', 'joint3', 'joint4', 'joint5', 'joint6', 'joint7'];
-const OBSERVATION_NAMES = [...JOINTS.map((j) => `${j}_position`), ...JOINTS.map((j) => `${j}_velocity`), 'ee_x', 'ee_y', 'ee_z', 'target_x', 'target_y', 'target_z'];
-// Joint-position servo ranges of sim/arm7.xml (ctrlrange, rad).
+export const UNTRAINED_OBSERVATION_NAMES = [
+  ...JOINTS.map((j) => `${j}_position`),
+  ...JOINTS.map((j) => `${j}_velocity`),
+  'ee_x', 'ee_y', 'ee_z',
+  'target_x', 'target_y', 'target_z',
+  'ee_to_target_x', 'ee_to_target_y', 'ee_to_target_z', 'ee_to_target_distance',
+  ...JOINTS.map((j) => `${j}_command`),
+];
+const HOME = [0, 0.3, 0, 1.6, 0, 1.0, 0];
+const SCALE = [0.6, 1.0, 0.6, 0.6, 0.4, 0.6, 0.15];
 const JOINT_RANGE = [2.96, 2.09, 2.96, 2.09, 2.96, 2.09, 3.05];
 
 /** Builds the untrained SMFP arm_reach policy (2×256 ReLU + LayerNorm, the SMFP defaults) and exports it. */
@@ -25,7 +36,7 @@ export async function buildUntrainedArmReach(): Promise<{ bytes: Uint8Array; spe
   await useCpuBackend();
   const config = policyConfig({
     kind: 'meanflow',
-    observationSize: OBSERVATION_NAMES.length,
+    observationSize: UNTRAINED_OBSERVATION_NAMES.length,
     actionSize: JOINTS.length,
     hiddenSizes: [256, 256],
     activation: 'relu',
@@ -43,13 +54,13 @@ export async function buildUntrainedArmReach(): Promise<{ bytes: Uint8Array; spe
         algorithm: 'smfp',
         task: 'arm_reach',
         description: 'UNTRAINED: randomly initialised SMFP policy (zero MeanFlow head, random σ head), for plumbing and latency only; its actions are noise',
-        observationNames: OBSERVATION_NAMES,
+        observationNames: UNTRAINED_OBSERVATION_NAMES,
         actionNames: JOINTS,
-        actionScale: JOINT_RANGE,
-        actionOffset: JOINTS.map(() => 0),
+        actionScale: SCALE,
+        actionOffset: HOME,
         actionLow: JOINT_RANGE.map((r) => -r),
         actionHigh: JOINT_RANGE,
-        actionMode: 'absolute',
+        actionMode: 'relative',
       },
       counters: { trainingSteps: 0 },
     });
