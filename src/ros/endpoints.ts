@@ -2,7 +2,7 @@
 // resolve an advertise() or subscribe() request (topic name, type, codec, QoS), hand out publisher and subscription
 // handles whose close() runs once and whose publish() refuses after it, and close what is still open at shutdown.
 
-import { getMessageCodec, type MessageCodec } from './msgs/index.ts';
+import { getMessageCodec, getServiceCodec, type MessageCodec, type ServiceCodec } from './msgs/index.ts';
 import { type Remapping, normalizeNamespace, normalizeTypeName, resolveTopicName, validateNodeName } from './names.ts';
 import { type NodeIdentity, type Publisher, type QosProfile, type QosProfileName, type Subscription, type TopicInfo, resolveQos } from './transport.ts';
 
@@ -31,6 +31,28 @@ export function resolveEndpoint<T>(
   const name = resolveTopicName(topic, node, remappings); // a bad name is reported before a bad type
   const fullType = normalizeTypeName(type);
   return { topic: name, type: fullType, codec: getMessageCodec<T>(fullType), qos: resolveQos(qos) };
+}
+
+/** A createService() / createClient() request resolved against the node. */
+export interface ResolvedService<Req, Res> {
+  /** Fully-qualified service name, after remapping. */
+  name: string;
+  /** Full ROS service type, e.g. "std_srvs/srv/Trigger". */
+  type: string;
+  codec: ServiceCodec<Req, Res>;
+  qos: QosProfile;
+}
+
+export function resolveService<Req, Res>(
+  node: NodeIdentity,
+  remappings: readonly Remapping[],
+  name: string,
+  type: string,
+  qos: QosProfile | QosProfileName | undefined,
+): ResolvedService<Req, Res> {
+  const fqn = resolveTopicName(name, node, remappings); // service names follow the topic name rules and remappings
+  const codec = getServiceCodec<Req, Res>(type);
+  return { name: fqn, type: codec.type, codec, qos: resolveQos(qos ?? 'services_default') };
 }
 
 /** A transport's side of one publisher. */
@@ -110,6 +132,16 @@ export class OpenEndpoints {
     };
     this.handles.add(handle);
     return handle;
+  }
+
+  /** Tracks a service server or client, so that closeAll() closes it too. */
+  track(handle: { close(): void }): void {
+    this.handles.add(handle);
+  }
+
+  /** Forgets a handle whose close() runs; true the first time (the caller frees its side then). */
+  untrack(handle: { close(): void }): boolean {
+    return this.handles.delete(handle);
   }
 
   /** Closes every handle still open and refuses new ones; false when the transport was already closed. */

@@ -3,8 +3,10 @@
 // asynchronously, with the DDS QoS rules that mean something in one process: request/offered matching
 // (best-effort writer ↛ reliable reader, volatile writer ↛ transient-local reader), KEEP_LAST depth on the
 // reader's queue, and transient-local replay of a writer's last `depth` samples to late-joining readers.
+// Services: services/inproc-services.ts.
 
-import { OpenEndpoints, checkNodeIdentity, resolveEndpoint, sortTopics } from './endpoints.ts';
+import { OpenEndpoints, checkNodeIdentity, resolveEndpoint, resolveService, sortTopics } from './endpoints.ts';
+import { InprocServices } from './services/inproc-services.ts';
 import type { MessageCodec } from './msgs/index.ts';
 import type { Remapping } from './names.ts';
 import type {
@@ -14,6 +16,10 @@ import type {
   Publisher,
   QosProfile,
   QosProfileName,
+  ServiceClient,
+  ServiceHandler,
+  ServiceInfo,
+  ServiceServer,
   Subscription,
   TopicInfo,
   Transport,
@@ -115,6 +121,7 @@ export class InprocTransport implements Transport {
   private readonly remappings: readonly Remapping[];
   private readonly onError: (err: unknown, topic: string) => void;
   private readonly endpoints = new OpenEndpoints('inproc');
+  private readonly serviceBus: InprocServices;
 
   constructor(opts: InprocOptions) {
     this.node = checkNodeIdentity(opts.node);
@@ -125,6 +132,7 @@ export class InprocTransport implements Transport {
     this.remappings = opts.remappings ?? [];
     this.onError =
       opts.onError ?? ((err, topic) => process.stderr.write(`onestep: subscription callback on ${topic} threw: ${(err as Error)?.message ?? err}\n`));
+    this.serviceBus = new InprocServices(domain, this.endpoints, (err, where) => this.onError(err, where));
   }
 
   advertise<T = unknown>(topic: string, type: string, qos?: QosProfile | QosProfileName): Publisher<T> {
@@ -195,6 +203,25 @@ export class InprocTransport implements Transport {
         bus.release(name);
       },
     });
+  }
+
+  createService<Req = unknown, Res = unknown>(
+    name: string,
+    type: string,
+    handler: ServiceHandler<Req, Res>,
+    qos?: QosProfile | QosProfileName,
+  ): ServiceServer {
+    this.endpoints.checkOpen();
+    return this.serviceBus.createService(resolveService<Req, Res>(this.node, this.remappings, name, type, qos), handler);
+  }
+
+  createClient<Req = unknown, Res = unknown>(name: string, type: string, qos?: QosProfile | QosProfileName): ServiceClient<Req, Res> {
+    this.endpoints.checkOpen();
+    return this.serviceBus.createClient(resolveService<Req, Res>(this.node, this.remappings, name, type, qos));
+  }
+
+  services(): ServiceInfo[] {
+    return this.serviceBus.services();
   }
 
   topics(): TopicInfo[] {

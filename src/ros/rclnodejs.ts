@@ -2,14 +2,31 @@
 // receives raw CDR buffers so the codec (src/ros/msgs) is the same on every transport. rclnodejs is an optional
 // dependency without usable types here, so it is reached through the small structural types below.
 
-import { OpenEndpoints, resolveEndpoint, sortTopics } from './endpoints.ts';
+import { OpenEndpoints, resolveEndpoint, resolveService, sortTopics } from './endpoints.ts';
 import type { Remapping } from './names.ts';
-import type { MessageHandler, NodeIdentity, Publisher, QosProfile, QosProfileName, Subscription, TopicInfo, Transport } from './transport.ts';
+import { ClientCore, runHandler } from './services/client-core.ts';
+import { ServiceCallError } from './services/errors.ts';
+import type {
+  MessageHandler, NodeIdentity, Publisher, QosProfile, QosProfileName, ServiceClient, ServiceHandler, ServiceInfo, ServiceServer,
+  Subscription, TopicInfo, Transport,
+} from './transport.ts';
 
 interface RclPublisher {
   publish(message: Buffer): void;
 }
+interface RclServiceResponse {
+  send(response: unknown): void;
+}
+interface RclClient {
+  sendRequest(request: unknown, callback: (response: unknown) => void): void;
+  isServiceServerAvailable(): boolean;
+}
 interface RclNode {
+  createService(type: string, name: string, options: object, cb: (request: unknown, response: RclServiceResponse) => void): unknown;
+  createClient(type: string, name: string, options: object): RclClient;
+  destroyService(s: unknown): void;
+  destroyClient(c: RclClient): void;
+  getServiceNamesAndTypes(): { name: string; types: string[] }[];
   createPublisher(type: string, topic: string, options: object): RclPublisher;
   createSubscription(type: string, topic: string, options: object, cb: (raw: Buffer) => void): unknown;
   destroyPublisher(p: RclPublisher): void;
@@ -25,7 +42,8 @@ interface RclQosCtor {
 }
 interface Rclnodejs {
   init(): Promise<void>;
-  Node: new (name: string, namespace?: string) => RclNode;
+  Node: new (name: string, namespace?: string, context?: unknown, options?: object) => RclNode;
+  NodeOptions?: new () => { startParameterServices: boolean };
   QoS: RclQosCtor;
   shutdown(): void;
   isShutdown?(): boolean;
@@ -64,7 +82,14 @@ export class RclnodejsTransport implements Transport {
     // rcl reads the domain from the environment at init
     process.env.ROS_DOMAIN_ID = String(opts.domainId);
     const rcl = await loadRclnodejs();
-    const rclNode = new rcl.Node(opts.node.name, opts.node.namespace);
+    // onestep's nodes serve their own parameter services (src/ros/node/parameter-server.ts): rcl's must stay off
+    let options: object | undefined;
+    if (rcl.NodeOptions) {
+      const o = new rcl.NodeOptions();
+      o.startParameterServices = false;
+      options = o;
+    }
+    const rclNode = options ? new rcl.Node(opts.node.name, opts.node.namespace, undefined, options) : new rcl.Node(opts.node.name, opts.node.namespace);
     rclNode.spin();
     return new RclnodejsTransport(rcl, rclNode, opts.node, opts.remappings ?? []);
   }
@@ -108,6 +133,69 @@ export class RclnodejsTransport implements Transport {
       matchedPublishers: () => this.rclNode.countPublishers(name),
       release: () => this.rclNode.destroySubscription(sub),
     });
+  }
+
+  createService<Req = unknown, Res = unknown>(
+    name: string,
+    type: string,
+    handler: ServiceHandler<Req, Res>,
+    qos?: QosProfile | QosProfileName,
+  ): ServiceServer {
+    this.endpoints.checkOpen();
+    const s = resolveService<Req, Res>(this.node, this.remappings, name, type, qos);
+    let sequence = 0n;
+    const service = this.rclNode.createService(s.type, s.name, { qos: this.qos(s.qos) }, (request, response) => {
+      const info = { receivedAt: process.hrtime.bigint(), sequence: ++sequence };
+      void runHandler(handler, request as Req, info, (err) =>
+        process.stderr.write(`onestep: service ${s.name}: the handler failed, no reply sent: ${(err as Error).message}\n`),
+      ).then((out) => {
+        if (out) response.send(out.response);
+      });
+    });
+    const handle: ServiceServer = {
+      name: s.name,
+      type: s.type,
+      close: () => {
+        if (this.endpoints.untrack(handle)) this.rclNode.destroyService(service);
+      },
+    };
+    this.endpoints.track(handle);
+    return handle;
+  }
+
+  createClient<Req = unknown, Res = unknown>(name: string, type: string, qos?: QosProfile | QosProfileName): ServiceClient<Req, Res> {
+    this.endpoints.checkOpen();
+    const s = resolveService<Req, Res>(this.node, this.remappings, name, type, qos);
+    const client = this.rclNode.createClient(s.type, s.name, { qos: this.qos(s.qos) });
+    let sequence = 0;
+    const core: ClientCore<Req, Res> = new ClientCore<Req, Res>(
+      s.name,
+      s.type,
+      {
+        available: () => client.isServiceServerAvailable(),
+        send: (request) => {
+          try {
+            s.codec.request.encodedSize(request); // a request that does not fit the type fails here, by field
+          } catch (err) {
+            throw new ServiceCallError('request', s.name, (err as Error).message);
+          }
+          const key = String(++sequence);
+          client.sendRequest(request, (response) => core.resolve(key, response as Res));
+          return key;
+        },
+        release: () => this.rclNode.destroyClient(client),
+      },
+      () => this.endpoints.untrack(core),
+    );
+    this.endpoints.track(core);
+    return core;
+  }
+
+  services(): ServiceInfo[] {
+    return this.rclNode
+      .getServiceNamesAndTypes()
+      .map((t) => ({ service: t.name, types: t.types, servers: -1, clients: -1 }))
+      .sort((a, b) => a.service.localeCompare(b.service));
   }
 
   topics(): TopicInfo[] {

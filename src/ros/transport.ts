@@ -12,13 +12,20 @@ export interface QosProfile {
   depth: number;
 }
 
-export type QosProfileName = 'default' | 'sensor_data' | 'system_default';
+export type QosProfileName = 'default' | 'sensor_data' | 'system_default' | 'services_default' | 'parameters' | 'parameter_events' | 'clock' | 'rosout';
 
 /** rmw/qos_profiles.h; system_default follows rmw_cyclonedds (reliable, volatile). */
 export const QOS_PROFILES: Readonly<Record<QosProfileName, Readonly<QosProfile>>> = {
   default: { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 10 },
   sensor_data: { reliability: 'best_effort', durability: 'volatile', history: 'keep_last', depth: 5 },
   system_default: { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 10 },
+  services_default: { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 10 },
+  parameters: { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 1000 },
+  parameter_events: { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 1000 },
+  // rclcpp's ClockQoS: the newest time only, best effort (matches every /clock publisher)
+  clock: { reliability: 'best_effort', durability: 'volatile', history: 'keep_last', depth: 1 },
+  // rcl's rosout publisher: late joiners (rqt_console) get recent lines
+  rosout: { reliability: 'reliable', durability: 'transient_local', history: 'keep_last', depth: 1000 },
 };
 
 export function resolveQos(qos: QosProfile | QosProfileName | undefined): QosProfile {
@@ -78,6 +85,56 @@ export interface TopicInfo {
   subscribers: number;
 }
 
+/** What a service server knows about one request. */
+export interface ServiceRequestInfo {
+  /** Local monotonic receive time, process.hrtime.bigint() nanoseconds. */
+  receivedAt: bigint;
+  /** The client, where the transport knows it (hex id). */
+  client?: string;
+  /** The client's sequence number of this request. */
+  sequence: bigint;
+}
+
+/** Answers one request; may be async. A handler that throws sends no reply (the client times out), as rcl does. */
+export type ServiceHandler<Req, Res> = (request: Req, info: ServiceRequestInfo) => Res | Promise<Res>;
+
+export interface ServiceServer {
+  /** Fully-qualified service name, e.g. "/policy_node/reload". */
+  readonly name: string;
+  /** ROS service type, e.g. "std_srvs/srv/Trigger". */
+  readonly type: string;
+  close(): void;
+}
+
+export interface CallOptions {
+  /** Give up after this long (waiting for a server included), ms; default: wait forever, as rclcpp does. */
+  timeoutMs?: number;
+}
+
+export interface ServiceClient<Req = unknown, Res = unknown> {
+  readonly name: string;
+  readonly type: string;
+  /**
+   * Sends one request and resolves with its response. Waits for a server first (within the timeout). Rejects with
+   * a ServiceCallError: 'timeout', 'server_lost' (the server went away before answering), 'closed' or 'request'
+   * (the request does not fit the type). Calls may overlap; each gets its own response.
+   */
+  call(request: Req, options?: CallOptions): Promise<Res>;
+  /** True when a server is matched both ways (requests reach it and its replies reach us). */
+  isAvailable(): boolean;
+  /** Resolves true once a server is available, false after `timeoutMs`. */
+  waitForService(timeoutMs: number): Promise<boolean>;
+  close(): void;
+}
+
+export interface ServiceInfo {
+  service: string;
+  types: string[];
+  /** Servers and clients known (−1 where the transport cannot count them: rclnodejs). */
+  servers: number;
+  clients: number;
+}
+
 export interface Transport {
   readonly kind: 'rtps' | 'rclnodejs' | 'inproc';
   readonly node: NodeIdentity;
@@ -91,5 +148,15 @@ export interface Transport {
   ): Subscription;
   /** Topics currently known in the graph (own and discovered). */
   topics(): TopicInfo[];
+  /** Offers a service (request/reply topics "rq/<name>Request", "rr/<name>Reply" on DDS). Names resolve like topics. */
+  createService<Req = unknown, Res = unknown>(
+    name: string,
+    type: string,
+    handler: ServiceHandler<Req, Res>,
+    qos?: QosProfile | QosProfileName,
+  ): ServiceServer;
+  createClient<Req = unknown, Res = unknown>(name: string, type: string, qos?: QosProfile | QosProfileName): ServiceClient<Req, Res>;
+  /** Services currently known in the graph (own and discovered). */
+  services(): ServiceInfo[];
   close(): Promise<void>;
 }

@@ -29,7 +29,8 @@ import type { HeartbeatFrag } from './submessages/heartbeat-frag.ts';
 import type { AckNack } from './submessages/acknack.ts';
 import type { NackFrag } from './submessages/nack-frag.ts';
 import type { Gap } from './submessages/gap.ts';
-import { BuiltinEndpoint, Encapsulation, PID } from './parameters/pid.ts';
+import { BuiltinEndpoint, Encapsulation, PID, VENDOR_EPROSIMA } from './parameters/pid.ts';
+import { writeRelatedSampleIdentity, type InlineQos, type SampleIdentity } from './submessages/inline-qos.ts';
 import { decodeParticipantData, type ParticipantData } from './discovery/participant-data.ts';
 import { decodeEndpointData, encodeEndpointData, encodeKeyOnly, type EndpointData } from './discovery/endpoint-data.ts';
 import { buildSpdpDisposeMessage, buildSpdpMessage, sedpDisposeInlineQos, sedpKeyInlineQos } from './discovery/spdp.ts';
@@ -502,10 +503,11 @@ export class Participant extends EventEmitter<ParticipantEvents> implements Subm
     const ts = ctx.timestamp.valid ? ctx.timestamp.nanoseconds : 0;
     const status = m.inlineQos.statusInfo;
     const keyHash = m.inlineQos.hasKeyHash ? m.inlineQos.keyHash : undefined;
+    const related = relatedSampleIdentity(m.inlineQos, ctx.sourceVendorId);
     for (let i = 0; i < proxies.length; i++) {
       const proxy = proxies[i];
       if (m.readerId !== EntityIds.UNKNOWN && m.readerId !== proxy.reader.guid.entityId) continue;
-      proxy.reader.onSample(proxy, m.writerSN, payload, ts, status, keyHash);
+      proxy.reader.onSample(proxy, m.writerSN, payload, ts, status, keyHash, related);
     }
   }
 
@@ -515,10 +517,16 @@ export class Participant extends EventEmitter<ParticipantEvents> implements Subm
     const proxies = rp.routes.get(m.writerId);
     if (!proxies) return;
     const ts = ctx.timestamp.valid ? ctx.timestamp.nanoseconds : 0;
+    const related = relatedSampleIdentity(m.inlineQos, ctx.sourceVendorId);
     for (let i = 0; i < proxies.length; i++) {
       const proxy = proxies[i];
       if (m.readerId !== EntityIds.UNKNOWN && m.readerId !== proxy.reader.guid.entityId) continue;
       if (m.writerSN < proxy.expected && proxy.reliable) continue; // already delivered
+      // a writer may put the inline QoS on any fragment: keep it until the sample is whole (few are in flight)
+      if (related) {
+        if (proxy.fragmentRelated.size >= 16) proxy.fragmentRelated.clear();
+        proxy.fragmentRelated.set(m.writerSN, related);
+      }
       const sample = proxy.fragments.add(
         m.writerSN,
         m.sampleSize,
@@ -532,7 +540,9 @@ export class Participant extends EventEmitter<ParticipantEvents> implements Subm
       if (sample) {
         const pad = sample.length >= 4 ? sample[3] & 3 : 0;
         const payload = pad && sample.length - pad >= 4 && !isParameterList(sample, 0) ? sample.subarray(0, sample.length - pad) : sample;
-        proxy.reader.onSample(proxy, m.writerSN, payload, ts, m.inlineQos.statusInfo, undefined);
+        const sampleRelated = proxy.fragmentRelated.get(m.writerSN);
+        proxy.fragmentRelated.delete(m.writerSN);
+        proxy.reader.onSample(proxy, m.writerSN, payload, ts, m.inlineQos.statusInfo, undefined, sampleRelated);
       }
     }
   }
@@ -858,6 +868,11 @@ export class Participant extends EventEmitter<ParticipantEvents> implements Subm
     if (!this.closed) this.disposeEndpoint(entry);
   }
 
+  /** A discovered remote endpoint by its GUID. */
+  remoteEndpoint(guid: Guid): RemoteEndpoint | undefined {
+    return this.remote.get(guid.prefix)?.endpoints.get(guid.entityId);
+  }
+
   /** Remote endpoints known now (for graph queries such as topic lists). */
   *remoteEndpoints(): IterableIterator<RemoteEndpoint> {
     for (const rp of this.remote.values()) yield* rp.endpoints.values();
@@ -911,14 +926,29 @@ export class LocalWriter {
     return this.entry.data.topicName;
   }
 
-  /** Publishes one serialized sample (encapsulation header + CDR body), bytes [0, length). Copies what it keeps. */
-  write(payload: Uint8Array, length = payload.length): void {
+  /**
+   * Publishes one serialized sample (encapsulation header + CDR body), bytes [0, length). Copies what it keeps.
+   * `related` goes out as inline QoS (the request a service reply answers). Returns the sample's sequence number.
+   */
+  write(payload: Uint8Array, length = payload.length, related?: SampleIdentity): number {
     if (this.closed) throw new RtpsUsageError(`writer on "${this.entry.data.topicName}" is closed`);
     if (length < 4) throw new RtpsUsageError(`serialized sample must hold at least the 4-byte encapsulation header, got ${length} bytes`);
     const { writer, history } = this.entry;
     const sn = writer.nextSN();
-    history.add(sn, payload, length);
-    writer.publish(sn, payload, length, history.get(sn));
+    const inlineQos = related ? (w: WireWriter) => writeRelatedSampleIdentity(w, related) : undefined;
+    history.add(sn, payload, length, inlineQos);
+    writer.publish(sn, payload, length, history.get(sn), inlineQos);
+    return sn;
+  }
+
+  /** The readers matched now, with whether each has acknowledged us yet (proof that it matched us too). */
+  matchedReaderStates(): { guid: Guid; guidHex: string; acknowledged: boolean; remote: RemoteEndpoint | undefined }[] {
+    return [...this.entry.writer.readers.values()].map((r) => ({
+      guid: r.guid,
+      guidHex: r.key,
+      acknowledged: r.lastAckNackCount >= 0,
+      remote: this.participant.remoteEndpoint(r.guid),
+    }));
   }
 
   matchedReaders(): number {
@@ -954,6 +984,11 @@ export class LocalReader {
     return this.entry.reader.writers.size;
   }
 
+  /** The writers matched now, with their discovery data. */
+  matchedWriterStates(): { guid: Guid; guidHex: string; remote: RemoteEndpoint | undefined }[] {
+    return [...this.entry.reader.writers.values()].map((w) => ({ guid: w.guid, guidHex: w.key, remote: this.participant.remoteEndpoint(w.guid) }));
+  }
+
   get delivered(): number {
     return this.entry.reader.delivered;
   }
@@ -973,6 +1008,13 @@ function addRoute(rp: RemoteParticipant, writerId: EntityId, proxy: WriterProxy)
   const list = rp.routes.get(writerId);
   if (!list) rp.routes.set(writerId, [proxy]);
   else if (!list.includes(proxy)) list.push(proxy);
+}
+
+/** The related sample identity of a DATA, if it carries one we can read (0x800f only from Fast DDS). */
+function relatedSampleIdentity(q: InlineQos, sourceVendorId: number): SampleIdentity | undefined {
+  if (q.relatedPid === 0) return undefined;
+  if (q.relatedPid === PID.FASTDDS_RELATED_SAMPLE_IDENTITY && sourceVendorId !== VENDOR_EPROSIMA) return undefined;
+  return q.related();
 }
 
 function isParameterList(bytes: Uint8Array, at: number): boolean {

@@ -1,8 +1,10 @@
 // RtpsTransport: the Transport contract over onestep's own RTPS participant. ROS names are mangled to DDS
-// names (rt/…, pkg::msg::dds_::Type_), messages go through the shared CDR codecs, and the node is announced
-// on ros_discovery_info so ROS 2 tools list it.
-import { OpenEndpoints, checkNodeIdentity, resolveEndpoint, sortTopics } from '../endpoints.ts';
+// names (rt/…, pkg::msg::dds_::Type_), messages go through the shared CDR codecs, endpoints carry the type hash
+// in USER_DATA as Jazzy's rmw does ("typehash=RIHS01_…;"), services follow both rmw conventions (services.ts),
+// and the node is announced on ros_discovery_info so ROS 2 tools list it.
+import { OpenEndpoints, checkNodeIdentity, resolveEndpoint, resolveService, sortTopics } from '../endpoints.ts';
 import { RMW_GID_SIZE_HUMBLE, RMW_GID_SIZE_IRON } from '../msgs/index.ts';
+import { typeHashUserData } from '../msgs/type-hash.ts';
 import { fromDdsTopicName, fromDdsTypeName, toDdsTopicName, type Remapping } from '../names.ts';
 import type {
   MessageHandler,
@@ -11,11 +13,16 @@ import type {
   Publisher,
   QosProfile,
   QosProfileName,
+  ServiceClient,
+  ServiceHandler,
+  ServiceInfo,
+  ServiceServer,
   Subscription,
   TopicInfo,
   Transport,
 } from '../transport.ts';
 import { Participant, type LocalReader, type LocalWriter, type ParticipantOptions } from './participant.ts';
+import { conventionOf, createRtpsClient, createRtpsService, rtpsServices, type RequestConvention, type RtpsServiceContext } from './services.ts';
 import { fromRosQos, type EndpointQos } from './qos.ts';
 import { RtpsUsageError } from './wire/errors.ts';
 import {
@@ -32,6 +39,12 @@ export interface RtpsTransportOptions extends ParticipantOptions {
   gidSize?: number;
   /** Called when a subscription callback throws or a sample cannot be decoded. Default: one line on stderr. */
   onError?: (err: unknown, topic: string) => void;
+  /**
+   * Which request-identity convention services speak: 'auto' (default) picks by the peer's DDS vendor —
+   * rmw_cyclonedds's request header with Cyclone DDS, the sample identity of rmw_fastrtps with everyone else.
+   * Force one for a peer whose vendor id does not say which rmw it runs.
+   */
+  serviceConvention?: 'auto' | RequestConvention;
 }
 
 /** A sample whose encapsulation is not plain CDR (XCDR1, big or little endian). */
@@ -54,6 +67,9 @@ export class RtpsTransport implements Transport {
   private readonly endpoints = new OpenEndpoints('rtps', RtpsUsageError);
   private graphWriter: LocalWriter | undefined;
   private graphTimer: NodeJS.Timeout | undefined;
+  /** Local endpoint GUID → what to call when it matches or unmatches a remote endpoint (service clients). */
+  private readonly matchListeners = new Map<string, Set<() => void>>();
+  private readonly serviceContext: RtpsServiceContext;
 
   private constructor(
     readonly participant: Participant,
@@ -73,6 +89,37 @@ export class RtpsTransport implements Transport {
         if (reported.size < 1000) reported.add(line);
         process.stderr.write(`onestep: ${line}\n`);
       });
+    const onMatch = (local: string) => {
+      const listeners = this.matchListeners.get(local);
+      if (listeners) for (const f of listeners) f();
+    };
+    participant.on('matched', onMatch);
+    participant.on('unmatched', onMatch);
+    this.serviceContext = {
+      participant,
+      endpoints: this.endpoints,
+      onError: (err, where) => this.onError(err, where),
+      graphAdd: (e) => {
+        if ('write' in e) this.writers.add(e);
+        else this.readers.add(e);
+        this.graphChanged();
+      },
+      graphRemove: (e) => {
+        if ('write' in e) this.writers.delete(e);
+        else this.readers.delete(e);
+        this.graphChanged();
+      },
+      conventionFor: (vendorId) => (!opts.serviceConvention || opts.serviceConvention === 'auto' ? conventionOf(vendorId) : opts.serviceConvention),
+      watchMatches: (guidHex, listener) => {
+        let set = this.matchListeners.get(guidHex);
+        if (!set) this.matchListeners.set(guidHex, (set = new Set()));
+        set.add(listener);
+        return () => {
+          set.delete(listener);
+          if (set.size === 0) this.matchListeners.delete(guidHex);
+        };
+      },
+    };
   }
 
   static async create(opts: RtpsTransportOptions): Promise<RtpsTransport> {
@@ -114,7 +161,12 @@ export class RtpsTransport implements Transport {
     this.endpoints.checkOpen();
     const endpoint = resolveEndpoint<T>(this.node, this.remappings, topic, type, qos);
     const { topic: name, codec } = endpoint;
-    const writer = this.participant.createWriter({ topicName: toDdsTopicName(name), typeName: codec.ddsType, qos: fromRosQos(endpoint.qos, true) });
+    const writer = this.participant.createWriter({
+      topicName: toDdsTopicName(name),
+      typeName: codec.ddsType,
+      qos: fromRosQos(endpoint.qos, true),
+      userData: typeHashBytes(endpoint.type),
+    });
     this.writers.add(writer);
     this.graphChanged();
     // encode buffer reused across publishes; grows (once) when a larger message comes
@@ -156,6 +208,7 @@ export class RtpsTransport implements Transport {
       topicName: toDdsTopicName(name),
       typeName: codec.ddsType,
       qos: fromRosQos(endpoint.qos, false),
+      userData: typeHashBytes(fullType),
       onSample: (payload, sample) => {
         info.receivedAt = process.hrtime.bigint();
         info.cdr = payload;
@@ -190,6 +243,25 @@ export class RtpsTransport implements Transport {
     });
   }
 
+  createService<Req = unknown, Res = unknown>(
+    name: string,
+    type: string,
+    handler: ServiceHandler<Req, Res>,
+    qos?: QosProfile | QosProfileName,
+  ): ServiceServer {
+    this.endpoints.checkOpen();
+    return createRtpsService(this.serviceContext, resolveService<Req, Res>(this.node, this.remappings, name, type, qos), handler);
+  }
+
+  createClient<Req = unknown, Res = unknown>(name: string, type: string, qos?: QosProfile | QosProfileName): ServiceClient<Req, Res> {
+    this.endpoints.checkOpen();
+    return createRtpsClient(this.serviceContext, resolveService<Req, Res>(this.node, this.remappings, name, type, qos));
+  }
+
+  services(): ServiceInfo[] {
+    return rtpsServices(this.participant);
+  }
+
   topics(): TopicInfo[] {
     const byTopic = new Map<string, { types: Set<string>; publishers: number; subscribers: number }>();
     const add = (ddsTopic: string, ddsType: string, isWriter: boolean) => {
@@ -212,6 +284,13 @@ export class RtpsTransport implements Transport {
     this.graphWriter?.close();
     await this.participant.close();
   }
+}
+
+const userDataEncoder = new TextEncoder();
+
+/** "typehash=RIHS01_…;" as USER_DATA bytes (empty when the type cannot be described). */
+function typeHashBytes(type: string): Uint8Array {
+  return userDataEncoder.encode(typeHashUserData(type));
 }
 
 /** Plain CDR (XCDR1) little or big endian; the options octets are ignored. */

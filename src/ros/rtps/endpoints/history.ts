@@ -37,11 +37,12 @@ export class KeepLastHistory implements WriterHistory {
     }));
   }
 
-  /** Records sample `sn` (must be lastSN + 1), copying payload[0, length). */
-  add(sn: SequenceNumber, payload: Uint8Array, length: number): void {
+  /** Records sample `sn` (must be lastSN + 1), copying payload[0, length), with its inline QoS if any. */
+  add(sn: SequenceNumber, payload: Uint8Array, length: number, inlineQos?: CacheChange['inlineQos']): void {
     this.last = sn;
     if (this.depth === 0) return;
     const slot = this.slots[sn % this.depth];
+    slot.inlineQos = inlineQos;
     if (slot.payload.length < length) slot.payload = new Uint8Array(Math.max(length, slot.payload.length * 2, 64));
     slot.payload.set(length === payload.length ? payload : payload.subarray(0, length));
     slot.length = length;

@@ -10,6 +10,7 @@ import { writeNackFrag } from '../submessages/nack-frag.ts';
 import type { Heartbeat } from '../submessages/heartbeat.ts';
 import type { HeartbeatFrag } from '../submessages/heartbeat-frag.ts';
 import type { Gap } from '../submessages/gap.ts';
+import type { SampleIdentity } from '../submessages/inline-qos.ts';
 import type { EndpointQos } from '../qos.ts';
 import type { MessageSender } from './sender.ts';
 import { FragmentAssembler, type FragmentBudget } from './fragments.ts';
@@ -29,15 +30,18 @@ export interface SampleInfo {
   statusInfo: number;
   /** Key hash from inline QoS when present (builtin topics). */
   keyHash: Uint8Array | undefined;
+  /** The sample this one relates to (service replies, and Fast DDS-style requests naming their reply reader). */
+  related: SampleIdentity | undefined;
 }
 
 export type SampleListener = (payload: Uint8Array, info: SampleInfo) => void;
 
-/** An out-of-order change that carries inline QoS (builtin topics' disposals); plain samples are kept bare. */
+/** An out-of-order change that carries inline QoS (disposals, related sample identities); plain samples are kept bare. */
 interface PendingChange {
   payload: Uint8Array;
   statusInfo: number;
   keyHash: Uint8Array | undefined;
+  related: SampleIdentity | undefined;
 }
 
 export class WriterProxy {
@@ -49,6 +53,8 @@ export class WriterProxy {
   lastHeartbeatFragCount = -Infinity;
   ackNackCount = 0;
   readonly fragments: FragmentAssembler;
+  /** Related sample identities seen on DATA_FRAGs of samples still being reassembled (service replies). */
+  readonly fragmentRelated = new Map<SequenceNumber, SampleIdentity>();
   /** Reused per delivery: listeners must copy what they keep. */
   readonly info: SampleInfo;
 
@@ -62,7 +68,7 @@ export class WriterProxy {
   ) {
     this.key = guidToHex(guid);
     this.fragments = new FragmentAssembler(budget);
-    this.info = { writerKey: this.key, writerGuid: guid, sn: 0, sourceTimestampNs: 0, statusInfo: 0, keyHash: undefined };
+    this.info = { writerKey: this.key, writerGuid: guid, sn: 0, sourceTimestampNs: 0, statusInfo: 0, keyHash: undefined, related: undefined };
     // transient-local readers want everything the writer still has: start at 1 and let HEARTBEAT move us up
     if (reliable && reader.qos.durability !== 'volatile') this.expected = 1;
   }
@@ -103,6 +109,7 @@ export class StatefulReader {
     const proxy = this.writers.get(key);
     if (!proxy) return undefined;
     proxy.fragments.clear();
+    proxy.fragmentRelated.clear();
     proxy.pending.clear();
     this.writers.delete(key);
     return proxy;
@@ -116,6 +123,7 @@ export class StatefulReader {
     sourceTimestampNs: number,
     statusInfo: number,
     keyHash: Uint8Array | undefined,
+    related?: SampleIdentity,
   ): void {
     if (!proxy.reliable) {
       if (sn < proxy.expected) {
@@ -123,7 +131,7 @@ export class StatefulReader {
         return;
       }
       proxy.expected = sn + 1;
-      this.deliver(proxy, sn, payload, sourceTimestampNs, statusInfo, keyHash);
+      this.deliver(proxy, sn, payload, sourceTimestampNs, statusInfo, keyHash, related);
       return;
     }
     if (proxy.expected === 0) proxy.expected = sn; // volatile reader: start where the writer is
@@ -133,14 +141,14 @@ export class StatefulReader {
     }
     if (sn === proxy.expected) {
       proxy.expected++;
-      this.deliver(proxy, sn, payload, sourceTimestampNs, statusInfo, keyHash);
+      this.deliver(proxy, sn, payload, sourceTimestampNs, statusInfo, keyHash, related);
       this.drainPending(proxy);
       return;
     }
     if (proxy.pending.size < MAX_PENDING && sn - proxy.expected < MAX_PENDING) {
       proxy.pending.set(
         sn,
-        statusInfo || keyHash ? { payload, statusInfo, keyHash: keyHash?.slice() } : payload,
+        statusInfo || keyHash || related ? { payload, statusInfo, keyHash: keyHash?.slice(), related } : payload,
       );
     }
   }
@@ -152,9 +160,9 @@ export class StatefulReader {
       proxy.pending.delete(proxy.expected);
       const sn = proxy.expected++;
       if (next instanceof Uint8Array) {
-        if (next !== IRRELEVANT) this.deliver(proxy, sn, next, 0, 0, undefined);
+        if (next !== IRRELEVANT) this.deliver(proxy, sn, next, 0, 0, undefined, undefined);
       } else {
-        this.deliver(proxy, sn, next.payload, 0, next.statusInfo, next.keyHash);
+        this.deliver(proxy, sn, next.payload, 0, next.statusInfo, next.keyHash, next.related);
       }
     }
     proxy.fragments.dropBelow(proxy.expected);
@@ -167,12 +175,14 @@ export class StatefulReader {
     sourceTimestampNs: number,
     statusInfo: number,
     keyHash: Uint8Array | undefined,
+    related: SampleIdentity | undefined,
   ): void {
     const info = proxy.info;
     info.sn = sn;
     info.sourceTimestampNs = sourceTimestampNs;
     info.statusInfo = statusInfo;
     info.keyHash = keyHash;
+    info.related = related;
     this.delivered++;
     this.listener(payload, info);
   }

@@ -122,7 +122,7 @@ export class StatefulWriter {
    * Sends sample `sn` (already recorded in the history by the caller when it keeps one) to all readers.
    * Nothing is allocated: the message is built in the sender's buffer.
    */
-  publish(sn: SequenceNumber, payload: Uint8Array, length: number, change?: CacheChange): void {
+  publish(sn: SequenceNumber, payload: Uint8Array, length: number, change?: CacheChange, inlineQos?: CacheChange['inlineQos']): void {
     this.lastSN = sn;
     this.written++;
     if (this.destinations.length === 0) return;
@@ -137,7 +137,7 @@ export class StatefulWriter {
         this.lastPiggybackAt = now;
       }
     }
-    this.sendSample(sn, payload, length, change, undefined, EntityIds.UNKNOWN, this.destinations, piggyback);
+    this.sendSample(sn, payload, length, change, undefined, EntityIds.UNKNOWN, this.destinations, piggyback, inlineQos);
   }
 
   /** Builds and sends one sample (DATA, or DATA_FRAG datagrams when it does not fit). */
@@ -150,13 +150,15 @@ export class StatefulWriter {
     readerId: number,
     locators: readonly Locator[],
     piggybackHeartbeat: boolean,
+    inlineQos: CacheChange['inlineQos'] = change?.inlineQos,
   ): void {
     const sender = this.sender;
     const reliable = this.reliable;
-    if (length + DATA_OVERHEAD + 64 <= sender.maxMessageSize) {
+    // inline QoS (a related sample identity) takes at most 64 bytes
+    if (length + DATA_OVERHEAD + 64 + (inlineQos ? 64 : 0) <= sender.maxMessageSize) {
       const w = sender.begin(destination);
       writeInfoTsNow(w);
-      writeData(w, readerId, this.guid.entityId, sn, payload, 0, length, change?.inlineQos, change?.keyOnly ?? false);
+      writeData(w, readerId, this.guid.entityId, sn, payload, 0, length, inlineQos, change?.keyOnly ?? false);
       if (reliable && piggybackHeartbeat) this.writeHeartbeat(w, readerId, true);
       sender.flush(locators);
       return;
@@ -166,13 +168,14 @@ export class StatefulWriter {
     const sample = length === payload.length ? payload : payload.subarray(0, length);
     let w = sender.begin(destination);
     writeInfoTsNow(w);
+    const qosBytes = inlineQos ? 64 : 0;
     for (let f = 1; f <= fragments; f++) {
-      if (w.pos + DATA_FRAG_HEADER + fragmentSize + 4 > sender.maxMessageSize) {
+      if (w.pos + DATA_FRAG_HEADER + qosBytes + fragmentSize + 4 > sender.maxMessageSize) {
         sender.flush(locators);
         w = sender.begin(destination);
         writeInfoTsNow(w);
       }
-      writeDataFrag(w, readerId, this.guid.entityId, sn, sample, fragmentSize, f, 1);
+      writeDataFrag(w, readerId, this.guid.entityId, sn, sample, fragmentSize, f, 1, inlineQos);
     }
     if (reliable && piggybackHeartbeat && w.pos + 32 <= sender.maxMessageSize) this.writeHeartbeat(w, readerId, true);
     sender.flush(locators);
@@ -186,13 +189,14 @@ export class StatefulWriter {
     const sample = change.payload.subarray(0, change.length);
     let w = sender.begin(proxy.guid.prefix);
     let any = false;
+    const qosBytes = change.inlineQos ? 64 : 0;
     fragmentNumbers.forEach((f) => {
       if (f < 1 || f > fragments) return;
-      if (w.pos + DATA_FRAG_HEADER + fragmentSize + 4 > sender.maxMessageSize) {
+      if (w.pos + DATA_FRAG_HEADER + qosBytes + fragmentSize + 4 > sender.maxMessageSize) {
         sender.flush(proxy.locators);
         w = sender.begin(proxy.guid.prefix);
       }
-      writeDataFrag(w, proxy.guid.entityId, this.guid.entityId, change.sn, sample, fragmentSize, f, 1);
+      writeDataFrag(w, proxy.guid.entityId, this.guid.entityId, change.sn, sample, fragmentSize, f, 1, change.inlineQos);
       any = true;
     });
     if (any) sender.flush(proxy.locators);
@@ -277,7 +281,9 @@ export class StatefulWriter {
     for (const proxy of this.readers.values()) {
       if (!proxy.reliable) continue;
       const outstanding = proxy.ackedBelow <= this.lastSN;
-      if (!outstanding && !proxy.heartbeatDue) continue;
+      // a reader that never acknowledged may not have matched us yet: keep asking, so that it answers once it has
+      // (service clients wait for that answer before sending a request, or the request would be lost)
+      if (!outstanding && !proxy.heartbeatDue && proxy.lastAckNackCount >= 0) continue;
       if (nowMs - proxy.lastHeartbeatAt < this.heartbeatPeriodMs) continue;
       proxy.heartbeatDue = false;
       proxy.lastHeartbeatAt = nowMs;

@@ -7,11 +7,13 @@ import { PID, PID_MUST_UNDERSTAND_FLAG, PID_VENDOR_SPECIFIC_FLAG } from './pid.t
 
 /**
  * Visit each parameter. `visit` receives the reader positioned at the value (with r.end narrowed to it) and
- * returns true if it understood the pid. Returns the offset just after the sentinel.
+ * returns true if it understood the pid. Vendor-specific parameters are visited only when `vendorSpecific` is set
+ * (and never rejected as must-understand: their meaning belongs to the sender's vendor).
  */
 export function readParameterList(
   r: WireReader,
   visit: (pid: number, r: WireReader, length: number) => boolean,
+  vendorSpecific = false,
 ): void {
   const outerEnd = r.end;
   for (;;) {
@@ -26,7 +28,8 @@ export function readParameterList(
     const valueStart = r.pos;
     const valueEnd = valueStart + length;
     if (valueEnd > outerEnd) throw new RtpsParseError(`parameter 0x${pid.toString(16)} overruns the list`);
-    if ((pid & PID_VENDOR_SPECIFIC_FLAG) === 0) {
+    const isVendor = (pid & PID_VENDOR_SPECIFIC_FLAG) !== 0;
+    if (!isVendor || vendorSpecific) {
       r.end = valueEnd;
       const savedOrigin = r.origin;
       r.origin = valueStart;
@@ -37,7 +40,7 @@ export function readParameterList(
         r.end = outerEnd;
         r.origin = savedOrigin;
       }
-      if (!understood && (pid & PID_MUST_UNDERSTAND_FLAG) !== 0) {
+      if (!understood && !isVendor && (pid & PID_MUST_UNDERSTAND_FLAG) !== 0) {
         throw new RtpsParseError(`unknown must-understand parameter 0x${pid.toString(16)}`);
       }
     }

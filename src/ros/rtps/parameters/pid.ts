@@ -48,8 +48,15 @@ export const PID = {
   TYPE_CONSISTENCY: 0x0074,
   TYPE_INFORMATION: 0x0075,
   BUILTIN_ENDPOINT_QOS: 0x0077,
+  /** DDS-RPC: the request a reply answers (writer GUID + sequence number). */
+  RELATED_SAMPLE_IDENTITY: 0x0083,
   DOMAIN_TAG: 0x4014,
+  /** eProsima's vendor-specific id for the same value, the only one Fast DDS 2.x reads. */
+  FASTDDS_RELATED_SAMPLE_IDENTITY: 0x800f,
 } as const;
+
+/** Vendor id of eProsima (Fast DDS), whose vendor-specific parameter ids we understand for request/reply. */
+export const VENDOR_EPROSIMA = 0x010f;
 
 /** Bit 15: vendor-specific, meaning depends on the sender's vendor id; we skip them all. */
 export const PID_VENDOR_SPECIFIC_FLAG = 0x8000;

@@ -67,8 +67,9 @@ export function writeDataFrag(
   fragmentSize: number,
   first: number,
   count: number,
+  inlineQos?: (w: WireWriter) => void,
 ): void {
-  const at = beginSubmessage(w, SubmessageId.DATA_FRAG, 0);
+  const at = beginSubmessage(w, SubmessageId.DATA_FRAG, inlineQos ? DataFragFlags.INLINE_QOS : 0);
   w.u16(0);
   w.u16(OCTETS_TO_INLINE_QOS);
   w.u32be(readerId);
@@ -78,6 +79,7 @@ export function writeDataFrag(
   w.u16(count);
   w.u16(fragmentSize);
   w.u32(payload.length);
+  if (inlineQos) inlineQos(w);
   const start = (first - 1) * fragmentSize;
   const end = Math.min(payload.length, start + count * fragmentSize);
   w.raw(payload, start, end);
