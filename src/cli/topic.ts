@@ -4,12 +4,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { QosProfile, Transport } from '../ros/transport.ts';
 import type { MessageCodec } from '../ros/msgs/index.ts';
 import { UserError } from './errors.ts';
-
-interface CommonArgs {
-  transport: 'auto' | 'rtps' | 'rclnodejs' | 'inproc';
-  domain?: number;
-  nodeName: string;
-}
+import { type CommonArgs, common, fromUserValues, sleep, toPlain, untilInterrupted, withTransport } from './ros-common.ts';
 
 interface QosArgs {
   qos: 'auto' | 'default' | 'sensor_data' | 'system_default';
@@ -17,21 +12,6 @@ interface QosArgs {
   durability?: 'volatile' | 'transient_local';
   depth?: number;
 }
-
-const common = (y: Argv) =>
-  y
-    .option('transport', {
-      choices: ['auto', 'rtps', 'rclnodejs', 'inproc'] as const,
-      default: 'auto' as const,
-      describe: 'ROS 2 transport: auto = rclnodejs on a sourced ROS 2 with rclnodejs installed, else the embedded rtps',
-    })
-    .option('domain', { type: 'number', describe: 'ROS domain id', defaultDescription: 'ROS_DOMAIN_ID, else 0' })
-    .option('node-name', {
-      type: 'string',
-      default: `onestep_topic_${process.pid}`,
-      defaultDescription: 'onestep_topic_<pid>',
-      describe: 'name of the node this command runs as',
-    });
 
 const qosOptions = (y: Argv, auto: string) =>
   y
@@ -57,17 +37,6 @@ const subscriberOptions = (y: Argv) =>
     .positional('type', { type: 'string', describe: 'message type, e.g. sensor_msgs/msg/JointState (default: discovered)' })
     .option('wait', { type: 'number', default: 5, describe: 'seconds to wait for a publisher when the type must be discovered' });
 
-/** Opens the transport the options name, runs `body` with it, and closes it however `body` ends. */
-async function withTransport(args: CommonArgs, body: (transport: Transport) => Promise<void>): Promise<void> {
-  const { createTransport } = await import('../ros/index.ts');
-  const transport = await createTransport({ kind: args.transport, node: args.nodeName, domainId: args.domain });
-  try {
-    await body(transport);
-  } finally {
-    await transport.close();
-  }
-}
-
 async function qosFrom(args: QosArgs, autoProfile: QosProfile): Promise<QosProfile> {
   const { resolveQos } = await import('../ros/transport.ts');
   const base = args.qos === 'auto' ? { ...autoProfile } : resolveQos(args.qos);
@@ -79,22 +48,6 @@ async function qosFrom(args: QosArgs, autoProfile: QosProfile): Promise<QosProfi
   }
   return base;
 }
-
-/** `stopped` resolves on Ctrl-C / SIGTERM or when the command calls stop(). */
-function untilInterrupted(): { stopped: Promise<void>; stop: () => void } {
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const onSignal = () => stop();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  void stopped.then(() => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  });
-  return { stopped, stop };
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const BEST_AVAILABLE: QosProfile = { reliability: 'best_effort', durability: 'volatile', history: 'keep_last', depth: 10 };
 
@@ -118,52 +71,6 @@ async function subscriberSetup(transport: Transport, args: SubscriberArgs): Prom
   const { getMessageCodec } = await import('../ros/msgs/index.ts');
   getMessageCodec(type); // fail fast on an unknown type
   return { type, qos: await qosFrom(args, BEST_AVAILABLE) };
-}
-
-// ---- message ↔ YAML ------------------------------------------------------------------------------------------
-
-/** A printable plain object: typed arrays → arrays, bigints → numbers when exact, else strings. */
-function toPlain(value: unknown, noArrays: boolean): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (ArrayBuffer.isView(value)) return noArrays ? `<array of length ${(value as unknown as ArrayLike<unknown>).length}>` : Array.from(value as unknown as ArrayLike<number | bigint>, (v) => toPlain(v, noArrays));
-  if (Array.isArray(value)) return noArrays ? `<sequence of length ${value.length}>` : value.map((v) => toPlain(v, noArrays));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v, noArrays);
-    return out;
-  }
-  return value;
-}
-
-/**
- * Turns user YAML into a message of `codec`'s type: checks field names (a typo is an error, not a silent default),
- * and expands `now` for time fields and `auto` for std_msgs/Header fields, as `ros2 topic pub` does.
- */
-function fromUserValues(codec: MessageCodec<unknown>, values: unknown): Record<string, unknown> {
-  const defs = new Map(codec.definitions.map((d) => [d.name!, d.definitions]));
-  const root = codec.definitions[0].name!;
-  const now = () => {
-    const ms = Date.now();
-    return { sec: Math.floor(ms / 1000), nanosec: (ms % 1000) * 1_000_000 };
-  };
-  const walk = (type: string, v: unknown, path: string): unknown => {
-    const fields = (defs.get(type) ?? []).filter((f) => !f.isConstant);
-    if (type === 'std_msgs/Header' && v === 'auto') return { stamp: now(), frame_id: '' };
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${path || 'message'}: expected a mapping of ${type.replace('/', '/msg/')} fields, got ${JSON.stringify(v)}`);
-    const out: Record<string, unknown> = {};
-    for (const [k, fv] of Object.entries(v as Record<string, unknown>)) {
-      const f = fields.find((x) => x.name === k);
-      const here = path ? `${path}.${k}` : k;
-      if (!f) throw new UserError(`${here}: no such field in ${type.replace('/', '/msg/')} (fields: ${fields.map((x) => x.name).join(', ') || 'none'})`);
-      if (f.type === 'time' && fv === 'now') out[k] = now();
-      else if (f.isComplex && f.isArray && Array.isArray(fv)) out[k] = fv.map((e, i) => walk(f.type, e, `${here}[${i}]`));
-      else if (f.isComplex && !f.isArray) out[k] = walk(f.type, fv, here);
-      else out[k] = fv;
-    }
-    return out;
-  };
-  return walk(root, values ?? {}, '') as Record<string, unknown>;
 }
 
 // ---- sub-commands --------------------------------------------------------------------------------------------
