@@ -10,52 +10,10 @@ import type { Agent } from '../src/algos/agent.ts';
 import { Rng } from '../src/algos/rng.ts';
 import { SAC_DEFAULTS, Sac } from '../src/algos/sac.ts';
 import { SMFP_DEFAULTS, Smfp } from '../src/algos/smfp.ts';
-import { Trainer, type GoalRelabeling, type LoopConfig, type TrainEnv } from '../src/algos/trainer.ts';
+import { PointReach } from './helpers/point-reach.ts';
+import { Trainer, type LoopConfig } from '../src/algos/trainer.ts';
 
 await initBackend();
-
-/**
- * A tiny continuous-control task in pure TypeScript: a point on a line must reach a random goal. Action a ∈ [-1, 1]
- * moves it by 0.2·a per step; reward −|x − goal|; 20 steps per episode. A uniform random policy scores ≈ −16;
- * moving to the goal and staying scores ≈ −2.
- */
-class PointReach implements TrainEnv {
-  readonly observationSize = 2;
-  readonly actionSize = 1;
-  private x = 0;
-  private target = 0;
-  private t = 0;
-  /** x is the achieved goal, obs[1] the desired one; the reward needs only the next observation. */
-  readonly goal: GoalRelabeling = {
-    size: 1,
-    achievedAt: 0,
-    relabel: (observations, at, goal, goalAt) => {
-      observations[at + 1] = goal[goalAt];
-    },
-    reward: (_observations, _at, next, nextAt) => -Math.abs(next[nextAt] - next[nextAt + 1]),
-  };
-  private readonly obs = new Float32Array(2);
-
-  reset(seed: number): Float32Array {
-    const rng = new Rng(seed);
-    this.x = rng.uniform() * 2 - 1;
-    this.target = rng.uniform() * 2 - 1;
-    this.t = 0;
-    return this.observe();
-  }
-
-  step(action: Float32Array) {
-    this.x = Math.max(-1.5, Math.min(1.5, this.x + 0.2 * action[0]));
-    this.t++;
-    return { obs: this.observe(), reward: -Math.abs(this.x - this.target), terminated: false, truncated: this.t >= 20, info: { success: Math.abs(this.x - this.target) < 0.05 } };
-  }
-
-  private observe(): Float32Array {
-    this.obs[0] = this.x;
-    this.obs[1] = this.target;
-    return this.obs;
-  }
-}
 
 const hidden = [64, 64];
 const makeSac = (seed: number) => new Sac(2, 1, { ...SAC_DEFAULTS, actorHidden: hidden, critic: { ...SAC_DEFAULTS.critic, hiddenSizes: hidden } }, seed);

@@ -13,16 +13,20 @@ export class MetricsLog {
     readonly columns: string[],
   ) {}
 
-  /** Starts fresh files, or keeps the rows with `columns[0] <= keepUpTo` when resuming. */
-  open(keepUpTo: number | null): void {
+  /**
+   * Starts fresh files (null), or when resuming keeps the rows with `columns[0] <= keep` (a number) or the rows
+   * `keep` accepts (a predicate: e.g. offline rows, which all sit at environment step 0, cut by update count).
+   */
+  open(keep: number | ((row: MetricRow) => boolean) | null): void {
     const key = this.columns[0];
     let rows: MetricRow[] = [];
-    if (keepUpTo !== null && existsSync(this.jsonlPath)) {
+    if (keep !== null && existsSync(this.jsonlPath)) {
+      const accept = typeof keep === 'number' ? (r: MetricRow) => Number(r[key]) <= keep : keep;
       rows = readFileSync(this.jsonlPath, 'utf8')
         .split('\n')
         .filter((l) => l.trim().length > 0)
         .map((l) => JSON.parse(l) as MetricRow)
-        .filter((r) => Number(r[key]) <= keepUpTo);
+        .filter(accept);
     }
     writeFileSync(this.jsonlPath, rows.map((r) => JSON.stringify(r) + '\n').join(''));
     writeFileSync(this.csvPath, this.columns.join(',') + '\n' + rows.map((r) => this.csvLine(r)).join(''));

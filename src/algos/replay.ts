@@ -18,6 +18,18 @@ export interface Batch {
   mask: Float32Array; // [size]: 1 − terminated (a time-limit truncation keeps the bootstrap)
 }
 
+/** A zero-filled batch of `size` transitions (samplers fill it in place). */
+export function emptyBatch(size: number, observationSize: number, actionSize: number): Batch {
+  return {
+    size,
+    observation: new Float32Array(size * observationSize),
+    action: new Float32Array(size * actionSize),
+    reward: new Float32Array(size),
+    nextObservation: new Float32Array(size * observationSize),
+    mask: new Float32Array(size),
+  };
+}
+
 const MAGIC = 'onestep-replay';
 const VERSION = 1;
 
@@ -72,25 +84,47 @@ export class ReplayBuffer {
     const o = this.observationSize;
     const a = this.actionSize;
     let b = this.batch;
-    if (b === null || b.size !== size) {
-      b = this.batch = {
-        size,
-        observation: new Float32Array(size * o),
-        action: new Float32Array(size * a),
-        reward: new Float32Array(size),
-        nextObservation: new Float32Array(size * o),
-        mask: new Float32Array(size),
-      };
-    }
-    for (let j = 0; j < size; j++) {
-      const i = rng.int(this.size);
-      b.observation.set(this.observation.subarray(i * o, i * o + o), j * o);
-      b.nextObservation.set(this.nextObservation.subarray(i * o, i * o + o), j * o);
-      b.action.set(this.action.subarray(i * a, i * a + a), j * a);
-      b.reward[j] = this.reward[i];
-      b.mask[j] = this.mask[i];
-    }
+    if (b === null || b.size !== size) b = this.batch = emptyBatch(size, o, a);
+    this.sampleInto(b, 0, size, rng);
     return b;
+  }
+
+  /** Uniformly samples `count` transitions into rows [offset, offset + count) of `batch` (e.g. half of a balanced batch). */
+  sampleInto(batch: Batch, offset: number, count: number, rng: Rng): void {
+    if (this.size === 0) throw new ReplayError('replay: cannot sample from an empty buffer');
+    if (offset + count > batch.size) throw new ReplayError(`replay: rows ${offset}..${offset + count} do not fit a batch of ${batch.size}`);
+    const o = this.observationSize;
+    const a = this.actionSize;
+    for (let j = offset; j < offset + count; j++) {
+      const i = rng.int(this.size);
+      batch.observation.set(this.observation.subarray(i * o, i * o + o), j * o);
+      batch.nextObservation.set(this.nextObservation.subarray(i * o, i * o + o), j * o);
+      batch.action.set(this.action.subarray(i * a, i * a + a), j * a);
+      batch.reward[j] = this.reward[i];
+      batch.mask[j] = this.mask[i];
+    }
+  }
+
+  /**
+   * Appends `count` transitions given as flat row-major arrays (an offline dataset), as `add` would one by one;
+   * `masks` is the bootstrap mask (1 − terminal).
+   */
+  addMany(observations: Float32Array, actions: Float32Array, rewards: Float32Array, nextObservations: Float32Array, masks: Float32Array, count: number): void {
+    const o = this.observationSize;
+    const a = this.actionSize;
+    if (observations.length < count * o || nextObservations.length < count * o || actions.length < count * a || rewards.length < count || masks.length < count) {
+      throw new ReplayError(`replay: addMany needs ${count} rows of ${o} observation and ${a} action values`);
+    }
+    for (let k = 0; k < count; k++) {
+      const i = this.head;
+      this.observation.set(observations.subarray(k * o, k * o + o), i * o);
+      this.nextObservation.set(nextObservations.subarray(k * o, k * o + o), i * o);
+      this.action.set(actions.subarray(k * a, k * a + a), i * a);
+      this.reward[i] = rewards[k];
+      this.mask[i] = masks[k];
+      this.head = (i + 1) % this.capacity;
+      if (this.size < this.capacity) this.size++;
+    }
   }
 
   /**

@@ -12,10 +12,15 @@ function readJsonl(path: string): Record<string, number | string>[] {
     .map((l) => JSON.parse(l));
 }
 
-/** learning-curve.svg: evaluation return (mean ± std over episodes) and the training episode returns. */
+/**
+ * learning-curve.svg: evaluation return (mean ± std over episodes) and the training episode returns. A run with an
+ * offline phase plots it left of 0, in updates (offline update k of K at x = k − K), then online environment steps.
+ */
 export function writeLearningCurve(out: string, title: string): void {
   const evals = readJsonl(join(out, 'eval.jsonl'));
-  const episodes = readJsonl(join(out, 'metrics.jsonl'));
+  const episodes = readJsonl(join(out, 'metrics.jsonl')).filter((r) => r.episode_return !== undefined);
+  const offlineUpdates = Math.max(0, ...evals.filter((r) => r.phase === 'offline').map((r) => Number(r.updates)));
+  const xOf = (r: Record<string, number | string>) => (r.phase === 'offline' ? Number(r.updates) - offlineUpdates : Number(r.env_steps));
   const series: CurveSeries[] = [];
   if (episodes.length) {
     series.push({ label: 'training episodes', x: episodes.map((r) => Number(r.env_steps)), y: episodes.map((r) => Number(r.episode_return)), color: '#bbbbbb' });
@@ -23,11 +28,12 @@ export function writeLearningCurve(out: string, title: string): void {
   if (evals.length) {
     series.push({
       label: 'evaluation (mean ± std)',
-      x: evals.map((r) => Number(r.env_steps)),
+      x: evals.map(xOf),
       y: evals.map((r) => Number(r.return_mean)),
       band: evals.map((r) => Number(r.return_std)),
       color: '#1f77b4',
     });
   }
-  writeFileSync(join(out, 'learning-curve.svg'), renderCurves({ title, xLabel: 'environment steps', yLabel: 'episode return', series }));
+  const xLabel = offlineUpdates > 0 ? 'environment steps (offline updates left of 0)' : 'environment steps';
+  writeFileSync(join(out, 'learning-curve.svg'), renderCurves({ title, xLabel, yLabel: 'episode return', series }));
 }

@@ -1,14 +1,17 @@
-// The online training loop shared by SAC and SMFP: act → step → store → (warm-up ends: freeze observation
-// statistics) → update → evaluate → log → checkpoint. Everything random is seeded and checkpointed (two RNG
-// streams, replay, weights, optimiser moments, counters), and checkpoints are taken at episode boundaries, so a
-// resumed run reproduces an uninterrupted one exactly.
+// The training loop shared by every algorithm. Online: act → step → store → (warm-up ends: freeze observation
+// statistics) → update → evaluate → log → checkpoint. With an offline dataset, an offline phase comes first
+// (observation statistics from the dataset; sample → update → evaluate → log → checkpoint, counted in updates) and
+// the online phase then fine-tunes with the dataset in the replay (offline → online). Everything random is seeded
+// and checkpointed (RNG streams, replay, weights, optimiser moments, counters), and online checkpoints are taken at
+// episode boundaries, so a resumed run reproduces an uninterrupted one exactly.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CheckpointPolicyInfo, CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
 import { copyPolicyWeights, disposePolicy } from '../nn/policy.ts';
+import type { OfflineDataset } from '../data/dataset.ts';
 import type { Agent } from './agent.ts';
 import { MetricsLog, type MetricRow } from './metrics.ts';
-import { ReplayBuffer } from './replay.ts';
+import { type Batch, ReplayBuffer, emptyBatch } from './replay.ts';
 import { Rng, type RngState } from './rng.ts';
 
 /**
@@ -49,6 +52,17 @@ export interface LoopConfig {
   evalEpisodes: number;
   checkpointEvery: number;
   seed: number;
+  /**
+   * Gradient updates on the offline dataset before the first environment step (absent or 0: online only). The
+   * offline phase evaluates every evalEvery and checkpoints every checkpointEvery updates.
+   */
+  offlineSteps?: number;
+  /**
+   * Where online batches come from when a dataset is given: `mixed` — the dataset opens the replay buffer and online
+   * transitions are appended to it, one uniform batch (MeanFlowQL's and FQL's default); `balanced` — half of every
+   * batch from the dataset, half from the online transitions (RLPD).
+   */
+  offlineSampling?: 'mixed' | 'balanced';
 }
 
 export const LOOP_DEFAULTS: Omit<LoopConfig, 'totalSteps' | 'seed'> = {
@@ -73,6 +87,10 @@ export interface EvalResult {
 }
 
 export interface Progress {
+  /** `offline` while training on the dataset alone (envSteps stays 0), then `online`. */
+  phase: 'offline' | 'online';
+  offlineUpdates: number;
+  offlineSteps: number;
   envSteps: number;
   totalSteps: number;
   updates: number;
@@ -94,6 +112,8 @@ interface LoopState {
   actRng: RngState;
   updateRng: RngState;
   herRng?: RngState;
+  /** Updates done in the offline phase (absent in runs without one). */
+  offlineUpdates?: number;
 }
 
 /** Where a run keeps its files. */
@@ -112,8 +132,11 @@ export function runPaths(out: string) {
   };
 }
 
-export const TRAIN_COLUMNS = ['env_steps', 'updates', 'episode_return', 'episode_length', 'critic_loss', 'actor_loss', 'alpha', 'entropy', 'env_steps_per_s', 'updates_per_s'];
-export const EVAL_COLUMNS = ['env_steps', 'return_mean', 'return_std', 'success_rate', 'episodes', 'modes'];
+export const TRAIN_COLUMNS = ['env_steps', 'updates', 'episode_return', 'episode_length', 'critic_loss', 'actor_loss', 'alpha', 'entropy', 'env_steps_per_s', 'updates_per_s', 'mfi_loss', 'q_mean', 'phase'];
+export const EVAL_COLUMNS = ['env_steps', 'return_mean', 'return_std', 'success_rate', 'episodes', 'modes', 'updates', 'phase'];
+/** Losses written to the training log (the offline phase writes one row per OFFLINE_LOG_EVERY updates). */
+const LOGGED_LOSSES = ['critic_loss', 'actor_loss', 'alpha', 'entropy', 'mfi_loss', 'q_mean'];
+const OFFLINE_LOG_EVERY = 1000;
 
 /** Episode seeds: training and evaluation draw from disjoint, reproducible streams. */
 const trainEpisodeSeed = (seed: number, episode: number) => (seed * 1_000_003 + episode) >>> 0;
@@ -131,6 +154,9 @@ export class Trainer {
   private readonly paths: ReturnType<typeof runPaths>;
   private stopRequested = false;
   private readonly rateWindow: [number, number, number][] = [];
+  /** `balanced` sampling: the dataset in its own buffer (rebuilt from the dataset, never checkpointed) and the batch both halves fill. */
+  private readonly datasetReplay: ReplayBuffer | null = null;
+  private readonly balancedBatch: Batch | null = null;
   /** Called after every evaluation with the run's eval rows (e.g. to redraw the learning curve). */
   onEval: ((result: EvalResult, isBest: boolean) => void) | null = null;
   onProgress: ((p: Progress) => void) | null = null;
@@ -146,6 +172,8 @@ export class Trainer {
     /** Names, task and action scaling stored with every checkpoint (for export). */
     readonly policyInfo: CheckpointPolicyInfo,
     resume: boolean,
+    /** The offline dataset: trained on first (config.offlineSteps updates), then kept in the online replay. */
+    readonly dataset: OfflineDataset | null = null,
   ) {
     this.paths = runPaths(out);
     mkdirSync(join(out, 'checkpoints'), { recursive: true });
@@ -169,6 +197,19 @@ export class Trainer {
     };
     this.replay = new ReplayBuffer(config.replayCapacity, env.observationSize, env.actionSize);
     this.resume = resume;
+    if ((config.offlineSteps ?? 0) > 0 && !dataset) throw new Error('an offline phase (offlineSteps > 0) needs a dataset');
+    if (dataset) {
+      if (dataset.observationSize !== env.observationSize || dataset.actionSize !== env.actionSize) {
+        throw new Error(`dataset ${dataset.source} has observations of ${dataset.observationSize} and actions of ${dataset.actionSize} values; the task has ${env.observationSize} and ${env.actionSize}`);
+      }
+      if (config.offlineSampling === 'balanced') {
+        this.datasetReplay = new ReplayBuffer(dataset.size, env.observationSize, env.actionSize);
+        this.datasetReplay.addMany(dataset.observations, dataset.actions, dataset.rewards, dataset.nextObservations, dataset.masks, dataset.size);
+        this.balancedBatch = emptyBatch(config.batchSize, env.observationSize, env.actionSize);
+      } else if (config.replayCapacity < dataset.size) {
+        throw new Error(`replay capacity ${config.replayCapacity} cannot hold the ${dataset.size} transitions of ${dataset.source}`);
+      }
+    }
   }
 
   /** Loads checkpoints/last when resuming (weights, optimiser moments, replay, RNG streams, counters) and opens the logs. */
@@ -176,6 +217,13 @@ export class Trainer {
     if (!this.resume) {
       this.trainLog.open(null);
       this.evalLog.open(null);
+      const data = this.dataset;
+      if (data) {
+        // Mixed sampling: the dataset is the start of the replay buffer. Either way its statistics normalise inputs.
+        if (!this.datasetReplay) this.replay.addMany(data.observations, data.actions, data.rewards, data.nextObservations, data.masks, data.size);
+        const { mean, std } = observationStatistics(data.observations, data.size, data.observationSize);
+        this.agent.setObservationNormalization(mean, std);
+      }
       return;
     }
     if (!existsSync(join(this.paths.last, CHECKPOINT_FILE))) throw new Error(`--resume: no checkpoint in ${this.paths.last} (start without --resume)`);
@@ -194,8 +242,11 @@ export class Trainer {
     this.actRng.setState(saved.loop.actRng);
     this.updateRng.setState(saved.loop.updateRng);
     if (saved.loop.herRng) this.herRng.setState(saved.loop.herRng);
-    this.trainLog.open(this.state.envSteps);
-    this.evalLog.open(this.state.envSteps);
+    // Rows up to the checkpoint survive: by environment step, and within the offline phase (all at step 0) by update.
+    const { envSteps, updates } = this.state;
+    const upToCheckpoint = (r: MetricRow) => Number(r.env_steps) < envSteps || (Number(r.env_steps) === envSteps && (r.updates === undefined || Number(r.updates) <= updates));
+    this.trainLog.open(upToCheckpoint);
+    this.evalLog.open(upToCheckpoint);
   }
 
   get envSteps(): number {
@@ -219,9 +270,61 @@ export class Trainer {
     return this.evalLog.rows();
   }
 
-  /** Runs until `totalSteps` environment steps (or a stop request); returns whether it finished. */
+  /** The next batch: uniform over the replay, or half dataset / half online with balanced sampling (online phase). */
+  private sampleBatch(online: boolean): Batch {
+    const { batchSize } = this.config;
+    const rng = this.updateRng;
+    if (!this.datasetReplay || !this.balancedBatch) return this.replay.sample(batchSize, rng);
+    if (!online || this.replay.size === 0) return this.datasetReplay.sample(batchSize, rng);
+    const half = batchSize >> 1;
+    this.datasetReplay.sampleInto(this.balancedBatch, 0, half, rng);
+    this.replay.sampleInto(this.balancedBatch, half, batchSize - half, rng);
+    return this.balancedBatch;
+  }
+
+  /**
+   * The offline phase: `offlineSteps` updates on the dataset, evaluating every evalEvery and checkpointing every
+   * checkpointEvery updates (and at its end). Returns false when stopped early (a checkpoint was taken).
+   */
+  private async runOffline(): Promise<boolean> {
+    const { offlineSteps = 0, evalEvery, checkpointEvery } = this.config;
+    const s = this.state;
+    s.offlineUpdates ??= 0;
+    const t0 = performance.now();
+    const updates0 = s.updates;
+    let lastProgress = 0;
+    let lastLog = performance.now();
+    let updatesAtLog = s.updates;
+    while (s.offlineUpdates < offlineSteps) {
+      const losses = this.agent.update(this.sampleBatch(false), this.updateRng);
+      s.offlineUpdates++;
+      s.updates++;
+      if (s.offlineUpdates % OFFLINE_LOG_EVERY === 0 || s.offlineUpdates === offlineSteps) {
+        const now = performance.now();
+        this.trainLog.write({ env_steps: s.envSteps, updates: s.updates, ...pick(losses, LOGGED_LOSSES), updates_per_s: (s.updates - updatesAtLog) / ((now - lastLog) / 1000), phase: 'offline' });
+        [lastLog, updatesAtLog] = [now, s.updates];
+      }
+      const done = s.offlineUpdates === offlineSteps;
+      if (s.offlineUpdates % evalEvery === 0 || done) await this.evaluate();
+      const now = performance.now();
+      if (this.onProgress && now - lastProgress > 250) {
+        lastProgress = now;
+        this.onProgress(this.progress(t0, 0, updates0));
+      }
+      if (s.offlineUpdates % checkpointEvery === 0 || done || this.stopRequested) await this.saveCheckpoint();
+      if (this.stopRequested) return false;
+      if ((s.offlineUpdates & 63) === 0) await new Promise((res) => setImmediate(res));
+    }
+    return true;
+  }
+
+  /** Runs the offline phase (if any), then until `totalSteps` environment steps (or a stop request); returns whether it finished. */
   async run(): Promise<boolean> {
-    const { totalSteps, warmupSteps, batchSize, updatesPerStep } = this.config;
+    if ((this.state.offlineUpdates ?? 0) < (this.config.offlineSteps ?? 0) && !(await this.runOffline())) {
+      this.onProgress?.(this.progress(performance.now(), 0, this.state.updates));
+      return false;
+    }
+    const { totalSteps, warmupSteps, updatesPerStep } = this.config;
     const s = this.state;
     const d = this.env.actionSize;
     const randomAction = new Float32Array(d);
@@ -246,10 +349,11 @@ export class Trainer {
       episodeLength++;
       s.envSteps++;
 
-      if (s.envSteps === warmupSteps) this.freezeObservationStatistics();
+      // With a dataset the statistics came from it and stay; otherwise the warm-up's observations set them.
+      if (s.envSteps === warmupSteps && !this.dataset) this.freezeObservationStatistics();
       if (s.envSteps >= warmupSteps) {
         for (let k = 0; k < updatesPerStep; k++) {
-          last = this.agent.update(this.replay.sample(batchSize, this.updateRng), this.updateRng);
+          last = this.agent.update(this.sampleBatch(true), this.updateRng);
           s.updates++;
         }
       }
@@ -273,9 +377,10 @@ export class Trainer {
           updates: s.updates,
           episode_return: episodeReturn,
           episode_length: episodeLength,
-          ...pick(last, ['critic_loss', 'actor_loss', 'alpha', 'entropy']),
+          ...pick(last, LOGGED_LOSSES),
           env_steps_per_s: (s.envSteps - steps0) / elapsed,
           updates_per_s: (s.updates - updates0) / elapsed,
+          ...(this.dataset ? { phase: 'online' } : {}),
         });
         s.episodes++;
         episodeReturn = 0;
@@ -332,15 +437,26 @@ export class Trainer {
     const elapsed = Math.max((now - tA) / 1000, 1e-9);
     const sps = (s.envSteps - stepsA) / elapsed;
     const ups = (s.updates - updatesA) / elapsed;
-    // Remaining time: warm-up steps at the current pace, learning steps at the update-bound pace.
+    // Remaining time: warm-up steps at the current pace, learning steps at the update-bound pace; offline updates
+    // left at the current update rate (online steps then assumed update-bound).
+    const offlineSteps = this.config.offlineSteps ?? 0;
+    const offlineUpdates = s.offlineUpdates ?? 0;
+    const phase = offlineUpdates < offlineSteps ? 'offline' : 'online';
     const learningPace = ups > 0 ? ups / this.config.updatesPerStep : sps;
+    const etaSeconds =
+      phase === 'offline'
+        ? ups > 0 ? (offlineSteps - offlineUpdates) / ups + (this.config.totalSteps * this.config.updatesPerStep) / ups : Infinity
+        : learningPace > 0 ? (this.config.totalSteps - s.envSteps) / Math.min(sps, learningPace || sps) : Infinity;
     return {
+      phase,
+      offlineUpdates,
+      offlineSteps,
       envSteps: s.envSteps,
       totalSteps: this.config.totalSteps,
       updates: s.updates,
       envStepsPerSecond: sps,
       updatesPerSecond: ups,
-      etaSeconds: learningPace > 0 ? (this.config.totalSteps - s.envSteps) / Math.min(sps, learningPace || sps) : Infinity,
+      etaSeconds,
       lastEval: s.lastEval,
     };
   }
@@ -400,7 +516,8 @@ export class Trainer {
     const result: EvalResult = { step: s.envSteps, returnMean: mean, returnStd: std, successRate: successes / returns.length, modes, episodes: returns.length };
     s.evals++;
     s.lastEval = result;
-    this.evalLog.write({ env_steps: s.envSteps, return_mean: mean, return_std: std, success_rate: result.successRate, episodes: result.episodes, modes: JSON.stringify(modes) });
+    const phase = s.envSteps === 0 ? 'offline' : 'online';
+    this.evalLog.write({ env_steps: s.envSteps, return_mean: mean, return_std: std, success_rate: result.successRate, episodes: result.episodes, modes: JSON.stringify(modes), updates: s.updates, ...(this.dataset ? { phase } : {}) });
     const isBest = s.bestReturn === null || mean > s.bestReturn;
     if (isBest) {
       s.bestReturn = mean;
@@ -494,4 +611,25 @@ function pick(o: Record<string, number>, keys: string[]): Record<string, number>
   const out: Record<string, number> = {};
   for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
   return out;
+}
+
+/** Per-feature mean and standard deviation of `count` rows (float64 sums); the policy floors tiny stds to 1. */
+export function observationStatistics(rows: Float32Array, count: number, size: number): { mean: Float32Array; std: Float32Array } {
+  const sum = new Float64Array(size);
+  const sq = new Float64Array(size);
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < size; k++) {
+      const x = rows[i * size + k];
+      sum[k] += x;
+      sq[k] += x * x;
+    }
+  }
+  const mean = new Float32Array(size);
+  const std = new Float32Array(size);
+  for (let k = 0; k < size; k++) {
+    const m = sum[k] / count;
+    mean[k] = m;
+    std[k] = Math.sqrt(Math.max(sq[k] / count - m * m, 0));
+  }
+  return { mean, std };
 }
