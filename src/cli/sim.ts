@@ -41,7 +41,9 @@ export async function loadOnnxPolicy(path: string, env: MujocoEnv, opts: { seed:
     runtime.close();
     throw new Error(`model ${path} (trained on ${spec.task}) gives ${mismatch}; re-train or re-export it for this task version`);
   }
-  const action = new Float32Array(env.actionSize);
+  // double precision: the environment then applies exactly the physical command the model gave (ctrl = offset +
+  // scale · a), as a robot driver applying the same command does (onestep sim-bridge)
+  const action = new Float64Array(env.actionSize);
   return {
     policy: (obs) => {
       const physical = runtime.act(obs);

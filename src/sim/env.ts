@@ -230,8 +230,11 @@ export class MujocoEnv {
     const { low, high } = this.actionSpec;
     for (let i = 0; i < nu; i++) {
       const x = actions[offset + i];
-      a[i] = x > 1 ? 1 : x < -1 ? -1 : x;
-      const c = this.shared.actionOffset[i] + this.shared.actionScale[i] * a[i];
+      const clipped = x > 1 ? 1 : x < -1 ? -1 : x;
+      a[i] = clipped;
+      // ctrl from the caller's value, not its float32 copy: a physical command (a joint target in rad) turned into
+      // a = (command − offset) / scale in double precision comes back as the same ctrl (to double rounding)
+      const c = this.shared.actionOffset[i] + this.shared.actionScale[i] * clipped;
       ctrl[i] = c < low[i] ? low[i] : c > high[i] ? high[i] : c;
     }
     const frameSkip = this.task.frameSkip;

@@ -4,8 +4,11 @@
 import type { MjData, MjModel, Mujoco } from './mujoco.ts';
 import type { SimRng } from './rng.ts';
 
-/** A policy in the closed loop: normalised observation in, action in [-1, 1]^d out (may reuse its buffer). */
-export type Policy = (observation: Float32Array) => Float32Array;
+/**
+ * A policy in the closed loop: observation in, action in [-1, 1]^d out (may reuse its buffer). A Float64Array
+ * action keeps double precision into ctrl (see MujocoEnv.step).
+ */
+export type Policy = (observation: Float32Array) => Float32Array | Float64Array;
 
 /**
  * Typed views into the wasm heap for one MjData. The environment re-creates them when the heap grows, so task
