@@ -8,9 +8,10 @@ import evalCommand from './eval.ts';
 import exportCommand from './export.ts';
 import serve from './serve.ts';
 import service from './service.ts';
+import simBridge from './sim-bridge.ts';
 import sim from './sim.ts';
 import topic from './topic.ts';
 import train from './train.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [bench, doctor, evalCommand, exportCommand, serve, service, sim, topic, train];
+export const commands: CommandModule<any, any>[] = [bench, doctor, evalCommand, exportCommand, serve, service, sim, simBridge, topic, train];
