@@ -253,6 +253,11 @@ export class Trainer {
     return this.state.envSteps;
   }
 
+  /** Gradient updates so far, offline and online. */
+  get updates(): number {
+    return this.state.updates;
+  }
+
   get lastEval(): EvalResult | null {
     return this.state.lastEval;
   }
@@ -324,6 +329,7 @@ export class Trainer {
       this.onProgress?.(this.progress(performance.now(), 0, this.state.updates));
       return false;
     }
+    this.rateWindow.length = 0; // online rates must not average in the offline phase
     const { totalSteps, warmupSteps, updatesPerStep } = this.config;
     const s = this.state;
     const d = this.env.actionSize;

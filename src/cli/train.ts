@@ -1,7 +1,8 @@
-// `onestep train`: train a policy (SMFP or SAC) online in a MuJoCo task. Writes, under --out: config.json,
-// metrics.jsonl/.csv (one row per training episode), eval.jsonl/.csv, learning-curve.svg, checkpoints/last
-// (everything needed to --resume exactly) and checkpoints/best, and the exported policy.onnx (final) and
-// policy-best.onnx. Ctrl-C checkpoints before it exits.
+// `onestep train`: train a policy online in a MuJoCo task (SMFP, SAC), or offline on a dataset and then online
+// (MeanFlowQL; BC baselines offline), or fine-tune SMFP from an offline checkpoint (--init). Writes, under --out:
+// config.json, metrics.jsonl/.csv (one row per training episode; offline, one per 1000 updates), eval.jsonl/.csv,
+// learning-curve.svg, checkpoints/last (everything needed to --resume exactly) and checkpoints/best, and the
+// exported policy.onnx (final) and policy-best.onnx. Ctrl-C checkpoints before it exits.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -9,8 +10,13 @@ import { UserError } from './errors.ts';
 
 interface TrainArgs {
   algo: string;
-  task: string;
+  task?: string;
   steps?: number;
+  dataset?: string;
+  offlineSteps?: number;
+  onlineSteps?: number;
+  sampling: string;
+  init?: string;
   seed: number;
   out?: string;
   resume: boolean;
@@ -30,15 +36,23 @@ interface TrainArgs {
 
 /** What config.json holds: enough to re-run or resume the same training. */
 export interface TrainConfig {
-  algo: 'smfp' | 'sac';
+  algo: Algo;
   task: string;
   seed: number;
   loop: import('../algos/trainer.ts').LoopConfig;
   hyper: Record<string, unknown>;
   command: string;
+  /** The offline dataset (offline phase and/or kept in the online replay). */
+  dataset?: string;
+  /** SMFP only: the offline checkpoint whose MeanFlow map (and critics, when their shapes fit) it started from. */
+  init?: string;
 }
 
-const ALGOS = ['smfp', 'sac'] as const;
+const ALGOS = ['smfp', 'sac', 'meanflowql', 'bc', 'gaussian-bc'] as const;
+type Algo = (typeof ALGOS)[number];
+/** Algorithms with an offline phase (trained on --dataset first); bc and gaussian-bc are offline only by default. */
+const OFFLINE_ALGOS: readonly Algo[] = ['meanflowql', 'bc', 'gaussian-bc'];
+const DEFAULT_OFFLINE_STEPS = 100_000;
 
 function integerAtLeast(flag: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new UserError(`--${flag} must be an integer >= ${min} (got ${value})`);
@@ -86,12 +100,22 @@ function formatDuration(seconds: number): string {
 
 const command: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'Train a policy (SMFP or SAC) online in a MuJoCo task',
+  describe: 'Train a policy online in a MuJoCo task (SMFP, SAC), offline on a dataset then online (MeanFlowQL, BC baselines), or fine-tune SMFP from an offline checkpoint',
   builder: (yargs: Argv) =>
     yargs
-      .option('algo', { type: 'string', choices: ALGOS, default: 'smfp', describe: 'algorithm: smfp (stochastic MeanFlow, one step) or sac (tanh-Gaussian baseline)' })
-      .option('task', { type: 'string', demandOption: true, describe: 'MuJoCo task (see onestep sim --help)' })
-      .option('steps', { type: 'number', describe: 'environment steps to train for', defaultDescription: 'task preset (docs/training.md)' })
+      .option('algo', {
+        type: 'string',
+        choices: ALGOS,
+        default: 'smfp',
+        describe: 'algorithm: smfp (stochastic MeanFlow, one step), sac (tanh-Gaussian), meanflowql (offline RL, then online; needs --dataset), bc (MeanFlow map, MFI loss only) or gaussian-bc (tanh-Gaussian likelihood) — the BC baselines need --dataset',
+      })
+      .option('task', { type: 'string', describe: 'MuJoCo task (see onestep sim --help)', defaultDescription: 'the task the dataset records' })
+      .option('steps', { type: 'number', describe: 'environment steps to train for (online)', defaultDescription: 'task preset (docs/training.md); 0 after an offline phase' })
+      .option('dataset', { type: 'string', describe: 'offline dataset (.npz or Minari folder, e.g. from onestep collect): trained on first, then kept in the online replay' })
+      .option('offline-steps', { type: 'number', describe: 'gradient updates on the dataset before any environment step (meanflowql, bc, gaussian-bc)', defaultDescription: String(DEFAULT_OFFLINE_STEPS) })
+      .option('online-steps', { type: 'number', describe: 'environment steps of online fine-tuning after the offline phase (same as --steps)', defaultDescription: '0' })
+      .option('sampling', { type: 'string', choices: ['mixed', 'balanced'], default: 'mixed', describe: 'online batches with a dataset: mixed (dataset and online data in one buffer, MeanFlowQL/FQL) or balanced (half each, RLPD)' })
+      .option('init', { type: 'string', describe: 'smfp: start from an offline checkpoint folder (meanflowql or bc): its MeanFlow map carries over, the σ head starts small; needs --dataset' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of networks, exploration, replay sampling and episodes' })
       .option('out', { type: 'string', describe: 'run folder', defaultDescription: 'runs/<task>-<algo>-s<seed>' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue from <out>/checkpoints/last with the saved config (same result as an uninterrupted run)' })
@@ -108,26 +132,48 @@ const command: CommandModule<object, TrainArgs> = {
       .option('backend', { type: 'string', default: 'auto', describe: 'TF.js backend: auto, cpu-blas, wasm, cpu, tfjs-node, tfjs-node-gpu' })
       .option('progress', { type: 'string', choices: ['auto', 'bar', 'lines', 'none'], default: 'auto', describe: 'progress display (auto: a bar on a terminal, a line every 10 s otherwise)' }) as unknown as Argv<TrainArgs>,
   handler: async (argv: ArgumentsCamelCase<TrainArgs>) => {
-    const algo = argv.algo as 'smfp' | 'sac';
-    const out = argv.out ?? join('runs', `${argv.task}-${algo}-s${argv.seed}`);
-    const configPath = join(out, 'config.json');
+    const algo = argv.algo as Algo;
+    const offlineAlgo = OFFLINE_ALGOS.includes(algo);
+    if (offlineAlgo && !argv.dataset && !argv.resume) throw new UserError(`--algo ${algo} trains on a dataset first: pass --dataset FILE (e.g. from onestep collect)`);
+    if (!offlineAlgo && argv.offlineSteps !== undefined) throw new UserError(`--offline-steps needs an offline algorithm (${OFFLINE_ALGOS.join(', ')}), not ${algo}`);
+    if (argv.init !== undefined && algo !== 'smfp') throw new UserError('--init fine-tunes SMFP from an offline checkpoint: use it with --algo smfp');
+    if (argv.init !== undefined && !argv.dataset && !argv.resume) throw new UserError('--init needs --dataset: the offline data goes into the online replay beside the fine-tuning data');
+    if (argv.steps !== undefined && argv.onlineSteps !== undefined && argv.steps !== argv.onlineSteps) throw new UserError('--steps and --online-steps name the same budget; give one');
 
-    // Heavy modules load only here, so `onestep --help` stays fast.
+    // Heavy modules load only here, so `onestep --help` stays fast. The dataset loads first: it may name the task.
+    const { loadDataset, checkAgainstTask, DatasetError } = await import('../data/index.ts');
+    const asUserError = (err: unknown): never => {
+      throw err instanceof DatasetError ? new UserError(err.message) : err;
+    };
+    const datasetPath = argv.dataset;
+    let dataset = datasetPath && !argv.resume ? await loadDataset(datasetPath).catch(asUserError) : null;
+    const taskName = argv.task ?? dataset?.task;
+    if (!taskName) throw new UserError(argv.dataset ? `--task is required: ${argv.dataset} does not record its task` : '--task is required');
+    const out = argv.out ?? join('runs', `${taskName}-${algo}-s${argv.seed}`);
+    const configPath = join(out, 'config.json');
     const { TASK_NAMES } = await import('../sim/tasks/index.ts');
-    if (!TASK_NAMES.includes(argv.task)) throw new UserError(`unknown task '${argv.task}' (expected one of ${TASK_NAMES.join(', ')})`);
+    if (!TASK_NAMES.includes(taskName)) throw new UserError(`unknown task '${taskName}' (expected one of ${TASK_NAMES.join(', ')})`);
     const { SMFP_DEFAULTS } = await import('../algos/smfp.ts');
     const { SAC_DEFAULTS } = await import('../algos/sac.ts');
+    const { MEANFLOWQL_DEFAULTS } = await import('../algos/meanflowql.ts');
+    const { MEANFLOW_BC_DEFAULTS, GAUSSIAN_BC_DEFAULTS } = await import('../algos/bc.ts');
     const { taskPreset } = await import('../algos/presets.ts');
-    const defaults = (algo === 'smfp' ? SMFP_DEFAULTS : SAC_DEFAULTS) as unknown as Record<string, unknown>;
-    const preset = taskPreset(argv.task);
+    const ALGO_DEFAULTS = { smfp: SMFP_DEFAULTS, sac: SAC_DEFAULTS, meanflowql: MEANFLOWQL_DEFAULTS, bc: MEANFLOW_BC_DEFAULTS, 'gaussian-bc': GAUSSIAN_BC_DEFAULTS };
+    const defaults = ALGO_DEFAULTS[algo] as unknown as Record<string, unknown>;
+    const preset = taskPreset(taskName);
 
     let config: TrainConfig;
     if (argv.resume) {
       if (!existsSync(configPath)) throw new UserError(`--resume: ${configPath} not found (train without --resume first)`);
       config = JSON.parse(readFileSync(configPath, 'utf8')) as TrainConfig;
-      if (config.algo !== algo || config.task !== argv.task) throw new UserError(`--resume: ${out} holds a ${config.algo} run on ${config.task}, not ${algo} on ${argv.task}`);
+      if (config.algo !== algo || config.task !== taskName) throw new UserError(`--resume: ${out} holds a ${config.algo} run on ${config.task}, not ${algo} on ${taskName}`);
+      if (config.dataset) dataset = await loadDataset(config.dataset).catch(asUserError);
     } else {
-      const steps = integerAtLeast('steps', argv.steps ?? preset.steps, 1);
+      const onlineGiven = argv.steps ?? argv.onlineSteps;
+      // After an offline phase the online budget defaults to none (offline RL); otherwise the task preset's.
+      const steps = integerAtLeast('steps', onlineGiven ?? (offlineAlgo ? 0 : preset.steps), offlineAlgo ? 0 : 1);
+      const offlineSteps = offlineAlgo ? integerAtLeast('offline-steps', argv.offlineSteps ?? DEFAULT_OFFLINE_STEPS, 0) : 0;
+      if (steps + offlineSteps === 0) throw new UserError('nothing to train: --offline-steps and --online-steps are both 0');
       const hiddenText = argv.hidden ?? preset.hidden.join(',');
       const hidden = hiddenText.split(',').map((h) => Number(h.trim()));
       if (!hidden.every((h) => Number.isInteger(h) && h > 0)) throw new UserError(`--hidden must be comma-separated positive integers (got '${hiddenText}')`);
@@ -149,19 +195,35 @@ const command: CommandModule<object, TrainArgs> = {
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`--config: ${argv.config} must hold a mapping of hyper-parameter names to values`);
         fileOverrides = checkHyper(parsed as Record<string, unknown>, defaults, argv.config);
       }
-      // Precedence: algorithm defaults < task preset < --hidden < --config file < --set.
-      const presetHyper = { gamma: preset.hyper.gamma, targetEntropy: preset.hyper.targetEntropy, critic: { ...preset.hyper.critic, hiddenSizes: hidden } };
-      const hyper = { ...defaults, ...presetHyper, actorHidden: hidden, ...fileOverrides, ...parseOverrides(argv.set, defaults, '--set') };
+      // Precedence: algorithm defaults < task preset < --hidden < --config file < --set. MeanFlowQL and the BC
+      // baselines take the task's γ and widths but keep their own critic (GELU + LayerNorm, as the reference).
+      const presetHyper: Record<string, unknown> =
+        algo === 'meanflowql'
+          ? { gamma: preset.hyper.gamma, actorHidden: hidden, critic: { ...MEANFLOWQL_DEFAULTS.critic, hiddenSizes: hidden } }
+          : algo === 'bc'
+            ? { actorHidden: hidden }
+            : algo === 'gaussian-bc'
+              ? { hidden }
+              : { gamma: preset.hyper.gamma, targetEntropy: preset.hyper.targetEntropy, critic: { ...preset.hyper.critic, hiddenSizes: hidden }, actorHidden: hidden };
+      // SMFP from an offline checkpoint: its network shape, clip squash and (when stored) critic shape carry over.
+      const initHyper = argv.init ? await smfpInitHyper(argv.init) : {};
+      const hyper = { ...defaults, ...presetHyper, ...initHyper, ...fileOverrides, ...parseOverrides(argv.set, defaults, '--set') };
       const her = integerAtLeast('her', argv.her ?? preset.her, 0);
+      const sampling = argv.sampling as 'mixed' | 'balanced';
+      const onlineCapacity = Math.min(1_000_000, steps * (1 + her));
       config = {
         algo,
-        task: argv.task,
+        task: taskName,
         seed: integerAtLeast('seed', argv.seed, 0),
+        ...(datasetPath ? { dataset: datasetPath } : {}),
+        ...(argv.init ? { init: argv.init } : {}),
         loop: {
           totalSteps: steps,
-          warmupSteps: Math.min(integerAtLeast('warmup', argv.warmup ?? preset.warmup, 1), steps),
+          // With a dataset there is no random warm-up: the data fills the replay and sets the normalisation.
+          warmupSteps: Math.min(integerAtLeast('warmup', argv.warmup ?? (dataset ? 0 : preset.warmup), dataset ? 0 : 1), steps),
           batchSize: integerAtLeast('batch', argv.batch ?? preset.batch, 1),
-          replayCapacity: Math.min(1_000_000, steps * (1 + her)),
+          replayCapacity: dataset && sampling === 'mixed' ? dataset.size + onlineCapacity : Math.max(1, onlineCapacity),
+          ...(dataset ? { offlineSteps, offlineSampling: sampling } : {}),
           updatesPerStep: integerAtLeast('utd', argv.utd ?? preset.utd, 1),
           herRelabels: her,
           evalEvery: integerAtLeast('eval-every', argv.evalEvery ?? preset.evalEvery, 1),
@@ -170,7 +232,11 @@ const command: CommandModule<object, TrainArgs> = {
           seed: argv.seed,
         },
         hyper,
-        command: `onestep train --algo ${algo} --task ${argv.task} --steps ${steps} --seed ${argv.seed}` +
+        command: `onestep train --algo ${algo} --task ${taskName} --steps ${steps} --seed ${argv.seed}` +
+          (datasetPath ? ` --dataset ${datasetPath}` : '') +
+          (offlineAlgo ? ` --offline-steps ${offlineSteps}` : '') +
+          (dataset && sampling !== 'mixed' ? ` --sampling ${sampling}` : '') +
+          (argv.init ? ` --init ${argv.init}` : '') +
           (argv.hidden !== undefined ? ` --hidden ${argv.hidden}` : '') +
           (argv.warmup !== undefined ? ` --warmup ${argv.warmup}` : '') +
           (argv.batch !== undefined ? ` --batch ${argv.batch}` : '') +
@@ -189,6 +255,8 @@ const command: CommandModule<object, TrainArgs> = {
     const { Trainer } = await import('../algos/trainer.ts');
     const { Smfp } = await import('../algos/smfp.ts');
     const { Sac } = await import('../algos/sac.ts');
+    const { MeanFlowQl } = await import('../algos/meanflowql.ts');
+    const { MeanFlowBc, GaussianBc } = await import('../algos/bc.ts');
     const { writeLearningCurve } = await import('../algos/run-files.ts');
     const { loadCheckpoint } = await import('../nn/checkpoint.ts');
     const { disposePolicy } = await import('../nn/policy.ts');
@@ -209,15 +277,42 @@ const command: CommandModule<object, TrainArgs> = {
     const evalEnv = await MujocoEnv.make(config.task);
     const o = env.observationSize;
     const d = env.actionSize;
+    if (dataset) {
+      try {
+        checkAgainstTask(dataset, { task: env.task, actionSize: d });
+      } catch (err) {
+        asUserError(err);
+      }
+    }
+    const schedule = { offlineSteps: config.loop.offlineSteps ?? 0 };
+    const hyper = config.hyper as never;
     const agent =
       config.algo === 'smfp'
-        ? new Smfp(o, d, config.hyper as unknown as import('../algos/smfp.ts').SmfpConfig, config.seed)
-        : new Sac(o, d, config.hyper as unknown as import('../algos/sac.ts').SacConfig, config.seed);
+        ? new Smfp(o, d, hyper, config.seed)
+        : config.algo === 'sac'
+          ? new Sac(o, d, hyper, config.seed)
+          : config.algo === 'meanflowql'
+            ? new MeanFlowQl(o, d, hyper, config.seed, schedule)
+            : config.algo === 'bc'
+              ? new MeanFlowBc(o, d, hyper, config.seed, schedule)
+              : new GaussianBc(o, d, hyper, config.seed);
+    if (config.init && !argv.resume && agent instanceof Smfp) {
+      const { initSmfpFromOffline } = await import('../algos/smfp-init.ts');
+      const ckpt = await loadCheckpoint(config.init);
+      try {
+        const carried = initSmfpFromOffline(agent, ckpt);
+        process.stderr.write(`onestep train: SMFP starts from ${config.init} (${ckpt.info.algorithm}, ${ckpt.counters.trainingSteps} updates): ${carried.join(', ')}\n`);
+      } catch (err) {
+        throw new UserError(`--init ${config.init}: ${(err as Error).message}`);
+      } finally {
+        disposePolicy(ckpt.policy);
+      }
+    }
     const { low, high, scale, offset, mode: actionMode } = env.actionSpec;
     const policyInfo = {
       algorithm: config.algo,
       task: config.task,
-      description: `${config.algo.toUpperCase()} on ${config.task}, seed ${config.seed}`,
+      description: `${config.algo.toUpperCase()} on ${config.task}, seed ${config.seed}${config.dataset ? `, dataset ${config.dataset}` : ''}`,
       observationNames: [...env.observationSpec.names],
       actionNames: [...env.actionSpec.names],
       actionScale: Array.from(scale),
@@ -228,16 +323,17 @@ const command: CommandModule<object, TrainArgs> = {
     };
     // On --resume, an explicit --steps extends (or shortens) the run; everything else comes from config.json,
     // which records the new length and the command that set it.
-    const stepsGiven = process.argv.some((a) => a === '--steps' || a.startsWith('--steps='));
-    if (argv.resume && stepsGiven && integerAtLeast('steps', argv.steps ?? 0, 1) !== config.loop.totalSteps) {
-      const steps = argv.steps as number;
+    const newSteps = argv.steps ?? argv.onlineSteps;
+    if (argv.resume && newSteps !== undefined && integerAtLeast('steps', newSteps, 1) !== config.loop.totalSteps) {
+      const steps = newSteps;
       config.loop.totalSteps = steps;
       config.loop.herRelabels ??= 0;
-      config.loop.replayCapacity = Math.max(config.loop.replayCapacity, Math.min(1_000_000, steps * (1 + config.loop.herRelabels)));
+      const mixedDataset = dataset && config.loop.offlineSampling !== 'balanced' ? dataset.size : 0;
+      config.loop.replayCapacity = Math.max(config.loop.replayCapacity, mixedDataset + Math.min(1_000_000, steps * (1 + config.loop.herRelabels)));
       config.command += ` && onestep train --algo ${config.algo} --task ${config.task} --out OUT --resume --steps ${steps}`;
       writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
     }
-    const trainer = new Trainer(agent, env, evalEnv, config.loop, out, policyInfo, argv.resume);
+    const trainer = new Trainer(agent, env, evalEnv, config.loop, out, policyInfo, argv.resume, dataset);
     await trainer.init();
 
     const mode = argv.progress === 'auto' ? (process.stderr.isTTY ? 'bar' : 'lines') : argv.progress;
@@ -246,12 +342,16 @@ const command: CommandModule<object, TrainArgs> = {
     let lastLine = 0;
     trainer.onProgress = (p) => {
       const ev = p.lastEval ? `eval ${p.lastEval.returnMean.toFixed(1)} ± ${p.lastEval.returnStd.toFixed(1)}` : 'eval --';
-      const text = `${p.envSteps}/${p.totalSteps} steps | ${p.envStepsPerSecond.toFixed(1)} env steps/s | ${p.updatesPerSecond.toFixed(1)} updates/s | ETA ${formatDuration(p.etaSeconds)} | ${ev}`;
+      const offline = p.phase === 'offline';
+      const text = offline
+        ? `offline ${p.offlineUpdates}/${p.offlineSteps} updates | ${p.updatesPerSecond.toFixed(1)} updates/s | ETA ${formatDuration(p.etaSeconds)} | ${ev}`
+        : `${p.envSteps}/${p.totalSteps} steps | ${p.envStepsPerSecond.toFixed(1)} env steps/s | ${p.updatesPerSecond.toFixed(1)} updates/s | ETA ${formatDuration(p.etaSeconds)} | ${ev}`;
+      const fraction = offline ? p.offlineUpdates / Math.max(p.offlineSteps, 1) : p.envSteps / Math.max(p.totalSteps, 1);
       if (mode === 'bar') {
         const width = 24;
-        const filled = Math.round((width * p.envSteps) / p.totalSteps);
-        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(100 * p.envSteps / p.totalSteps).toFixed(1).padStart(5)}% ${text}\x1b[K`);
-      } else if (mode === 'lines' && (Date.now() - lastLine > 10_000 || p.envSteps === p.totalSteps)) {
+        const filled = Math.min(width, Math.round(width * fraction));
+        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(100 * fraction).toFixed(1).padStart(5)}% ${text}\x1b[K`);
+      } else if (mode === 'lines' && (Date.now() - lastLine > 10_000 || fraction >= 1)) {
         lastLine = Date.now();
         process.stderr.write(`${text}\n`);
       }
@@ -288,7 +388,8 @@ const command: CommandModule<object, TrainArgs> = {
           `wrote ${join(out, 'policy.onnx')} and ${join(out, 'policy-best.onnx')}\n`,
       );
     } else {
-      process.stdout.write(`stopped at ${trainer.envSteps} environment steps; checkpoint in ${last}; continue with: onestep train --algo ${config.algo} --task ${config.task} --out ${out} --resume\n`);
+      const where = trainer.envSteps === 0 && (config.loop.offlineSteps ?? 0) > 0 ? `in the offline phase at ${trainer.updates} updates` : `at ${trainer.envSteps} environment steps`;
+      process.stdout.write(`stopped ${where}; checkpoint in ${last}; continue with: onestep train --algo ${config.algo} --task ${config.task} --out ${out} --resume\n`);
     }
     agent.dispose();
     env.close();
@@ -296,3 +397,33 @@ const command: CommandModule<object, TrainArgs> = {
   },
 };
 export default command;
+
+/**
+ * SMFP hyper-parameters that must follow an offline checkpoint for its weights to carry over: the MeanFlow map's
+ * shape, clip squashing (the map was trained for a = clip(g)), and the critic's shape when the checkpoint stores one.
+ */
+async function smfpInitHyper(dir: string): Promise<Record<string, unknown>> {
+  const { loadCheckpoint, CheckpointError } = await import('../nn/checkpoint.ts');
+  const { disposePolicy } = await import('../nn/policy.ts');
+  let ckpt;
+  try {
+    ckpt = await loadCheckpoint(dir);
+  } catch (err) {
+    throw err instanceof CheckpointError ? new UserError(`--init: ${err.message}`) : err;
+  }
+  try {
+    const c = ckpt.policy.config;
+    if (c.kind !== 'meanflow' || c.logStdHead) throw new UserError(`--init ${dir}: a ${ckpt.info.algorithm} checkpoint has no plain MeanFlow map to start SMFP from (use a meanflowql or bc checkpoint)`);
+    const critic = (ckpt.state as { agent?: { critic?: unknown } }).agent?.critic;
+    return {
+      actorHidden: [...c.hiddenSizes],
+      actorActivation: c.activation,
+      actorLayerNorm: c.layerNorm,
+      timeFeatures: c.timeFeatures,
+      squash: 'clip',
+      ...(critic ? { critic } : {}),
+    };
+  } finally {
+    disposePolicy(ckpt.policy);
+  }
+}
