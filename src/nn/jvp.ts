@@ -3,6 +3,7 @@
 // MeanFlow target is stop-gradient, so this runs outside any gradient tape at about 2× a forward pass.
 import * as tf from '@tensorflow/tfjs-core';
 import { dense } from './dense.ts';
+import { layerNormWithStats } from './layernorm.ts';
 import { GELU_C, GELU_K, type Activation, type Layer } from './layers.ts';
 import { meanflowInput, timeFeaturesDerivative, type PolicyNetwork } from './policy.ts';
 
@@ -26,12 +27,12 @@ export function layerJvp(layer: Layer, x: tf.Tensor, xDot: tf.Tensor): Dual {
       }
       case 'layernorm': {
         // y₀ = x_c / s, s = sqrt(var + ε)  →  ẏ₀ = (ẋ_c − y₀·mean(y₀ ⊙ ẋ_c)) / s; the affine part scales by γ.
-        const centred = tf.sub(x, tf.mean(x, -1, true));
-        const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), layer.epsilon));
-        const normed = tf.mul(centred, invStd);
+        // The primal and the row statistics come from the same (fused, where available) op as the forward pass.
+        const { value, mean, rstd: invStd } = layerNormWithStats(x, layer.gamma, layer.beta, layer.epsilon);
+        const normed = tf.mul(tf.sub(x, mean), invStd);
         const centredDot = tf.sub(xDot, tf.mean(xDot, -1, true));
         const normedDot = tf.mul(tf.sub(centredDot, tf.mul(normed, tf.mean(tf.mul(normed, centredDot), -1, true))), invStd);
-        return { value: tf.add(tf.mul(normed, layer.gamma), layer.beta), tangent: tf.mul(normedDot, layer.gamma) };
+        return { value, tangent: tf.mul(normedDot, layer.gamma) };
       }
       case 'activation': {
         const [value, slope] = activationWithSlope(layer.fn, x);

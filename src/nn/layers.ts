@@ -2,6 +2,7 @@
 // the TF.js forward below (training), the tangent/JVP pass (src/nn/jvp.ts) and the ONNX exporter (src/export/onnx.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { dense } from './dense.ts';
+import { layerNorm } from './layernorm.ts';
 
 
 export const ACTIVATIONS = ['relu', 'silu', 'gelu_tanh', 'mish', 'tanh'] as const;
@@ -60,12 +61,8 @@ export function applyLayer(layer: Layer, x: tf.Tensor): tf.Tensor {
     switch (layer.kind) {
       case 'dense':
         return dense(x as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias);
-      case 'layernorm': {
-        const mean = tf.mean(x, -1, true);
-        const centred = tf.sub(x, mean);
-        const variance = tf.mean(tf.square(centred), -1, true);
-        return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, layer.epsilon))), layer.gamma), layer.beta);
-      }
+      case 'layernorm':
+        return layerNorm(x, layer.gamma, layer.beta, layer.epsilon);
       case 'activation':
         return applyActivation(layer.fn, x);
     }
@@ -85,9 +82,16 @@ export function runLayers(
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i];
     const next = layers[i + 1];
-    // Dense followed by relu/tanh runs as one fused kernel (one backward kernel too) when nobody watches layers.
-    if (!onLayer && layer.kind === 'dense' && next?.kind === 'activation' && (next.fn === 'relu' || next.fn === 'tanh')) {
-      h = dense(h as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias, next.fn);
+    // Dense or LayerNorm followed by relu/tanh runs as one fused kernel (one backward kernel too) when nobody
+    // watches layers.
+    const fusable = !onLayer && next?.kind === 'activation' && (next.fn === 'relu' || next.fn === 'tanh') ? next.fn : null;
+    if (fusable && layer.kind === 'dense') {
+      h = dense(h as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias, fusable);
+      i++;
+      continue;
+    }
+    if (fusable && layer.kind === 'layernorm') {
+      h = layerNorm(h, layer.gamma, layer.beta, layer.epsilon, fusable);
       i++;
       continue;
     }

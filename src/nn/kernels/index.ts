@@ -7,6 +7,7 @@ import type { Blas } from './blas.ts';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.ts';
 import { denseActivationGradConfig, denseBiasGradConfig, denseForwardConfig } from './dense.ts';
 import { elementwiseConfigs } from './elementwise.ts';
+import { layerNormForwardConfig, layerNormGradConfig } from './layernorm.ts';
 
 export const CPU_BLAS_BACKEND = 'cpu-blas';
 
@@ -43,6 +44,8 @@ export function registerCpuBlasBackend(blas: Blas): string[] {
     denseForwardConfig(blas, CPU_BLAS_BACKEND),
     denseActivationGradConfig(CPU_BLAS_BACKEND),
     denseBiasGradConfig(blas, CPU_BLAS_BACKEND),
+    layerNormForwardConfig(CPU_BLAS_BACKEND),
+    layerNormGradConfig(CPU_BLAS_BACKEND),
     ...elementwiseConfigs(stock, CPU_BLAS_BACKEND),
   ];
   for (const config of ours) {

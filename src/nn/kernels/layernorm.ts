@@ -1,0 +1,139 @@
+// LayerNorm over the last axis on cpu-blas, optionally followed by relu/tanh, as one forward and one backward
+// kernel. Composed from stock ops it was 8 forward kernels and ~20 backward ones per layer, each a full pass
+// with a fresh output buffer; a SAC update with LayerNorm critics spent ~4× its plain-critic time there.
+//
+// Forward, per row: μ and rstd = 1/√(var + ε) (two passes over the row, accumulated in double and rounded to
+// float32 once, so the backward and the JVP see exactly the statistics the forward used), then
+// y = act((x − μ)·rstd·γ + β). The kernel also returns μ and rstd ([…, 1]) for the gradient and the JVP.
+//
+// Backward, with dz = dy·act'(y) and x̂ = (x − μ)·rstd, g = dz·γ, per row of n:
+//   dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) + (dμ − drstd·rstd²·x̂)/n,   dγ = Σ_rows dz·x̂,   dβ = Σ_rows dz
+// (dμ, drstd: gradients reaching the statistics outputs, zero unless someone differentiates through them).
+// All three come out of the same two passes over each row; dγ and dβ cost two adds per value.
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { type CpuKernelArgs, output, sizeOf, uninitialized, valuesOf } from './cpu.ts';
+import { applyActivationInPlace } from './matmul.ts';
+
+export const LAYER_NORM_KERNEL = 'OnestepLayerNorm';
+export const LAYER_NORM_GRAD_KERNEL = 'OnestepLayerNormGrad';
+
+/** Activations fused after the normalisation: their derivative can be read from the output y alone. */
+export const LAYER_NORM_ACTIVATIONS = ['linear', 'relu', 'tanh'] as const;
+export type LayerNormActivation = (typeof LAYER_NORM_ACTIVATIONS)[number];
+
+/** Leading dimensions of `shape` with the last one set to 1: the shape of the per-row statistics. */
+export function statsShape(shape: readonly number[]): number[] {
+  return [...shape.slice(0, -1), 1];
+}
+
+/**
+ * The forward over `rows` rows of `n` values: y (with relu applied when `relu`), mean and rstd. The row sums run
+ * on four accumulators: one would be bound by the latency of each add (measured 1.7× slower).
+ */
+function normalizeRows(xv: Float32Array, gv: Float32Array, bv: Float32Array, rows: number, n: number, epsilon: number,
+  relu: boolean, y: Float32Array, mean: Float32Array, rstd: Float32Array): void {
+  const n4 = n & ~3;
+  for (let r = 0, off = 0; r < rows; r++, off += n) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = off;
+    for (const end = off + n4; j < end; j += 4) { s0 += xv[j]; s1 += xv[j + 1]; s2 += xv[j + 2]; s3 += xv[j + 3]; }
+    for (const end = off + n; j < end; j++) s0 += xv[j];
+    const mu = Math.fround((s0 + s1 + (s2 + s3)) / n);
+    let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+    j = off;
+    for (const end = off + n4; j < end; j += 4) {
+      const d0 = xv[j] - mu, d1 = xv[j + 1] - mu, d2 = xv[j + 2] - mu, d3 = xv[j + 3] - mu;
+      q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+    }
+    for (const end = off + n; j < end; j++) { const d = xv[j] - mu; q0 += d * d; }
+    const s = Math.fround(1 / Math.sqrt((q0 + q1 + (q2 + q3)) / n + epsilon));
+    mean[r] = mu;
+    rstd[r] = s;
+    if (relu) {
+      for (let k = 0; k < n; k++) { const v = (xv[off + k] - mu) * s * gv[k] + bv[k]; y[off + k] = (v + Math.abs(v)) * 0.5; } // branch-free; NaN stays NaN
+    } else {
+      for (let k = 0; k < n; k++) y[off + k] = (xv[off + k] - mu) * s * gv[k] + bv[k];
+    }
+  }
+}
+
+// The loops live in their own small functions: inside the kernel function V8 optimised them on-stack and
+// then deoptimised on every call at the cold code after the loop (measured 4-6× slower).
+export function layerNormForwardConfig(backendName: string): KernelConfig {
+  const kernelFunc = ({ inputs: { x, gamma, beta }, backend, attrs }: CpuKernelArgs<'x' | 'gamma' | 'beta'>): TensorInfo[] => {
+    const n = x.shape[x.shape.length - 1], size = sizeOf(x.shape), rows = n > 0 ? size / n : 0;
+    const activation = attrs!.activation as LayerNormActivation;
+    const y = uninitialized(size), mean = uninitialized(rows), rstd = uninitialized(rows);
+    normalizeRows(valuesOf(backend, x), valuesOf(backend, gamma), valuesOf(backend, beta), rows, n, attrs!.epsilon as number, activation === 'relu', y, mean, rstd);
+    if (activation === 'tanh') applyActivationInPlace(y, activation, 0);
+    const stats = statsShape(x.shape);
+    return [output(backend, [...x.shape], y), output(backend, stats, mean), output(backend, [...stats], rstd)];
+  };
+  return { kernelName: LAYER_NORM_KERNEL, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+// Column accumulators for dγ and dβ, reused across calls (kernels run synchronously).
+let columns = new Float64Array(0);
+
+/**
+ * dx over `rows` rows of `n`, accumulating dγ and dβ into `dg`, `db`. dz = dy, or dy masked where y ≤ 0 when
+ * `relu`; `dy` may be `dx` itself (each value is read before it is written). Two passes per row: dz, g = dz·γ
+ * and the row sums of g and g·x̂ (two accumulators each), then dx from g.
+ */
+function normalizeRowsGrad(dyv: Float32Array, yv: Float32Array, relu: boolean, xv: Float32Array, gv: Float32Array, mean: Float32Array,
+  rstd: Float32Array, dmean: Float32Array, drstd: Float32Array, rows: number, n: number, dx: Float32Array, dg: Float64Array, db: Float64Array): void {
+  const invN = 1 / n, n2 = n & ~1;
+  for (let r = 0, off = 0; r < rows; r++, off += n) {
+    const mu = mean[r], s = rstd[r];
+    let g0 = 0, g1 = 0, h0 = 0, h1 = 0, j = 0;
+    for (; j < n2; j += 2) {
+      const i = off + j;
+      const dz0 = relu ? dyv[i] * +(yv[i] > 0) : dyv[i], dz1 = relu ? dyv[i + 1] * +(yv[i + 1] > 0) : dyv[i + 1];
+      const xh0 = (xv[i] - mu) * s, xh1 = (xv[i + 1] - mu) * s;
+      db[j] += dz0; db[j + 1] += dz1;
+      dg[j] += dz0 * xh0; dg[j + 1] += dz1 * xh1;
+      const a0 = dz0 * gv[j], a1 = dz1 * gv[j + 1];
+      dx[i] = a0; dx[i + 1] = a1;
+      g0 += a0; g1 += a1; h0 += a0 * xh0; h1 += a1 * xh1;
+    }
+    for (; j < n; j++) {
+      const i = off + j;
+      const dz = relu ? dyv[i] * +(yv[i] > 0) : dyv[i], xh = (xv[i] - mu) * s, a0 = dz * gv[j];
+      db[j] += dz; dg[j] += dz * xh; dx[i] = a0; g0 += a0; h0 += a0 * xh;
+    }
+    // dx = s·g + a − x̂·b = s·g − x·(s·b) + (a + μ·s·b) with the row constants a, b.
+    const a = (dmean[r] - s * (g0 + g1)) * invN, b = (s * (h0 + h1) + drstd[r] * s * s) * invN;
+    const sb = s * b, c = a + mu * sb;
+    for (let i = off, end = off + n; i < end; i++) dx[i] = s * dx[i] - xv[i] * sb + c;
+  }
+}
+
+/** out = dy·(1 − y²), the derivative through y = tanh(·); returns `out`. */
+function tanhGrad(dy: Float32Array, y: Float32Array, out: Float32Array): Float32Array {
+  for (let i = 0; i < out.length; i++) { const t = y[i]; out[i] = dy[i] * (1 - t * t); }
+  return out;
+}
+
+/** dx, dγ, dβ of the forward kernel from dy (and dμ, drstd), the saved x, γ, y, μ, rstd. */
+export function layerNormGradConfig(backendName: string): KernelConfig {
+  type Inputs = 'dy' | 'dmean' | 'drstd' | 'x' | 'gamma' | 'y' | 'mean' | 'rstd';
+  const kernelFunc = ({ inputs, backend, attrs }: CpuKernelArgs<Inputs>): TensorInfo[] => {
+    const { x, gamma } = inputs;
+    const n = x.shape[x.shape.length - 1], size = sizeOf(x.shape), rows = n > 0 ? size / n : 0;
+    const values = (t: TensorInfo) => valuesOf(backend, t);
+    const activation = attrs!.activation as LayerNormActivation;
+    // dx's buffer holds g = dz·γ between the two passes over each row; for tanh it first holds dz.
+    const dx = uninitialized(size);
+    let dy = values(inputs.dy);
+    if (activation === 'tanh') dy = tanhGrad(dy, values(inputs.y), dx);
+    if (columns.length < 2 * n) columns = new Float64Array(2 * n);
+    const dg = columns.subarray(0, n).fill(0), db = columns.subarray(n, 2 * n).fill(0);
+    normalizeRowsGrad(dy, values(inputs.y), activation === 'relu', values(x), values(gamma), values(inputs.mean), values(inputs.rstd),
+      values(inputs.dmean), values(inputs.drstd), rows, n, dx, dg, db);
+    return [
+      output(backend, [...x.shape], dx),
+      output(backend, [...gamma.shape], Float32Array.from(dg)),
+      output(backend, [...gamma.shape], Float32Array.from(db)),
+    ];
+  };
+  return { kernelName: LAYER_NORM_GRAD_KERNEL, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}

@@ -1,0 +1,87 @@
+// layerNorm(x, γ, β, ε, activation) = activation((x − mean) / √(var + ε) ⊙ γ + β) over the last axis.
+// On the cpu-blas backend it is one forward kernel and one backward kernel that yields dx, dγ and dβ together
+// (see kernels/layernorm.ts); elsewhere (wasm, stock cpu, tfjs-node) it is composed from TF.js ops, whose own
+// gradients apply.
+import * as tf from '@tensorflow/tfjs-core';
+import { LAYER_NORM_ACTIVATIONS, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, type LayerNormActivation } from './kernels/layernorm.ts';
+
+export { LAYER_NORM_ACTIVATIONS, type LayerNormActivation };
+
+export class LayerNormShapeError extends Error {
+  override name = 'LayerNormShapeError';
+}
+
+/** The normalised output with the per-row statistics it used (both [..., 1]): what the JVP needs. */
+export type LayerNormWithStats = { value: tf.Tensor; mean: tf.Tensor; rstd: tf.Tensor };
+
+let gradientRegistered = false;
+
+/** Registers the backward pass of the fused LayerNorm kernel (once per process; gradients are backend-independent). */
+export function registerLayerNormGradient(): void {
+  if (gradientRegistered || tf.getGradient(LAYER_NORM_KERNEL) != null) {
+    gradientRegistered = true;
+    return;
+  }
+  tf.registerGradient({
+    kernelName: LAYER_NORM_KERNEL,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [true, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      // The engine passes zeros for outputs nobody differentiated (usually mean and rstd).
+      const [dy, dmean, drstd] = dys as tf.Tensor[];
+      const [x, gamma, y, mean, rstd] = saved;
+      // One kernel for all three now (they live until tf.grads' scope ends); TF.js then takes the ones on
+      // a path to what is differentiated: the actor's loss through a critic takes dx but not the critic's dγ, dβ.
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, dmean, drstd, x, gamma, y, mean, rstd }, attrs) as tf.Tensor[];
+      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+    },
+  });
+  gradientRegistered = true;
+}
+
+function checkShapes(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, activation: string): void {
+  const n = x.shape[x.rank - 1];
+  if (x.rank < 1 || !(n > 0)) throw new LayerNormShapeError(`layerNorm: input must have a non-empty last axis, got shape [${x.shape}]`);
+  if (gamma.size !== n || gamma.rank !== 1) throw new LayerNormShapeError(`layerNorm: gamma must be [${n}] for input [${x.shape}], got [${gamma.shape}]`);
+  if (beta.size !== n || beta.rank !== 1) throw new LayerNormShapeError(`layerNorm: beta must be [${n}] for input [${x.shape}], got [${beta.shape}]`);
+  if (!(epsilon >= 0) || !Number.isFinite(epsilon)) throw new LayerNormShapeError(`layerNorm: epsilon must be a finite number ≥ 0, got ${epsilon}`);
+  if (!(LAYER_NORM_ACTIVATIONS as readonly string[]).includes(activation)) {
+    throw new LayerNormShapeError(`layerNorm: activation must be one of ${LAYER_NORM_ACTIVATIONS.join(', ')}, got "${activation}"`);
+  }
+  if (x.dtype !== 'float32' || gamma.dtype !== 'float32' || beta.dtype !== 'float32') {
+    throw new LayerNormShapeError(`layerNorm: tensors must be float32, got ${x.dtype}, ${gamma.dtype}, ${beta.dtype}`);
+  }
+}
+
+function activate(z: tf.Tensor, activation: LayerNormActivation): tf.Tensor {
+  if (activation === 'relu') return tf.relu(z);
+  if (activation === 'tanh') return tf.tanh(z);
+  return z;
+}
+
+/** The fused kernel where the backend has it, else null. */
+function fused(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, activation: LayerNormActivation): tf.Tensor[] | null {
+  if (tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend()) == null) return null;
+  registerLayerNormGradient(); // before the kernel runs: the engine reads it to know what to save for backprop
+  return tf.engine().runKernel(LAYER_NORM_KERNEL, { x, gamma, beta }, { epsilon, activation }) as tf.Tensor[];
+}
+
+/** LayerNorm over the last axis, then `activation`; gamma and beta are [features]. */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, activation: LayerNormActivation = 'linear'): tf.Tensor {
+  const { value, mean, rstd } = layerNormWithStats(x, gamma, beta, epsilon, activation);
+  tf.dispose([mean, rstd]); // the tape keeps its own references for the backward pass
+  return value;
+}
+
+/** layerNorm (linear) plus the mean and 1/√(var + ε) of every row it normalised with. */
+export function layerNormWithStats(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, activation: LayerNormActivation = 'linear'): LayerNormWithStats {
+  checkShapes(x, gamma, beta, epsilon, activation);
+  const out = fused(x, gamma, beta, epsilon, activation);
+  if (out) return { value: out[0], mean: out[1], rstd: out[2] };
+  return tf.tidy(() => {
+    const mean = tf.mean(x, -1, true);
+    const centred = tf.sub(x, mean);
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), epsilon));
+    return { value: activate(tf.add(tf.mul(tf.mul(centred, rstd), gamma), beta), activation), mean, rstd };
+  });
+}
