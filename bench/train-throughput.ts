@@ -2,9 +2,13 @@
 // critics 23→256→256→1 with Polyak targets, batch 256, three Adams), onestep against PyTorch CPU.
 // PyTorch runs in a child process kept alive for the whole run; the two take turns (never at the same time),
 // in short alternating blocks with the same BLAS thread count, so each ratio comes from one run on the same load.
+// Then the LayerNorm rows: src/algos Sac.update and Smfp.update with LayerNorm networks, the fused LayerNorm
+// kernels against the same update with them unregistered (LayerNorm composed from TF.js ops, as before them),
+// again in alternating blocks.
 //
 //   node --import tsx bench/train-throughput.ts [--rounds 10] [--updates 50] [--warmup 50] [--threads 1]
 //        [--no-torch] [--no-stock] [--no-wasm] [--no-algos] [--profile] [--python /usr/bin/python3] [--json out.json]
+//        [--ln-rounds 5] [--ln-updates 20] [--no-layernorm | --layernorm-only]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
@@ -22,6 +26,10 @@ const { values: args } = parseArgs({
     'no-wasm': { type: 'boolean', default: false },
     'no-algos': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'ln-rounds': { type: 'string', default: '5' },
+    'ln-updates': { type: 'string', default: '20' },
+    'no-layernorm': { type: 'boolean', default: false },
+    'layernorm-only': { type: 'boolean', default: false },
     json: { type: 'string' },
     // Debian's python3-torch lives in the system interpreter, which pyenv/venv shims may hide.
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -120,25 +128,48 @@ function makeSacUpdate() {
   return { update, dispose };
 }
 
-/** The real SAC update of src/algos/sac.ts, when it is there and its API is as expected. */
-async function makeAlgosSacUpdate(): Promise<{ update: () => void; dispose: () => void } | string> {
+/**
+ * The real update of src/algos/sac.ts (or smfp.ts), when it is there and its API is as expected. `layerNorm`:
+ * LayerNorm critics (the training presets' default), and for SMFP a LayerNorm actor as well.
+ */
+async function makeAlgosUpdate(algo: 'sac' | 'smfp' = 'sac', layerNorm = false): Promise<{ update: () => void; dispose: () => void } | string> {
   try {
-    const { Sac, SAC_DEFAULTS } = await import('../src/algos/sac.ts');
     const { Rng } = await import('../src/algos/rng.ts');
-    const sac = new Sac(OBS, ACT, SAC_DEFAULTS, 1);
+    let agent: { update(batch: never, rng: InstanceType<typeof Rng>): unknown; dispose(): void };
+    if (algo === 'sac') {
+      const { Sac, SAC_DEFAULTS } = await import('../src/algos/sac.ts');
+      agent = new Sac(OBS, ACT, { ...SAC_DEFAULTS, critic: { ...SAC_DEFAULTS.critic, layerNorm } }, 1);
+    } else {
+      const { Smfp, SMFP_DEFAULTS } = await import('../src/algos/smfp.ts');
+      agent = new Smfp(OBS, ACT, { ...SMFP_DEFAULTS, actorLayerNorm: layerNorm, critic: { ...SMFP_DEFAULTS.critic, layerNorm } }, 1);
+    }
     const rng = new Rng(1);
     const fill = (n: number) => rng.fillNormal(new Float32Array(n));
     const batch = {
       size: BATCH, observation: fill(BATCH * OBS), action: fill(BATCH * ACT).map(Math.tanh), reward: fill(BATCH),
       nextObservation: fill(BATCH * OBS), mask: new Float32Array(BATCH).fill(1),
     };
-    return { update: () => { sac.update(batch as never, rng); }, dispose: () => sac.dispose() };
+    return { update: () => { agent.update(batch as never, rng); }, dispose: () => agent.dispose() };
   } catch (err) {
-    return `src/algos/sac.ts not timed: ${(err as Error).message.split('\n')[0]}`;
+    return `src/algos/${algo}.ts not timed: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+/** Runs `fn` with the fused LayerNorm kernel unregistered from cpu-blas, so layerNorm() composes TF.js ops. */
+async function withComposedLayerNorm<T>(fn: () => T): Promise<T> {
+  const { LAYER_NORM_KERNEL } = await import('../src/nn/kernels/layernorm.ts');
+  const config = tf.getKernel(LAYER_NORM_KERNEL, 'cpu-blas');
+  if (!config) throw new Error(`${LAYER_NORM_KERNEL} is not registered on cpu-blas`);
+  tf.unregisterKernel(LAYER_NORM_KERNEL, 'cpu-blas');
+  try {
+    return fn();
+  } finally {
+    tf.registerKernel(config);
   }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (r: Rate) => `${r.cpu.toFixed(1)} (wall ${r.wall.toFixed(1)})`;
 
 interface Rate { wall: number; cpu: number }
 
@@ -171,10 +202,55 @@ function startTorch() {
 }
 
 const results: Record<string, unknown> = { threads, rounds, updates, warmup, date: new Date().toISOString() };
-
-// --- onestep on the chosen backend, interleaved with PyTorch ---
 const info = await initBackend({ prefer: 'cpu-blas' });
 console.log(describeBackend(info).map((l) => `# ${l}`).join('\n'));
+
+/**
+ * Sac.update and Smfp.update with LayerNorm networks, fused LayerNorm kernels against composed TF.js ops
+ * (the same update with the kernel unregistered), plus Sac.update with plain critics for scale; each round
+ * runs every row once, in an order that alternates between rounds.
+ */
+async function layerNormRows(): Promise<void> {
+  const lnRounds = Number(args['ln-rounds']), lnUpdates = Number(args['ln-updates']);
+  type Row = { label: string; update: () => void; dispose: () => void; composed: boolean; rates: Rate[] };
+  const rows: Row[] = [];
+  for (const [algo, layerNorm, composed] of [['sac', false, false], ['sac', true, true], ['sac', true, false], ['smfp', true, true], ['smfp', true, false]] as const) {
+    const made = await makeAlgosUpdate(algo, layerNorm);
+    if (typeof made === 'string') { console.log(`# ${made}`); continue; }
+    const label = `${algo === 'sac' ? 'Sac' : 'Smfp'}.update, ${layerNorm ? `LayerNorm ${algo === 'sac' ? 'critics' : 'actor + critics'}, ${composed ? 'composed TF.js ops' : 'fused kernels'}` : 'plain critics'}`;
+    rows.push({ label, ...made, composed, rates: [] });
+  }
+  const timeRow = (row: Row, warm: number) => (row.composed ? withComposedLayerNorm(() => time(row.update, warm, lnUpdates)) : Promise.resolve(time(row.update, warm, lnUpdates)));
+  for (let r = 0; r < lnRounds; r++) {
+    const order = r % 2 === 0 ? rows : [...rows].reverse();
+    for (const row of order) row.rates.push(await timeRow(row, r === 0 ? 5 : 1));
+    console.log(`layernorm round ${r + 1}: ${rows.map((row) => `${row.label} ${fmt(row.rates[r])}`).join('; ')}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const row of rows) {
+    row.dispose();
+    out[row.label] = { cpu: median(row.rates.map((x) => x.cpu)), wall: median(row.rates.map((x) => x.wall)), perRound: row.rates };
+  }
+  console.log(`\nLayerNorm rows (median of ${lnRounds} rounds × ${lnUpdates} updates, updates per CPU-second; wall-clock in brackets):`);
+  for (const row of rows) console.log(`  ${row.label.padEnd(62)} ${median(row.rates.map((x) => x.cpu)).toFixed(1)} (${median(row.rates.map((x) => x.wall)).toFixed(1)})`);
+  for (const algo of ['Sac', 'Smfp']) {
+    const fusedRow = rows.find((x) => x.label.startsWith(`${algo}.update, LayerNorm`) && !x.composed);
+    const composedRow = rows.find((x) => x.label.startsWith(`${algo}.update, LayerNorm`) && x.composed);
+    if (!fusedRow || !composedRow) continue;
+    const ratios = fusedRow.rates.map((x, i) => x.cpu / composedRow.rates[i].cpu);
+    console.log(`  ${algo}.update fused / composed LayerNorm, per CPU-s: ${median(ratios).toFixed(2)} (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+    out[`${algo} speedup`] = { median: median(ratios), perRound: ratios };
+  }
+  results.layerNorm = out;
+}
+
+if (args['layernorm-only']) {
+  await layerNormRows();
+  if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));
+  process.exit(0);
+}
+
+// --- onestep on the chosen backend, interleaved with PyTorch ---
 const ours = makeSacUpdate();
 if (args.profile) {
   for (let i = 0; i < 10; i++) ours.update();
@@ -190,7 +266,6 @@ const startTensors = tf.memory().numTensors;
 const torch = args['no-torch'] ? null : startTorch();
 const oursRounds: Rate[] = [], torchRounds: Rate[] = [];
 let torchInfo: Record<string, unknown> | null = null;
-const fmt = (r: Rate) => `${r.cpu.toFixed(1)} (wall ${r.wall.toFixed(1)})`;
 // Order alternates (ours first, then PyTorch first) so a load trend during a round does not favour one side.
 for (let r = 0; r < rounds; r++) {
   const warm = r === 0 ? warmup : 2;
@@ -227,7 +302,7 @@ if (torchMeta) {
 }
 
 if (!args['no-algos']) {
-  const algos = await makeAlgosSacUpdate();
+  const algos = await makeAlgosUpdate();
   if (typeof algos === 'string') console.log(`# ${algos}`);
   else {
     const v = time(algos.update, 5, Math.max(10, Math.floor(updates / 4)));
@@ -235,6 +310,11 @@ if (!args['no-algos']) {
     console.log(`src/algos/sac.ts Sac.update on cpu-blas: ${fmt(v)} updates/s`);
     results.algosSac = v;
   }
+}
+
+if (!args['no-layernorm']) {
+  console.log('');
+  await layerNormRows();
 }
 
 // --- reference rows: stock TF.js cpu and wasm, the same update code on their fallback paths ---
