@@ -512,10 +512,9 @@ export class SimBridge {
 
   private publishState(): void {
     const t0 = performance.now();
-    const time = this.robot.time;
-    const sec = Math.floor(time);
-    let nanosec = Math.round((time - sec) * 1e9);
-    if (nanosec > 999_999_999) nanosec = 999_999_999;
+    const ns = Math.round(this.robot.time * 1e9);
+    const sec = Math.floor(ns / 1e9);
+    const nanosec = ns - sec * 1e9;
     for (let k = 0; k < this.pointTemplates.length; k++) {
       const tpl = this.pointTemplates[k];
       this.robot.readPoint(k, this.point, 0);
@@ -556,9 +555,9 @@ export class SimBridge {
 
   private publishStatus(): void {
     const m = this.statusMessage;
-    const time = this.robot.time;
-    const sec = Math.floor(time);
-    (m.header as { stamp: { sec: number; nanosec: number } }).stamp = { sec, nanosec: Math.min(999_999_999, Math.round((time - sec) * 1e9)) };
+    const ns = Math.round(this.robot.time * 1e9);
+    const sec = Math.floor(ns / 1e9);
+    (m.header as { stamp: { sec: number; nanosec: number } }).stamp = { sec, nanosec: ns - sec * 1e9 };
     m.state = this.state;
     m.episode = this.episode;
     m.seed = BigInt(this.episodeSeed);
