@@ -1,6 +1,7 @@
 // The design's layering, checked on the real import graph of src/ (every static, type-only, re-export and dynamic
-// import, parsed with the TypeScript compiler): nn → algos → export, sim alone, runtime on the TF.js-free
-// ONNX-format modules of export/ (spec, metadata reader, graph builder), ros on runtime, cli on anything; no import cycles between files; and the optional native packages
+// import, parsed with the TypeScript compiler): nn → algos → export, data (offline datasets) a leaf that algos may
+// use, sim alone, runtime on the TF.js-free ONNX-format modules of export/ (spec, metadata reader, graph builder),
+// ros on runtime, cli on anything; no import cycles between files; and the optional native packages
 // (rclnodejs, @tensorflow/tfjs-node, -gpu) reached only through dynamic import(), so a machine without them runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -108,10 +109,11 @@ function allowed(from: string, target: string): boolean {
     case 'nn':
       return false;
     case 'algos':
-      return to === 'nn';
+      return to === 'nn' || to === 'data';
     case 'export':
       return to === 'nn' || to === 'algos';
     case 'sim':
+    case 'data':
       return false;
     case 'runtime':
       return ONNX_FORMAT.has(target);
@@ -124,9 +126,9 @@ function allowed(from: string, target: string): boolean {
   }
 }
 
-test('src/ holds exactly the capability folders nn, algos, export, sim, runtime, ros, cli', () => {
+test('src/ holds exactly the capability folders nn, algos, export, data, sim, runtime, ros, cli', () => {
   const folders = new Set(srcFiles.map((f) => (f.split('/').length > 2 ? folderOf(f) : `(file directly in src/: ${f})`)));
-  assert.deepEqual([...folders].sort(), ['algos', 'cli', 'export', 'nn', 'ros', 'runtime', 'sim']);
+  assert.deepEqual([...folders].sort(), ['algos', 'cli', 'data', 'export', 'nn', 'ros', 'runtime', 'sim']);
 });
 
 test('every relative import resolves to a file in src/', () => {
@@ -135,7 +137,7 @@ test('every relative import resolves to a file in src/', () => {
   assert.deepEqual(dangling, []);
 });
 
-test('layering: nn → algos → export, sim alone, runtime on the ONNX-format modules of export/, ros on runtime, cli on anything', () => {
+test('layering: nn → algos → export, data a leaf for algos, sim alone, runtime on the ONNX-format modules of export/, ros on runtime, cli on anything', () => {
   const violations = srcImports
     .filter((i) => i.target !== undefined && i.target.startsWith('src/') && !allowed(folderOf(i.from), i.target))
     .map((i) => `${where(i)}: ${folderOf(i.from)} may not import ${i.target}`);

@@ -16,8 +16,8 @@ export interface TaskPreset {
   her: number;
   evalEvery: number;
   evalEpisodes: number;
-  /** Hyper-parameters shared by SMFP and SAC (γ, target entropy, critic shape). */
-  hyper: { gamma: number; targetEntropy: number | null; critic: CriticConfig };
+  /** Hyper-parameters shared by SMFP and SAC (γ, target entropy and the temperature's start and step, critic shape). */
+  hyper: { gamma: number; targetEntropy: number | null; initialAlpha: number; alphaLearningRate: number; critic: CriticConfig };
 }
 
 const LAYER_NORM_CRITIC: CriticConfig = { hiddenSizes: [256, 256], activation: 'relu', layerNorm: true };
@@ -32,12 +32,14 @@ export const DEFAULT_PRESET: TaskPreset = {
   her: 0,
   evalEvery: 5000,
   evalEpisodes: 10,
-  hyper: { gamma: 0.99, targetEntropy: null, critic: LAYER_NORM_CRITIC },
+  hyper: { gamma: 0.99, targetEntropy: null, initialAlpha: 1, alphaLearningRate: 3e-4, critic: LAYER_NORM_CRITIC },
 };
 
 /**
  * Reaching: short horizon (γ 0.95, as rl-zoo's FetchReach), target entropy −2·d so the served stochastic policy is
- * precise to centimetres in the relative action space, HER with k = 4, LayerNorm critics.
+ * precise to centimetres in the relative action space, HER with k = 4, LayerNorm critics. The temperature starts at
+ * 0.1 and steps at 1e−3: from α = 1 at 3e−4 per update, log α needs > 10k updates to reach the 0.01–0.03 that
+ * rewards of order 1 per step call for, and the policy stays noisy (entropy +3.5 against −14) all that time.
  */
 const REACH: TaskPreset = {
   ...DEFAULT_PRESET,
@@ -46,7 +48,7 @@ const REACH: TaskPreset = {
   her: 4,
   evalEvery: 2500,
   evalEpisodes: 20,
-  hyper: { gamma: 0.95, targetEntropy: -14, critic: LAYER_NORM_CRITIC },
+  hyper: { gamma: 0.95, targetEntropy: -14, initialAlpha: 0.1, alphaLearningRate: 1e-3, critic: LAYER_NORM_CRITIC },
 };
 
 export const TASK_PRESETS: Readonly<Record<string, TaskPreset>> = {

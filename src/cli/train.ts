@@ -204,7 +204,7 @@ const command: CommandModule<object, TrainArgs> = {
             ? { actorHidden: hidden }
             : algo === 'gaussian-bc'
               ? { hidden }
-              : { gamma: preset.hyper.gamma, targetEntropy: preset.hyper.targetEntropy, critic: { ...preset.hyper.critic, hiddenSizes: hidden }, actorHidden: hidden };
+              : { ...preset.hyper, critic: { ...preset.hyper.critic, hiddenSizes: hidden }, actorHidden: hidden };
       // SMFP from an offline checkpoint: its network shape, clip squash and (when stored) critic shape carry over.
       const initHyper = argv.init ? await smfpInitHyper(argv.init) : {};
       const hyper = { ...defaults, ...presetHyper, ...initHyper, ...fileOverrides, ...parseOverrides(argv.set, defaults, '--set') };

@@ -24,4 +24,8 @@ export interface OfflineDataset {
   /** Optional metadata carried by the file (task name, observation names), checked against the task when present. */
   readonly task?: string;
   readonly observationNames?: readonly string[];
+  /** 1 where the task's success condition holds after the transition, when the file records it (an episode's success is its last row's). */
+  readonly success?: Float32Array;
+  /** Everything else the file's metadata says (how it was collected, per-episode modes, Minari's metadata.json), for reports. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
