@@ -1,7 +1,8 @@
 // The fused LayerNorm of cpu-blas (OnestepLayerNorm / OnestepLayerNormGrad) against the same function on stock
 // cpu, where it is composed from TF.js ops with TF.js's own gradients: values, every gradient (x, γ, β, and
-// through the mean/rstd outputs), fused activations, rows of constant values, batch 1, rank 3; the JVP through it;
-// and that the layer stack really runs the fused kernels.
+// through the mean/rstd outputs), fused activations, rows of constant values, batch 1, rank 3; widths that are a
+// multiple of 4 (the WebAssembly SIMD loops) and widths that are not (the JS loops); the JVP through it; and that
+// the layer stack really runs the fused kernels.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -72,7 +73,9 @@ describe('layerNorm on cpu-blas equals the composed TF.js ops', () => {
     { shape: [256, 256], constantRow: 3 }, // the critics' size, one row of constant values
     { shape: [5, 3], constantRow: 4 },
     { shape: [9, 33] }, // odd width: the unrolled loops' tails
+    { shape: [3, 20], constantRow: 2 },
     { shape: [2, 3, 6], constantRow: 1 }, // rank 3: rows are all leading dimensions
+    { shape: [2, 3, 8], constantRow: 4 },
     { shape: [4, 1] }, // one feature: every row has variance 0
   ];
   for (const activation of LAYER_NORM_ACTIVATIONS) {
@@ -88,8 +91,8 @@ describe('layerNorm on cpu-blas equals the composed TF.js ops', () => {
     }
   }
 
-  test('gradients through the mean and rstd outputs as well as the value', async () => {
-    const [x, g, b, r] = inputsFor([6, 10], 41, 2);
+  for (const width of [10, 12]) test(`gradients through the mean and rstd outputs as well as the value (width ${width})`, async () => {
+    const [x, g, b, r] = inputsFor([6, width], 41, 2);
     const [ref, ours] = await onBoth([x, g, b, r, random([6, 1], 45), random([6, 1], 46)], (x, g, b, r, rm, rs) => {
       const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
         const { value, mean, rstd } = layerNormWithStats(x, g, b, 1e-3);
@@ -101,8 +104,8 @@ describe('layerNorm on cpu-blas equals the composed TF.js ops', () => {
     assertClose(ref, ours, 'with statistics');
   });
 
-  test('gradients for only some inputs (frozen γ, β: an actor loss through a critic; only γ)', async () => {
-    const [ref, ours] = await onBoth(inputsFor([8, 12], 51, 5), (x, g, b, r) => {
+  for (const width of [11, 12]) test(`gradients for only some inputs (frozen γ, β: an actor loss through a critic; only γ), width ${width}`, async () => {
+    const [ref, ours] = await onBoth(inputsFor([8, width], 51, 5), (x, g, b, r) => {
       const onlyX = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(layerNorm(x, g, b, 1e-5, 'relu'), r)))(x);
       const onlyGamma = tf.grad((g: tf.Tensor) => tf.sum(tf.mul(layerNorm(x, g, b, 1e-5, 'relu'), r)))(g);
       return [onlyX, onlyGamma];

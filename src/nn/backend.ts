@@ -25,7 +25,7 @@ export interface BackendInfo {
   readonly requestedBy: 'option' | 'ONESTEP_BACKEND' | 'default';
   /** OpenBLAS in use (cpu-blas only). */
   readonly blas?: BlasInfo;
-  /** cpu-blas only: whether ReLU, its gradient mask and Adam run in WebAssembly SIMD (else JS loops). */
+  /** cpu-blas only: whether ReLU, its gradient mask, Adam and LayerNorm run in WebAssembly SIMD (else JS loops). */
   readonly simd?: boolean;
   /** Kernels cpu-blas replaces or adds over the stock cpu backend. */
   readonly fastKernels: readonly string[];
@@ -177,7 +177,7 @@ export function describeBackend(info: BackendInfo): string[] {
     if (info.blas.config) lines.push(`blas config: ${info.blas.config}`);
   }
   if (info.simd !== undefined) {
-    lines.push(`simd loops: ${info.simd ? 'WebAssembly SIMD (ReLU, ReLU gradient, Adam)' : 'off, JS loops (ONESTEP_SIMD=0 or no WebAssembly SIMD)'}`);
+    lines.push(`simd loops: ${info.simd ? 'WebAssembly SIMD (ReLU, ReLU gradient, Adam, LayerNorm)' : 'off, JS loops (ONESTEP_SIMD=0 or no WebAssembly SIMD)'}`);
   }
   if (info.fastKernels.length) lines.push(`fast kernels: ${info.fastKernels.join(', ')}`);
   for (const n of info.notChosen) lines.push(`not ${n.backend}: ${n.reason}`);
