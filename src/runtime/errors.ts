@@ -42,3 +42,17 @@ export class NonFiniteActionError extends Error {
     super(`policy produced action[${index}]${fieldName ? ` (${fieldName})` : ''} = ${value}; refusing to return a non-finite action`);
   }
 }
+
+/**
+ * A native part of ONNX Runtime this machine lacks: the onnxruntime-node package or its addon, or the synchronous
+ * binding `PolicyRuntime.act` runs on. The message names the part and what to do, in one line.
+ */
+export class OnnxRuntimeUnavailableError extends Error {
+  override name = 'OnnxRuntimeUnavailableError';
+  constructor(
+    readonly part: 'onnxruntime-node' | 'synchronous binding',
+    message: string,
+  ) {
+    super(message);
+  }
+}

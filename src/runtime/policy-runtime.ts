@@ -6,10 +6,11 @@ import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import { readOnnxModelInfo } from '../export/onnx-metadata.ts';
 import { PolicySpecError, SPEC_METADATA_KEY, parsePolicySpec, type PolicySpec } from '../export/spec.ts';
-import { ModelLoadError, NonFiniteActionError, NonFiniteObservationError, ObservationSizeError } from './errors.ts';
-import { PolicySession, float32Tensor } from './ort-session.ts';
+import { ModelLoadError, NonFiniteActionError, NonFiniteObservationError, ObservationSizeError, OnnxRuntimeUnavailableError } from './errors.ts';
+import { PolicySession, float32Tensor, requireSynchronousBinding } from './ort-session.ts';
 import { GaussianNoise } from './rng.ts';
 
+/** Options of {@link PolicyRuntime.load}. */
 export interface PolicyRuntimeOptions {
   /** Seed of the runtime's Gaussian noise generator (default 0). */
   seed?: number;
@@ -17,11 +18,24 @@ export interface PolicyRuntimeOptions {
   deterministic?: boolean;
   /** Model runs at load, before the first `act` (default 50; 0 = none). */
   warmupRuns?: number;
+  /**
+   * Accept an onnxruntime-node without the synchronous binding: `act` then throws and `actAsync` must be used.
+   * Default false: `load` fails (OnnxRuntimeUnavailableError) rather than the first `act`.
+   */
+  allowAsyncOnly?: boolean;
 }
 
+/**
+ * An exported onestep policy (an ONNX file carrying its `onestep.spec`) ready to act: one synchronous
+ * `act(observation) → action` per control step, in the units and order the spec names. Load with
+ * {@link PolicyRuntime.load}; free with {@link PolicyRuntime.close}.
+ */
 export class PolicyRuntime {
+  /** Values `act` takes: `spec.observation.size`, in the order of `spec.observation.names`. */
   readonly observationSize: number;
+  /** Values `act` returns: `spec.action.size`, in the order of `spec.action.names`. */
   readonly actionSize: number;
+  /** Width of the noise input the runtime draws per call (0 for a deterministic policy graph). */
   readonly noiseSize: number;
 
   private readonly observation: ort.Tensor;
@@ -38,9 +52,12 @@ export class PolicyRuntime {
   private closed = false;
 
   private constructor(
+    /** The .onnx file this runtime was loaded from. */
     readonly path: string,
+    /** The model's metadata: names, normalisation, action mode, scale and limits, provenance. */
     readonly spec: PolicySpec,
     private readonly session: PolicySession,
+    /** True when the runtime feeds zero noise (the policy's mode action). */
     readonly deterministic: boolean,
     seed: number,
   ) {
@@ -61,23 +78,25 @@ export class PolicyRuntime {
 
   /**
    * Loads an exported policy. Throws ModelLoadError (naming the file) when it is missing, not an ONNX model,
-   * lacks or has invalid `onestep.spec` metadata, or its inputs/outputs disagree with the spec.
+   * lacks or has invalid `onestep.spec` metadata, or its inputs/outputs disagree with the spec; and
+   * OnnxRuntimeUnavailableError when ONNX Runtime (or, unless `allowAsyncOnly`, its synchronous binding) cannot be
+   * loaded on this machine. Every message is one line.
+   *
+   * @example
+   * const policy = await PolicyRuntime.load('models/arm_reach/policy.onnx', { deterministic: true });
+   * const action = policy.act(observation); // Float32Array of policy.actionSize, reused by the next call
    */
   static async load(path: string, opts: PolicyRuntimeOptions = {}): Promise<PolicyRuntime> {
     const seed = opts.seed ?? 0;
     if (!Number.isFinite(seed)) throw new ModelLoadError(path, `seed must be a finite number (got ${seed})`);
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ModelLoadError(path, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, expected an .onnx file' : (err as Error).message);
-    }
+    const bytes = await readModelFile(path);
     const spec = readSpec(path, bytes);
+    if (opts.allowAsyncOnly !== true) requireSynchronousBinding();
     let session: PolicySession;
     try {
       session = await PolicySession.open(bytes);
     } catch (err) {
+      if (err instanceof OnnxRuntimeUnavailableError) throw err;
       throw new ModelLoadError(path, `ONNX Runtime rejected the model: ${firstLine((err as Error).message)}`);
     }
     try {
@@ -144,6 +163,7 @@ export class PolicyRuntime {
     return this.checkedAction();
   }
 
+  /** Frees the ONNX Runtime session; `act` throws afterwards. Calling it twice is harmless. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -169,6 +189,24 @@ export class PolicyRuntime {
     }
     this.result.set(a);
     return this.result;
+  }
+}
+
+/**
+ * The spec an exported policy carries (observation and action names, sizes, normalisation, action mode, scale and
+ * limits, provenance), read from the ONNX file's metadata without starting ONNX Runtime. Throws ModelLoadError
+ * (naming the file) when it is missing, not an ONNX model, or lacks valid `onestep.spec` metadata.
+ */
+export async function readModelSpec(path: string): Promise<PolicySpec> {
+  return readSpec(path, await readModelFile(path));
+}
+
+async function readModelFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ModelLoadError(path, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, expected an .onnx file' : (err as Error).message);
   }
 }
 

@@ -38,3 +38,14 @@ export class EnvUsageError extends Error {
     super(message);
   }
 }
+
+/**
+ * MuJoCo (the mujoco-js WebAssembly build) cannot be loaded here: the package is missing or its wasm fails to
+ * compile or start. The message names it and the reason, in one line.
+ */
+export class MujocoUnavailableError extends Error {
+  override name = 'MujocoUnavailableError';
+  constructor(readonly reason: string) {
+    super(`MuJoCo (mujoco-js WebAssembly) could not be loaded: ${reason}; the simulator needs the mujoco-js package onestep depends on (reinstall onestep's dependencies) and WebAssembly`);
+  }
+}

@@ -10,6 +10,6 @@
 export { MujocoEnv, SharedModel, type ActionSpec, type ObservationSpec, type StepInfo, type StepResult } from './env.ts';
 export { VectorEnv, type VectorStepResult } from './vector-env.ts';
 export { evaluate, formatEvaluation, randomPolicy, scriptedPolicy, zeroPolicy, type EpisodeResult, type EvaluationOptions, type EvaluationResult } from './evaluate.ts';
-export { ActionError, EnvUsageError, MjcfError, UnknownTaskError } from './errors.ts';
+export { ActionError, EnvUsageError, MjcfError, MujocoUnavailableError, UnknownTaskError } from './errors.ts';
 export { TASKS, TASK_NAMES, getTask } from './tasks/index.ts';
 export type { Policy, Sim, TaskLogic, TaskSpec } from './task.ts';

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MainModule, MjModel } from 'mujoco-js';
-import { MjcfError } from './errors.ts';
+import { MjcfError, MujocoUnavailableError } from './errors.ts';
 
 export type Mujoco = MainModule;
 export type { MjData, MjModel } from 'mujoco-js';
@@ -13,14 +13,22 @@ let loading: Promise<Mujoco> | undefined;
 /** Text MuJoCo printed since the last load (its loader prints parse errors instead of throwing). */
 let printed: string[] = [];
 
-/** The shared MuJoCo module; the first call compiles the 11 MB wasm (~0.2–0.3 s), later calls are free. */
+/**
+ * The shared MuJoCo module; the first call compiles the 11 MB wasm (~0.2–0.3 s), later calls are free. Rejects
+ * with MujocoUnavailableError (one line) when mujoco-js is missing or its wasm cannot start.
+ */
 export function mujoco(): Promise<Mujoco> {
-  loading ??= import('mujoco-js').then(({ default: load }) =>
-    load({
-      print: (line: string) => collect(line),
-      printErr: (line: string) => collect(line),
-    } as never),
-  );
+  loading ??= import('mujoco-js')
+    .then(({ default: load }) =>
+      load({
+        print: (line: string) => collect(line),
+        printErr: (line: string) => collect(line),
+      } as never),
+    )
+    .catch((err: unknown) => {
+      loading = undefined; // a later call tries again (e.g. after the package was installed)
+      throw new MujocoUnavailableError((err instanceof Error ? err.message : String(err)).split('\n')[0].trim());
+    });
   return loading;
 }
 
