@@ -3,7 +3,7 @@
 // zero, scripted, ONNX policies) and the training loops share it.
 import type { MujocoEnv } from './env.ts';
 import { SimRng } from './rng.ts';
-import type { Policy } from './task.ts';
+import type { Policy, ScriptedOptions } from './task.ts';
 
 export interface EvaluationOptions {
   episodes: number;
@@ -100,10 +100,13 @@ export function zeroPolicy(actionSize: number): Policy {
   return () => action;
 }
 
-/** The task's scripted controller bound to this environment; throws if the task has none. */
-export function scriptedPolicy(env: MujocoEnv): Policy {
+/** The task's scripted controller bound to this environment (forced into `options.mode`); throws if the task has none. */
+export function scriptedPolicy(env: MujocoEnv, options?: ScriptedOptions): Policy {
   if (!env.task.scripted) throw new RangeError(`task ${env.task.name} has no scripted controller`);
-  return env.task.scripted(env.simulation);
+  if (options?.mode !== undefined && !env.task.modes?.includes(options.mode)) {
+    throw new RangeError(`task ${env.task.name} has ${env.task.modes ? `modes ${env.task.modes.join(', ')}` : 'no modes'}, not '${options.mode}'`);
+  }
+  return env.task.scripted(env.simulation, options);
 }
 
 /** One line: "return -123.4 ± 5.6, success 90.0%, modes left 5 / right 5, 12345 steps/s". */

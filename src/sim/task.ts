@@ -87,6 +87,12 @@ export interface TaskGoal {
   reward(observations: ArrayLike<number>, at: number, next: ArrayLike<number>, nextAt: number): number;
 }
 
+/** Options of a task's scripted controller. */
+export interface ScriptedOptions {
+  /** One of the task's modes (TaskSpec.modes) to take instead of the controller's own choice. */
+  readonly mode?: string;
+}
+
 export interface TaskSpec {
   readonly name: string;
   /** One line for `--help` and listings. */
@@ -107,8 +113,11 @@ export interface TaskSpec {
   /** What success means, for reports; tasks without a success notion (cheetah, user MJCF) leave it out. */
   readonly successMeaning?: string;
   createLogic(model: MjModel, mj: Mujoco): TaskLogic;
-  /** A scripted or heuristic controller with privileged access to the simulation (used for datasets, floors). */
-  scripted?(sim: Sim): Policy;
+  /**
+   * A scripted or heuristic controller with privileged access to the simulation (used for datasets, floors).
+   * Tasks with modes take `options.mode` to force one solution (e.g. a dataset with both two_way detours).
+   */
+  scripted?(sim: Sim, options?: ScriptedOptions): Policy;
 }
 
 /** Look up a named object in the model, failing loudly if the MJCF and the task code disagree. */

@@ -75,14 +75,18 @@ export const twoWay: TaskSpec = {
       },
     };
   },
-  // Go around the wall on the side the start position leans to, then straight to the goal.
-  scripted(sim) {
+  // Go around the wall on the side the start position leans to (or the side options.mode names), then straight
+  // to the goal. Left to itself the side is a function of the observation; forcing it per episode makes the
+  // choice independent of the state, which is what a genuinely multimodal dataset needs.
+  scripted(sim, options) {
     const action = new Float32Array(2);
+    const forced = options?.mode === 'left' ? -1 : options?.mode === 'right' ? 1 : 0;
+    if (options?.mode !== undefined && forced === 0) throw new RangeError(`two_way's modes are left and right, not '${options.mode}'`);
     return () => {
       const { qpos, qvel, mocap_pos } = sim.view;
       const x = qpos[0];
       const y = qpos[1];
-      const side = x < 0 ? -1 : 1;
+      const side = forced !== 0 ? forced : x < 0 ? -1 : 1;
       let tx = mocap_pos[0];
       let ty = mocap_pos[1];
       if (y < 0.08) {
