@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { UserError } from './errors.ts';
+import { ProgressDisplay, formatDuration, progressOption } from './progress.ts';
 
 interface TrainArgs {
   algo: string;
@@ -90,13 +91,6 @@ function checkHyper(values: Record<string, unknown>, defaults: Record<string, un
   return values;
 }
 
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
 
 const command: CommandModule<object, TrainArgs> = {
   command: 'train',
@@ -130,7 +124,7 @@ const command: CommandModule<object, TrainArgs> = {
       .option('checkpoint-every', { type: 'number', default: 5000, describe: 'environment steps between checkpoints (taken at the next episode end)' })
       .option('hidden', { type: 'string', describe: 'hidden layer widths of actor and critics', defaultDescription: 'task preset (256,256)' })
       .option('backend', { type: 'string', default: 'auto', describe: 'TF.js backend: auto, cpu-blas, wasm, cpu, tfjs-node, tfjs-node-gpu' })
-      .option('progress', { type: 'string', choices: ['auto', 'bar', 'lines', 'none'], default: 'auto', describe: 'progress display (auto: a bar on a terminal, a line every 10 s otherwise)' }) as unknown as Argv<TrainArgs>,
+      .option('progress', progressOption) as unknown as Argv<TrainArgs>,
   handler: async (argv: ArgumentsCamelCase<TrainArgs>) => {
     const algo = argv.algo as Algo;
     const offlineAlgo = OFFLINE_ALGOS.includes(algo);
@@ -336,10 +330,9 @@ const command: CommandModule<object, TrainArgs> = {
     const trainer = new Trainer(agent, env, evalEnv, config.loop, out, policyInfo, argv.resume, dataset);
     await trainer.init();
 
-    const mode = argv.progress === 'auto' ? (process.stderr.isTTY ? 'bar' : 'lines') : argv.progress;
+    const progress = new ProgressDisplay(argv.progress);
     const title = `${config.algo} on ${config.task}, seed ${config.seed}`;
     process.stderr.write(`onestep train: ${title}; backend ${backend.backend}${backend.blas ? ` (${backend.blas.path})` : ''}; run folder ${out}\n`);
-    let lastLine = 0;
     trainer.onProgress = (p) => {
       const ev = p.lastEval ? `eval ${p.lastEval.returnMean.toFixed(1)} ± ${p.lastEval.returnStd.toFixed(1)}` : 'eval --';
       const offline = p.phase === 'offline';
@@ -347,14 +340,7 @@ const command: CommandModule<object, TrainArgs> = {
         ? `offline ${p.offlineUpdates}/${p.offlineSteps} updates | ${p.updatesPerSecond.toFixed(1)} updates/s | ETA ${formatDuration(p.etaSeconds)} | ${ev}`
         : `${p.envSteps}/${p.totalSteps} steps | ${p.envStepsPerSecond.toFixed(1)} env steps/s | ${p.updatesPerSecond.toFixed(1)} updates/s | ETA ${formatDuration(p.etaSeconds)} | ${ev}`;
       const fraction = offline ? p.offlineUpdates / Math.max(p.offlineSteps, 1) : p.envSteps / Math.max(p.totalSteps, 1);
-      if (mode === 'bar') {
-        const width = 24;
-        const filled = Math.min(width, Math.round(width * fraction));
-        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(100 * fraction).toFixed(1).padStart(5)}% ${text}\x1b[K`);
-      } else if (mode === 'lines' && (Date.now() - lastLine > 10_000 || fraction >= 1)) {
-        lastLine = Date.now();
-        process.stderr.write(`${text}\n`);
-      }
+      progress.update(fraction, text);
     };
     trainer.onEval = () => writeLearningCurve(out, title);
     trainer.onBest = async () => {
@@ -376,7 +362,7 @@ const command: CommandModule<object, TrainArgs> = {
     const finished = await trainer.run();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
-    if (mode === 'bar') process.stderr.write('\n');
+    progress.finish();
     writeLearningCurve(out, title);
     const last = join(out, 'checkpoints', 'last');
     if (finished) {
