@@ -114,9 +114,10 @@ export interface GaussianBcConfig {
   actionMargin: number;
 }
 
+/** The same MLP as MeanFlowQL's actor (widths, ReLU + LayerNorm), with a tanh-Gaussian head. */
 export const GAUSSIAN_BC_DEFAULTS: GaussianBcConfig = {
   hidden: [512, 512, 512, 512],
-  activation: 'gelu_tanh',
+  activation: 'relu',
   layerNorm: true,
   learningRate: 3e-4,
   gradClipNorm: 1,

@@ -142,7 +142,6 @@ export class ActionEncoder {
   private readonly obsStampSlot: number;
   private readonly timingSlot: number;
   private readonly clippedOffset: number;
-  private readonly clock = new RosClock();
   private readonly noInfo = new Float64Array(4);
 
   private constructor(
@@ -150,6 +149,8 @@ export class ActionEncoder {
     readonly size: number,
     template: WireTemplate,
     slots: { data: number; stamp: number; obsStamp: number; timing: number; clippedOffset: number },
+    /** Header stamps: the node's ROS time (sim time with use_sim_time). */
+    private readonly clock: RosClock,
   ) {
     this.template = template;
     this.dataSlot = slots.data;
@@ -162,8 +163,9 @@ export class ActionEncoder {
   /**
    * `encode` is the shared codec for `type`. `timeFromStartNs` sets JointTrajectory's single point time (the
    * controller interpolates to it). JointTrajectory goes out with a zero header stamp: "start on receipt".
+   * `clock` stamps headers (default: the system clock).
    */
-  static create(type: ActionType, jointNames: readonly string[], mode: ActionMode, encode: Encode, timeFromStartNs = 0): ActionEncoder {
+  static create(type: ActionType, jointNames: readonly string[], mode: ActionMode, encode: Encode, timeFromStartNs = 0, clock = new RosClock()): ActionEncoder {
     const n = jointNames.length;
     const names = [...jointNames];
     let data = -1, stamp = -1, obsStamp = -1, timing = -1, clippedOffset = -1;
@@ -220,7 +222,7 @@ export class ActionEncoder {
       if (err instanceof WireTemplateError) throw new ActionLayoutError(`cannot lay out ${type}: ${err.message}`);
       throw err;
     }
-    return new ActionEncoder(type, n, template, { data, stamp, obsStamp, timing, clippedOffset });
+    return new ActionEncoder(type, n, template, { data, stamp, obsStamp, timing, clippedOffset }, clock);
   }
 
   /**

@@ -10,6 +10,9 @@ export type LogFields = Record<string, string | number | boolean | undefined>;
 
 /** Leveled, structured log lines on stderr (or a given sink), in the rcutils console format or as JSON lines. */
 export class Logger {
+  /** Also receives every line that passes the level (the node's /rosout): the message and its fields as text. */
+  forward: ((level: LogLevel, message: string, fields: string) => void) | null = null;
+
   constructor(
     readonly name: string,
     public level: LogLevel = 'info',
@@ -24,16 +27,17 @@ export class Logger {
   log(level: LogLevel, message: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
     const t = Date.now() / 1000;
-    if (this.format === 'json') {
-      this.sink(JSON.stringify({ time: t, level, logger: this.name, message, ...fields }));
-      return;
-    }
     const extra = fields
       ? Object.entries(fields)
           .filter(([, v]) => v !== undefined)
           .map(([k, v]) => ` ${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : v}`)
           .join('')
       : '';
+    this.forward?.(level, message, extra);
+    if (this.format === 'json') {
+      this.sink(JSON.stringify({ time: t, level, logger: this.name, message, ...fields }));
+      return;
+    }
     this.sink(`[${level.toUpperCase()}] [${t.toFixed(6)}] [${this.name}]: ${message}${extra}`);
   }
 
@@ -163,20 +167,32 @@ export interface StatusInput {
 
 const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : 'nan');
 
+  /** The control mode machine: passive → (enable) → blend_in → active → (disable) → hold. */
+  controlMode?: string;
+  /** ROS time source and its state (a paused or missing /clock is a warning). */
+  clock?: { source: string; state: string; timeSec: number; sinceAdvanceSec: number; jumpsBack: number };
 /** diagnostic_msgs/DiagnosticArray for /diagnostics (one status named after the node). */
 export function diagnosticArray(s: StatusInput, stamp: { sec: number; nanosec: number }): Record<string, unknown> {
   const newMisses = s.counters.deadlineMisses - s.previous.deadlineMisses;
   const newDrops = s.counters.observationsDropped - s.previous.observationsDropped;
-  const level = s.state === 'error' ? ERROR : s.state === 'stale' || s.state === 'waiting' || newMisses > 0 || newDrops > 0 ? WARN : OK;
+  const clockTrouble = s.clock !== undefined && s.clock.state !== 'running';
+  const level = s.state === 'error' ? ERROR : s.state === 'stale' || s.state === 'waiting' || newMisses > 0 || newDrops > 0 || clockTrouble ? WARN : OK;
   const kv = (key: string, value: string | number) => ({ key, value: String(value) });
   const l = s.latency;
   return {
     header: { stamp, frame_id: '' },
     status: [
       {
+  const clockNote = !clockTrouble ? '' : s.clock!.state === 'waiting' ? '; sim time: waiting for /clock' : `; sim time paused for ${f(s.clock!.sinceAdvanceSec, 1)} s`;
+  const extra = [
+    ...(s.controlMode !== undefined ? [kv('control_mode', s.controlMode)] : []),
+    ...(s.clock !== undefined
+      ? [kv('clock', s.clock.source), kv('clock_state', s.clock.state), kv('ros_time', f(s.clock.timeSec, 6)), kv('clock_jumps_back', s.clock.jumpsBack)]
+      : []),
+  ];
         level,
         name: `${s.nodeFqn.slice(1)}: policy`,
-        message: s.message,
+        message: `${s.message}${clockNote}`,
         hardware_id: s.model.checkpoint,
         values: [
           kv('state', s.state), kv('mode', s.mode), kv('transport', s.transport),
@@ -193,6 +209,7 @@ export function diagnosticArray(s: StatusInput, stamp: { sec: number; nanosec: n
       },
     ],
   };
+          ...extra,
 }
 
 /** onestep_msgs/PolicyStatus for ~/status. */

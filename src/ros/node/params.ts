@@ -46,6 +46,21 @@ export const NODE_PARAMETERS: ReadonlyMap<string, ParameterDescriptor> = new Map
   ['log_format', { type: 'string', default: 'text', choices: ['text', 'json'], description: 'Log lines as text or one JSON object per line' }],
   ['log_throttle_ms', { type: 'double', default: 1000, min: 0, description: 'Least time between two repeated warnings of one kind (dropped observations, deadline misses)' }],
 ]);
+  ['use_sim_time', { type: 'bool', default: false, description: 'Follow /clock (rosgraph_msgs/Clock) for stamps and timer-mode ticks instead of the system clock; watchdogs stay on the wall clock' }],
+  ['autostart', { type: 'bool', default: true, description: 'Act as soon as every observation source has spoken; false: stay passive (no commands) until ~/enable' }],
+]);
+
+/**
+ * Parameters a running node accepts changes to (set_parameters, `onestep param set`, `ros2 param set`); the others
+ * shape the node's endpoints, observation layout or control loop and take effect at start only. Safety limits,
+ * rate limit, blend-in, watchdog and its safe action, deadlines, diagnostics, logging and the clock change live;
+ * `model` loads the named model (refused, with the reason, when it does not fit the running layout).
+ */
+export const RUNTIME_PARAMETERS: ReadonlySet<string> = new Set([
+  'model', 'deadline_ms', 'use_sim_time',
+  'safety.lower', 'safety.upper', 'safety.max_step', 'safety.blend_in_steps', 'safety.watchdog_ms', 'safety.stale_action',
+  'safety.damping_gain', 'safety.recovery_observations',
+  'diagnostics.rate_hz', 'diagnostics.policy_io', 'log_throttle_ms',
 
 /** Per-source parameters, declared as observation.<name>.<key> for every name in observation.sources. */
 export const SOURCE_PARAMETERS: ReadonlyMap<string, ParameterDescriptor> = new Map<string, ParameterDescriptor>([
@@ -98,6 +113,10 @@ export interface NodeConfig {
   logFormat: 'text' | 'json';
   logThrottleMs: number;
 }
+  useSimTime: boolean;
+  autostart: boolean;
+  /** Every declared parameter's value this configuration was built from (what the node's parameter services serve). */
+  parameters?: ReadonlyMap<string, ParameterValue>;
 
 /** Every declared parameter for these overrides (the source groups depend on observation.sources). */
 export function declaredParameters(overrides: ReadonlyMap<string, ParameterValue>): Map<string, ParameterDescriptor> {
@@ -200,14 +219,19 @@ export function buildConfig(overrides: ReadonlyMap<string, ParameterValue>, wher
     logFormat: str('log_format') as 'text' | 'json',
     logThrottleMs: num('log_throttle_ms'),
   };
+    useSimTime: bool('use_sim_time'),
+    autostart: bool('autostart'),
+    parameters: p,
 }
 
 /** The parameter reference as text (for `onestep serve --help-params` and docs). */
 export function describeParameters(): string {
   const line = (name: string, d: ParameterDescriptor) =>
     `  ${name.padEnd(38)} ${d.type.padEnd(9)} default ${JSON.stringify(d.default)}${d.choices ? ` (${d.choices.filter((c) => c).join('|')})` : ''}\n      ${d.description}`;
-  const out = ['Node parameters (ROS 2 YAML under "<node>: ros__parameters:" or -p name:=value):'];
-  for (const [k, d] of NODE_PARAMETERS) out.push(line(k, d));
+  const out = [
+    'Node parameters (ROS 2 YAML under "<node>: ros__parameters:" or -p name:=value; * = may change while the node runs):',
+  ];
+  for (const [k, d] of NODE_PARAMETERS) out.push(line(`${k}${RUNTIME_PARAMETERS.has(k) ? ' *' : ''}`, d));
   out.push('', 'Per observation source <name> listed in observation.sources:');
   for (const [k, d] of SOURCE_PARAMETERS) out.push(line(`observation.<name>.${k}`, d));
   return out.join('\n');

@@ -2,19 +2,30 @@
 // the trigger source) or timer-driven (fixed control rate, newest observation, decimation). Everything the hot
 // path touches is built at start; per observation it validates into preallocated buffers, runs the policy,
 // maps and filters the action, patches a pre-serialized message and publishes the bytes.
+// What ROS tools reach: parameter services (live changes to the parameters in RUNTIME_PARAMETERS), the node
+// services ~/reload, ~/enable, ~/disable with the control mode machine, /rosout, and use_sim_time.
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { PolicySpec } from '../../export/spec.ts';
-import type { MessageInfo, Publisher, Subscription, Transport } from '../transport.ts';
+import type { MessageInfo, Publisher, ServiceServer, Subscription, Transport } from '../transport.ts';
 import { getMessageCodec } from '../msgs/registry.ts';
-import { ActionEncoder, ActionInfo, ActionMapper, PolicyIoEncoder, RosClock } from './action.ts';
+import { ActionEncoder, ActionInfo, ActionMapper, PolicyIoEncoder } from './action.ts';
+import { NodeClock } from './clock.ts';
 import {
   ASSEMBLE, DECODE, E2E, ENCODE, INFER, Logger, SEND, StageLatencies, Throttle, diagnosticArray, policyStatus,
   type NodeCounters, type NodeState,
 } from './diagnostics.ts';
 import { JointStateTracker, ObservationAssembler, describeDrop, isDerived, layoutSources } from './observation.ts';
-import type { NodeConfig } from './params.ts';
+import { ParameterServer, type ParameterChange, type ParameterDeclaration } from './parameter-server.ts';
+import { RUNTIME_PARAMETERS, buildConfig, declaredParameters, type NodeConfig } from './params.ts';
+import type { ParameterValue } from './ros-args.ts';
+import { Rosout } from './rosout.ts';
 import { SafetyFilter, Watchdog, makeLimits } from './safety.ts';
+/**
+ * passive: not commanding (autostart off, or never enabled); active: acting, blending in first from the measured
+ * position when safety.blend_in_steps > 0 (reported as blend_in); hold: disabled after acting, the last command held.
+ */
+export type ControlMode = 'passive' | 'active' | 'hold';
 
 /** What the node needs from a loaded policy (PolicyRuntime satisfies it). */
 export interface Policy {
@@ -137,23 +148,32 @@ export class PolicyNode {
   private readonly dampingGain: Float64Array;
   private readonly encoder: ActionEncoder;
   private readonly publisher: Publisher;
+  private controlMode: ControlMode;
   private readonly subscriptions: Subscription[] = [];
   /** Per observation source, its resolved topic ("(derived)" for derived sources), for log lines. */
   private sourceTopics: string[] = [];
-  private readonly statusPublisher: Publisher | null;
-  private readonly diagnosticsPublisher: Publisher | null;
-  private readonly ioPublisher: Publisher | null;
-  private readonly ioEncoder: PolicyIoEncoder | null;
+  private statusPublisher: Publisher | null = null;
+  private diagnosticsPublisher: Publisher | null = null;
+  private ioPublisher: Publisher | null = null;
+  private ioEncoder: PolicyIoEncoder | null = null;
   private readonly actionInfo = new ActionInfo();
   private readonly log: Logger;
-  private readonly dropThrottle: Throttle;
-  private readonly deadlineThrottle: Throttle;
-  private readonly refuseThrottle: Throttle;
+  private dropThrottle: Throttle;
+  private deadlineThrottle: Throttle;
+  private refuseThrottle: Throttle;
   private readonly waitingThrottle = new Throttle(5000);
-  private readonly jumpThrottle: Throttle;
-  private readonly deadlineMs: number;
+  private jumpThrottle: Throttle;
+  private deadlineMs: number;
   private readonly perfOffsetMs: number;
-  private readonly clock = new RosClock();
+  /** ROS time: the system clock, or /clock with use_sim_time. */
+  readonly clock: NodeClock;
+  /** The node's parameters as ROS tools reach them (set_parameters applies RUNTIME_PARAMETERS live). */
+  parameters: ParameterServer | null = null;
+  private rosout: Rosout | null = null;
+  private readonly nodeServices: ServiceServer[] = [];
+  private cancelControlTimer: (() => void) | null = null;
+  private reportTimer: NodeJS.Timeout | null = null;
+  private lastReloadError = '';
   /** performance.now() ms of the current pass: RECEIVED, ENTRY, ASSEMBLED, INFERRED, ENCODED, SENT; then the trigger's previous stamp. */
   private readonly stamps = new Float64Array(8);
   private timers: NodeJS.Timeout[] = [];
@@ -179,6 +199,8 @@ export class PolicyNode {
     this.policy = policy;
     this.plan = plan;
     this.latency = new StageLatencies(opts.latencyCapacity ?? 4096);
+    this.clock = new NodeClock(transport, { log: (level, message, fields) => this.log.log(level, message, fields) });
+    this.controlMode = config.autostart ? 'active' : 'passive';
     const n = plan.mapper.size;
     this.command = new Float64Array(n);
     this.target = new Float64Array(n);
@@ -197,28 +219,15 @@ export class PolicyNode {
     this.deadlineThrottle = new Throttle(config.logThrottleMs);
     this.refuseThrottle = new Throttle(config.logThrottleMs);
     this.jumpThrottle = new Throttle(config.logThrottleMs);
-    this.deadlineMs = config.deadlineMs > 0 ? config.deadlineMs : config.mode === 'timer' ? 1000 / config.controlRateHz : Infinity;
+    this.deadlineMs = deadlineOf(config);
     this.perfOffsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 
     const actionCodec = getMessageCodec(config.action.type);
     const tfsMs = config.action.timeFromStartMs > 0 ? config.action.timeFromStartMs : config.mode === 'timer' ? 2000 / config.controlRateHz : 20;
-    this.encoder = ActionEncoder.create(config.action.type, plan.mapper.names, plan.mapper.mode, (m) => actionCodec.encode(m as Record<string, unknown>), tfsMs * 1e6);
+    this.encoder = ActionEncoder.create(config.action.type, plan.mapper.names, plan.mapper.mode, (m) => actionCodec.encode(m as Record<string, unknown>), tfsMs * 1e6, this.clock);
     this.publisher = transport.advertise(config.action.topic, config.action.type, config.action.qos);
-    if (config.diagnostics.policyIo) {
-      const io = getMessageCodec('std_msgs/msg/Float64MultiArray');
-      this.ioEncoder = new PolicyIoEncoder(policy.observationSize, n, (m) => io.encode(m as Record<string, unknown>));
-      this.ioPublisher = transport.advertise('~/policy_io', 'std_msgs/msg/Float64MultiArray', 'sensor_data');
-    } else {
-      this.ioEncoder = null;
-      this.ioPublisher = null;
-    }
-    if (config.diagnostics.rateHz > 0) {
-      this.statusPublisher = transport.advertise('~/status', 'onestep_msgs/msg/PolicyStatus', 'default');
-      this.diagnosticsPublisher = transport.advertise('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', 'default');
-    } else {
-      this.statusPublisher = null;
-      this.diagnosticsPublisher = null;
-    }
+    this.setPolicyIo(config.diagnostics.policyIo);
+    if (config.diagnostics.rateHz > 0) this.openDiagnostics();
 
     this.watchdog = new Watchdog(
       config.safety.watchdogMs,
@@ -234,6 +243,8 @@ export class PolicyNode {
     if (config.model === '') throw new PolicyNodeError('no model: pass --model m.onnx or set the "model" parameter');
     const policy = await opts.loadPolicy(config.model);
     let node: PolicyNode;
+    // the node's own copy: parameter changes update it in place while it runs
+    opts = { ...opts, config: structuredClone(opts.config) };
     try {
       node = new PolicyNode(opts, policy, planFor(policy.spec, config, config.model));
     } catch (err) {
@@ -265,16 +276,15 @@ export class PolicyNode {
       transport.subscribe<{ data: string }>('~/reload', 'std_msgs/msg/String', 'default', (m) => {
         void this.reload(m.data === '' ? undefined : m.data);
       }),
+    // the request topic of earlier versions stays: a String with a path reloads that model (empty: the current one)
     );
-    if (config.mode === 'timer') {
-      const t = setInterval(() => this.onTick(), 1000 / config.controlRateHz);
-      this.timers.push(t);
-    }
-    if (config.diagnostics.rateHz > 0) this.timers.push(setInterval(() => this.report(), 1000 / config.diagnostics.rateHz));
+    this.openNodeInterfaces();
+    if (config.mode === 'timer') this.cancelControlTimer = this.clock.createTimer(1000 / config.controlRateHz, () => this.onTick());
+    this.setReportRate(config.diagnostics.rateHz);
     if (config.watchModel) this.watchModel();
     const spec = this.policy.spec;
     this.log.info('policy node started', {
-      model: this.modelPath, model_id: spec.checkpointId, algorithm: spec.algorithm, task: spec.task, mode: config.mode,
+      model: this.modelPath, model_id: spec.checkpointId, algorithm: spec.algorithm, task: spec.task, mode: config.mode, control_mode: this.controlMode,
       transport: transport.kind, commands: this.publisher.topic, command_type: config.action.type,
       observation: config.sources.map((s) => `${s.name}@${s.topic}`).join(','),
     });
@@ -314,10 +324,12 @@ export class PolicyNode {
         return;
       }
       this.state = 'running';
-      this.message = 'acting';
-      this.log.info('observations complete: acting', { sources: plan.assembler.sources.length });
+      this.message = this.controlMode === 'active' ? 'acting' : `${this.controlMode}: observations complete, not commanding`;
+      this.log.info(this.controlMode === 'active' ? 'observations complete: acting' : 'observations complete (not commanding until ~/enable)', {
+        sources: plan.assembler.sources.length, control_mode: this.controlMode,
+      });
     }
-    if (this.opts.config.mode === 'timer') return;
+    if (this.opts.config.mode === 'timer' || this.controlMode !== 'active') return;
     t[ASSEMBLED] = performance.now();
     this.act(true);
   }
@@ -461,6 +473,7 @@ export class PolicyNode {
       this.act(false);
       return;
     }
+    if (this.controlMode !== 'active') return;
     if (!this.hasTarget) return;
     if (config.interpolate) {
       const alpha = (phase + 1) / config.decimation;
@@ -502,27 +515,28 @@ export class PolicyNode {
       this.message = `no valid observation on ${this.sourceTopics[this.plan.triggerIndex]} for ${this.opts.config.safety.watchdogMs} ms: ${this.opts.config.safety.staleAction}`;
       this.log.warn('observations stale: publishing the safe action', { timeout_ms: this.opts.config.safety.watchdogMs, safe_action: this.opts.config.safety.staleAction });
     }
-    // timer mode keeps publishing the safe action from its own tick
-    if (first || this.opts.config.mode === 'event') this.publishSafe();
+    // timer mode keeps publishing the safe action from its own tick; a node not acting sends nothing
+    if ((first || this.opts.config.mode === 'event') && this.controlMode === 'active') this.publishSafe();
   }
 
   private onRecover(): void {
     this.state = 'running';
-    this.message = 'acting (recovered)';
+    this.message = this.controlMode === 'active' ? 'acting (recovered)' : `${this.controlMode}: observations fresh again`;
     this.blendPending = true;
     this.commandRestart = true;
     this.hasTarget = false;
     this.tick = 0;
-    this.log.info('observations fresh again: acting', { blend_in_steps: this.opts.config.safety.blendInSteps });
+    this.log.info(this.controlMode === 'active' ? 'observations fresh again: acting' : 'observations fresh again', {
+      blend_in_steps: this.opts.config.safety.blendInSteps, control_mode: this.controlMode,
+    });
   }
 
   /**
    * Publishes the configured safe action; false when there is nothing safe to send. A node that never commanded
    * the robot sends nothing: a zero command to a position controller it never drove would move the arm.
    */
-  publishSafe(): boolean {
+  publishSafe(kind = this.opts.config.safety.staleAction): boolean {
     if (!this.safety.hasCommand || this.counters.actionsPublished === 0) return false;
-    const kind = this.opts.config.safety.staleAction;
     if (!this.safety.safeAction(kind, this.command, this.tracker.hasVelocity ? this.tracker.velocity : null, this.dampingGain)) return false;
     this.safety.noteSent(this.command);
     this.publisher.publishRaw(this.encoder.write(this.command, null));
@@ -562,6 +576,8 @@ export class PolicyNode {
     }
     this.log.debug('status', {
       state: this.state, actions: this.counters.actionsPublished, dropped: this.counters.observationsDropped,
+      controlMode: this.effectiveControlMode,
+      clock: this.clock.status(),
       e2e_p50_ms: input.latency.e2e.p50, e2e_p99_ms: input.latency.e2e.p99,
     });
     this.previousCounters = { ...this.counters };
@@ -590,13 +606,14 @@ export class PolicyNode {
    * Loads a model (the current path by default), checks it against the node's observation and action layout
    * and a test step, then switches to it. A bad model is refused with a logged reason; the old one keeps running.
    */
-  reload(path?: string): Promise<boolean> {
-    if (this.reloading) return this.reloading.then(() => this.reload(path));
-    this.reloading = this.doReload(path ?? this.modelPath).finally(() => { this.reloading = null; });
+  reload(path?: string, config: NodeConfig = this.opts.config): Promise<boolean> {
+    if (this.reloading) return this.reloading.then(() => this.reload(path, config));
+    this.reloading = this.doReload(path ?? this.modelPath, config).finally(() => { this.reloading = null; });
     return this.reloading;
   }
 
-  private async doReload(path: string): Promise<boolean> {
+  private async doReload(path: string, config: NodeConfig): Promise<boolean> {
+    this.lastReloadError = '';
     if (this.closed) return false;
     let candidate: Policy | null = null;
     try {
@@ -610,7 +627,7 @@ export class PolicyNode {
       if (!same(now.action.names, next.action.names)) {
         throw new PolicyNodeError(`actions differ: running model acts on [${now.action.names.join(', ')}], new model on [${next.action.names.join(', ')}]`);
       }
-      const plan = planFor(next, this.opts.config, path);
+      const plan = planFor(next, config, path);
       const probe = candidate.act(this.plan.assembler.vector);
       for (let i = 0; i < probe.length; i++) {
         if (!Number.isFinite(probe[i])) throw new PolicyNodeError(`test step gave a non-finite action[${i}]`);
@@ -634,6 +651,8 @@ export class PolicyNode {
       return false;
     }
   }
+      this.opts.config.model = path;
+      this.parameters?.noteChanged('model', path);
 
   // ---------------------------------------------------------------------------------------------------------
   // shutdown
@@ -641,11 +660,156 @@ export class PolicyNode {
   /** Stops acting, publishes the final safe action, closes every endpoint and the transport, frees the model. */
   async shutdown(reason = 'shutdown'): Promise<void> {
     if (this.closed) return;
+      this.lastReloadError = (err as Error).message;
     for (const s of this.subscriptions) s.close();
     const published = this.publishSafe();
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+  // ---------------------------------------------------------------------------------------------------------
+  // what ROS tools reach: parameters, node services, /rosout, the clock
+
+  /** The control mode as reported: active while blending in from the measured position is `blend_in`. */
+  get effectiveControlMode(): 'passive' | 'blend_in' | 'active' | 'hold' {
+    return this.controlMode === 'active' && (this.blendPending || this.safety.isBlending) && this.opts.config.safety.blendInSteps > 0 ? 'blend_in' : this.controlMode;
+  }
+
+  private openNodeInterfaces(): void {
+    const { transport, config } = this.opts;
+    this.rosout = new Rosout(transport, this.clock, this.log.name);
+    const rosout = this.rosout;
+    this.log.forward = (level, message, fields) => rosout.publish(level, message, fields);
+    this.clock.setUseSimTime(config.useSimTime);
+    const values = config.parameters ?? new Map<string, ParameterValue>([['model', config.model]]);
+    const declarations = new Map<string, ParameterDeclaration>(
+      [...declaredParameters(values)].map(([name, d]) => [name, { ...d, readOnly: !RUNTIME_PARAMETERS.has(name) }]),
+    );
+    for (const name of ['safety.lower', 'safety.upper']) {
+      declarations.set(name, { ...declarations.get(name)!, constraints: 'lower ≤ upper for every joint; empty, one value, or one per joint' });
+    }
+    this.parameters = new ParameterServer(transport, declarations, buildConfig(values).parameters!, {
+      validate: (changes, next) => this.applyParameters(changes, next),
+      now: () => {
+        this.clock.now();
+        return { sec: this.clock.sec, nanosec: this.clock.nanosec };
+      },
+      log: (level, message, fields) => this.log.log(level, message, fields),
+    });
+    type Trigger = { success: boolean; message: string };
+    this.nodeServices.push(
+      transport.createService<object, Trigger>('~/reload', 'std_srvs/srv/Trigger', async () => {
+        const ok = await this.reload();
+        return ok
+          ? { success: true, message: `loaded ${this.modelPath} (${this.policy.spec.checkpointId})` }
+          : { success: false, message: `refused ${this.modelPath}: ${this.lastReloadError || 'the node is shutting down'}; the running model continues` };
+      }),
+      transport.createService<{ data: boolean }, Trigger>('~/enable', 'std_srvs/srv/SetBool', (req) => (req.data ? this.enable() : this.disable())),
+      transport.createService<{ data: boolean }, Trigger>('~/disable', 'std_srvs/srv/SetBool', (req) => (req.data ? this.disable() : this.enable())),
+    );
+  }
+
+  /** passive or hold → active (blending in from the measured position when safety.blend_in_steps > 0). */
+  enable(): { success: boolean; message: string } {
+    if (this.closed) return { success: false, message: 'the node is shutting down' };
+    if (this.controlMode === 'active') return { success: true, message: `already ${this.effectiveControlMode}` };
+    const from = this.controlMode;
+    this.controlMode = 'active';
+    this.blendPending = true;
+    this.commandRestart = true;
+    this.hasTarget = false;
+    this.tick = 0;
+    if (this.state === 'running') this.message = 'acting';
+    this.log.info('enabled: acting', { from, blend_in_steps: this.opts.config.safety.blendInSteps });
+    return { success: true, message: `${from} → ${this.effectiveControlMode}` };
+  }
+
+  /** active → hold: stop acting and hold the last command (published once); passive stays passive. */
+  disable(): { success: boolean; message: string } {
+    if (this.closed) return { success: false, message: 'the node is shutting down' };
+    if (this.controlMode !== 'active') return { success: true, message: `already ${this.controlMode}` };
+    this.controlMode = 'hold';
+    const held = this.publishSafe('hold');
+    this.message = 'hold: disabled, holding the last command';
+    this.log.info('disabled: holding the last command', { held: held ? 'published' : 'nothing commanded yet' });
+    return { success: true, message: held ? 'active → hold (holding the last command)' : 'active → hold (nothing commanded yet)' };
+  }
+
+  /**
+   * Validates parameter changes against the running model and commits them to the node: throws (the reason tools
+   * show) when they do not fit, and changes nothing then. `model` loads the named model first.
+   */
+  private async applyParameters(changes: readonly ParameterChange[], next: ReadonlyMap<string, ParameterValue>): Promise<void> {
+    if (this.closed) throw new PolicyNodeError('the node is shutting down');
+    const nextConfig = buildConfig(next, 'set');
+    const changed = new Set(changes.map((c) => c.name));
+    const n = this.plan.mapper.size;
+    const gain = nextConfig.safety.dampingGain;
+    if (gain.length !== 1 && gain.length !== n) {
+      throw new PolicyNodeError(`safety.damping_gain has ${gain.length} values, expected 1 or ${n} (one per joint: ${this.plan.mapper.names.join(', ')})`);
+    }
+    // limits and the rest against the running model (a new model is checked by its reload)
+    let plan = planFor(this.policy.spec, nextConfig, this.modelPath);
+    if (changed.has('model') && nextConfig.model !== this.modelPath) {
+      if (!(await this.reload(nextConfig.model, nextConfig))) throw new PolicyNodeError(`model ${nextConfig.model} refused: ${this.lastReloadError}; the running model continues`);
+      plan = planFor(this.policy.spec, nextConfig, this.modelPath);
+    }
+    const c = this.opts.config;
+    const limits = this.safety.limits;
+    limits.lower.set(plan.limits.lower);
+    limits.upper.set(plan.limits.upper);
+    limits.maxStep.set(plan.limits.maxStep);
+    limits.blendInSteps = plan.limits.blendInSteps;
+    c.safety = nextConfig.safety;
+    this.dampingGain.fill(gain[0]);
+    if (gain.length === n) this.dampingGain.set(gain);
+    if (changed.has('safety.watchdog_ms')) {
+      this.watchdog.setTimeoutMs(nextConfig.safety.watchdogMs);
+      if (nextConfig.safety.watchdogMs === 0) this.log.warn('stale-observation watchdog disabled by a parameter change', {});
+    }
+    this.watchdog.setRecoverAfter(nextConfig.safety.recoveryObservations);
+    c.deadlineMs = nextConfig.deadlineMs;
+    this.deadlineMs = deadlineOf(c);
+    if (changed.has('log_throttle_ms')) {
+      c.logThrottleMs = nextConfig.logThrottleMs;
+      this.dropThrottle = new Throttle(c.logThrottleMs);
+      this.deadlineThrottle = new Throttle(c.logThrottleMs);
+      this.refuseThrottle = new Throttle(c.logThrottleMs);
+      this.jumpThrottle = new Throttle(c.logThrottleMs);
+    }
+    if (c.diagnostics.policyIo !== nextConfig.diagnostics.policyIo) this.setPolicyIo(nextConfig.diagnostics.policyIo);
+    if (c.diagnostics.rateHz !== nextConfig.diagnostics.rateHz) {
+      if (nextConfig.diagnostics.rateHz > 0) this.openDiagnostics();
+      this.setReportRate(nextConfig.diagnostics.rateHz);
+    }
+    c.diagnostics = nextConfig.diagnostics;
+    if (c.useSimTime !== nextConfig.useSimTime) this.clock.setUseSimTime(nextConfig.useSimTime);
+    c.useSimTime = nextConfig.useSimTime;
+    c.parameters = next;
+  }
+
+  private setPolicyIo(on: boolean): void {
+    if (on && !this.ioPublisher) {
+      const io = getMessageCodec('std_msgs/msg/Float64MultiArray');
+      this.ioEncoder = new PolicyIoEncoder(this.policy.observationSize, this.plan.mapper.size, (m) => io.encode(m as Record<string, unknown>));
+      this.ioPublisher = this.opts.transport.advertise('~/policy_io', 'std_msgs/msg/Float64MultiArray', 'sensor_data');
+    } else if (!on && this.ioPublisher) {
+      this.ioPublisher.close();
+      this.ioPublisher = null;
+      this.ioEncoder = null;
+    }
+  }
+
+  private openDiagnostics(): void {
+    this.statusPublisher ??= this.opts.transport.advertise('~/status', 'onestep_msgs/msg/PolicyStatus', 'default');
+    this.diagnosticsPublisher ??= this.opts.transport.advertise('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', 'default');
+  }
+
+  /** Diagnostics stay on the wall clock: a paused simulator is itself something to report. */
+  private setReportRate(hz: number): void {
+    if (this.reportTimer) clearInterval(this.reportTimer);
+    this.reportTimer = hz > 0 ? setInterval(() => this.report(), 1000 / hz) : null;
+  }
+
     this.watchdog.stop();
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     this.watcher?.close();
@@ -657,6 +821,8 @@ export class PolicyNode {
     this.statusPublisher?.close();
     this.diagnosticsPublisher?.close();
     this.ioPublisher?.close();
+    this.cancelControlTimer?.();
+    if (this.reportTimer) clearInterval(this.reportTimer);
     await this.opts.transport.close();
     this.policy.close();
   }
@@ -665,3 +831,13 @@ export class PolicyNode {
 function nodeFqn(t: Transport): string {
   return t.node.namespace === '/' ? `/${t.node.name}` : `${t.node.namespace}/${t.node.name}`;
 }
+    for (const s of this.nodeServices) s.close();
+    this.parameters?.close();
+    this.log.forward = null;
+    this.rosout?.close();
+    this.clock.close();
+/** The observation → action budget: deadline_ms, else one control period in timer mode, else none. */
+function deadlineOf(config: NodeConfig): number {
+  return config.deadlineMs > 0 ? config.deadlineMs : config.mode === 'timer' ? 1000 / config.controlRateHz : Infinity;
+}
+

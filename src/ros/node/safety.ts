@@ -195,12 +195,24 @@ export class Watchdog {
   private readonly expireBound = () => this.expire();
 
   constructor(
-    readonly timeoutMs: number,
-    private readonly recoverAfter: number,
+    public timeoutMs: number,
+    private recoverAfter: number,
     private readonly onStale: (first: boolean) => void,
     private readonly onRecover: () => void,
   ) {
     if (!(timeoutMs >= 0)) throw new SafetyConfigError(`safety.watchdog_ms is ${timeoutMs}, expected ≥ 0 (0 disables)`);
+  }
+
+  /** A new timeout (a parameter change) counts from the last observation; 0 disables. */
+  setTimeoutMs(ms: number): void {
+    if (!(ms >= 0)) throw new SafetyConfigError(`safety.watchdog_ms is ${ms}, expected ≥ 0 (0 disables)`);
+    this.timeoutMs = ms;
+    this.stop();
+    if (ms > 0 && this.state !== 'waiting') this.arm(Math.max(0, ms - (performance.now() - this.lastFeedMs)));
+  }
+
+  setRecoverAfter(observations: number): void {
+    this.recoverAfter = observations;
   }
 
   get enabled(): boolean {
