@@ -1,5 +1,7 @@
 // Training throughput: the SAC-size update of research practice (actor 17→256→256→12 tanh-Gaussian, twin
-// critics 23→256→256→1 with Polyak targets, batch 256, three Adams), onestep against PyTorch CPU.
+// critics 23→256→256→1 with Polyak targets, batch 256, three Adams), onestep against PyTorch CPU; then the
+// MeanFlowQL update of src/algos/meanflowql.ts at the same widths (ReLU + LayerNorm, best-of-5 backup, exact JVP
+// target, two clipped Adams) against the same update in PyTorch (forward-mode AD for the JVP).
 // PyTorch runs in a child process kept alive for the whole run; the two take turns (never at the same time),
 // in short alternating blocks with the same BLAS thread count, so each ratio comes from one run on the same load.
 // Then the LayerNorm rows: src/algos Sac.update and Smfp.update with LayerNorm networks, the fused LayerNorm
@@ -7,7 +9,7 @@
 // again in alternating blocks.
 //
 //   node --import tsx bench/train-throughput.ts [--rounds 10] [--updates 50] [--warmup 50] [--threads 1]
-//        [--no-torch] [--no-stock] [--no-wasm] [--no-algos] [--profile] [--python /usr/bin/python3] [--json out.json]
+//        [--no-torch] [--no-stock] [--no-wasm] [--no-algos] [--no-mfql] [--profile] [--python /usr/bin/python3] [--json out.json]
 //        [--ln-rounds 5] [--ln-updates 20] [--no-layernorm | --layernorm-only]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -25,6 +27,7 @@ const { values: args } = parseArgs({
     'no-stock': { type: 'boolean', default: false },
     'no-wasm': { type: 'boolean', default: false },
     'no-algos': { type: 'boolean', default: false },
+    'no-mfql': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'ln-rounds': { type: 'string', default: '5' },
     'ln-updates': { type: 'string', default: '20' },
@@ -286,6 +289,54 @@ for (let r = 0; r < rounds; r++) {
     line += `, PyTorch ${fmt(theirs)} updates/s, ratio ${(mine.cpu / theirs.cpu).toFixed(2)} (wall ${(mine.wall / theirs.wall).toFixed(2)})`;
   }
   console.log(line);
+}
+// --- MeanFlowQL: the real src/algos update, interleaved with PyTorch's the same way ---
+if (!args['no-mfql']) {
+  const { MEANFLOWQL_DEFAULTS, MeanFlowQl } = await import('../src/algos/meanflowql.ts');
+  const { Rng } = await import('../src/algos/rng.ts');
+  const mfql = new MeanFlowQl(OBS, ACT, { ...MEANFLOWQL_DEFAULTS, actorHidden: [HIDDEN, HIDDEN], critic: { ...MEANFLOWQL_DEFAULTS.critic, hiddenSizes: [HIDDEN, HIDDEN] } }, 1, { offlineSteps: 1_000_000 });
+  const rng = new Rng(1);
+  const fill = (n: number) => rng.fillNormal(new Float32Array(n));
+  const mfqlBatches = Array.from({ length: 4 }, () => ({
+    size: BATCH, observation: fill(BATCH * OBS), action: fill(BATCH * ACT).map(Math.tanh), reward: fill(BATCH),
+    nextObservation: fill(BATCH * OBS), mask: new Float32Array(BATCH).fill(1),
+  }));
+  let k = 0;
+  const mfqlUpdate = () => { mfql.update(mfqlBatches[k++ % mfqlBatches.length] as never, rng); };
+  const mine: Rate[] = [], theirs: Rate[] = [];
+  // Fewer updates per round: one MeanFlowQL update costs several SAC updates.
+  const n = Math.max(5, Math.floor(updates / 4));
+  for (let r = 0; r < rounds; r++) {
+    const warm = r === 0 ? Math.max(5, Math.floor(warmup / 4)) : 1;
+    const runTorch = async () => {
+      const res = await torch!.ask(`run ${warm} ${n} mfql`);
+      if (res.error) throw new Error(String(res.error));
+      return { wall: Number(res.updates_per_s), cpu: Number(res.updates_per_cpu_s) };
+    };
+    let other: Rate | null = null;
+    if (torch && r % 2 === 1) other = await runTorch();
+    const ours = time(mfqlUpdate, warm, n);
+    if (torch && r % 2 === 0) other = await runTorch();
+    mine.push(ours);
+    let line = `MeanFlowQL round ${r + 1}: onestep ${fmt(ours)} updates/s`;
+    if (other) {
+      theirs.push(other);
+      line += `, PyTorch ${fmt(other)} updates/s, ratio ${(ours.cpu / other.cpu).toFixed(2)} (wall ${(ours.wall / other.wall).toFixed(2)})`;
+    }
+    console.log(line);
+  }
+  mfql.dispose();
+  const summary = { cpu: median(mine.map((r) => r.cpu)), wall: median(mine.map((r) => r.wall)) };
+  const mfqlResult: Record<string, unknown> = { onestep: { ...summary, perRound: mine } };
+  let text = `MeanFlowQL update (2×256 ReLU + LayerNorm, best-of-5, batch 256): onestep ${summary.cpu.toFixed(1)} (${summary.wall.toFixed(1)})`;
+  if (theirs.length === mine.length) {
+    const ratio = { cpu: median(mine.map((r, i) => r.cpu / theirs[i].cpu)), wall: median(mine.map((r, i) => r.wall / theirs[i].wall)) };
+    mfqlResult.torch = { cpu: median(theirs.map((r) => r.cpu)), wall: median(theirs.map((r) => r.wall)), perRound: theirs };
+    mfqlResult.ratio = ratio;
+    text += `, PyTorch ${median(theirs.map((r) => r.cpu)).toFixed(1)} (${median(theirs.map((r) => r.wall)).toFixed(1)}), ratio ${ratio.cpu.toFixed(2)} (${ratio.wall.toFixed(2)})`;
+  }
+  console.log(`${text} updates per CPU-second (wall)`);
+  results.meanflowql = mfqlResult;
 }
 torch?.close();
 // Assigned inside the runTorch closure, which TypeScript's narrowing does not follow.
