@@ -1,7 +1,7 @@
 // The design's layering, checked on the real import graph of src/ (every static, type-only, re-export and dynamic
 // import, parsed with the TypeScript compiler): nn → algos → export, data (offline datasets) a leaf that algos may
 // use, sim alone, runtime on the TF.js-free ONNX-format modules of export/ (spec, metadata reader, graph builder),
-// ros on runtime, cli on anything; no import cycles between files; and the optional native packages
+// ros on runtime, cli and api (the library entries) on anything; no import cycles between files; and the optional native packages
 // (rclnodejs, @tensorflow/tfjs-node, -gpu) reached only through dynamic import(), so a machine without them runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -101,6 +101,9 @@ const SPEC = 'src/export/spec.ts';
 /** The ONNX-format layer of export/ (spec, ONNX metadata reader, ONNX graph builder): no TF.js, shared with runtime. */
 const ONNX_FORMAT = new Set([SPEC, 'src/export/onnx-metadata.ts', 'src/export/onnx-graph.ts']);
 
+/** The library entries (package.json `exports`) a serving process loads: the runtime and the ROS side. */
+const LIGHT_ENTRIES = ['src/api/index.ts', 'src/api/ros.ts'];
+
 /** May a file in folder `from` import `target` (a file under src/)? */
 function allowed(from: string, target: string): boolean {
   const to = folderOf(target);
@@ -120,15 +123,16 @@ function allowed(from: string, target: string): boolean {
     case 'ros':
       return to === 'runtime' || target === SPEC;
     case 'cli':
+    case 'api':
       return true;
     default:
       return false;
   }
 }
 
-test('src/ holds exactly the capability folders nn, algos, export, data, sim, runtime, ros, cli', () => {
+test('src/ holds exactly the capability folders nn, algos, export, data, sim, runtime, ros, cli, api', () => {
   const folders = new Set(srcFiles.map((f) => (f.split('/').length > 2 ? folderOf(f) : `(file directly in src/: ${f})`)));
-  assert.deepEqual([...folders].sort(), ['algos', 'cli', 'data', 'export', 'nn', 'ros', 'runtime', 'sim']);
+  assert.deepEqual([...folders].sort(), ['algos', 'api', 'cli', 'data', 'export', 'nn', 'ros', 'runtime', 'sim']);
 });
 
 test('every relative import resolves to a file in src/', () => {
@@ -149,12 +153,12 @@ test('export/spec.ts is pure: runtime and ros reach no TF.js, ONNX protobuf or M
   assert.deepEqual(imports, [], 'spec.ts imports nothing at run time');
 });
 
-test('runtime and ros never load TF.js or mujoco-js statically, directly or through another file', () => {
+test('runtime, ros and their library entries (onestep, onestep/ros) never load TF.js or mujoco-js statically, directly or through another file', () => {
   const byFile = new Map<string, Import[]>();
   for (const i of srcImports) byFile.set(i.from, [...(byFile.get(i.from) ?? []), i]);
   const heavy = /^(@tensorflow\/|mujoco-js)/;
   const violations: string[] = [];
-  for (const root of srcFiles.filter((f) => ['runtime', 'ros'].includes(folderOf(f)))) {
+  for (const root of srcFiles.filter((f) => ['runtime', 'ros'].includes(folderOf(f)) || LIGHT_ENTRIES.includes(f))) {
     // walk the static (load-time) imports only: a dynamic import() is paid for when the code asks for it
     const seen = new Set([root]);
     const stack: { file: string; via: string[] }[] = [{ file: root, via: [] }];
