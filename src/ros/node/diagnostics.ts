@@ -163,14 +163,14 @@ export interface StatusInput {
   latency: ReturnType<StageLatencies['summary']>;
   mode: string;
   transport: string;
-}
-
-const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : 'nan');
-
   /** The control mode machine: passive → (enable) → blend_in → active → (disable) → hold. */
   controlMode?: string;
   /** ROS time source and its state (a paused or missing /clock is a warning). */
   clock?: { source: string; state: string; timeSec: number; sinceAdvanceSec: number; jumpsBack: number };
+}
+
+const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : 'nan');
+
 /** diagnostic_msgs/DiagnosticArray for /diagnostics (one status named after the node). */
 export function diagnosticArray(s: StatusInput, stamp: { sec: number; nanosec: number }): Record<string, unknown> {
   const newMisses = s.counters.deadlineMisses - s.previous.deadlineMisses;
@@ -179,10 +179,6 @@ export function diagnosticArray(s: StatusInput, stamp: { sec: number; nanosec: n
   const level = s.state === 'error' ? ERROR : s.state === 'stale' || s.state === 'waiting' || newMisses > 0 || newDrops > 0 || clockTrouble ? WARN : OK;
   const kv = (key: string, value: string | number) => ({ key, value: String(value) });
   const l = s.latency;
-  return {
-    header: { stamp, frame_id: '' },
-    status: [
-      {
   const clockNote = !clockTrouble ? '' : s.clock!.state === 'waiting' ? '; sim time: waiting for /clock' : `; sim time paused for ${f(s.clock!.sinceAdvanceSec, 1)} s`;
   const extra = [
     ...(s.controlMode !== undefined ? [kv('control_mode', s.controlMode)] : []),
@@ -190,6 +186,10 @@ export function diagnosticArray(s: StatusInput, stamp: { sec: number; nanosec: n
       ? [kv('clock', s.clock.source), kv('clock_state', s.clock.state), kv('ros_time', f(s.clock.timeSec, 6)), kv('clock_jumps_back', s.clock.jumpsBack)]
       : []),
   ];
+  return {
+    header: { stamp, frame_id: '' },
+    status: [
+      {
         level,
         name: `${s.nodeFqn.slice(1)}: policy`,
         message: `${s.message}${clockNote}`,
@@ -205,11 +205,11 @@ export function diagnosticArray(s: StatusInput, stamp: { sec: number; nanosec: n
           kv('actions_published', s.counters.actionsPublished), kv('actions_refused', s.counters.actionsRefused),
           kv('safe_actions_published', s.counters.safeActionsPublished), kv('deadline_misses', s.counters.deadlineMisses),
           kv('stale_events', s.counters.staleEvents), kv('reloads', s.counters.reloads), kv('reloads_refused', s.counters.reloadsRefused),
+          ...extra,
         ],
       },
     ],
   };
-          ...extra,
 }
 
 /** onestep_msgs/PolicyStatus for ~/status. */

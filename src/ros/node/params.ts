@@ -45,7 +45,6 @@ export const NODE_PARAMETERS: ReadonlyMap<string, ParameterDescriptor> = new Map
   ['diagnostics.policy_io', { type: 'bool', default: false, description: 'Echo observation and action on ~/policy_io (Float64MultiArray) for every inference' }],
   ['log_format', { type: 'string', default: 'text', choices: ['text', 'json'], description: 'Log lines as text or one JSON object per line' }],
   ['log_throttle_ms', { type: 'double', default: 1000, min: 0, description: 'Least time between two repeated warnings of one kind (dropped observations, deadline misses)' }],
-]);
   ['use_sim_time', { type: 'bool', default: false, description: 'Follow /clock (rosgraph_msgs/Clock) for stamps and timer-mode ticks instead of the system clock; watchdogs stay on the wall clock' }],
   ['autostart', { type: 'bool', default: true, description: 'Act as soon as every observation source has spoken; false: stay passive (no commands) until ~/enable' }],
 ]);
@@ -61,6 +60,7 @@ export const RUNTIME_PARAMETERS: ReadonlySet<string> = new Set([
   'safety.lower', 'safety.upper', 'safety.max_step', 'safety.blend_in_steps', 'safety.watchdog_ms', 'safety.stale_action',
   'safety.damping_gain', 'safety.recovery_observations',
   'diagnostics.rate_hz', 'diagnostics.policy_io', 'log_throttle_ms',
+]);
 
 /** Per-source parameters, declared as observation.<name>.<key> for every name in observation.sources. */
 export const SOURCE_PARAMETERS: ReadonlyMap<string, ParameterDescriptor> = new Map<string, ParameterDescriptor>([
@@ -112,11 +112,11 @@ export interface NodeConfig {
   diagnostics: { rateHz: number; policyIo: boolean };
   logFormat: 'text' | 'json';
   logThrottleMs: number;
-}
   useSimTime: boolean;
   autostart: boolean;
   /** Every declared parameter's value this configuration was built from (what the node's parameter services serve). */
   parameters?: ReadonlyMap<string, ParameterValue>;
+}
 
 /** Every declared parameter for these overrides (the source groups depend on observation.sources). */
 export function declaredParameters(overrides: ReadonlyMap<string, ParameterValue>): Map<string, ParameterDescriptor> {
@@ -218,10 +218,10 @@ export function buildConfig(overrides: ReadonlyMap<string, ParameterValue>, wher
     diagnostics: { rateHz: num('diagnostics.rate_hz'), policyIo: bool('diagnostics.policy_io') },
     logFormat: str('log_format') as 'text' | 'json',
     logThrottleMs: num('log_throttle_ms'),
-  };
     useSimTime: bool('use_sim_time'),
     autostart: bool('autostart'),
     parameters: p,
+  };
 }
 
 /** The parameter reference as text (for `onestep serve --help-params` and docs). */

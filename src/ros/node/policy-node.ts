@@ -21,6 +21,7 @@ import { RUNTIME_PARAMETERS, buildConfig, declaredParameters, type NodeConfig } 
 import type { ParameterValue } from './ros-args.ts';
 import { Rosout } from './rosout.ts';
 import { SafetyFilter, Watchdog, makeLimits } from './safety.ts';
+
 /**
  * passive: not commanding (autostart off, or never enabled); active: acting, blending in first from the measured
  * position when safety.blend_in_steps > 0 (reported as blend_in); hold: disabled after acting, the last command held.
@@ -146,9 +147,9 @@ export class PolicyNode {
   /** lastCommand must restart from the measured position (start, watchdog recovery, the trigger's time jumped back). */
   private commandRestart = true;
   private readonly dampingGain: Float64Array;
+  private controlMode: ControlMode;
   private readonly encoder: ActionEncoder;
   private readonly publisher: Publisher;
-  private controlMode: ControlMode;
   private readonly subscriptions: Subscription[] = [];
   /** Per observation source, its resolved topic ("(derived)" for derived sources), for log lines. */
   private sourceTopics: string[] = [];
@@ -195,12 +196,12 @@ export class PolicyNode {
   ) {
     const { transport, config } = opts;
     this.log = opts.logger ?? new Logger(nodeFqn(transport), 'info', config.logFormat);
+    this.clock = new NodeClock(transport, { log: (level, message, fields) => this.log.log(level, message, fields) });
+    this.controlMode = config.autostart ? 'active' : 'passive';
     this.modelPath = config.model;
     this.policy = policy;
     this.plan = plan;
     this.latency = new StageLatencies(opts.latencyCapacity ?? 4096);
-    this.clock = new NodeClock(transport, { log: (level, message, fields) => this.log.log(level, message, fields) });
-    this.controlMode = config.autostart ? 'active' : 'passive';
     const n = plan.mapper.size;
     this.command = new Float64Array(n);
     this.target = new Float64Array(n);
@@ -239,12 +240,12 @@ export class PolicyNode {
 
   /** Loads the model, checks it against the parameters, opens every endpoint and starts acting. */
   static async start(opts: PolicyNodeOptions): Promise<PolicyNode> {
+    // the node's own copy: parameter changes update it in place while it runs
+    opts = { ...opts, config: structuredClone(opts.config) };
     const { config } = opts;
     if (config.model === '') throw new PolicyNodeError('no model: pass --model m.onnx or set the "model" parameter');
     const policy = await opts.loadPolicy(config.model);
     let node: PolicyNode;
-    // the node's own copy: parameter changes update it in place while it runs
-    opts = { ...opts, config: structuredClone(opts.config) };
     try {
       node = new PolicyNode(opts, policy, planFor(policy.spec, config, config.model));
     } catch (err) {
@@ -272,11 +273,11 @@ export class PolicyNode {
       this.subscriptions.push(subscription);
       return subscription.topic;
     });
+    // the request topic of earlier versions stays: a String with a path reloads that model (empty: the current one)
     this.subscriptions.push(
       transport.subscribe<{ data: string }>('~/reload', 'std_msgs/msg/String', 'default', (m) => {
         void this.reload(m.data === '' ? undefined : m.data);
       }),
-    // the request topic of earlier versions stays: a String with a path reloads that model (empty: the current one)
     );
     this.openNodeInterfaces();
     if (config.mode === 'timer') this.cancelControlTimer = this.clock.createTimer(1000 / config.controlRateHz, () => this.onTick());
@@ -462,6 +463,7 @@ export class PolicyNode {
     // timer mode: the stages run from the tick (the observation may be older; its age is the watchdog's concern)
     t[RECEIVED] = t[ENTRY] = t[ASSEMBLED] = t[INFERRED] = performance.now();
     const config = this.opts.config;
+    if (this.controlMode !== 'active') return;
     if (this.watchdog.state === 'stale') {
       this.publishSafe();
       return;
@@ -473,7 +475,6 @@ export class PolicyNode {
       this.act(false);
       return;
     }
-    if (this.controlMode !== 'active') return;
     if (!this.hasTarget) return;
     if (config.interpolate) {
       const alpha = (phase + 1) / config.decimation;
@@ -565,6 +566,8 @@ export class PolicyNode {
       latency: this.latency.summary(),
       mode: this.opts.config.mode,
       transport: this.opts.transport.kind,
+      controlMode: this.effectiveControlMode,
+      clock: this.clock.status(),
     };
     this.clock.now();
     const stamp = { sec: this.clock.sec, nanosec: this.clock.nanosec };
@@ -576,8 +579,6 @@ export class PolicyNode {
     }
     this.log.debug('status', {
       state: this.state, actions: this.counters.actionsPublished, dropped: this.counters.observationsDropped,
-      controlMode: this.effectiveControlMode,
-      clock: this.clock.status(),
       e2e_p50_ms: input.latency.e2e.p50, e2e_p99_ms: input.latency.e2e.p99,
     });
     this.previousCounters = { ...this.counters };
@@ -640,6 +641,8 @@ export class PolicyNode {
       this.safety.limits.lower.set(plan.limits.lower);
       this.safety.limits.upper.set(plan.limits.upper);
       this.modelPath = path;
+      this.opts.config.model = path;
+      this.parameters?.noteChanged('model', path);
       this.counters.reloads++;
       old.close();
       this.log.info('model reloaded', { model: path, model_id: next.checkpointId, training_steps: next.trainingSteps });
@@ -647,25 +650,12 @@ export class PolicyNode {
     } catch (err) {
       candidate?.close();
       this.counters.reloadsRefused++;
+      this.lastReloadError = (err as Error).message;
       this.log.error('refused the new model; the running one continues', { model: path, reason: (err as Error).message, running: this.policy.spec.checkpointId });
       return false;
     }
   }
-      this.opts.config.model = path;
-      this.parameters?.noteChanged('model', path);
 
-  // ---------------------------------------------------------------------------------------------------------
-  // shutdown
-
-  /** Stops acting, publishes the final safe action, closes every endpoint and the transport, frees the model. */
-  async shutdown(reason = 'shutdown'): Promise<void> {
-    if (this.closed) return;
-      this.lastReloadError = (err as Error).message;
-    for (const s of this.subscriptions) s.close();
-    const published = this.publishSafe();
-    this.closed = true;
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
   // ---------------------------------------------------------------------------------------------------------
   // what ROS tools reach: parameters, node services, /rosout, the clock
 
@@ -810,6 +800,19 @@ export class PolicyNode {
     this.reportTimer = hz > 0 ? setInterval(() => this.report(), 1000 / hz) : null;
   }
 
+  // ---------------------------------------------------------------------------------------------------------
+  // shutdown
+
+  /** Stops acting, publishes the final safe action, closes every endpoint and the transport, frees the model. */
+  async shutdown(reason = 'shutdown'): Promise<void> {
+    if (this.closed) return;
+    for (const s of this.subscriptions) s.close();
+    const published = this.publishSafe();
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.cancelControlTimer?.();
+    if (this.reportTimer) clearInterval(this.reportTimer);
     this.watchdog.stop();
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     this.watcher?.close();
@@ -821,23 +824,21 @@ export class PolicyNode {
     this.statusPublisher?.close();
     this.diagnosticsPublisher?.close();
     this.ioPublisher?.close();
-    this.cancelControlTimer?.();
-    if (this.reportTimer) clearInterval(this.reportTimer);
-    await this.opts.transport.close();
-    this.policy.close();
-  }
-}
-
-function nodeFqn(t: Transport): string {
-  return t.node.namespace === '/' ? `/${t.node.name}` : `${t.node.namespace}/${t.node.name}`;
-}
     for (const s of this.nodeServices) s.close();
     this.parameters?.close();
     this.log.forward = null;
     this.rosout?.close();
     this.clock.close();
+    await this.opts.transport.close();
+    this.policy.close();
+  }
+}
+
 /** The observation → action budget: deadline_ms, else one control period in timer mode, else none. */
 function deadlineOf(config: NodeConfig): number {
   return config.deadlineMs > 0 ? config.deadlineMs : config.mode === 'timer' ? 1000 / config.controlRateHz : Infinity;
 }
 
+function nodeFqn(t: Transport): string {
+  return t.node.namespace === '/' ? `/${t.node.name}` : `${t.node.namespace}/${t.node.name}`;
+}
