@@ -211,27 +211,40 @@ console.log(describeBackend(info).map((l) => `# ${l}`).join('\n'));
 /**
  * Sac.update and Smfp.update with LayerNorm networks, fused LayerNorm kernels against composed TF.js ops
  * (the same update with the kernel unregistered), plus Sac.update with plain critics for scale; each round
- * runs every row once, in an order that alternates between rounds.
+ * runs every row once, in an order that alternates between rounds. Each block builds its agent afresh and
+ * frees it after, so only one agent's tensors are alive at a time (several inflated every row's GC time).
  */
 async function layerNormRows(): Promise<void> {
   const lnRounds = Number(args['ln-rounds']), lnUpdates = Number(args['ln-updates']);
-  type Row = { label: string; update: () => void; dispose: () => void; composed: boolean; rates: Rate[] };
+  type Row = { label: string; algo: 'sac' | 'smfp'; layerNorm: boolean; composed: boolean; rates: Rate[] };
   const rows: Row[] = [];
   for (const [algo, layerNorm, composed] of [['sac', false, false], ['sac', true, true], ['sac', true, false], ['smfp', true, true], ['smfp', true, false]] as const) {
-    const made = await makeAlgosUpdate(algo, layerNorm);
-    if (typeof made === 'string') { console.log(`# ${made}`); continue; }
     const label = `${algo === 'sac' ? 'Sac' : 'Smfp'}.update, ${layerNorm ? `LayerNorm ${algo === 'sac' ? 'critics' : 'actor + critics'}, ${composed ? 'composed TF.js ops' : 'fused kernels'}` : 'plain critics'}`;
-    rows.push({ label, ...made, composed, rates: [] });
+    const probe = await makeAlgosUpdate(algo, layerNorm);
+    if (typeof probe === 'string') { console.log(`# ${probe}`); continue; }
+    probe.dispose();
+    rows.push({ label, algo, layerNorm, composed, rates: [] });
   }
-  const timeRow = (row: Row, warm: number) => (row.composed ? withComposedLayerNorm(() => time(row.update, warm, lnUpdates)) : Promise.resolve(time(row.update, warm, lnUpdates)));
+  const timeRow = async (row: Row, warm: number): Promise<Rate | string> => {
+    const made = await makeAlgosUpdate(row.algo, row.layerNorm);
+    if (typeof made === 'string') return made;
+    try {
+      return row.composed ? await withComposedLayerNorm(() => time(made.update, warm, lnUpdates)) : time(made.update, warm, lnUpdates);
+    } finally {
+      made.dispose();
+    }
+  };
   for (let r = 0; r < lnRounds; r++) {
     const order = r % 2 === 0 ? rows : [...rows].reverse();
-    for (const row of order) row.rates.push(await timeRow(row, r === 0 ? 5 : 1));
+    for (const row of order) {
+      const rate = await timeRow(row, r === 0 ? 5 : 2);
+      if (typeof rate === 'string') throw new Error(rate);
+      row.rates.push(rate);
+    }
     console.log(`layernorm round ${r + 1}: ${rows.map((row) => `${row.label} ${fmt(row.rates[r])}`).join('; ')}`);
   }
   const out: Record<string, unknown> = {};
   for (const row of rows) {
-    row.dispose();
     out[row.label] = { cpu: median(row.rates.map((x) => x.cpu)), wall: median(row.rates.map((x) => x.wall)), perRound: row.rates };
   }
   console.log(`\nLayerNorm rows (median of ${lnRounds} rounds × ${lnUpdates} updates, updates per CPU-second; wall-clock in brackets):`);
