@@ -6,6 +6,7 @@ import bench from './bench.ts';
 import doctor from './doctor.ts';
 import evalCommand from './eval.ts';
 import exportCommand from './export.ts';
+import param from './param.ts';
 import serve from './serve.ts';
 import service from './service.ts';
 import simBridge from './sim-bridge.ts';
@@ -14,4 +15,4 @@ import topic from './topic.ts';
 import train from './train.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [bench, doctor, evalCommand, exportCommand, serve, service, sim, simBridge, topic, train];
+export const commands: CommandModule<any, any>[] = [bench, doctor, evalCommand, exportCommand, param, serve, service, sim, simBridge, topic, train];
