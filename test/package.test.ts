@@ -20,17 +20,20 @@ const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as
   dependencies: Record<string, string>;
 };
 const ENTRIES = ['.', './ros', './sim', './data', './train'];
+// tsconfig.json holds comments: strip them before JSON.parse
+const tsconfigPaths = (JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
 
 test('package.json exports exactly the library entries in src/api/, each as compiled JS with types', () => {
   assert.deepEqual(Object.keys(pkg.exports).sort(), [...ENTRIES, './package.json'].sort());
   for (const entry of ENTRIES) {
     const name = entry === '.' ? 'index' : entry.slice(2);
     assert.deepEqual(pkg.exports[entry], {
-      'onestep-source': `./src/api/${name}.ts`,
       types: `./dist/api/${name}.d.ts`,
       default: `./dist/api/${name}.js`,
     });
     assert.ok(existsSync(join(REPO_ROOT, 'src/api', `${name}.ts`)), `src/api/${name}.ts`);
+    // the checkout resolves the same names to the sources (tsconfig paths, for tsc and tsx): examples/ use them
+    assert.deepEqual(tsconfigPaths[entry === '.' ? 'onestep' : 'onestep/*'], [entry === '.' ? './src/api/index.ts' : './src/api/*.ts']);
   }
   assert.ok(!('tsx' in pkg.dependencies), 'tsx is a development dependency: the installed CLI runs compiled code');
 });
