@@ -4,6 +4,7 @@
  * Output, one event per line on stdout:
  *   READY                       entities created
  *   AVAILABLE                   (client) a server is matched both ways
+ *   SERVER_TYPEHASH <RIHS01_…>  (Cyclone client) the typehash in the USER_DATA of a matched request reader
  *   REQUEST <i> <text>          (server) request i arrived; <text> describes it
  *   REPLY <i> <rtt_us> <text>   (client) the reply to call i; <text> describes it
  *   DONE k=v ...                summary (calls, replies, rtt_p50_us, rtt_p99_us, rtt_max_us)

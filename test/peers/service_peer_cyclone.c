@@ -228,6 +228,9 @@ static int run_client(const struct svc_opts *o, dds_entity_t participant, dds_en
       dds_builtintopic_endpoint_t *rd = dds_get_matched_subscription_data(writer, rds[a]);
       char sid[256];
       if (rd && userdata_value(rd->qos, "serviceid", sid, sizeof sid)) {
+        char hash[128];
+        /* what `ros2 service type`-style tools read: the type hash rmw puts next to the service id */
+        if (userdata_value(rd->qos, "typehash", hash, sizeof hash)) printf("SERVER_TYPEHASH %s\n", hash);
         for (dds_return_t b = 0; b < nw && b < 16 && !ok; b++) {
           dds_builtintopic_endpoint_t *wr = dds_get_matched_publication_data(reader, wrs[b]);
           char sid2[256];
