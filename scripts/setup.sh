@@ -5,11 +5,13 @@
 #                   real DDS peers for the ROS 2 interop tests (run in a private network namespace)
 #   libmujoco       native MuJoCo, only for the sim speed benchmark against mujoco-js
 #   numpy, h5py     the dataset tests write .npz and Minari-shaped HDF5 files with the real Python writers
+#   chromium        headless browser that renders `onestep profile`'s HTML report in its test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libopenblas0-pthread cyclonedds-dev cyclonedds-tools libfastrtps-dev libfastcdr-dev fastddsgen
-          iproute2 util-linux g++ cmake make libmujoco-dev libmujoco-samples python3-numpy python3-h5py)
+          iproute2 util-linux g++ cmake make libmujoco-dev libmujoco-samples python3-numpy python3-h5py
+          chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -5,16 +5,15 @@
 //      the simulator in real time: every observation the node assembled is the simulator's own (the derived
 //      tip-to-target entries bit for bit; the last command the node's own pre-filter command), and for it the
 //      eval policy gives the node's action within 1e-5.
-//   2. Lockstep with the parameters a closed-loop evaluation needs (event mode, no blend-in or rate limit): the
+//   2. Lockstep with the parameters `onestep demo` uses (event mode, no blend-in, rate limit or watchdog): the
 //      episodes are the in-process evaluation's, return for return, action for action, sampled noise included.
 // The model: $ONESTEP_ARM_MODEL, else models/arm_reach/policy.onnx when it has the current 31-entry layout, else
 // the untrained model of that layout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { DEMO_OVERRIDES } from '../src/cli/demo.ts';
 import { loadOnnxPolicy } from '../src/cli/sim.ts';
-import { readOnnxModelInfo } from '../src/export/onnx-metadata.ts';
-import { SPEC_METADATA_KEY } from '../src/export/spec.ts';
 import { InprocTransport } from '../src/ros/inproc.ts';
 import { Logger } from '../src/ros/node/diagnostics.ts';
 import { buildConfig } from '../src/ros/node/params.ts';
@@ -25,20 +24,9 @@ import { PolicyRuntime } from '../src/runtime/policy-runtime.ts';
 import { MujocoEnv } from '../src/sim/env.ts';
 import { evaluate } from '../src/sim/evaluate.ts';
 import { SimRobot } from '../src/sim/robot.ts';
-import { REACH_OBSERVATION_NAMES } from '../src/sim/tasks/arm-reach.ts';
+import { armReachModel } from './helpers/arm-model.ts';
 
-function chooseModel(): string {
-  if (process.env.ONESTEP_ARM_MODEL) return process.env.ONESTEP_ARM_MODEL;
-  const trained = 'models/arm_reach/policy.onnx';
-  try {
-    const spec = JSON.parse(readOnnxModelInfo(readFileSync(trained)).metadata.get(SPEC_METADATA_KEY) ?? '{}');
-    if (JSON.stringify(spec.observation?.names) === JSON.stringify(REACH_OBSERVATION_NAMES)) return trained;
-  } catch {
-    // not there or unreadable: the untrained model of the same layout
-  }
-  return 'models/untrained-arm_reach/policy.onnx';
-}
-const MODEL = chooseModel();
+const MODEL = armReachModel();
 const shipped = parametersFromYaml(readFileSync('launch/arm_policy.yaml', 'utf8'), { name: 'policy_node', namespace: '/' }, 'launch/arm_policy.yaml');
 
 interface Inference { observation: Float32Array; action: Float32Array }
@@ -127,7 +115,8 @@ test(`shipped parameters, simulator in real time: the node's observations are th
 test(`lockstep, event mode: the served episodes are onestep eval's, return for return and action for action (${MODEL})`, async () => {
   const episodes = 3;
   const seed = 40;
-  const overrides: [string, ParameterValue][] = [['mode', 'event'], ['safety.blend_in_steps', 0], ['safety.max_step', []], ['deterministic', false], ['seed', seed]];
+  // what `onestep demo` runs the node with in lockstep, with sampled actions
+  const overrides: [string, ParameterValue][] = [...DEMO_OVERRIDES.filter(([k]) => k !== 'log_format'), ['deterministic', false], ['seed', seed]];
   const r = await run(61, overrides, { clock: 'lockstep', episodes, seed });
   assert.equal(r.summary.counters.commandsMissed, 0);
   assert.equal(r.inferences.length, episodes * 50, 'one action per step');

@@ -3,6 +3,7 @@
 // so `onestep --help` stays fast.
 import type { CommandModule } from 'yargs';
 import bench from './bench.ts';
+import demo from './demo.ts';
 import doctor from './doctor.ts';
 import evalCommand from './eval.ts';
 import exportCommand from './export.ts';
@@ -15,4 +16,4 @@ import topic from './topic.ts';
 import train from './train.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [bench, doctor, evalCommand, exportCommand, param, serve, service, sim, simBridge, topic, train];
+export const commands: CommandModule<any, any>[] = [bench, demo, doctor, evalCommand, exportCommand, param, serve, service, sim, simBridge, topic, train];

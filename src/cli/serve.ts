@@ -125,9 +125,11 @@ async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').Ros
       process.exit(1);
     }
     stopping = true;
-    policyNode
+    const node = policyNode;
+    node
       .shutdown(signal)
       .then(() => {
+        logLatency(log, node.latency.summary());
         clearInterval(keepAlive);
         process.exit(0);
       })
@@ -147,4 +149,19 @@ async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').Ros
     throw err;
   }
   if (pending) stop(pending);
+}
+
+/**
+ * The node's latency window per stage at exit (since the last diagnostics report, or over the last 4096 actions
+ * with diagnostics.rate_hz 0), as one log line: `onestep demo` reads it.
+ */
+function logLatency(log: import('../ros/node/diagnostics.ts').Logger, summary: Record<string, { p50: number; p99: number; max: number; n: number }>): void {
+  const fields: Record<string, number> = {};
+  for (const [stage, l] of Object.entries(summary)) {
+    if (l.n === 0) continue;
+    fields[`${stage}_p50_ms`] = +l.p50.toFixed(4);
+    fields[`${stage}_p99_ms`] = +l.p99.toFixed(4);
+    fields[`${stage}_max_ms`] = +l.max.toFixed(4);
+  }
+  log.info('latency per stage', { samples: summary.e2e?.n ?? 0, ...fields });
 }

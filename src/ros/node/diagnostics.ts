@@ -67,11 +67,15 @@ export class Throttle {
   }
 }
 
-/** Per-stage timings of one observation → action pass. */
-export const STAGES = ['decode', 'assemble', 'infer', 'encode', 'send', 'e2e'] as const;
+/**
+ * Per-stage timings of one observation → action pass: decode (transport receive stamp → callback), assemble, infer,
+ * encode (serializing the command), send, the whole pass (e2e), and postprocess (action mapping and safety filter,
+ * between infer and encode; listed last so the older stages keep their indices).
+ */
+export const STAGES = ['decode', 'assemble', 'infer', 'encode', 'send', 'e2e', 'postprocess'] as const;
 export type Stage = (typeof STAGES)[number];
 /** Stage indices for StageLatencies.slot(). */
-export const DECODE = 0, ASSEMBLE = 1, INFER = 2, ENCODE = 3, SEND = 4, E2E = 5;
+export const DECODE = 0, ASSEMBLE = 1, INFER = 2, ENCODE = 3, SEND = 4, E2E = 5, POSTPROCESS = 6;
 
 /**
  * The last `capacity` samples (µs) of every stage, in one stage-major ring. The hot path writes a sample as a

@@ -43,6 +43,7 @@ export const NODE_PARAMETERS: ReadonlyMap<string, ParameterDescriptor> = new Map
   ['safety.recovery_observations', { type: 'int', default: 1, min: 1, description: 'Consecutive valid observations needed to leave the stale state' }],
   ['diagnostics.rate_hz', { type: 'double', default: 1, min: 0, description: 'Rate of /diagnostics and ~/status (0 disables)' }],
   ['diagnostics.policy_io', { type: 'bool', default: false, description: 'Echo observation and action on ~/policy_io (Float64MultiArray) for every inference' }],
+  ['diagnostics.timings', { type: 'bool', default: false, description: 'Publish every pass\'s clock reads (receive, decode, assemble, infer, post-process, encode, send) on ~/timings, in batches (onestep_msgs/PassTimings), for `onestep profile`' }],
   ['log_format', { type: 'string', default: 'text', choices: ['text', 'json'], description: 'Log lines as text or one JSON object per line' }],
   ['log_throttle_ms', { type: 'double', default: 1000, min: 0, description: 'Least time between two repeated warnings of one kind (dropped observations, deadline misses)' }],
   ['use_sim_time', { type: 'bool', default: false, description: 'Follow /clock (rosgraph_msgs/Clock) for stamps and timer-mode ticks instead of the system clock; watchdogs stay on the wall clock' }],
@@ -109,7 +110,7 @@ export interface NodeConfig {
     dampingGain: number[];
     recoveryObservations: number;
   };
-  diagnostics: { rateHz: number; policyIo: boolean };
+  diagnostics: { rateHz: number; policyIo: boolean; timings: boolean };
   logFormat: 'text' | 'json';
   logThrottleMs: number;
   useSimTime: boolean;
@@ -215,7 +216,7 @@ export function buildConfig(overrides: ReadonlyMap<string, ParameterValue>, wher
       dampingGain: nums('safety.damping_gain'),
       recoveryObservations: num('safety.recovery_observations'),
     },
-    diagnostics: { rateHz: num('diagnostics.rate_hz'), policyIo: bool('diagnostics.policy_io') },
+    diagnostics: { rateHz: num('diagnostics.rate_hz'), policyIo: bool('diagnostics.policy_io'), timings: bool('diagnostics.timings') },
     logFormat: str('log_format') as 'text' | 'json',
     logThrottleMs: num('log_throttle_ms'),
     useSimTime: bool('use_sim_time'),

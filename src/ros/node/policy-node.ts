@@ -12,7 +12,7 @@ import { getMessageCodec } from '../msgs/registry.ts';
 import { ActionEncoder, ActionInfo, ActionMapper, PolicyIoEncoder } from './action.ts';
 import { NodeClock } from './clock.ts';
 import {
-  ASSEMBLE, DECODE, E2E, ENCODE, INFER, Logger, SEND, StageLatencies, Throttle, diagnosticArray, policyStatus,
+  ASSEMBLE, DECODE, E2E, ENCODE, INFER, Logger, POSTPROCESS, SEND, StageLatencies, Throttle, diagnosticArray, policyStatus,
   type NodeCounters, type NodeState,
 } from './diagnostics.ts';
 import { JointStateTracker, ObservationAssembler, describeDrop, isDerived, layoutSources } from './observation.ts';
@@ -21,6 +21,7 @@ import { RUNTIME_PARAMETERS, buildConfig, declaredParameters, type NodeConfig } 
 import type { ParameterValue } from './ros-args.ts';
 import { Rosout } from './rosout.ts';
 import { SafetyFilter, Watchdog, makeLimits } from './safety.ts';
+import { PassTimingsPublisher } from './timings.ts';
 
 /**
  * passive: not commanding (autostart off, or never enabled); active: acting, blending in first from the measured
@@ -65,7 +66,7 @@ interface Plan {
 }
 
 // indices into PolicyNode.stamps (the trigger's previous header stamp sits beside the pass's clock reads)
-const RECEIVED = 0, ENTRY = 1, ASSEMBLED = 2, INFERRED = 3, ENCODED = 4, SENT = 5, PREVIOUS_SEC = 6, PREVIOUS_NANOSEC = 7;
+const RECEIVED = 0, ENTRY = 1, ASSEMBLED = 2, INFERRED = 3, ENCODED = 4, SENT = 5, PREVIOUS_SEC = 6, PREVIOUS_NANOSEC = 7, FILTERED = 8;
 
 function zeroCounters(): NodeCounters {
   return {
@@ -176,7 +177,9 @@ export class PolicyNode {
   private reportTimer: NodeJS.Timeout | null = null;
   private lastReloadError = '';
   /** performance.now() ms of the current pass: RECEIVED, ENTRY, ASSEMBLED, INFERRED, ENCODED, SENT; then the trigger's previous stamp. */
-  private readonly stamps = new Float64Array(8);
+  private readonly stamps = new Float64Array(9);
+  /** Per-pass clock reads for profilers (~/timings), when diagnostics.timings is on. */
+  private timings: PassTimingsPublisher | null = null;
   private timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | null = null;
   private reloadTimer: NodeJS.Timeout | null = null;
@@ -283,6 +286,10 @@ export class PolicyNode {
     if (config.mode === 'timer') this.cancelControlTimer = this.clock.createTimer(1000 / config.controlRateHz, () => this.onTick());
     this.setReportRate(config.diagnostics.rateHz);
     if (config.watchModel) this.watchModel();
+    if (config.diagnostics.timings) {
+      const slots = { received: RECEIVED, entered: ENTRY, assembled: ASSEMBLED, inferred: INFERRED, filtered: FILTERED, encoded: ENCODED, sent: SENT };
+      this.timings = new PassTimingsPublisher(transport, slots, this.perfOffsetMs);
+    }
     const spec = this.policy.spec;
     this.log.info('policy node started', {
       model: this.modelPath, model_id: spec.checkpointId, algorithm: spec.algorithm, task: spec.task, mode: config.mode, control_mode: this.controlMode,
@@ -421,12 +428,14 @@ export class PolicyNode {
     // up to the forward pass and filter; the message cannot carry its own send time
     v[ActionInfo.LATENCY_MS] = t[INFERRED] - t[RECEIVED];
     info.clipped = clipped;
+    t[FILTERED] = performance.now();
     const bytes = this.encoder.write(this.command, info);
     t[ENCODED] = performance.now();
     this.publisher.publishRaw(bytes);
     t[SENT] = performance.now();
     this.counters.actionsPublished++;
     this.recordStages(fromObservation, action !== null);
+    if (this.timings !== null) this.timings.record(t, trigger.stampSec, trigger.stampNanosec, action !== null);
     if (t[SENT] - t[RECEIVED] > this.deadlineMs) this.onDeadlineMiss();
     if (this.ioPublisher !== null && action !== null) {
       this.ioPublisher.publishRaw((this.ioEncoder as PolicyIoEncoder).write(this.plan.assembler.vector, this.command));
@@ -445,7 +454,8 @@ export class PolicyNode {
       }
       s[l.slot(INFER)] = (t[INFERRED] - t[ASSEMBLED]) * 1000;
     }
-    s[l.slot(ENCODE)] = (t[ENCODED] - t[INFERRED]) * 1000;
+    s[l.slot(POSTPROCESS)] = (t[FILTERED] - t[INFERRED]) * 1000;
+    s[l.slot(ENCODE)] = (t[ENCODED] - t[FILTERED]) * 1000;
     s[l.slot(SEND)] = (t[SENT] - t[ENCODED]) * 1000;
     s[l.slot(E2E)] = (t[SENT] - t[RECEIVED]) * 1000;
   }
@@ -824,6 +834,7 @@ export class PolicyNode {
     this.statusPublisher?.close();
     this.diagnosticsPublisher?.close();
     this.ioPublisher?.close();
+    this.timings?.close();
     for (const s of this.nodeServices) s.close();
     this.parameters?.close();
     this.log.forward = null;

@@ -1,0 +1,104 @@
+// The node's per-pass clock reads, published for profilers: each pass's stamps are copied into preallocated
+// columns (a few typed-array stores on the hot path), and a batch goes out as onestep_msgs/PassTimings on
+// ~/timings when it is full or every `flushMs`, from a timer, off the path from observation to command.
+import { readFileSync } from 'node:fs';
+import type { Publisher, Transport } from '../transport.ts';
+
+/** Where each clock read sits in the node's stamp array (performance.now() ms). */
+export interface StampSlots {
+  received: number;
+  entered: number;
+  assembled: number;
+  inferred: number;
+  filtered: number;
+  encoded: number;
+  sent: number;
+}
+
+const COLUMNS = ['received', 'entered', 'assembled', 'inferred', 'filtered', 'encoded', 'sent'] as const;
+
+/** "CLOCK_MONOTONIC <boot id>": two processes' monotonic times compare only on the same host and boot. */
+export function monotonicClockId(): string {
+  let boot = 'unknown-boot';
+  try {
+    boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    // not Linux: the id still names the clock
+  }
+  return `CLOCK_MONOTONIC ${boot}`;
+}
+
+export class PassTimingsPublisher {
+  private readonly publisher: Publisher;
+  private readonly slots: Int32Array;
+  /** column-major: COLUMNS.length columns of `capacity` ms values */
+  private readonly times: Float64Array;
+  private readonly stampSec: Int32Array;
+  private readonly stampNanosec: Uint32Array;
+  private readonly inferred: Uint8Array;
+  private count = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly clockId = monotonicClockId();
+  /** Passes published so far. */
+  published = 0;
+
+  constructor(
+    transport: Transport,
+    slots: StampSlots,
+    /** CLOCK_MONOTONIC ms − performance.now() ms in this process. */
+    private readonly perfOffsetMs: number,
+    readonly capacity = 128,
+    flushMs = 100,
+  ) {
+    this.publisher = transport.advertise('~/timings', 'onestep_msgs/msg/PassTimings', { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 100 });
+    this.slots = Int32Array.from(COLUMNS.map((c) => slots[c]));
+    this.times = new Float64Array(COLUMNS.length * capacity);
+    this.stampSec = new Int32Array(capacity);
+    this.stampNanosec = new Uint32Array(capacity);
+    this.inferred = new Uint8Array(capacity);
+    this.timer = setInterval(() => this.flush(), flushMs);
+    this.timer.unref();
+  }
+
+  /** Copies one pass's stamps. Allocates nothing; a full batch is published at the next timer tick or at once when full. */
+  record(stamps: Float64Array, observationSec: number, observationNanosec: number, inferred: boolean): void {
+    const k = this.count;
+    const cap = this.capacity;
+    const slots = this.slots;
+    for (let c = 0; c < slots.length; c++) this.times[c * cap + k] = stamps[slots[c]];
+    this.stampSec[k] = observationSec;
+    this.stampNanosec[k] = observationNanosec;
+    this.inferred[k] = inferred ? 1 : 0;
+    this.count = k + 1;
+    if (this.count === cap) this.flush();
+  }
+
+  /** Publishes the passes recorded since the last batch (nothing when there are none). */
+  flush(): void {
+    const n = this.count;
+    if (n === 0) return;
+    this.count = 0;
+    const cap = this.capacity;
+    const ns = (c: number) => {
+      const out = new Array<number>(n);
+      for (let k = 0; k < n; k++) out[k] = Math.round((this.times[c * cap + k] + this.perfOffsetMs) * 1e6);
+      return out;
+    };
+    const now = Date.now();
+    const message: Record<string, unknown> = {
+      header: { stamp: { sec: Math.floor(now / 1000), nanosec: (now % 1000) * 1e6 }, frame_id: '' },
+      clock_id: this.clockId,
+      observation_stamp: Array.from({ length: n }, (_, k) => ({ sec: this.stampSec[k], nanosec: this.stampNanosec[k] })),
+      inferred: this.inferred.slice(0, n),
+    };
+    COLUMNS.forEach((c, i) => (message[`${c}_ns`] = ns(i)));
+    this.publisher.publish(message);
+    this.published += n;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.flush();
+    this.publisher.close();
+  }
+}
