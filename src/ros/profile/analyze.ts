@@ -1,0 +1,254 @@
+// From raw samples to a profile: commands matched to the observations they answer, end-to-end latency and its
+// stages, the loop period against the training control period, late / too-late / lost counted as iRobot's
+// ros2-performance counts them, after a warm-up cut. Every time here is CLOCK_MONOTONIC in nanoseconds (as a
+// number: exact to well below a microsecond for any uptime under 100 days).
+import { type Distribution, distributionOf } from './stats.ts';
+
+/** One trigger observation the profiler published (or saw, when tapping). */
+export interface ObservationSample {
+  /** header.stamp as "sec.nanosec": what a command or a pass refers back to. */
+  key: string;
+  /** Published (or received, when tapping) at, monotonic ns. */
+  atNs: number;
+}
+
+/** One command received. */
+export interface CommandSample {
+  atNs: number;
+  /** The observation stamp it echoes (onestep_msgs/Action), else undefined: matched by pass times or arrival order. */
+  key?: string;
+}
+
+/** One pass of an onestep node (onestep_msgs/PassTimings), monotonic ns on the node's host. */
+export interface PassSample {
+  key: string;
+  received: number;
+  entered: number;
+  assembled: number;
+  inferred: number;
+  filtered: number;
+  encoded: number;
+  sent: number;
+  /** The pass ran the policy (false: a timer tick between inferences). */
+  ran: boolean;
+}
+
+export interface ResourceSample {
+  /** s since the run started */
+  t: number;
+  profilerCpuPct: number;
+  profilerRssMb: number;
+  nodeCpuPct?: number;
+  nodeRssMb?: number;
+}
+
+export interface RawRun {
+  observations: ObservationSample[];
+  commands: CommandSample[];
+  passes: PassSample[];
+  /** The passes' clock is the profiler's (same host and boot): stages across processes are meaningful. */
+  sameClock: boolean;
+  /** Period the observations were sent at (ms), null when tapping an unknown rate. */
+  nominalPeriodMs: number | null;
+  /** The model's training control period (ms), null when unknown. */
+  trainingPeriodMs: number | null;
+  /** Seconds cut from the start. */
+  warmupS: number;
+  resources: ResourceSample[];
+  /** The profiler's own event-loop delay (µs), when measured. */
+  eventLoopDelay?: Distribution;
+}
+
+/** The stages of one observation → command trip, in order; they add up to the end-to-end time. */
+export const TRIP_STAGES = ['wire_in', 'decode', 'assemble', 'infer', 'postprocess', 'encode', 'send', 'wire_out'] as const;
+export type TripStage = (typeof TRIP_STAGES)[number];
+
+export const STAGE_MEANING: Record<TripStage, string> = {
+  wire_in: 'observation published → node transport received it (serialize, UDP, RTPS receive path)',
+  decode: 'node: receive stamp → callback (CDR decode, dispatch)',
+  assemble: 'node: observation vector assembled and checked',
+  infer: 'node: policy forward pass',
+  postprocess: 'node: action mapping, limits, rate limit, blend-in',
+  encode: 'node: command serialized',
+  send: 'node: RTPS write, datagrams handed to the kernel',
+  wire_out: 'node sent → command received here (UDP, RTPS receive, decode)',
+};
+
+export type Matching = 'stamp' | 'pass-times' | 'arrival-order';
+
+export interface Analysis {
+  matching: Matching;
+  counts: {
+    observations: number;
+    commands: number;
+    matched: number;
+    /** iRobot: latency over min(0.2·period, 5 ms) but not too late */
+    late: number;
+    /** iRobot: latency over min(period, 50 ms) */
+    tooLate: number;
+    /** observations no command answered */
+    lost: number;
+    /** observations and commands cut as warm-up */
+    warmupObservations: number;
+  };
+  thresholdsUs: { late: number; tooLate: number; periodUs: number | null };
+  e2e: Distribution;
+  stages: Partial<Record<TripStage, Distribution>>;
+  /** Per-stage p50 (µs), for the stacked bar. */
+  stageP50: Partial<Record<TripStage, number>>;
+  period: Distribution;
+  jitter: {
+    /** The period the loop is meant to keep (training control period, else the send period), µs. */
+    referenceUs: number | null;
+    reference: 'training control period' | 'send period' | 'none';
+    /** Mean measured period / reference. */
+    meanRatio: number | null;
+    /** |period − reference| distribution (µs). */
+    absDeviation: Distribution | null;
+    /** Periods more than 10 % away from the reference. */
+    offBy10Pct: number;
+  };
+  /** Time series for plots: s since the first observation; at most `maxPoints` per series (spikes kept). */
+  series: { latency: [number, number][]; period: [number, number][] };
+  durationS: number;
+}
+
+const key = (sec: number, nanosec: number) => `${sec}.${nanosec}`;
+export const stampKey = key;
+
+export function analyze(run: RawRun, maxPoints = 20000): Analysis {
+  const obs = [...run.observations].sort((a, b) => a.atNs - b.atNs);
+  const cmds = [...run.commands].sort((a, b) => a.atNs - b.atNs);
+  const t0 = obs.length > 0 ? obs[0].atNs : cmds.length > 0 ? cmds[0].atNs : 0;
+  const cut = t0 + run.warmupS * 1e9;
+  const byKey = new Map<string, ObservationSample>();
+  for (const o of obs) byKey.set(o.key, o);
+
+  // command index → observation, and → pass (when known)
+  const answered = new Map<ObservationSample, { cmd: CommandSample; pass?: PassSample }>();
+  const passForCommand = new Map<CommandSample, PassSample>();
+  let matching: Matching;
+  if (cmds.length > 0 && cmds.every((c) => c.key !== undefined)) {
+    matching = 'stamp';
+    const passByKey = new Map<string, PassSample>();
+    for (const p of run.passes) if (p.ran) passByKey.set(p.key, p);
+    for (const c of cmds) {
+      const o = byKey.get(c.key as string);
+      if (o && !answered.has(o)) answered.set(o, { cmd: c, pass: passByKey.get(c.key as string) });
+    }
+  } else if (run.passes.length > 0 && run.sameClock) {
+    // each pass's command is the first command received after the pass sent it
+    matching = 'pass-times';
+    const passes = [...run.passes].sort((a, b) => a.sent - b.sent);
+    let j = 0;
+    for (const p of passes) {
+      while (j < cmds.length && cmds[j].atNs < p.sent) j++;
+      if (j >= cmds.length) break;
+      const c = cmds[j++];
+      passForCommand.set(c, p);
+      if (!p.ran) continue;
+      const o = byKey.get(p.key);
+      if (o && !answered.has(o)) answered.set(o, { cmd: c, pass: p });
+    }
+  } else {
+    // in order: each command answers the oldest unanswered observation sent before it
+    matching = 'arrival-order';
+    let i = 0;
+    for (const c of cmds) {
+      if (i >= obs.length || obs[i].atNs > c.atNs) continue;
+      answered.set(obs[i++], { cmd: c });
+    }
+  }
+
+  const periodUsRef = run.trainingPeriodMs ?? run.nominalPeriodMs;
+  const periodNs = periodUsRef === null ? null : periodUsRef * 1e6;
+  const lateUs = periodNs === null ? 5000 : Math.min(0.2 * periodNs, 5e6) / 1000;
+  const tooLateUs = periodNs === null ? 50000 : Math.min(periodNs, 50e6) / 1000;
+
+  const e2e: number[] = [];
+  const stageValues: Record<TripStage, number[]> = Object.fromEntries(TRIP_STAGES.map((s) => [s, []])) as unknown as Record<TripStage, number[]>;
+  const latencySeries: [number, number][] = [];
+  let late = 0, tooLate = 0, lost = 0, warm = 0, matched = 0;
+  for (const o of obs) {
+    if (o.atNs < cut) {
+      warm++;
+      continue;
+    }
+    const a = answered.get(o);
+    if (!a) {
+      lost++;
+      continue;
+    }
+    matched++;
+    const us = (a.cmd.atNs - o.atNs) / 1000;
+    e2e.push(us);
+    latencySeries.push([(o.atNs - t0) / 1e9, us]);
+    if (us > tooLateUs) tooLate++;
+    else if (us > lateUs) late++;
+    const p = a.pass;
+    if (p) {
+      const v = stageValues;
+      if (run.sameClock) v.wire_in.push((p.received - o.atNs) / 1000);
+      v.decode.push((p.entered - p.received) / 1000);
+      v.assemble.push((p.assembled - p.entered) / 1000);
+      v.infer.push((p.inferred - p.assembled) / 1000);
+      v.postprocess.push((p.filtered - p.inferred) / 1000);
+      v.encode.push((p.encoded - p.filtered) / 1000);
+      v.send.push((p.sent - p.encoded) / 1000);
+      if (run.sameClock) v.wire_out.push((a.cmd.atNs - p.sent) / 1000);
+    }
+  }
+  const stages: Partial<Record<TripStage, Distribution>> = {};
+  const stageP50: Partial<Record<TripStage, number>> = {};
+  for (const s of TRIP_STAGES) {
+    if (stageValues[s].length === 0) continue;
+    stages[s] = distributionOf(stageValues[s]);
+    stageP50[s] = stages[s]!.p50;
+  }
+
+  // loop period: between consecutive commands after the warm-up
+  const periods: number[] = [];
+  const periodSeries: [number, number][] = [];
+  const after = cmds.filter((c) => c.atNs >= cut);
+  for (let k = 1; k < after.length; k++) {
+    const us = (after[k].atNs - after[k - 1].atNs) / 1000;
+    periods.push(us);
+    periodSeries.push([(after[k].atNs - t0) / 1e9, us]);
+  }
+  const reference = run.trainingPeriodMs !== null ? 'training control period' : run.nominalPeriodMs !== null ? 'send period' : 'none';
+  const refUs = periodUsRef === null ? null : periodUsRef * 1000;
+  let absDeviation: Distribution | null = null;
+  let offBy10Pct = 0;
+  let meanRatio: number | null = null;
+  if (refUs !== null && periods.length > 0) {
+    absDeviation = distributionOf(periods.map((p) => Math.abs(p - refUs)));
+    offBy10Pct = periods.filter((p) => Math.abs(p - refUs) > 0.1 * refUs).length;
+    meanRatio = periods.reduce((a, b) => a + b, 0) / periods.length / refUs;
+  }
+  const last = Math.max(obs.length ? obs[obs.length - 1].atNs : 0, cmds.length ? cmds[cmds.length - 1].atNs : 0);
+  return {
+    matching,
+    counts: { observations: obs.length - warm, commands: after.length, matched, late, tooLate, lost, warmupObservations: warm },
+    thresholdsUs: { late: lateUs, tooLate: tooLateUs, periodUs: refUs },
+    e2e: distributionOf(e2e),
+    stages,
+    stageP50,
+    period: distributionOf(periods),
+    jitter: { referenceUs: refUs, reference, meanRatio, absDeviation, offBy10Pct },
+    series: { latency: decimate(latencySeries, maxPoints), period: decimate(periodSeries, maxPoints) },
+    durationS: (last - t0) / 1e9,
+  };
+}
+
+/** At most `max` points: in each bucket of consecutive points, the largest value survives (spikes are the story). */
+export function decimate(points: [number, number][], max: number): [number, number][] {
+  if (points.length <= max) return points;
+  const k = Math.ceil(points.length / max);
+  const out: [number, number][] = [];
+  for (let i = 0; i < points.length; i += k) {
+    let best = points[i];
+    for (let j = i + 1; j < Math.min(points.length, i + k); j++) if (points[j][1] > best[1]) best = points[j];
+    out.push([+best[0].toFixed(6), +best[1].toFixed(2)]);
+  }
+  return out;
+}
