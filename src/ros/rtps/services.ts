@@ -149,6 +149,15 @@ export function createRtpsService<Req, Res>(ctx: RtpsServiceContext, s: Resolved
   /** Our reply writer has matched (and been acknowledged by) the reader `ok` picks. */
   const readerMatched = (ok: (r: RemoteEndpoint | undefined, guidHex: string) => boolean) =>
     writer.matchedReaderStates().some((r) => r.acknowledged && ok(r.remote, r.guidHex));
+  // clients whose reply reader is known to be matched (by clientid or reader GUID): checked once, not per request;
+  // forgotten when the reply writer loses any reader
+  const replyReadersSeen = new Set<string>();
+  const unwatch = ctx.watchMatches(writer.guidHex, () => replyReadersSeen.clear());
+  const replyReaderReady = async (key: string, ok: (r: RemoteEndpoint | undefined, guidHex: string) => boolean, clientGone: () => boolean) => {
+    if (replyReadersSeen.has(key)) return;
+    await waitFor(() => closed || clientGone() || readerMatched(ok), REPLY_READER_WAIT_MS);
+    if (readerMatched(ok)) replyReadersSeen.add(key);
+  };
 
   const onRequest = async (payload: Uint8Array, info: SampleInfo): Promise<void> => {
     const requestWriter = participant.remoteEndpoint(info.writerGuid);
@@ -195,18 +204,16 @@ export function createRtpsService<Req, Res>(ctx: RtpsServiceContext, s: Resolved
       // rmw_cyclonedds: reply once the client's reply reader (same clientid) is matched, unless the client is gone
       const clientId = userDataValue(requestWriter?.data.userData, 'clientid');
       if (clientId !== undefined) {
-        await waitFor(
-          () => closed || !participant.remoteEndpoint(info.writerGuid) || readerMatched((r) => userDataValue(r?.data.userData, 'clientid') === clientId),
-          REPLY_READER_WAIT_MS,
-        );
-        if (closed || !participant.remoteEndpoint(info.writerGuid)) return;
+        const gone = () => !participant.remoteEndpoint(info.writerGuid);
+        await replyReaderReady(`c:${clientId}`, (r) => userDataValue(r?.data.userData, 'clientid') === clientId, gone);
+        if (closed || gone()) return;
       }
       writer.write(withCycloneHeader(reply, header.id, header.seq));
       return;
     }
     if (replyReader) {
       const want = [...replyReader].map((b) => b.toString(16).padStart(2, '0')).join('');
-      await waitFor(() => closed || readerMatched((_r, hex) => hex === want), REPLY_READER_WAIT_MS);
+      await replyReaderReady(`r:${want}`, (_r, hex) => hex === want, () => false);
       if (closed) return;
     }
     writer.write(reply, reply.length, { guid: replyReader ?? requestWriterGuid, sn: requestSN });
@@ -231,6 +238,7 @@ export function createRtpsService<Req, Res>(ctx: RtpsServiceContext, s: Resolved
     close: () => {
       if (!ctx.endpoints.untrack(handle)) return;
       closed = true;
+      unwatch();
       reader.close();
       writer.close();
       ctx.graphRemove(reader);
@@ -310,7 +318,16 @@ export function createRtpsClient<Req, Res>(ctx: RtpsServiceContext, s: ResolvedS
     return out;
   };
 
+  // the servers reachable both ways, kept until a match changes (acknowledgements only add to it)
+  let reachable: RemoteEndpoint[] | null = null;
+  const reachableServers = (): RemoteEndpoint[] => {
+    if (reachable !== null) return reachable;
+    const found = servers();
+    if (found.length > 0) reachable = found;
+    return found;
+  };
   const onMatchChange = () => {
+    reachable = null;
     core.availabilityChanged();
     if (core.pendingCalls > 0 && servers().length === 0) {
       core.rejectAll(new ServiceCallError('server_lost', s.name, 'the server went away before it replied'));
@@ -322,7 +339,7 @@ export function createRtpsClient<Req, Res>(ctx: RtpsServiceContext, s: ResolvedS
     s.name,
     s.type,
     {
-      available: () => servers().length > 0,
+      available: () => reachableServers().length > 0,
       send: (request) => {
         let message: Uint8Array;
         try {
@@ -330,7 +347,7 @@ export function createRtpsClient<Req, Res>(ctx: RtpsServiceContext, s: ResolvedS
         } catch (err) {
           throw new ServiceCallError('request', s.name, (err as Error).message);
         }
-        const matched = servers();
+        const matched = reachableServers();
         const conventions = new Set(matched.map((r) => ctx.conventionFor(r.participant.data.vendorId)));
         if (conventions.size > 1 && !warnedMixed) {
           warnedMixed = true;
