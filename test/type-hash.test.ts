@@ -6,6 +6,7 @@ import {
   getServiceCodec, registerServiceDefinition, serviceTypeHash, typeDescription, typeHash, UnknownServiceTypeError,
 } from '../src/ros/msgs/index.ts';
 
+const PUBLISHED_PREFIX = 'RIHS01_';
 // hashes as Jazzy systems publish them
 const PUBLISHED: Record<string, string> = {
   'std_msgs/msg/String': 'df668c740482bbd48fb39d76a70dfd4bd59db1288021743503259e948f6b1a18',
@@ -71,4 +72,26 @@ test('service codecs: the parameter and std_srvs services round-trip; unknown se
   assert.throws(() => getServiceCodec('std_srvs/srv/NoSuch'), (e: Error) => e instanceof UnknownServiceTypeError && /std_srvs\/srv\/NoSuch/.test(e.message));
   assert.throws(() => getServiceCodec('std_msgs/msg/String'), UnknownServiceTypeError);
   assert.throws(() => registerServiceDefinition('x/srv/Y', 'int32 a\n'), /---/);
+});
+
+test('rtps endpoints announce the type hash in USER_DATA as Jazzy\'s rmw writes it ("typehash=RIHS01_<hex>;")', async () => {
+  const { RtpsTransport } = await import('../src/ros/rtps/transport.ts');
+  const { MemoryNetwork } = await import('../src/ros/rtps/platform/memory-udp.ts');
+  const net = new MemoryNetwork();
+  const quiet = { warn: () => {}, debug: () => {} };
+  const a = await RtpsTransport.create({ node: { name: 'a', namespace: '/' }, platform: net.platform(), env: {}, logger: quiet });
+  const b = await RtpsTransport.create({ node: { name: 'b', namespace: '/' }, platform: net.platform(), env: {}, logger: quiet });
+  try {
+    a.advertise('/chatter', 'std_msgs/msg/String');
+    a.subscribe('/joint_states', 'sensor_msgs/msg/JointState', 'sensor_data', () => {});
+    const deadline = Date.now() + 5000;
+    const find = (topic: string) => [...b.participant.remoteEndpoints()].find((e) => e.data.topicName === topic);
+    while (!(find('rt/chatter') && find('rt/joint_states')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const text = (topic: string) => new TextDecoder().decode(find(topic)!.data.userData);
+    assert.equal(text('rt/chatter'), `typehash=${PUBLISHED_PREFIX}${PUBLISHED['std_msgs/msg/String']};`);
+    assert.equal(text('rt/joint_states'), `typehash=${PUBLISHED_PREFIX}${PUBLISHED['sensor_msgs/msg/JointState']};`);
+  } finally {
+    await a.close();
+    await b.close();
+  }
 });
