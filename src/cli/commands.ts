@@ -3,6 +3,8 @@
 // so `onestep --help` stays fast.
 import type { CommandModule } from 'yargs';
 import bench from './bench.ts';
+import collect from './collect.ts';
+import dataset from './dataset.ts';
 import demo from './demo.ts';
 import doctor from './doctor.ts';
 import evalCommand from './eval.ts';
@@ -16,4 +18,4 @@ import topic from './topic.ts';
 import train from './train.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [bench, demo, doctor, evalCommand, exportCommand, param, serve, service, sim, simBridge, topic, train];
+export const commands: CommandModule<any, any>[] = [bench, collect, dataset, demo, doctor, evalCommand, exportCommand, param, serve, service, sim, simBridge, topic, train];
