@@ -6,10 +6,10 @@
 // episode boundaries, so a resumed run reproduces an uninterrupted one exactly.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CheckpointPolicyInfo, CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
-import { copyPolicyWeights, disposePolicy } from '../nn/policy.ts';
+import { type CheckpointPolicyInfo, CHECKPOINT_FILE, saveCheckpoint } from '../nn/checkpoint.ts';
 import type { OfflineDataset } from '../data/dataset.ts';
 import type { Agent } from './agent.ts';
+import { restoreAgentFrom } from './agents.ts';
 import { MetricsLog, type MetricRow } from './metrics.ts';
 import { type Batch, ReplayBuffer, emptyBatch } from './replay.ts';
 import { Rng, type RngState } from './rng.ts';
@@ -227,14 +227,8 @@ export class Trainer {
       return;
     }
     if (!existsSync(join(this.paths.last, CHECKPOINT_FILE))) throw new Error(`--resume: no checkpoint in ${this.paths.last} (start without --resume)`);
-    const ckpt = await loadCheckpoint(this.paths.last);
+    const ckpt = await restoreAgentFrom(this.agent, this.paths.last);
     const saved = ckpt.state as unknown as { loop: LoopState; agent: Record<string, unknown>; replayFile: string };
-    try {
-      copyPolicyWeights(ckpt.policy, this.agent.policy);
-    } finally {
-      disposePolicy(ckpt.policy);
-    }
-    this.agent.setState({ tensors: new Map(ckpt.tensors), optimizer: new Map(ckpt.optimizer), json: saved.agent });
     const replay = ReplayBuffer.load(join(this.paths.last, saved.replayFile));
     // A run extended with a larger buffer keeps its transitions in place; a smaller one is a configuration error.
     this.replay = replay.capacity === this.replay.capacity ? replay : replay.grow(this.replay.capacity);

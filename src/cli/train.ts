@@ -248,9 +248,7 @@ const command: CommandModule<object, TrainArgs> = {
     const { MujocoEnv } = await import('../sim/env.ts');
     const { Trainer } = await import('../algos/trainer.ts');
     const { Smfp } = await import('../algos/smfp.ts');
-    const { Sac } = await import('../algos/sac.ts');
-    const { MeanFlowQl } = await import('../algos/meanflowql.ts');
-    const { MeanFlowBc, GaussianBc } = await import('../algos/bc.ts');
+    const { createAgent } = await import('../algos/agents.ts');
     const { writeLearningCurve } = await import('../algos/run-files.ts');
     const { loadCheckpoint } = await import('../nn/checkpoint.ts');
     const { disposePolicy } = await import('../nn/policy.ts');
@@ -279,29 +277,7 @@ const command: CommandModule<object, TrainArgs> = {
       }
     }
     const schedule = { offlineSteps: config.loop.offlineSteps ?? 0 };
-    const hyper = config.hyper as never;
-    const agent =
-      config.algo === 'smfp'
-        ? new Smfp(o, d, hyper, config.seed)
-        : config.algo === 'sac'
-          ? new Sac(o, d, hyper, config.seed)
-          : config.algo === 'meanflowql'
-            ? new MeanFlowQl(o, d, hyper, config.seed, schedule)
-            : config.algo === 'bc'
-              ? new MeanFlowBc(o, d, hyper, config.seed, schedule)
-              : new GaussianBc(o, d, hyper, config.seed);
-    if (config.init && !argv.resume && agent instanceof Smfp) {
-      const { initSmfpFromOffline } = await import('../algos/smfp-init.ts');
-      const ckpt = await loadCheckpoint(config.init);
-      try {
-        const carried = initSmfpFromOffline(agent, ckpt);
-        process.stderr.write(`onestep train: SMFP starts from ${config.init} (${ckpt.info.algorithm}, ${ckpt.counters.trainingSteps} updates): ${carried.join(', ')}\n`);
-      } catch (err) {
-        throw new UserError(`--init ${config.init}: ${(err as Error).message}`);
-      } finally {
-        disposePolicy(ckpt.policy);
-      }
-    }
+    const agent = createAgent(config.algo, o, d, config.hyper, config.seed, schedule);
     const { low, high, scale, offset, mode: actionMode } = env.actionSpec;
     const policyInfo = {
       algorithm: config.algo,
@@ -329,6 +305,19 @@ const command: CommandModule<object, TrainArgs> = {
     }
     const trainer = new Trainer(agent, env, evalEnv, config.loop, out, policyInfo, argv.resume, dataset);
     await trainer.init();
+    // After init: the checkpoint's observation statistics, not the new dataset's, go with its MeanFlow map.
+    if (config.init && !argv.resume && agent instanceof Smfp) {
+      const { initSmfpFromOffline } = await import('../algos/smfp-init.ts');
+      const ckpt = await loadCheckpoint(config.init);
+      try {
+        const carried = initSmfpFromOffline(agent, ckpt);
+        process.stderr.write(`onestep train: SMFP starts from ${config.init} (${ckpt.info.algorithm}, ${ckpt.counters.trainingSteps} updates): ${carried.join(', ')}\n`);
+      } catch (err) {
+        throw new UserError(`--init ${config.init}: ${(err as Error).message}`);
+      } finally {
+        disposePolicy(ckpt.policy);
+      }
+    }
 
     const progress = new ProgressDisplay(argv.progress);
     const title = `${config.algo} on ${config.task}, seed ${config.seed}`;
