@@ -67,6 +67,21 @@ function makeCsid(participantPrefix: Uint8Array): string {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+const clientIds = new WeakMap<RemoteEndpoint, string | null>();
+
+/** An endpoint's "clientid=" USER_DATA value (read once per endpoint). */
+function clientIdOf(ep: RemoteEndpoint): string | undefined {
+  let id = clientIds.get(ep);
+  if (id === undefined) clientIds.set(ep, (id = userDataValue(ep.data.userData, 'clientid') ?? null));
+  return id ?? undefined;
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
+  return out;
+}
+
 /** Reads "key=value;" pairs from USER_DATA. */
 export function userDataValue(userData: Uint8Array | undefined, key: string): string | undefined {
   if (!userData || userData.length === 0) return undefined;
@@ -202,19 +217,21 @@ export function createRtpsService<Req, Res>(ctx: RtpsServiceContext, s: Resolved
     }
     if (header) {
       // rmw_cyclonedds: reply once the client's reply reader (same clientid) is matched, unless the client is gone
-      const clientId = userDataValue(requestWriter?.data.userData, 'clientid');
-      if (clientId !== undefined) {
+      const clientId = requestWriter ? clientIdOf(requestWriter) : undefined;
+      if (clientId !== undefined && !replyReadersSeen.has(clientId)) {
         const gone = () => !participant.remoteEndpoint(info.writerGuid);
-        await replyReaderReady(`c:${clientId}`, (r) => userDataValue(r?.data.userData, 'clientid') === clientId, gone);
+        await replyReaderReady(clientId, (r) => (r ? clientIdOf(r) : undefined) === clientId, gone);
         if (closed || gone()) return;
       }
       writer.write(withCycloneHeader(reply, header.id, header.seq));
       return;
     }
     if (replyReader) {
-      const want = [...replyReader].map((b) => b.toString(16).padStart(2, '0')).join('');
-      await replyReaderReady(`r:${want}`, (_r, hex) => hex === want, () => false);
-      if (closed) return;
+      const want = hexOf(replyReader);
+      if (!replyReadersSeen.has(want)) {
+        await replyReaderReady(want, (_r, hex) => hex === want, () => false);
+        if (closed) return;
+      }
     }
     writer.write(reply, reply.length, { guid: replyReader ?? requestWriterGuid, sn: requestSN });
   };
