@@ -11,7 +11,7 @@ import {
 } from '../src/ros/node/ros-args.ts';
 import { ObservationAssembler, ObservationLayoutError, layoutSources, type SourceConfig } from '../src/ros/node/observation.ts';
 import { ActionEncoder, ActionInfo, ActionMapper, PolicyIoEncoder } from '../src/ros/node/action.ts';
-import { SafetyFilter, makeLimits } from '../src/ros/node/safety.ts';
+import { SafetyFilter, Watchdog, makeLimits } from '../src/ros/node/safety.ts';
 import { getMessageCodec } from '../src/ros/msgs/registry.ts';
 
 test('--ros-args: remaps, node name, namespace, params, params files, end marker', () => {
@@ -209,4 +209,40 @@ test('safety: clamp, rate limit, blend-in from the measured position, non-finite
   assert.ok(!new SafetyFilter(makeLimits(2, {})).safeAction('hold', out, null, new Float64Array(2)), 'nothing to hold yet');
   assert.throws(() => makeLimits(3, { lower: [0, 0] }), /safety.lower has 2 values, expected 1 or 3/);
   assert.throws(() => makeLimits(1, { lower: [1], upper: [0] }), /lower 1 > upper 0/);
+});
+
+test('watchdog: recovers after N consecutive observations even when they come slower than timeout ÷ N', async () => {
+  // 100 ms timeout, 5 observations to recover, observations every 30 ms: slower than 100 ÷ 5 (a 20 Hz robot against
+  // the shipped 100 ms and 5 alike)
+  let stale = 0;
+  let recovered = 0;
+  const w = new Watchdog(100, 5, (first) => { if (first) stale++; }, () => recovered++);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    w.feed(performance.now());
+    await sleep(200);
+    assert.equal(w.state, 'stale');
+    for (let k = 0; k < 5; k++) {
+      assert.equal(recovered, 0, `not recovered after ${k} observations`);
+      w.feed(performance.now());
+      await sleep(30);
+    }
+    assert.equal(recovered, 1, 'recovered on the fifth consecutive observation');
+    assert.equal(w.state, 'running');
+    // a gap longer than the timeout while stale restarts the count
+    await sleep(200);
+    assert.equal(w.state, 'stale');
+    w.feed(performance.now());
+    await sleep(250);
+    for (let k = 0; k < 4; k++) {
+      w.feed(performance.now());
+      await sleep(30);
+    }
+    assert.equal(recovered, 1, 'the observation before the gap does not count');
+    w.feed(performance.now());
+    assert.equal(recovered, 2);
+    assert.equal(stale, 2);
+  } finally {
+    w.stop();
+  }
 });

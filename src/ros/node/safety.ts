@@ -250,8 +250,10 @@ export class Watchdog {
       this.state = 'stale';
       this.staleEvents++;
     }
-    // a stale watchdog recovers only through consecutive fresh observations counted from here
-    this.freshSinceStale = 0;
+    // A stale watchdog recovers through `recoverAfter` consecutive fresh observations: the count restarts only
+    // when a timeout passes without one, not at every re-arm (else observations slower than timeout ÷
+    // recoverAfter, e.g. 20 Hz against 100 ms and 5, would never recover).
+    if (first || idle >= this.timeoutMs) this.freshSinceStale = 0;
     this.arm(this.timeoutMs);
     this.onStale(first);
   }
