@@ -13,7 +13,8 @@
 //     mask 0 (its s' is never bootstrapped from, so it is stored as s itself).
 //   OGBench trajectories (no next_observations, no timeouts): each trajectory's last row holds only its final
 //     observation and is marked by terminals = 1; s' comes from the next row and the marked rows are dropped.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import type { OfflineDataset } from './dataset.ts';
 import { type NpyArray, type NpyValue, encodeNpy, parseNpy, toFloat32 } from './npy.ts';
@@ -266,6 +267,7 @@ export function writeNpz(path: string, arrays: Readonly<Record<string, NpyValue>
   for (const [key, value] of Object.entries(arrays)) entries[`${key}.npy`] = encodeNpy(value);
   const zipped = zipSync(entries, { level: options.compress ? 6 : 0, mtime: new Date('1980-01-01T00:00:00') });
   const partial = `${path}.partial-${process.pid}`;
+  mkdirSync(dirname(path), { recursive: true }); // `--out runs/data/x.npz` in a fresh clone
   try {
     writeFileSync(partial, zipped);
     renameSync(partial, path);
