@@ -230,9 +230,9 @@ export function describeParameters(): string {
   const line = (name: string, d: ParameterDescriptor) =>
     `  ${name.padEnd(38)} ${d.type.padEnd(9)} default ${JSON.stringify(d.default)}${d.choices ? ` (${d.choices.filter((c) => c).join('|')})` : ''}\n      ${d.description}`;
   const out = [
-    'Node parameters (ROS 2 YAML under "<node>: ros__parameters:" or -p name:=value; * = may change while the node runs):',
+    'Node parameters (ROS 2 YAML under "<node>: ros__parameters:" or -p name:=value; "(live)": may change while the node runs):',
   ];
-  for (const [k, d] of NODE_PARAMETERS) out.push(line(`${k}${RUNTIME_PARAMETERS.has(k) ? ' *' : ''}`, d));
+  for (const [k, d] of NODE_PARAMETERS) out.push(line(k, RUNTIME_PARAMETERS.has(k) ? { ...d, description: `${d.description} (live)` } : d));
   out.push('', 'Per observation source <name> listed in observation.sources:');
   for (const [k, d] of SOURCE_PARAMETERS) out.push(line(`observation.<name>.${k}`, d));
   return out.join('\n');
