@@ -66,12 +66,24 @@ export {
   knownServiceTypes,
   registerMessageDefinition,
   registerServiceDefinition,
+  serviceTypeHash,
   typeHash,
   type MessageCodec,
   type ServiceCodec,
 } from '../ros/msgs/index.ts';
 export { PolicyNode, PolicyNodeError, type Policy, type PolicyLoader, type PolicyNodeOptions } from '../ros/node/policy-node.ts';
-export { buildConfig, describeParameters, type NodeConfig } from '../ros/node/params.ts';
+export { RUNTIME_PARAMETERS, buildConfig, describeParameters, type NodeConfig } from '../ros/node/params.ts';
+export { ServiceCallError, type ServiceCallErrorKind } from '../ros/services/errors.ts';
+export {
+  ParameterServer,
+  type ParameterChange,
+  type ParameterDeclaration,
+  type ParameterServerOptions,
+  type ParameterValidator,
+  type SetResult,
+} from '../ros/node/parameter-server.ts';
+export { NodeClock, type ClockOptions, type ClockStatus } from '../ros/node/clock.ts';
+export { Rosout } from '../ros/node/rosout.ts';
 export {
   ParameterError,
   RosArgsError,
