@@ -10,6 +10,8 @@ import doctor from './doctor.ts';
 import evalCommand from './eval.ts';
 import exportCommand from './export.ts';
 import param from './param.ts';
+import profile from './profile.ts';
+import replay from './replay.ts';
 import serve from './serve.ts';
 import service from './service.ts';
 import simBridge from './sim-bridge.ts';
@@ -18,4 +20,4 @@ import topic from './topic.ts';
 import train from './train.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [bench, collect, dataset, demo, doctor, evalCommand, exportCommand, param, serve, service, sim, simBridge, topic, train];
+export const commands: CommandModule<any, any>[] = [bench, collect, dataset, demo, doctor, evalCommand, exportCommand, param, profile, replay, serve, service, sim, simBridge, topic, train];

@@ -14,6 +14,7 @@ const OPTIONS = {
   'log-level': { type: 'string', choices: ['debug', 'info', 'warn', 'error', 'fatal'], description: 'Log level (--ros-args --log-level overrides)', default: 'info' },
   deterministic: { type: 'boolean', description: 'Zero noise: the policy\'s mode action (sets the "deterministic" parameter)', default: undefined as boolean | undefined, defaultDescription: 'the parameter (false)' },
   check: { type: 'boolean', description: 'Load the model and parameters, check the mapping, print it and exit without opening the network', default: false },
+  record: { type: 'string', description: 'Record observations, commands, status, /clock and per-pass timings (diagnostics.timings turns on) into this MCAP file, as rosbag2 writes it; the model and parameters are attached', default: '' },
   'help-params': { type: 'boolean', description: 'List every node parameter with its type, default and meaning, and exit', default: false },
 } satisfies Record<string, Options>;
 
@@ -27,6 +28,7 @@ type ServeArgs = {
   'log-level': string;
   deterministic?: boolean;
   check: boolean;
+  record: string;
   'help-params': boolean;
 };
 
@@ -40,6 +42,7 @@ const command: CommandModule = {
       .usage('$0 serve --model m.onnx [--params-file p.yaml] [--transport rtps|rclnodejs|inproc|auto] [--ros-args ...]')
       .example('$0 serve --model models/arm.onnx --params-file launch/arm_policy.yaml', 'serve on the ROS 2 graph of $ROS_DOMAIN_ID')
       .example('$0 serve --model m.onnx --ros-args -r __ns:=/arm -p action.topic:=/arm/commands', 'what a launch file runs')
+      .example('$0 serve --model m.onnx --record run.mcap', 'also record what goes in and out (ros2 bag / onestep replay / onestep profile read it)')
       .example('$0 serve --help-params', 'every parameter'),
   handler: async () => {
     const { hideBin } = await import('yargs/helpers');
@@ -73,6 +76,8 @@ async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').Ros
   const overrides = collectParameters(ros, node, args['params-file']);
   if (args.model !== '') overrides.set('model', args.model);
   if (args.deterministic !== undefined) overrides.set('deterministic', args.deterministic);
+  // a recording carries the node's per-pass timings unless the parameters say otherwise
+  if (args.record !== '' && !overrides.has('diagnostics.timings')) overrides.set('diagnostics.timings', true);
   const config = buildConfig(overrides, `parameters of ${node.namespace === '/' ? '' : node.namespace}/${node.name}`);
   const { Logger } = await import('../ros/node/diagnostics.ts');
   const fqn = node.namespace === '/' ? `/${node.name}` : `${node.namespace}/${node.name}`;
@@ -103,13 +108,30 @@ async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').Ros
 
   const { createTransport } = await import('../ros/index.ts');
   const { PolicyNode } = await import('../ros/node/policy-node.ts');
-  const transport = await createTransport({
+  const network = await createTransport({
     kind: args.transport as 'auto',
     node,
     domainId: args['domain-id'],
     remappings: remappingsFor(ros, node),
     log: (line) => log.info(line),
   });
+  let recording: import('../ros/mcap/session.ts').RecordingSession | null = null;
+  if (args.record !== '') {
+    const { nodeRecordingOptions, startRecording } = await import('../ros/mcap/session.ts');
+    try {
+      recording = await startRecording(network, args.record, nodeRecordingOptions(config, fqn, 'onestep serve'));
+    } catch (err) {
+      await network.close();
+      throw err;
+    }
+    log.info('recording', { file: args.record });
+  }
+  const transport = recording?.transport ?? network;
+  const finishRecording = async () => {
+    if (!recording) return;
+    const s = await recording.finish();
+    log.info('recording closed', { file: s.path, messages: s.messages, bytes: s.bytes });
+  };
   // Signal handlers go in before the node starts, so a signal during start-up still ends in a clean shutdown.
   let policyNode: import('../ros/node/policy-node.ts').PolicyNode | undefined;
   let pending: NodeJS.Signals | undefined;
@@ -130,6 +152,9 @@ async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').Ros
       .shutdown(signal)
       .then(() => {
         logLatency(log, node.latency.summary());
+        return finishRecording();
+      })
+      .then(() => {
         clearInterval(keepAlive);
         process.exit(0);
       })
@@ -146,6 +171,7 @@ async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').Ros
   } catch (err) {
     clearInterval(keepAlive);
     await transport.close();
+    await finishRecording();
     throw err;
   }
   if (pending) stop(pending);

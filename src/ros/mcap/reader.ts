@@ -3,6 +3,7 @@
 // independent library).
 import { open, type FileHandle } from 'node:fs/promises';
 import { McapIndexedReader } from '@mcap/core';
+import { parse as parseYaml } from 'yaml';
 import { FileHandleReadable } from '@mcap/nodejs';
 import { getMessageCodec, type MessageCodec } from '../msgs/registry.ts';
 
@@ -74,6 +75,18 @@ export class Recording {
   async bagMetadata(): Promise<string> {
     for await (const m of this.reader.readMetadata({ name: 'rosbag2' })) return m.metadata.get('serialized_metadata') ?? '';
     return '';
+  }
+
+  /** The rosbag2 metadata's custom_data (empty when the file has none). */
+  async customData(): Promise<Record<string, string>> {
+    const text = await this.bagMetadata();
+    if (text === '') return {};
+    try {
+      const doc = parseYaml(text) as { custom_data?: Record<string, unknown> } | null;
+      return Object.fromEntries(Object.entries(doc?.custom_data ?? {}).map(([k, v]) => [k, String(v)]));
+    } catch {
+      return {};
+    }
   }
 
   async attachment(name: string): Promise<Uint8Array | undefined> {

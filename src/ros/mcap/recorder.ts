@@ -14,6 +14,7 @@ import { McapWriter } from '@mcap/core';
 import { FileHandleWritable } from '@mcap/nodejs';
 import { getMessageCodec } from '../msgs/registry.ts';
 import { typeHash } from '../msgs/type-hash.ts';
+import { monotonicClockId } from '../node/timings.ts';
 import type { QosProfile } from '../transport.ts';
 
 /** A recording cannot be written as asked. */
@@ -91,6 +92,11 @@ export function offeredQosProfiles(qos: QosProfile): string {
     '',
   ].join('\n');
 }
+
+/** custom_data key of the offset between this process's CLOCK_MONOTONIC and the log times (ns). */
+export const MONOTONIC_TO_WALL_KEY = 'onestep.monotonic_to_wall_ns';
+/** custom_data key of the recording host's monotonic clock id (see monotonicClockId()). */
+export const CLOCK_ID_KEY = 'onestep.clock_id';
 
 /** Wall-clock ns since the epoch for a monotonic process.hrtime.bigint() reading (one fixed offset per process). */
 const wallOffsetNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
@@ -321,7 +327,8 @@ export class McapRecorder {
         `    message_count: ${t.messages}`,
       );
     }
-    const custom = Object.entries(this.options.customData ?? {});
+    // log times are CLOCK_MONOTONIC + this offset: readers put the monotonic stamps messages carry on the same axis
+    const custom = Object.entries({ ...this.options.customData, [MONOTONIC_TO_WALL_KEY]: String(wallOffsetNs), [CLOCK_ID_KEY]: monotonicClockId() });
     lines.push(
       'compression_format: ""',
       'compression_mode: ""',

@@ -142,7 +142,8 @@ export function analyze(run: RawRun, maxPoints = 20000): Analysis {
     const passes = [...run.passes].sort((a, b) => a.sent - b.sent);
     let j = 0;
     for (const p of passes) {
-      while (j < cmds.length && cmds[j].atNs < p.sent) j++;
+      // (the node's stamps reach this clock through performance.now() and an offset: allow 50 µs)
+      while (j < cmds.length && cmds[j].atNs < p.sent - 50e3) j++;
       if (j >= cmds.length) break;
       const c = cmds[j++];
       passForCommand.set(c, p);
