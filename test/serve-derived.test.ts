@@ -11,6 +11,7 @@ import { buildConfig } from '../src/ros/node/params.ts';
 import { PolicyNode, PolicyNodeError } from '../src/ros/node/policy-node.ts';
 import { Logger } from '../src/ros/node/diagnostics.ts';
 import { ObservationAssembler, ObservationLayoutError, layoutSources, type SourceConfig } from '../src/ros/node/observation.ts';
+import { ActionMapper } from '../src/ros/node/action.ts';
 import { ParameterError, parametersFromYaml, type ParameterValue } from '../src/ros/node/ros-args.ts';
 
 const MODEL = 'models/untrained-arm_reach/policy.onnx';
@@ -59,6 +60,16 @@ test('last_command entries follow the command vector by joint name', () => {
   assert.deepEqual([...asm.vector.subarray(2)], [-2.5, 1.5]);
   assert.throws(() => new ObservationAssembler(layoutSources(sources, { names: [], size: 4, source: 'm' }), 4, ['a', 'c']),
     /observation.cmd.joint_names has "b", which the node does not command \(commanded joints: a, c\)/);
+});
+
+test('the command range a model can give, in output order through the user scale and offset', () => {
+  const m = new ActionMapper({ policyNames: ['a', 'b'], outputNames: ['b', 'a'], mode: 'relative', scale: [2, -1], offset: [0.5, 0], source: 'm' });
+  // policy bounds a ∈ [-1, 1], b ∈ [0, 3]; output b = 0.5 + 2·b, output a = −a
+  const r = m.range([-1, 0], [1, 3]);
+  assert.deepEqual([...r.lower], [0.5, -1]);
+  assert.deepEqual([...r.upper], [6.5, 1]);
+  const d = new ActionMapper({ policyNames: ['a'], outputNames: [], mode: 'delta', scale: [], offset: [], source: 'm' }).range([-1], [1]);
+  assert.deepEqual([d.lower[0], d.upper[0]], [-Infinity, Infinity], 'delta: added to the measured position');
 });
 
 test('derived sources are validated at start, naming the parameter', () => {

@@ -84,6 +84,11 @@ test(`shipped parameters, simulator in real time: the node's observations are th
   const evalPolicy = await loadOnnxPolicy(MODEL, env, { seed: r.config.seed, deterministic: r.config.deterministic });
   const { offset, scale } = env.actionSpec;
   const { lower, upper } = r.config.safety;
+  // the node's last command: the policy's, within what the model can command (offset ± scale), then the joint limits
+  const lastCommand = (a: Float32Array) => Array.from(a, (x, j) => {
+    const inRange = Math.min(offset[j] + scale[j], Math.max(offset[j] - scale[j], x));
+    return Math.fround(Math.min(upper[j], Math.max(lower[j], inRange)));
+  });
   try {
     let previous: Float32Array | null = null;
     for (const [k, inf] of r.inferences.entries()) {
@@ -93,7 +98,7 @@ test(`shipped parameters, simulator in real time: the node's observations are th
       assert.ok(state, `inference ${k}: its observation is one the simulator published`);
       assert.ok(sameBits(o.subarray(20, 24), state.observation.subarray(20, 24)), `inference ${k}: target − tip and its length, bit for bit`);
       // last command: the node's own previous (clamped, pre-filter) command, or the measured pose at the start
-      const expected = previous === null ? state.observation.subarray(0, 7) : Array.from(previous, (x, j) => Math.fround(Math.min(upper[j], Math.max(lower[j], x))));
+      const expected = previous === null ? state.observation.subarray(0, 7) : lastCommand(previous);
       assert.ok(sameBits(o.subarray(24), expected), `inference ${k}: the last command`);
       // eval's in-process policy on the same observation → the same physical action
       const a = evalPolicy.policy(o);
@@ -113,8 +118,10 @@ test(`shipped parameters, simulator in real time: the node's observations are th
 });
 
 test(`lockstep, event mode: the served episodes are onestep eval's, return for return and action for action (${MODEL})`, async () => {
-  const episodes = 3;
-  const seed = 40;
+  // with the untrained model, seed 1004 has a step whose float32 output rounds one ulp past home − scale: the
+  // node's last command must be kept within the model's range as the simulator's interface keeps ctrl
+  const episodes = 5;
+  const seed = 1000;
   // what `onestep demo` runs the node with in lockstep, with sampled actions
   const overrides: [string, ParameterValue][] = [...DEMO_OVERRIDES.filter(([k]) => k !== 'log_format'), ['deterministic', false], ['seed', seed]];
   const r = await run(61, overrides, { clock: 'lockstep', episodes, seed });

@@ -75,6 +75,23 @@ export class ActionMapper {
     this.offset = expand('action.offset', m.offset, 0);
   }
 
+  /**
+   * The range of commands the model can give (output order), from its physical action bounds (policy order):
+   * each bound through the user scale/offset; unbounded in delta mode (the action adds to the measured position).
+   */
+  range(policyLow: readonly number[], policyHigh: readonly number[]): { lower: Float64Array; upper: Float64Array } {
+    const lower = new Float64Array(this.size).fill(-Infinity);
+    const upper = new Float64Array(this.size).fill(Infinity);
+    if (this.mode === 'delta') return { lower, upper };
+    for (let j = 0; j < this.size; j++) {
+      const a = this.offset[j] + this.scale[j] * policyLow[this.perm[j]];
+      const b = this.offset[j] + this.scale[j] * policyHigh[this.perm[j]];
+      lower[j] = Math.min(a, b);
+      upper[j] = Math.max(a, b);
+    }
+    return { lower, upper };
+  }
+
   /** Writes the command (output order) into `out`; false when a delta action has no measured position yet. */
   map(action: ArrayLike<number>, measured: Float64Array | null, out: Float64Array): boolean {
     const n = this.size;

@@ -60,6 +60,8 @@ interface Plan {
   assembler: ObservationAssembler;
   mapper: ActionMapper;
   limits: ReturnType<typeof makeLimits>;
+  /** What the model can command (output order): offset ± scale within its limits. */
+  commandRange: { lower: Float64Array; upper: Float64Array };
   triggerIndex: number;
   stateIndex: number;
   stateJoints: readonly string[];
@@ -118,7 +120,13 @@ export function planFor(spec: PolicySpec, config: NodeConfig, source: string): P
     if (assembler.usesCommand && stateIndex < 0) {
       throw new PolicyNodeError('a last_command observation source starts from the measured joint positions: configure a sensor_msgs/msg/JointState source');
     }
-    return { assembler, mapper, limits, triggerIndex, stateIndex, stateJoints: mapper.names };
+    // offset ± scale bounds what a ∈ [-1, 1] can mean; a float32 output may round a hair past it
+    const { offset, scale, low, high } = spec.action;
+    const commandRange = mapper.range(
+      offset.map((o, k) => Math.max(low[k], o - Math.abs(scale[k]))),
+      offset.map((o, k) => Math.min(high[k], o + Math.abs(scale[k]))),
+    );
+    return { assembler, mapper, limits, commandRange, triggerIndex, stateIndex, stateJoints: mapper.names };
   } catch (err) {
     if (err instanceof PolicyNodeError) throw err;
     throw new PolicyNodeError((err as Error).message);
@@ -351,7 +359,7 @@ export class PolicyNode {
         this.refuse('no measured joint position yet to start the last_command observation from');
         return;
       }
-      this.clampIntoLastCommand(this.tracker.position);
+      this.clampIntoLastCommand(this.tracker.position, false);
       this.commandRestart = false;
     }
     plan.assembler.derive(this.lastCommand);
@@ -367,7 +375,7 @@ export class PolicyNode {
       this.refuse('no measured joint position yet for a delta action');
       return;
     }
-    this.clampIntoLastCommand(this.target);
+    this.clampIntoLastCommand(this.target, true);
     if (this.opts.config.mode === 'timer') {
       // decimation: the command for the coming ticks interpolates (or holds) towards this target
       this.previousTarget.set(this.hasTarget ? this.nextTarget : this.target);
@@ -383,12 +391,18 @@ export class PolicyNode {
     this.sendCommand(this.target, fromObservation, action);
   }
 
-  /** lastCommand = `command` clamped to the joint limits (before rate limit, interpolation and blend-in). */
-  private clampIntoLastCommand(command: Float64Array): void {
+  /**
+   * lastCommand = `command` clamped to the joint limits, before rate limit, interpolation and blend-in. A policy
+   * command is first kept within what the model can command (offset ± scale, the range a simulator's action
+   * interface clips to: a float32 output can round a hair past it); a measured position is taken as it is.
+   */
+  private clampIntoLastCommand(command: Float64Array, fromPolicy: boolean): void {
     const { lower, upper } = this.safety.limits;
+    const range = this.plan.commandRange;
     const out = this.lastCommand;
     for (let j = 0; j < out.length; j++) {
-      const x = command[j];
+      let x = command[j];
+      if (fromPolicy) x = x < range.lower[j] ? range.lower[j] : x > range.upper[j] ? range.upper[j] : x;
       out[j] = x < lower[j] ? lower[j] : x > upper[j] ? upper[j] : x;
     }
   }
