@@ -4,6 +4,7 @@
 // and prints both, whether they are identical, and the latency of each stage. Nothing is left running after, also
 // on Ctrl-C.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { BridgeEpisode, BridgeSummary } from '../ros/sim-bridge.ts';
@@ -11,6 +12,7 @@ import type { ParameterValue } from '../ros/node/ros-args.ts';
 
 const ONESTEP = fileURLToPath(new URL('../../bin/onestep.js', import.meta.url));
 const DEFAULT_MODEL = fileURLToPath(new URL('../../models/arm_reach/policy.onnx', import.meta.url));
+const UNTRAINED_MODEL = fileURLToPath(new URL('../../models/untrained-arm_reach/policy.onnx', import.meta.url));
 const DEFAULT_PARAMS = fileURLToPath(new URL('../../launch/arm_policy.yaml', import.meta.url));
 
 /**
@@ -31,7 +33,7 @@ export const DEMO_OVERRIDES: readonly [string, ParameterValue][] = [
 ];
 
 interface DemoArgs {
-  model: string;
+  model?: string;
   episodes: number;
   seed: number;
   paramsFile: string;
@@ -47,7 +49,7 @@ const command: CommandModule<object, DemoArgs> = {
   describe: 'Run the arm_reach policy on the simulated arm over ROS 2 (sim-bridge ⇄ serve, two processes) and compare with the in-process evaluation',
   builder: (yargs: Argv) =>
     yargs
-      .option('model', { type: 'string', default: DEFAULT_MODEL, defaultDescription: 'models/arm_reach/policy.onnx', describe: 'exported policy to serve' })
+      .option('model', { type: 'string', defaultDescription: 'models/arm_reach/policy.onnx (the untrained model of the same layout while the shipped one predates the task)', describe: 'exported policy to serve' })
       .option('episodes', { type: 'number', default: 10, describe: 'episodes to run (episode k is reset with seed + k)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the first episode and of the policy noise' })
       .option('params-file', { type: 'string', default: DEFAULT_PARAMS, defaultDescription: 'launch/arm_policy.yaml', describe: 'the policy node\'s parameters (the demo runs it in event mode, without blend-in or rate limit)' })
@@ -72,25 +74,44 @@ async function runDemo(argv: DemoArgs): Promise<void> {
   const { planFor } = await import('../ros/node/policy-node.ts');
   const { PolicyRuntime } = await import('../runtime/policy-runtime.ts');
   const fileParams = readParametersFile(argv.paramsFile, { name: 'policy_node', namespace: '/' });
-  const overrides = new Map<string, ParameterValue>([...fileParams, ...DEMO_OVERRIDES, ['model', argv.model], ['seed', seed]]);
-  if (argv.deterministic !== undefined) overrides.set('deterministic', argv.deterministic);
-  const config = buildConfig(overrides, argv.paramsFile);
-  const probe = await PolicyRuntime.load(argv.model);
-  const spec = probe.spec;
-  probe.close();
-  try {
-    planFor(spec, config, argv.model);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n(the model does not fit ${argv.paramsFile}; a model trained before the current ${spec.task} task needs re-training — the plumbing runs with --model models/untrained-arm_reach/policy.onnx)`);
+  const configFor = (model: string) => {
+    const overrides = new Map<string, ParameterValue>([...fileParams, ...DEMO_OVERRIDES, ['model', model], ['seed', seed]]);
+    if (argv.deterministic !== undefined) overrides.set('deterministic', argv.deterministic);
+    return buildConfig(overrides, argv.paramsFile);
+  };
+  /** The model's spec, or the reason it does not fit the parameters. */
+  const check = async (model: string) => {
+    const probe = await PolicyRuntime.load(model);
+    const spec = probe.spec;
+    probe.close();
+    try {
+      planFor(spec, configFor(model), model);
+      return { spec, misfit: null };
+    } catch (err) {
+      return { spec, misfit: (err as Error).message };
+    }
+  };
+  let model = argv.model ?? DEFAULT_MODEL;
+  let { spec, misfit } = await check(model);
+  if (misfit !== null && argv.model === undefined) {
+    // a fresh clone whose shipped policy was trained on an earlier version of the task still runs the loop
+    process.stderr.write(`onestep demo: the shipped ${spec.task} policy does not fit the current task's observation (${misfit.split(':')[0]}); running the UNTRAINED model of the current layout instead (plumbing only)\n`);
+    model = UNTRAINED_MODEL;
+    ({ spec, misfit } = await check(model));
   }
+  if (misfit !== null) {
+    throw new Error(`${misfit}\n(the model does not fit ${argv.paramsFile}; a model trained before the current ${spec.task} task needs re-training)`);
+  }
+  const config = configFor(model);
+  const shown = isAbsolute(model) && !relative(process.cwd(), model).startsWith('..') ? relative(process.cwd(), model) : model;
   const { TASK_NAMES } = await import('../sim/tasks/index.ts');
-  if (!TASK_NAMES.includes(spec.task)) throw new Error(`model ${argv.model} was trained on '${spec.task}', which is not a simulator task`);
+  if (!TASK_NAMES.includes(spec.task)) throw new Error(`model ${model} was trained on '${spec.task}', which is not a simulator task`);
   const task = spec.task;
   const noise = config.deterministic ? 'mode actions (zero noise)' : 'sampled actions';
   const say = (line: string) => {
     if (!argv.json) process.stdout.write(`${line}\n`);
   };
-  say(`onestep demo: ${task}, ${episodes} episode${episodes === 1 ? '' : 's'} (seeds ${seed}..${seed + episodes - 1}), ${argv.model} (${spec.algorithm}, ${spec.trainingSteps === 0 ? 'UNTRAINED' : `${spec.trainingSteps} training steps`}), ${noise}`);
+  say(`onestep demo: ${task}, ${episodes} episode${episodes === 1 ? '' : 's'} (seeds ${seed}..${seed + episodes - 1}), ${shown} (${spec.algorithm}, ${spec.trainingSteps === 0 ? 'UNTRAINED' : `${spec.trainingSteps} training steps`}), ${noise}`);
   say(`  sim-bridge (lockstep) and serve: two processes over the embedded rtps transport, loopback only, ROS domain ${domainId}`);
 
   // ---- the two processes
@@ -103,7 +124,7 @@ async function runDemo(argv: DemoArgs): Promise<void> {
   ], env, children);
   const rosParams = [...DEMO_OVERRIDES, ['seed', seed], ...(argv.deterministic === undefined ? [] : [['deterministic', argv.deterministic]])] as [string, ParameterValue][];
   const serve = start('serve', [
-    'serve', '--model', argv.model, '--params-file', argv.paramsFile, ...common, '--ros-args',
+    'serve', '--model', model, '--params-file', argv.paramsFile, ...common, '--ros-args',
     ...rosParams.flatMap(([k, v]) => ['-p', `${k}:=${Array.isArray(v) ? `[${v.join(',')}]` : String(v)}`]),
   ], env, children);
 
@@ -182,7 +203,7 @@ async function runDemo(argv: DemoArgs): Promise<void> {
   const simEnv = await MujocoEnv.make(task);
   let local: import('../sim/evaluate.ts').EvaluationResult;
   try {
-    const onnx = await loadOnnxPolicy(argv.model, simEnv, { seed, deterministic: config.deterministic });
+    const onnx = await loadOnnxPolicy(model, simEnv, { seed, deterministic: config.deterministic });
     try {
       local = evaluate(simEnv, onnx.policy, { episodes, seed });
     } finally {
@@ -203,7 +224,7 @@ async function runDemo(argv: DemoArgs): Promise<void> {
   const localStats = stats(local.episodes.map((e) => e.return));
   const rosSuccess = ros.filter((e) => e.success).length / ros.length;
   const result = {
-    task, model: argv.model, trainingSteps: spec.trainingSteps, episodes, seed, deterministic: config.deterministic, domainId,
+    task, model: model, trainingSteps: spec.trainingSteps, episodes, seed, deterministic: config.deterministic, domainId,
     ros: { successRate: rosSuccess, meanReturn: rosStats.mean, stdReturn: rosStats.std, stepsPerSecond: summary.stepsPerSecond, returns: ros.map((e) => e.return), successes: ros.map((e) => e.success), counters: summary.counters },
     inProcess: { successRate: local.successRate, meanReturn: localStats.mean, stdReturn: localStats.std, stepsPerSecond: local.stepsPerSecond, returns: local.episodes.map((e) => e.return), successes: local.episodes.map((e) => e.success) },
     identical, maxReturnDifference: maxDiff,

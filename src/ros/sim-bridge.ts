@@ -155,7 +155,7 @@ export interface BridgeSummary {
   /** Simulated seconds per wall second over the whole run. */
   realTimeFactor: number;
   counters: BridgeCounters;
-  /** ms: physics (one control step), publish (a state's messages), round trip (state published → its command arrived), apply (command arrived → applied). */
+  /** ms: physics (one control step), publish (a state's messages), round trip (state published → the first command after it), apply (command arrived → applied). */
   latency: Record<'physics' | 'publish' | 'roundTrip' | 'apply', LatencySummary>;
 }
 
@@ -250,6 +250,8 @@ export class SimBridge {
   private pendingSec = 0;
   private pendingNanosec = 0;
   private publishedAtMs = 0;
+  /** No command has arrived since the last state was published (the next one's delay is the round trip). */
+  private firstAnswerPending = false;
   private receivedAtMs = 0;
   /** Real time: an accepted command not yet applied. */
   private hasNext = false;
@@ -548,6 +550,7 @@ export class SimBridge {
     this.jointPublisher.publishRaw(j.bytes);
     const t1 = performance.now();
     this.publishedAtMs = t1;
+    this.firstAnswerPending = true;
     this.latency.publish.record((t1 - t0) * 1000);
     if (this.awaiting && this.state === PLAYING) this.missTimer?.refresh();
     this.opts.onState?.({ episode: this.episode, step: this.robot.stepIndex, stampSec: sec, stampNanosec: nanosec, observation: this.robot.observation });
@@ -698,6 +701,10 @@ export class SimBridge {
       const x = this.incoming[i];
       if (x < lo[i] - CLAMP_MARGIN || x > hi[i] + CLAMP_MARGIN) clamped = true;
     }
+    if (this.firstAnswerPending) {
+      this.firstAnswerPending = false;
+      this.latency.roundTrip.record((now - this.publishedAtMs) * 1000);
+    }
     if (clamped) {
       this.counters.commandsClamped++;
       const n = this.clampThrottle.tick(now);
@@ -712,7 +719,6 @@ export class SimBridge {
       this.command.set(this.incoming);
       return;
     }
-    this.latency.roundTrip.record((now - this.publishedAtMs) * 1000);
     this.command.set(this.incoming);
     this.awaiting = false;
     if (this.state === PAUSED) {
