@@ -528,10 +528,12 @@ export class SimBridge {
       this.pointPublishers[k].publishRaw(tpl.bytes);
     }
     this.publishStatus();
-    const c = this.clockTemplate;
-    c.setI32(0, sec);
-    c.setU32(1, nanosec);
-    this.clockPublisher.publishRaw(c.bytes);
+    if (this.clockPublisher.matchedSubscriptions() > 0) {
+      const c = this.clockTemplate;
+      c.setI32(0, sec);
+      c.setU32(1, nanosec);
+      this.clockPublisher.publishRaw(c.bytes);
+    }
     const { position, velocity, effort } = this.joints;
     this.robot.readJoints(position, velocity, effort);
     const j = this.jointTemplate;
@@ -557,6 +559,8 @@ export class SimBridge {
   }
 
   private publishStatus(): void {
+    // encoding the status is the costliest part of a state: skipped while nobody listens (it is volatile anyway)
+    if (this.statusPublisher.matchedSubscriptions() === 0) return;
     const m = this.statusMessage;
     const ns = Math.round(this.robot.time * 1e9);
     const sec = Math.floor(ns / 1e9);
