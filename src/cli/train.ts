@@ -114,7 +114,7 @@ const command: CommandModule<object, TrainArgs> = {
       .option('out', { type: 'string', describe: 'run folder', defaultDescription: 'runs/<task>-<algo>-s<seed>' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue from <out>/checkpoints/last with the saved config (same result as an uninterrupted run)' })
       .option('config', { type: 'string', describe: 'YAML or JSON file of hyper-parameter overrides (name: value)' })
-      .option('set', { type: 'string', array: true, default: [], describe: 'hyper-parameter override name=value (repeatable), e.g. --set mdParticles=32' })
+      .option('set', { type: 'string', array: true, default: [], describe: 'hyper-parameter override name=value (repeatable), e.g. --set mdParticles=32; with --resume it applies from the checkpoint on (recorded in config.json)' })
       .option('warmup', { type: 'number', describe: 'uniform random actions before learning starts (their statistics normalise observations)', defaultDescription: 'task preset' })
       .option('batch', { type: 'number', describe: 'minibatch size', defaultDescription: 'task preset (256)' })
       .option('utd', { type: 'number', describe: 'gradient updates per environment step (update-to-data ratio)', defaultDescription: 'task preset (1)' })
@@ -162,6 +162,13 @@ const command: CommandModule<object, TrainArgs> = {
       config = JSON.parse(readFileSync(configPath, 'utf8')) as TrainConfig;
       if (config.algo !== algo || config.task !== taskName) throw new UserError(`--resume: ${out} holds a ${config.algo} run on ${config.task}, not ${algo} on ${taskName}`);
       if (config.dataset) dataset = await loadDataset(config.dataset).catch(asUserError);
+      // --set on --resume changes hyper-parameters from here on (e.g. a lower target entropy to fine-tune); the
+      // change is recorded in config.json's command, so the run stays reproducible.
+      if (argv.set.length > 0) {
+        Object.assign(config.hyper, parseOverrides(argv.set, defaults, '--set'));
+        config.command += ` && onestep train --algo ${config.algo} --task ${config.task} --out OUT --resume${argv.set.map((s) => ` --set ${s}`).join('')}`;
+        writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
+      }
     } else {
       const onlineGiven = argv.steps ?? argv.onlineSteps;
       // After an offline phase the online budget defaults to none (offline RL); otherwise the task preset's.
