@@ -44,26 +44,23 @@ const command: CommandModule = {
       .example('$0 serve --model m.onnx --ros-args -r __ns:=/arm -p action.topic:=/arm/commands', 'what a launch file runs')
       .example('$0 serve --model m.onnx --record run.mcap', 'also record what goes in and out (ros2 bag / onestep replay / onestep profile read it)')
       .example('$0 serve --help-params', 'every parameter'),
-  handler: async () => {
-    const { hideBin } = await import('yargs/helpers');
-    const { parseRosArgs } = await import('../ros/node/ros-args.ts');
-    const ros = parseRosArgs(hideBin(process.argv));
-    const rest = ros.rest[0] === 'serve' ? ros.rest.slice(1) : ros.rest;
-    const { default: yargs } = await import('yargs');
-    const args = (await yargs(rest)
-      .options(OPTIONS)
-      .strict()
-      .help(false)
-      .version(false)
-      .fail((msg, err) => {
-        throw err ?? new Error(msg);
-      })
-      .parseAsync()) as unknown as ServeArgs & { _: (string | number)[] };
-    if (args._.length > 0) throw new Error(`onestep serve takes no positional arguments (got ${args._.join(' ')}); ROS arguments go after --ros-args`);
-    await serve(args, ros);
-  },
+  handler: () => runServe(),
 };
 export default command;
+
+/**
+ * `onestep serve` from process.argv. main.ts calls it directly, without loading yargs (a serving process stays
+ * small); the options are parsed strictly by the same declarations yargs shows in --help.
+ */
+export async function runServe(): Promise<void> {
+  const { parseRosArgs } = await import('../ros/node/ros-args.ts');
+  const ros = parseRosArgs(process.argv.slice(2));
+  const rest = ros.rest[0] === 'serve' ? ros.rest.slice(1) : ros.rest;
+  const { parseCommandOptions } = await import('./options.ts');
+  const args = parseCommandOptions(rest, OPTIONS) as unknown as ServeArgs & { _: string[] };
+  if (args._.length > 0) throw new Error(`onestep serve takes no positional arguments (got ${args._.join(' ')}); ROS arguments go after --ros-args`);
+  await serve(args, ros);
+}
 
 async function serve(args: ServeArgs, ros: import('../ros/node/ros-args.ts').RosArgs): Promise<void> {
   const { collectParameters, nodeIdentity, remappingsFor } = await import('../ros/node/ros-args.ts');

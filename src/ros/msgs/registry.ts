@@ -2,6 +2,9 @@
 // registerMessageDefinition(), onestep's own interface package (msgs/onestep_msgs, parsed at run time so the
 // .msg files stay the single source of truth), rmw_dds_common, the standard ROS 2 Jazzy definitions shipped in
 // @foxglove/rosmsg-msgs-common, and finally `share/<pkg>/msg/<Type>.msg` under AMENT_PREFIX_PATH on a ROS machine.
+// The standard definitions are parsed from that package's .msg files one type at a time, when first asked for
+// (the same definitions its prebuilt table holds, checked for all 151 Jazzy types): a node pays for the few types
+// it uses, not the ~7 MB of memory the whole table takes.
 // Services ("pkg/srv/Name") are a request and a response message, "pkg/srv/Name_Request" / "_Response", cut from
 // the `.srv` text: registerServiceDefinition(), msgs/<pkg>/srv, the definitions in services.ts, then ament.
 
@@ -11,7 +14,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MessageDefinition } from '@foxglove/message-definition';
 import { parse, stringify } from '@foxglove/rosmsg';
-import { ros2jazzy } from '@foxglove/rosmsg-msgs-common';
 import { RosNameError, normalizeServiceTypeName, normalizeTypeName, toDdsTypeName } from '../names.ts';
 import { type StructPlan, compileStruct, decodeCdr, encodeCdr, encodedSize } from './cdr.ts';
 import { rmwDdsCommonMessages } from './rmw-dds-common.ts';
@@ -158,7 +160,8 @@ export function getMessageCodec<T = Record<string, unknown>>(type: string): Mess
 /** Every type name a codec can be built for without a ROS install (for `onestep topic pub` help and tests). */
 export function knownMessageTypes(): string[] {
   const names = new Set<string>();
-  for (const key of Object.keys(ros2jazzy)) names.add(longName(key));
+  const common = commonMsgdefsDir();
+  if (common) for (const pkg of safeReaddir(common)) for (const file of safeReaddir(join(common, pkg, 'msg'))) if (file.endsWith('.msg')) names.add(`${pkg}/msg/${file.slice(0, -4)}`);
   for (const key of Object.keys(rmwDdsCommonMessages())) names.add(key);
   for (const pkg of safeReaddir(REPO_MSGS)) {
     for (const file of safeReaddir(join(REPO_MSGS, pkg, 'msg'))) if (file.endsWith('.msg')) names.add(`${pkg}/msg/${file.slice(0, -4)}`);
@@ -251,7 +254,11 @@ function lookupDefinition(short: string): MessageDefinition | undefined {
   const text = overrides.get(long) ?? readPackagedMsg(long) ?? rmwDdsCommonMessages()[long] ?? servicePartText(long);
   let def: MessageDefinition | undefined;
   if (text !== undefined) def = parseMsg(short, text);
-  else def = (ros2jazzy as Record<string, MessageDefinition>)[short];
+  else {
+    const [pkg, name, rest] = short.split('/');
+    const common = rest === undefined ? readCommonMsg(pkg, name) : undefined;
+    if (common !== undefined) def = parseMsg(short, common);
+  }
   if (!def) {
     const ament = readAmentMsg(long);
     if (ament !== undefined) def = parseMsg(short, ament);
@@ -327,8 +334,8 @@ function servicePartText(long: string): string | undefined {
 
 let commonMsgdefs: string | null | undefined;
 
-/** The `.msg` text @foxglove/rosmsg-msgs-common ships for a Jazzy type (root section only). */
-function readCommonMsg(pkg: string, name: string): string | undefined {
+/** The folder of Jazzy `.msg` files @foxglove/rosmsg-msgs-common ships (msgdefs/ros2jazzy/<pkg>/msg), or null. */
+function commonMsgdefsDir(): string | null {
   if (commonMsgdefs === undefined) {
     try {
       const pkgJson = createRequire(import.meta.url).resolve('@foxglove/rosmsg-msgs-common/package.json');
@@ -337,8 +344,14 @@ function readCommonMsg(pkg: string, name: string): string | undefined {
       commonMsgdefs = null;
     }
   }
-  if (commonMsgdefs === null) return undefined;
-  const file = join(commonMsgdefs, pkg, 'msg', `${name}.msg`);
+  return commonMsgdefs;
+}
+
+/** The `.msg` text @foxglove/rosmsg-msgs-common ships for a Jazzy type (root section only). */
+function readCommonMsg(pkg: string, name: string): string | undefined {
+  const dir = commonMsgdefsDir();
+  if (dir === null) return undefined;
+  const file = join(dir, pkg, 'msg', `${name}.msg`);
   if (!existsSync(file)) return undefined;
   // the files hold the full definition: the root, then "=====" and "MSG: pkg/Type" sections
   return readFileSync(file, 'utf8').split(/^={10,}\s*$/m)[0];
