@@ -91,12 +91,13 @@ export function cartesianController(sim: Sim, target: (out: Float64Array) => voi
   const rhs = new Float64Array(3);
   const jjt = new Float64Array(9);
   const y = new Float64Array(3);
-  let episodeStep = -1;
   // Called once per control step: everything it needs is allocated above (the Jacobian view excepted).
   return () => {
-    const { qpos, site_xpos } = sim.view;
-    if (sim.t <= episodeStep || episodeStep < 0) command.set(qpos.subarray(0, 7));
-    episodeStep = sim.t;
+    // Integrate on the command in force (the actuators' ctrl, which the observation reports), not on a private
+    // copy: the controller is then a function of the state, so noisy execution (DART datasets) gets labels that
+    // correct from where the arm was actually sent. At reset ctrl is the measured pose.
+    const { site_xpos, ctrl } = sim.view;
+    command.set(ctrl.subarray(0, 7));
     target(goal);
     for (let r = 0; r < 3; r++) error[r] = goal[r] - site_xpos[3 * ee + r];
     const norm = Math.hypot(error[0], error[1], error[2]);
