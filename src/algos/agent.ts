@@ -9,6 +9,7 @@ import type { TwinCritic } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
 
+/** The algorithms the trainer drives. */
 export type AlgorithmName = 'smfp' | 'sac' | 'meanflowql' | 'bc' | 'gaussian-bc';
 
 /**
@@ -21,6 +22,10 @@ export interface AgentState {
   json: Record<string, unknown>;
 }
 
+/**
+ * What the training loop drives: acting, one gradient update, observation normalisation, and its full state for
+ * checkpoints.
+ */
 export interface Agent {
   readonly algorithm: AlgorithmName;
   /** The network that gets exported (actor). */
@@ -31,8 +36,11 @@ export interface Agent {
   update(batch: Batch, rng: Rng): Record<string, number>;
   /** Freezes the observation normalisation (computed from the warm-up data) in the policy and the critics' input. */
   setObservationNormalization(mean: Float32Array, std: Float32Array): void;
+  /** Everything besides the policy weights needed to continue exactly after a restart. */
   getState(): AgentState;
+  /** Restores what `getState` returned. */
   setState(state: AgentState): void;
+  /** Frees the agent's tensors. */
   dispose(): void;
 }
 

@@ -34,8 +34,10 @@ export type MeanFlowBcConfig = Pick<
 const pickBc = ({ actorHidden, actorActivation, actorLayerNorm, timeFeatures, actorLearningRate, actorWarmupFraction, actorFinalLearningRateRatio, onlineActorLearningRate, gradClipNorm, timeSteps, adaptiveLoss, adaptiveGamma, adaptiveC, targetClip }: MeanFlowQlConfig): MeanFlowBcConfig =>
   ({ actorHidden, actorActivation, actorLayerNorm, timeFeatures, actorLearningRate, actorWarmupFraction, actorFinalLearningRateRatio, onlineActorLearningRate, gradClipNorm, timeSteps, adaptiveLoss, adaptiveGamma, adaptiveC, targetClip });
 
+/** MeanFlow behaviour cloning's defaults (MeanFlowQL's actor settings). */
 export const MEANFLOW_BC_DEFAULTS: MeanFlowBcConfig = pickBc(MEANFLOWQL_DEFAULTS);
 
+/** Behaviour cloning of a one-step MeanFlow policy: the offline baseline without a critic. */
 export class MeanFlowBc implements Agent {
   readonly algorithm = 'bc' as const;
   readonly policy: PolicyNetwork;
@@ -102,6 +104,7 @@ export class MeanFlowBc implements Agent {
   }
 }
 
+/** Gaussian behaviour cloning's hyper-parameters. */
 export interface GaussianBcConfig {
   hidden: number[];
   activation: Activation;
@@ -126,6 +129,7 @@ export const GAUSSIAN_BC_DEFAULTS: GaussianBcConfig = {
   actionMargin: 1e-5,
 };
 
+/** Behaviour cloning of a tanh-Gaussian policy by maximum likelihood: the unimodal baseline. */
 export class GaussianBc implements Agent {
   readonly algorithm = 'gaussian-bc' as const;
   readonly policy: PolicyNetwork;

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Activation, type Layer, denseLayer, layerNormLayer, layerWeights, runLayers } from '../nn/layers.ts';
 import { copyInto, polyakUpdate } from '../nn/optim.ts';
 
+/** The twin critics' network: hidden widths, activation, LayerNorm. */
 export interface CriticConfig {
   hiddenSizes: number[];
   activation: Activation;
@@ -12,6 +13,7 @@ export interface CriticConfig {
   layerNorm: boolean;
 }
 
+/** Two hidden layers of 256, ReLU, no LayerNorm. */
 export const DEFAULT_CRITIC: CriticConfig = { hiddenSizes: [256, 256], activation: 'relu', layerNorm: false };
 
 /** How the two heads are combined: clipped double-Q takes the min (SAC, SMFP); MeanFlowQL and FQL average them. */

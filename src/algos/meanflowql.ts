@@ -39,6 +39,7 @@ import type { Rng } from './rng.ts';
 export type ActionSelection = 'best' | 'mean' | 'single';
 const ACTION_SELECTIONS: readonly ActionSelection[] = ['best', 'mean', 'single'];
 
+/** MeanFlowQL's hyper-parameters (defaults: MEANFLOWQL_DEFAULTS). */
 export interface MeanFlowQlConfig {
   gamma: number;
   tau: number;
@@ -137,6 +138,7 @@ export interface OfflineSchedule {
   offlineSteps: number;
 }
 
+/** A MeanFlowQL hyper-parameter out of range; the message names it. */
 export class MeanFlowQlConfigError extends Error {
   override name = 'MeanFlowQlConfigError';
 }
@@ -191,6 +193,10 @@ export function meanflowPolicyConfig(observationSize: number, actionSize: number
   });
 }
 
+/**
+ * MeanFlowQL: a one-step MeanFlow policy trained offline (and then online) with a Q-learning objective and best-of-N
+ * action selection under the critic.
+ */
 export class MeanFlowQl implements Agent {
   readonly algorithm = 'meanflowql' as const;
   readonly policy: PolicyNetwork;

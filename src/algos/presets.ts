@@ -2,6 +2,10 @@
 // The values and the reasons for them are tabled in docs/training.md; keep the two in step.
 import type { CriticConfig } from './critic.ts';
 
+/**
+ * A task's training settings: budget, warm-up, batch, UTD, HER, evaluation, widths and hyper-parameters
+ * (docs/training.md).
+ */
 export interface TaskPreset {
   /** Environment steps. */
   steps: number;
@@ -52,6 +56,7 @@ const REACH: TaskPreset = {
   hyper: { gamma: 0.95, targetEntropy: -21, initialAlpha: 0.1, alphaLearningRate: 1e-3, critic: LAYER_NORM_CRITIC },
 };
 
+/** The presets of the tasks that have their own. */
 export const TASK_PRESETS: Readonly<Record<string, TaskPreset>> = {
   arm_reach: REACH,
   arm_push: { ...REACH, steps: 200_000, her: 0, warmup: 5000, hyper: { ...REACH.hyper, gamma: 0.97, targetEntropy: -14 } },
@@ -61,6 +66,7 @@ export const TASK_PRESETS: Readonly<Record<string, TaskPreset>> = {
   cheetah: { ...DEFAULT_PRESET, steps: 200_000 },
 };
 
+/** The preset of `task`, or the default preset. */
 export function taskPreset(task: string): TaskPreset {
   return Object.hasOwn(TASK_PRESETS, task) ? TASK_PRESETS[task] : DEFAULT_PRESET;
 }

@@ -9,6 +9,7 @@ import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
 
+/** SAC's hyper-parameters (defaults: SAC_DEFAULTS). */
 export interface SacConfig {
   gamma: number;
   tau: number;
@@ -26,6 +27,7 @@ export interface SacConfig {
   logStdMax: number;
 }
 
+/** SAC's default hyper-parameters (CleanRL-like). */
 export const SAC_DEFAULTS: SacConfig = {
   gamma: 0.99,
   tau: 0.005,
@@ -41,6 +43,7 @@ export const SAC_DEFAULTS: SacConfig = {
   logStdMax: 2,
 };
 
+/** A SAC hyper-parameter out of range; the message names it. */
 export class SacConfigError extends Error {
   override name = 'SacConfigError';
 }
@@ -56,6 +59,10 @@ export function validateSacConfig(c: SacConfig): SacConfig {
   return c;
 }
 
+/**
+ * Soft actor-critic with a tanh-Gaussian actor, twin critics and a learned temperature: the baseline in the same
+ * harness.
+ */
 export class Sac implements Agent {
   readonly algorithm = 'sac' as const;
   readonly policy: PolicyNetwork;

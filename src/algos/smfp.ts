@@ -34,6 +34,7 @@ import { type MfiProblem, boundLoss, disposeMfiProblem, mfiLoss, mfiProblem } fr
 import type { Batch } from './replay.ts';
 import type { Rng } from './rng.ts';
 
+/** SMFP's hyper-parameters (defaults: SMFP_DEFAULTS; docs/algorithms/smfp.md explains each). */
 export interface SmfpConfig {
   gamma: number;
   tau: number;
@@ -104,6 +105,7 @@ export interface SmfpConfig {
   evalNoise: 'e' | 'zero' | 'full' | 'best-of-n';
 }
 
+/** SMFP's default hyper-parameters. */
 export const SMFP_DEFAULTS: SmfpConfig = {
   gamma: 0.99,
   tau: 0.005,
@@ -147,6 +149,7 @@ export const SMFP_DEFAULTS: SmfpConfig = {
 
 const HALF_LOG_2PI_E = 0.5 * Math.log(2 * Math.PI * Math.E);
 
+/** An SMFP hyper-parameter out of range; the message names it. */
 export class SmfpConfigError extends Error {
   override name = 'SmfpConfigError';
 }
@@ -210,6 +213,10 @@ interface Draw {
   logProb: tf.Tensor;
 }
 
+/**
+ * SMFP: a stochastic MeanFlow policy, one forward pass per action, trained online by entropic mirror descent against
+ * twin critics.
+ */
 export class Smfp implements Agent {
   readonly algorithm = 'smfp' as const;
   readonly policy: PolicyNetwork;

@@ -35,6 +35,10 @@ export interface TrainEnv {
   step(action: Float32Array): { obs: Float32Array; reward: number; terminated: boolean; truncated: boolean; info?: { success?: boolean; mode?: string | null } };
 }
 
+/**
+ * The training loop's budget and schedule (steps, warm-up, batch, replay, update-to-data ratio, HER, offline phase,
+ * evaluation and checkpoint periods, seed).
+ */
 export interface LoopConfig {
   totalSteps: number;
   /** Uniform random actions for the first steps; updates start after them (algorithms.md §3.4: 5000). */
@@ -65,6 +69,7 @@ export interface LoopConfig {
   offlineSampling?: 'mixed' | 'balanced';
 }
 
+/** Default loop settings; a run sets `totalSteps` and `seed`. */
 export const LOOP_DEFAULTS: Omit<LoopConfig, 'totalSteps' | 'seed'> = {
   warmupSteps: 5000,
   batchSize: 256,
@@ -76,6 +81,7 @@ export const LOOP_DEFAULTS: Omit<LoopConfig, 'totalSteps' | 'seed'> = {
   checkpointEvery: 10_000,
 };
 
+/** One evaluation of the current policy (deterministic, fixed seeds). */
 export interface EvalResult {
   step: number;
   returnMean: number;
@@ -86,6 +92,7 @@ export interface EvalResult {
   episodes: number;
 }
 
+/** Where a run is, for a progress display. */
 export interface Progress {
   /** `offline` while training on the dataset alone (envSteps stays 0), then `online`. */
   phase: 'offline' | 'online';
@@ -132,7 +139,9 @@ export function runPaths(out: string) {
   };
 }
 
+/** Columns of metrics.csv (one row per training episode). */
 export const TRAIN_COLUMNS = ['env_steps', 'updates', 'episode_return', 'episode_length', 'critic_loss', 'actor_loss', 'alpha', 'entropy', 'env_steps_per_s', 'updates_per_s', 'mfi_loss', 'q_mean', 'phase'];
+/** Columns of eval.csv (one row per evaluation). */
 export const EVAL_COLUMNS = ['env_steps', 'return_mean', 'return_std', 'success_rate', 'episodes', 'modes', 'updates', 'phase'];
 /** Losses written to the training log (the offline phase writes one row per OFFLINE_LOG_EVERY updates). */
 const LOGGED_LOSSES = ['critic_loss', 'actor_loss', 'alpha', 'entropy', 'mfi_loss', 'q_mean'];
@@ -142,6 +151,10 @@ const OFFLINE_LOG_EVERY = 1000;
 const trainEpisodeSeed = (seed: number, episode: number) => (seed * 1_000_003 + episode) >>> 0;
 const evalEpisodeSeed = (seed: number, evalIndex: number, k: number) => (0x7fffffff - seed * 7919 - evalIndex * 101 - k) >>> 0;
 
+/**
+ * The online (and offline-to-online) training loop shared by every agent: act, step, store, update, evaluate, log and
+ * checkpoint, all seeded; a resumed run reproduces an uninterrupted one. Call `init()`, then `run()`.
+ */
 export class Trainer {
   replay: ReplayBuffer;
   private readonly resume: boolean;
@@ -243,6 +256,7 @@ export class Trainer {
     this.evalLog.open(upToCheckpoint);
   }
 
+  /** Environment steps taken so far. */
   get envSteps(): number {
     return this.state.envSteps;
   }
@@ -252,10 +266,12 @@ export class Trainer {
     return this.state.updates;
   }
 
+  /** The latest evaluation, or null before the first. */
   get lastEval(): EvalResult | null {
     return this.state.lastEval;
   }
 
+  /** The best mean evaluation return so far, or null. */
   get bestReturn(): number | null {
     return this.state.bestReturn;
   }
@@ -265,6 +281,7 @@ export class Trainer {
     this.stopRequested = true;
   }
 
+  /** Every evaluation row of this run (eval.jsonl), for plots. */
   evalRows(): MetricRow[] {
     return this.evalLog.rows();
   }

@@ -1,6 +1,10 @@
 // An offline RL dataset in memory: flat row-major float32 arrays of transitions, the layout the readers (.npz,
 // Minari) produce, `onestep collect` writes and the offline algorithms sample from. Keys follow D4RL / OGBench / FQL.
 
+/**
+ * An offline RL dataset in memory: flat row-major float32 arrays of transitions (the D4RL / OGBench / FQL layout), as
+ * the readers produce and the offline trainers sample.
+ */
 export interface OfflineDataset {
   /** Where it came from (a file path), repeated in error messages. */
   readonly source: string;

@@ -2,6 +2,7 @@
 // and std) and per-episode returns, lengths and success (what `onestep dataset info` prints).
 import type { OfflineDataset } from './dataset.ts';
 
+/** Per-column statistics of a row-major array. */
 export interface ColumnStatistics {
   readonly min: Float64Array;
   readonly max: Float64Array;
@@ -43,6 +44,7 @@ export function episodeRanges(ds: OfflineDataset): Array<[number, number]> {
   return out;
 }
 
+/** A dataset's shape, episodes and per-column statistics, for reports. */
 export interface DatasetSummary {
   transitions: number;
   episodes: number;
@@ -60,6 +62,7 @@ export interface DatasetSummary {
   rewards: ColumnStatistics;
 }
 
+/** Sizes, episode count and lengths, returns and per-column statistics of a dataset. */
 export function summarizeDataset(ds: OfflineDataset): DatasetSummary {
   const ranges = episodeRanges(ds);
   const returns = new Float64Array(ranges.length);

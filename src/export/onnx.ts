@@ -13,6 +13,7 @@ import type { Checkpoint, CheckpointPolicyInfo } from '../nn/checkpoint.ts';
 import { OnnxGraphBuilder, type PlainLayer } from './onnx-graph.ts';
 import { POLICY_SPEC_FORMAT_VERSION, SPEC_METADATA_KEY, expectedNoiseParts, parsePolicySpec, serializePolicySpec, type PolicySpec } from './spec.ts';
 
+/** A policy that cannot be exported as asked; the message says why. */
 export class PolicyExportError extends Error {
   override name = 'PolicyExportError';
 }

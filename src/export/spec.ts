@@ -2,23 +2,32 @@
 // without the training code. Stored as JSON in the ONNX `metadata_props` under SPEC_METADATA_KEY and in checkpoints.
 // This file must stay free of TF.js / ONNX Runtime imports: the runtime imports it.
 
+/** The ONNX `metadata_props` key under which an exported policy carries its spec (JSON). */
 export const SPEC_METADATA_KEY = 'onestep.spec';
+/** Version of the spec's JSON layout; a reader refuses other versions. */
 export const POLICY_SPEC_FORMAT_VERSION = 1;
 
 /** bc: the MeanFlow map trained by the MFI loss alone; gaussian-bc: a tanh-Gaussian trained by likelihood (baselines). */
 export const POLICY_ALGORITHMS = ['smfp', 'meanflowql', 'sac', 'bc', 'gaussian-bc'] as const;
+/** The algorithm that trained the policy. */
 export type PolicyAlgorithm = (typeof POLICY_ALGORITHMS)[number];
 
 /** How the network turns noise into an action: residual MeanFlow map (MeanFlowQL, SMFP) or tanh-Gaussian (SAC). */
 export const POLICY_KINDS = ['meanflow', 'gaussian'] as const;
+/** The policy's form: a one-step MeanFlow map (noise in, action out) or a tanh-Gaussian. */
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 
 /** How the robot applies the action: an absolute target, relative to a default pose, or a delta on the current one. */
 export const ACTION_MODES = ['absolute', 'relative', 'delta'] as const;
+/**
+ * What an action means: an absolute target, a target relative to a home pose (offset), or a change from the measured
+ * position.
+ */
 export type ActionMode = (typeof ACTION_MODES)[number];
 
 /** How the normalised action is brought into [-1, 1] before scaling. */
 export const ACTION_SQUASHES = ['clip', 'tanh'] as const;
+/** How the network bounds its output to [-1, 1] before scaling: clipped or tanh. */
 export type ActionSquash = (typeof ACTION_SQUASHES)[number];
 
 /** One named slice of the `noise` input, in order. Every part is drawn i.i.d. N(0, 1). */
@@ -28,6 +37,10 @@ export interface NoisePart {
   readonly size: number;
 }
 
+/**
+ * Everything needed to run an exported policy on a robot, carried inside the ONNX file: observation names and
+ * normalisation, action names, scale, offset, limits and mode, the noise input, and provenance.
+ */
 export interface PolicySpec {
   readonly formatVersion: typeof POLICY_SPEC_FORMAT_VERSION;
   readonly algorithm: PolicyAlgorithm;

@@ -8,13 +8,17 @@ import { CPU_BLAS_BACKEND, registerCpuBlasBackend } from './kernels/index.ts';
 import { simdModule } from './kernels/simd.ts';
 import { registerDenseGradient } from './dense.ts';
 
+/** The TF.js backends onestep can train on. */
 export const BACKEND_CHOICES = ['tfjs-node-gpu', 'tfjs-node', 'cpu-blas', 'cpu', 'wasm'] as const;
+/** One TF.js backend. */
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+/** A backend to require, or `auto` for the fastest available. */
 export type BackendPreference = 'auto' | BackendChoice;
 
 /** The order `auto` tries. */
 const AUTO_ORDER: readonly BackendChoice[] = ['tfjs-node-gpu', 'tfjs-node', 'cpu-blas', 'wasm'];
 
+/** The backend {@link initBackend} chose, and why each better one was not. */
 export interface BackendInfo {
   /** What we chose. */
   readonly backend: BackendChoice;
@@ -33,12 +37,14 @@ export interface BackendInfo {
   readonly notChosen: readonly { backend: BackendChoice; reason: string }[];
 }
 
+/** Options of {@link initBackend}. */
 export interface InitBackendOptions {
   prefer?: BackendPreference;
   /** OpenBLAS files to try instead of the default locations (also ONESTEP_BLAS_LIB, colon-separated). */
   blasPaths?: readonly string[];
 }
 
+/** The requested backend cannot start here; the message says why (one line). */
 export class BackendUnavailableError extends Error {
   override name = 'BackendUnavailableError';
 }

@@ -56,6 +56,7 @@ export interface SaveCheckpointInput {
   readonly state?: Readonly<Record<string, unknown>>;
 }
 
+/** A loaded checkpoint: the policy network, its export info, counters and the agent's state. */
 export interface Checkpoint {
   readonly formatVersion: number;
   /** Content hash of config + weights: the same checkpoint always exports with the same id. */
@@ -69,6 +70,7 @@ export interface Checkpoint {
   readonly state: Readonly<Record<string, unknown>>;
 }
 
+/** A checkpoint folder that cannot be read; the message names the folder and the problem. */
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
   constructor(

@@ -8,9 +8,15 @@ import { InprocTransport } from './inproc.ts';
 import type { Remapping } from './names.ts';
 import type { NodeIdentity, Transport } from './transport.ts';
 
+/**
+ * Which ROS 2 transport: `rtps` (embedded DDS-RTPS), `rclnodejs` (a sourced ROS 2), `inproc` (this process only), or
+ * `auto` (rclnodejs when ROS 2 is sourced and it resolves, else rtps).
+ */
 export type TransportKind = 'auto' | 'rtps' | 'rclnodejs' | 'inproc';
+/** Every TransportKind, for option parsing. */
 export const TRANSPORT_KINDS: readonly TransportKind[] = ['auto', 'rtps', 'rclnodejs', 'inproc'];
 
+/** Options of {@link createTransport}. */
 export interface CreateTransportOptions {
   kind?: TransportKind;
   /** The node this process speaks for: "name", "/ns/name", or { name, namespace }. */
@@ -60,6 +66,10 @@ export function rclnodejsAvailability(env: NodeJS.ProcessEnv = process.env): { o
   }
 }
 
+/**
+ * Starts a node on the ROS 2 graph over the chosen transport (`auto` by default) and returns it; close it with
+ * `transport.close()`. Throws TransportError (one line) when the transport cannot start as asked.
+ */
 export async function createTransport(opts: CreateTransportOptions): Promise<Transport> {
   const kind = opts.kind ?? 'auto';
   if (!TRANSPORT_KINDS.includes(kind)) throw new TransportError(`unknown transport "${kind}" (expected one of ${TRANSPORT_KINDS.join(', ')})`);

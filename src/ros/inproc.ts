@@ -28,6 +28,7 @@ import type {
 /** keep_all readers still need a bound, as DDS resource limits give one. */
 const KEEP_ALL_LIMIT = 10_000;
 
+/** Options of an {@link InprocTransport}. */
 export interface InprocOptions {
   node: NodeIdentity;
   domainId?: number;
@@ -114,6 +115,10 @@ function enqueue(r: ReaderEntry, s: Sample): void {
   }
 }
 
+/**
+ * A transport whose graph is this process: every InprocTransport of one domain sees the others, with ROS name
+ * resolution, QoS matching and CDR round trips, and no network. For tests, simulations and examples.
+ */
 export class InprocTransport implements Transport {
   readonly kind = 'inproc' as const;
   readonly node: NodeIdentity;

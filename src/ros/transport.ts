@@ -1,9 +1,13 @@
 // The contract every ROS 2 transport (rtps, rclnodejs, inproc) implements. Nothing in here imports a ROS library.
 
+/** QoS reliability, as in rmw. */
 export type Reliability = 'reliable' | 'best_effort';
+/** QoS durability: transient_local keeps the last samples for subscribers that join later. */
 export type Durability = 'volatile' | 'transient_local';
+/** QoS history kind. */
 export type History = 'keep_last' | 'keep_all';
 
+/** A QoS profile, as ROS 2 names its fields. */
 export interface QosProfile {
   reliability: Reliability;
   durability: Durability;
@@ -12,6 +16,7 @@ export interface QosProfile {
   depth: number;
 }
 
+/** The standard ROS 2 profiles by name (see QOS_PROFILES). */
 export type QosProfileName = 'default' | 'sensor_data' | 'system_default' | 'services_default' | 'parameters' | 'parameter_events' | 'clock' | 'rosout';
 
 /** rmw/qos_profiles.h; system_default follows rmw_cyclonedds (reliable, volatile). */
@@ -28,6 +33,7 @@ export const QOS_PROFILES: Readonly<Record<QosProfileName, Readonly<QosProfile>>
   rosout: { reliability: 'reliable', durability: 'transient_local', history: 'keep_last', depth: 1000 },
 };
 
+/** A profile from a name (or a copy of `default` for undefined); throws on an unknown name. */
 export function resolveQos(qos: QosProfile | QosProfileName | undefined): QosProfile {
   if (qos === undefined) return { ...QOS_PROFILES.default };
   if (typeof qos === 'string') {
@@ -45,6 +51,7 @@ export interface NodeIdentity {
   namespace: string;
 }
 
+/** What a subscription callback learns about a message besides its content. */
 export interface MessageInfo {
   /** Local monotonic receive time, process.hrtime.bigint() nanoseconds. */
   receivedAt: bigint;
@@ -54,6 +61,7 @@ export interface MessageInfo {
   publisher?: string;
 }
 
+/** Publishes messages of one type on one topic; from `Transport.advertise`. */
 export interface Publisher<T = unknown> {
   /** Fully-qualified ROS topic name, e.g. "/arm/commands". */
   readonly topic: string;
@@ -68,6 +76,7 @@ export interface Publisher<T = unknown> {
   close(): void;
 }
 
+/** A live subscription; from `Transport.subscribe`. Close it to stop the callbacks. */
 export interface Subscription {
   readonly topic: string;
   readonly type: string;
@@ -76,8 +85,10 @@ export interface Subscription {
   close(): void;
 }
 
+/** Called once per received message, with the decoded message. */
 export type MessageHandler<T> = (message: T, info: MessageInfo) => void;
 
+/** One topic of the graph, with its types and endpoint counts. */
 export interface TopicInfo {
   topic: string;
   types: string[];
@@ -98,6 +109,7 @@ export interface ServiceRequestInfo {
 /** Answers one request; may be async. A handler that throws sends no reply (the client times out), as rcl does. */
 export type ServiceHandler<Req, Res> = (request: Req, info: ServiceRequestInfo) => Res | Promise<Res>;
 
+/** A service this node offers; from `Transport.createService`. */
 export interface ServiceServer {
   /** Fully-qualified service name, e.g. "/policy_node/reload". */
   readonly name: string;
@@ -106,11 +118,13 @@ export interface ServiceServer {
   close(): void;
 }
 
+/** Options of one `ServiceClient.call`. */
 export interface CallOptions {
   /** Give up after this long (waiting for a server included), ms; default: wait forever, as rclcpp does. */
   timeoutMs?: number;
 }
 
+/** Calls one service; from `Transport.createClient`. */
 export interface ServiceClient<Req = unknown, Res = unknown> {
   readonly name: string;
   readonly type: string;
@@ -127,6 +141,7 @@ export interface ServiceClient<Req = unknown, Res = unknown> {
   close(): void;
 }
 
+/** One service of the graph, with its types and server/client counts. */
 export interface ServiceInfo {
   service: string;
   types: string[];
@@ -135,11 +150,16 @@ export interface ServiceInfo {
   clients: number;
 }
 
+/**
+ * One ROS 2 node's view of the graph: publishers, subscriptions, services and clients with ROS name resolution and
+ * QoS, whatever carries them (embedded RTPS, rclnodejs, in-process).
+ */
 export interface Transport {
   readonly kind: 'rtps' | 'rclnodejs' | 'inproc';
   readonly node: NodeIdentity;
   /** Topic names may be absolute, relative (resolved against the namespace) or private ("~/x"). */
   advertise<T = unknown>(topic: string, type: string, qos?: QosProfile | QosProfileName): Publisher<T>;
+  /** Subscribes to a topic; `onMessage` gets each decoded message. Names resolve like `advertise`'s. */
   subscribe<T = unknown>(
     topic: string,
     type: string,
@@ -155,8 +175,10 @@ export interface Transport {
     handler: ServiceHandler<Req, Res>,
     qos?: QosProfile | QosProfileName,
   ): ServiceServer;
+  /** A client of the service `name` (resolved like topics) of ROS type `type`, e.g. "std_srvs/srv/Trigger". */
   createClient<Req = unknown, Res = unknown>(name: string, type: string, qos?: QosProfile | QosProfileName): ServiceClient<Req, Res>;
   /** Services currently known in the graph (own and discovered). */
   services(): ServiceInfo[];
+  /** Closes every endpoint and leaves the graph; the transport cannot be used afterwards. */
   close(): Promise<void>;
 }

@@ -1,6 +1,10 @@
 // Typed errors of the policy runtime. Each message names what was wrong and what was expected, in one line,
 // so the CLI and the serve node can show it as is.
 
+/**
+ * A policy file that cannot be used: missing, not an ONNX model, no or invalid `onestep.spec`, a graph that disagrees
+ * with its spec or that ONNX Runtime rejects. The message names the file and the reason.
+ */
 export class ModelLoadError extends Error {
   override name = 'ModelLoadError';
   constructor(
@@ -11,6 +15,7 @@ export class ModelLoadError extends Error {
   }
 }
 
+/** An observation of the wrong length was passed to `act`; nothing was run. */
 export class ObservationSizeError extends Error {
   override name = 'ObservationSizeError';
   constructor(
@@ -21,6 +26,7 @@ export class ObservationSizeError extends Error {
   }
 }
 
+/** An observation entry is NaN or infinite (after conversion to float32); nothing was run. Names the entry. */
 export class NonFiniteObservationError extends Error {
   override name = 'NonFiniteObservationError';
   constructor(
@@ -32,6 +38,10 @@ export class NonFiniteObservationError extends Error {
   }
 }
 
+/**
+ * The policy produced a NaN or infinite action entry; `act` refuses to return it (its buffer keeps the last good
+ * action).
+ */
 export class NonFiniteActionError extends Error {
   override name = 'NonFiniteActionError';
   constructor(

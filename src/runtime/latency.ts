@@ -1,6 +1,7 @@
 // Latency statistics shared by `onestep bench` and the serve node: a fixed-capacity recorder (records allocate
 // nothing), percentiles, a log-spaced histogram and a text table. All times are in microseconds.
 
+/** Latency statistics in microseconds: percentiles by nearest rank. */
 export interface LatencySummary {
   readonly count: number;
   readonly mean: number;
@@ -37,10 +38,12 @@ export class LatencyRecorder {
     return this.total;
   }
 
+  /** Samples currently in the window (at most `capacity`). */
   get size(): number {
     return this.filled;
   }
 
+  /** Empties the window and the count. */
   reset(): void {
     this.next = 0;
     this.filled = 0;
@@ -57,6 +60,7 @@ export class LatencyRecorder {
     return summarize(this.values());
   }
 
+  /** Counts of the window's samples between log-spaced edges (µs). */
   histogram(edges?: readonly number[]): Histogram {
     return histogram(this.values(), edges);
   }
@@ -69,6 +73,7 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
   return sorted[rank];
 }
 
+/** Count, mean, min, percentiles (nearest rank) and max of samples in µs; sorts a copy. */
 export function summarize(samples: ArrayLike<number>): LatencySummary {
   const sorted = Float64Array.from(samples).sort();
   let sum = 0;

@@ -9,11 +9,16 @@ import type { Sim, SimViews, TaskGoal, TaskLogic, TaskSpec } from './task.ts';
 import { getTask } from './tasks/index.ts';
 import { genericTask } from './tasks/generic.ts';
 
+/** An environment's observation: its entries' names, in order. */
 export interface ObservationSpec {
   readonly names: readonly string[];
   readonly size: number;
 }
 
+/**
+ * An environment's action: actuator names, limits, and how a normalised action in [-1, 1] maps to the command
+ * (`offset + scale ⊙ a`, absolute or relative to a home pose).
+ */
 export interface ActionSpec {
   /** Actuator names in action order (joint names for the arm tasks, so policies map onto JointState). */
   readonly names: readonly string[];
@@ -27,6 +32,7 @@ export interface ActionSpec {
   readonly offset: Float64Array;
 }
 
+/** Per-step facts beside the reward: success and, for tasks with modes, the mode the episode took. */
 export interface StepInfo {
   /** Whether the task's success condition holds now. */
   success: boolean;
@@ -38,6 +44,7 @@ export interface StepInfo {
   unstable: boolean;
 }
 
+/** What `step` returns (a reused object: copy what you keep). */
 export interface StepResult {
   obs: Float32Array;
   reward: number;
@@ -94,6 +101,7 @@ export class SharedModel {
     opt.delete();
   }
 
+  /** Loads a task's MJCF once, for environments to share. */
   static async load(task: string | TaskSpec): Promise<SharedModel> {
     const spec = typeof task === 'string' ? getTask(task) : task;
     const mj = await mujoco();
@@ -112,6 +120,7 @@ export class SharedModel {
     }
   }
 
+  /** Counts one more environment using the model (released with `release`). */
   retain(): void {
     this.users++;
   }
@@ -122,6 +131,11 @@ export class SharedModel {
   }
 }
 
+/**
+ * One seeded MuJoCo environment (mujoco-js): `reset(seed)` → observation, `step(action in [-1, 1])` → observation,
+ * reward, terminated, truncated and info. Make one with {@link MujocoEnv.make} (a task) or {@link MujocoEnv.fromMjcf}
+ * (your MJCF); free it with `close`.
+ */
 export class MujocoEnv {
   readonly task: TaskSpec;
   readonly observationSpec: ObservationSpec;
@@ -265,6 +279,7 @@ export class MujocoEnv {
     this.shared.release();
   }
 
+  /** True after `close`. */
   get closed(): boolean {
     return this.data === null;
   }

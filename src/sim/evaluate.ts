@@ -5,6 +5,7 @@ import type { MujocoEnv } from './env.ts';
 import { SimRng } from './rng.ts';
 import type { Policy, ScriptedOptions } from './task.ts';
 
+/** Options of {@link evaluate}. */
 export interface EvaluationOptions {
   episodes: number;
   seed: number;
@@ -12,6 +13,7 @@ export interface EvaluationOptions {
   onEpisode?: (episode: EpisodeResult, index: number) => void;
 }
 
+/** One evaluated episode. */
 export interface EpisodeResult {
   seed: number;
   return: number;
@@ -22,6 +24,7 @@ export interface EpisodeResult {
   mode: string | null | undefined;
 }
 
+/** What {@link evaluate} returns: per-episode results and their summary. */
 export interface EvaluationResult {
   task: string;
   episodes: EpisodeResult[];
@@ -37,6 +40,10 @@ export interface EvaluationResult {
   seconds: number;
 }
 
+/**
+ * Runs `policy` closed-loop for `options.episodes` episodes with seeds `options.seed`, `seed + 1`, …, and reports
+ * returns, success rate, modes and steps/s.
+ */
 export function evaluate(env: MujocoEnv, policy: Policy, options: EvaluationOptions): EvaluationResult {
   const { episodes, seed } = options;
   if (!Number.isInteger(episodes) || episodes < 1) throw new RangeError(`episodes must be an integer >= 1 (got ${episodes})`);

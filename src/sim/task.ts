@@ -42,6 +42,7 @@ export interface Sim {
   own(resource: { delete(): void }): void;
 }
 
+/** A task's behaviour on top of its MJCF: initial state, observation, reward, termination, success. */
 export interface TaskLogic {
   /** Draw the initial state (qpos, qvel, mocap targets) after mj_resetData; the environment then runs mj_forward. */
   reset(sim: Sim): void;
@@ -93,6 +94,10 @@ export interface ScriptedOptions {
   readonly mode?: string;
 }
 
+/**
+ * A task: its MJCF, observation and action layout, episode length, logic, and optional scripted controller, modes and
+ * goal interface.
+ */
 export interface TaskSpec {
   readonly name: string;
   /** One line for `--help` and listings. */

@@ -6,6 +6,7 @@ import { MujocoEnv, SharedModel, type ActionSpec, type ObservationSpec } from '.
 import { EnvUsageError } from './errors.ts';
 import type { TaskSpec } from './task.ts';
 
+/** What `VectorEnv.step` returns: rows per environment (reused arrays: copy what you keep). */
 export interface VectorStepResult {
   /** [N × observationSize] observations to act on next (a new episode's first where `done`). */
   obs: Float32Array;
@@ -18,6 +19,10 @@ export interface VectorStepResult {
   success: Uint8Array;
 }
 
+/**
+ * N environments of one task stepped together (one shared MjModel), with automatic resets; batched arrays are row-
+ * major [N × size].
+ */
 export class VectorEnv {
   readonly envs: readonly MujocoEnv[];
   readonly task: TaskSpec;
@@ -28,6 +33,7 @@ export class VectorEnv {
   private readonly result: VectorStepResult;
   private started = false;
 
+  /** Makes `count` environments of `task`. */
   static async make(task: string | TaskSpec, count: number): Promise<VectorEnv> {
     if (!Number.isInteger(count) || count < 1) throw new EnvUsageError(`vector env size must be an integer >= 1 (got ${count})`);
     const shared = await SharedModel.load(task);
@@ -63,6 +69,7 @@ export class VectorEnv {
     };
   }
 
+  /** The number of environments. */
   get count(): number {
     return this.envs.length;
   }
@@ -101,6 +108,7 @@ export class VectorEnv {
     return r;
   }
 
+  /** Closes every environment (and frees the shared model). */
   close(): void {
     for (const env of this.envs) env.close();
   }

@@ -30,6 +30,10 @@ export class UnknownMessageTypeError extends Error {
   }
 }
 
+/**
+ * The CDR codec of one ROS message type (from {@link getMessageCodec}): plain objects in and out, field names as in
+ * the .msg file.
+ */
 export interface MessageCodec<T = Record<string, unknown>> {
   /** "pkg/msg/Type" */
   readonly type: string;

@@ -9,6 +9,7 @@ import { RosClock } from './action.ts';
 export type ClockSource = 'system' | 'sim';
 export type ClockState = 'running' | 'waiting' | 'paused';
 
+/** Where the node's ROS time comes from and whether it advances. */
 export interface ClockStatus {
   source: ClockSource;
   /** system: always running; sim: waiting (no /clock yet), running, or paused (no new time for pausedAfterMs). */
@@ -21,6 +22,7 @@ export interface ClockStatus {
   jumpsBack: number;
 }
 
+/** Options of a {@link NodeClock}. */
 export interface ClockOptions {
   /** A sim clock with no new time for this long is reported as paused (default 1000 ms). */
   pausedAfterMs?: number;
@@ -58,6 +60,7 @@ export class NodeClock extends RosClock {
     this.pausedAfterMs = opts.pausedAfterMs ?? 1000;
   }
 
+  /** system, or sim while use_sim_time is on. */
   get source(): ClockSource {
     return this.simulated ? 'sim' : 'system';
   }
@@ -82,6 +85,7 @@ export class NodeClock extends RosClock {
     for (const sync of this.timerSwitches) sync();
   }
 
+  /** Reads the current ROS time into `sec` / `nanosec` and returns this clock. */
   override now(): this {
     if (!this.simulated) return super.now();
     const ns = Math.max(0, this.simNs); // ROS time is zero until the first /clock message
@@ -129,6 +133,7 @@ export class NodeClock extends RosClock {
     }
   }
 
+  /** The clock's source, state and current time. */
   status(): ClockStatus {
     const timeSec = this.simulated ? Math.max(0, this.simNs) / 1e9 : Date.now() / 1000;
     if (!this.simulated) return { source: 'system', state: 'running', timeSec, sinceAdvanceSec: 0, jumpsBack: this.jumps };
@@ -174,6 +179,7 @@ export class NodeClock extends RosClock {
     };
   }
 
+  /** Stops following /clock and cancels the sim-time timers. */
   close(): void {
     this.subscription?.close();
     this.subscription = null;

@@ -20,10 +20,12 @@ export class Logger {
     private readonly sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   ) {}
 
+  /** True when lines of `level` are written (at or above the logger's level). */
   enabled(level: LogLevel): boolean {
     return LEVEL_RANK[level] >= LEVEL_RANK[this.level];
   }
 
+  /** Writes one line (text or JSON, with the structured fields) when `level` is enabled. */
   log(level: LogLevel, message: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
     const t = Date.now() / 1000;
@@ -41,9 +43,13 @@ export class Logger {
     this.sink(`[${level.toUpperCase()}] [${t.toFixed(6)}] [${this.name}]: ${message}${extra}`);
   }
 
+  /** A debug line. */
   debug(m: string, f?: LogFields): void { this.log('debug', m, f); }
+  /** An info line. */
   info(m: string, f?: LogFields): void { this.log('info', m, f); }
+  /** A warning line. */
   warn(m: string, f?: LogFields): void { this.log('warn', m, f); }
+  /** An error line. */
   error(m: string, f?: LogFields): void { this.log('error', m, f); }
 }
 
@@ -150,6 +156,10 @@ export interface NodeCounters {
   reloadsRefused: number;
 }
 
+/**
+ * The policy node's state: waiting for observations, acting, holding the safe action (stale observations), or unable
+ * to act.
+ */
 export type NodeState = 'waiting' | 'running' | 'stale' | 'error';
 const STATE_CODE: Record<NodeState, number> = { waiting: 0, running: 1, stale: 2, error: 3 };
 // diagnostic_msgs/DiagnosticStatus levels

@@ -14,11 +14,13 @@ export interface ParameterDeclaration extends ParameterDescriptor {
   constraints?: string;
 }
 
+/** One parameter and the value it would take. */
 export interface ParameterChange {
   name: string;
   value: ParameterValue;
 }
 
+/** The result of setting parameters, as rcl_interfaces/msg/SetParametersResult. */
 export interface SetResult {
   successful: boolean;
   reason: string;
@@ -129,6 +131,7 @@ function equal(a: ParameterValue | undefined, b: ParameterValue): boolean {
   return a === b;
 }
 
+/** Options of a {@link ParameterServer}. */
 export interface ParameterServerOptions {
   /** Refuses or accepts changes before they are committed (the node's cross-parameter rules and side effects). */
   validate?: ParameterValidator;
@@ -138,6 +141,10 @@ export interface ParameterServerOptions {
   log?: (level: 'info' | 'warn', message: string, fields: Record<string, string>) => void;
 }
 
+/**
+ * A node's ROS 2 parameters, served as rclcpp serves them: the six rcl_interfaces parameter services under the node's
+ * name and /parameter_events, so `ros2 param get|set|list|describe` work.
+ */
 export class ParameterServer {
   private readonly values = new Map<string, ParameterValue>();
   private readonly services: ServiceServer[] = [];
@@ -183,10 +190,12 @@ export class ParameterServer {
     this.publishEvent([...this.values.keys()].map((name) => ({ name, value: this.values.get(name)! })), 'new');
   }
 
+  /** The current value of a declared parameter (undefined for an undeclared name). */
   get(name: string): ParameterValue | undefined {
     return this.values.get(name);
   }
 
+  /** A copy of every parameter's current value. */
   snapshot(): ReadonlyMap<string, ParameterValue> {
     return new Map(this.values);
   }
@@ -323,6 +332,7 @@ export class ParameterServer {
     }
   }
 
+  /** Stops serving the parameter services and events. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -76,6 +76,10 @@ export const SOURCE_PARAMETERS: ReadonlyMap<string, ParameterDescriptor> = new M
   ['qos', { type: 'string', default: 'sensor_data', choices: QOS_CHOICES, description: 'QoS of the subscription (best-effort sensor_data matches every publisher)' }],
 ]);
 
+/**
+ * The policy node's typed configuration, built from ROS parameters by {@link buildConfig} (every parameter: `onestep
+ * serve --help-params`).
+ */
 export interface NodeConfig {
   model: string;
   deterministic: boolean;

@@ -38,6 +38,7 @@ export interface Policy {
   close(): void;
 }
 
+/** Loads the model at `path` (e.g. `(p) => PolicyRuntime.load(p)`); used at start and for every reload. */
 export type PolicyLoader = (path: string) => Promise<Policy>;
 
 /** The node cannot start or reload as configured; the message names both sides of the mismatch. */
@@ -45,6 +46,10 @@ export class PolicyNodeError extends Error {
   override name = 'PolicyNodeError';
 }
 
+/**
+ * What {@link PolicyNode.start} needs: a transport to act on, the node's configuration (`buildConfig`), and how to
+ * load a model.
+ */
 export interface PolicyNodeOptions {
   transport: Transport;
   config: NodeConfig;
@@ -133,6 +138,12 @@ export function planFor(spec: PolicySpec, config: NodeConfig, source: string): P
   }
 }
 
+/**
+ * The ROS 2 policy node `onestep serve` runs: subscribes to the configured observation sources, assembles and
+ * validates the observation, runs the policy once per trigger message or timer tick, and publishes a clamped, rate-
+ * limited, blended command; a watchdog publishes the safe action when observations stop. Offers diagnostics,
+ * parameters and model reload. Start with {@link PolicyNode.start}; stop with `shutdown`.
+ */
 export class PolicyNode {
   readonly counters: NodeCounters = zeroCounters();
   readonly latency: StageLatencies;
@@ -267,10 +278,12 @@ export class PolicyNode {
     return node;
   }
 
+  /** The spec of the model the node is running (changes on reload). */
   get modelSpec(): PolicySpec {
     return this.policy.spec;
   }
 
+  /** The joint names of the published command, in its order. */
   get actionNames(): readonly string[] {
     return this.plan.mapper.names;
   }

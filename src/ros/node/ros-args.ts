@@ -21,10 +21,12 @@ export class ParameterError extends Error {
   }
 }
 
+/** A ROS parameter's value. */
 export type ParameterValue = boolean | number | string | boolean[] | number[] | string[];
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'fatal'];
 
+/** The ROS part of a command line (`--ros-args …`), parsed by {@link parseRosArgs}; `rest` holds everything else. */
 export interface RosArgs {
   /** `-r __node:=name` */
   nodeName?: string;
@@ -240,6 +242,10 @@ function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Reads a ROS 2 parameter YAML file (`<node>: ros__parameters:` or `/**:` sections) and returns the parameters that
+ * apply to `node`, flattened to dotted names. Throws ParameterError naming the file and the problem.
+ */
 export function readParametersFile(path: string, node: NodeFqn): Map<string, ParameterValue> {
   let text: string;
   try {

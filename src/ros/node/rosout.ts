@@ -9,6 +9,7 @@ import type { LogLevel } from './ros-args.ts';
 // rcl_interfaces/msg/Log levels
 const LEVEL: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
 
+/** Publishes a node's log lines on /rosout (rcl_interfaces/msg/Log), reliable and transient-local like rcl. */
 export class Rosout {
   private readonly publisher: Publisher;
   private publishing = false;
@@ -23,6 +24,7 @@ export class Rosout {
     this.publisher = transport.advertise('/rosout', 'rcl_interfaces/msg/Log', 'rosout');
   }
 
+  /** One log line, stamped with the node's ROS time; never throws or logs its own failure. */
   publish(level: LogLevel, message: string, fields: string): void {
     if (this.closed || this.publishing) return; // a failure to publish must not log itself in a loop
     this.publishing = true;
@@ -44,6 +46,7 @@ export class Rosout {
     }
   }
 
+  /** Closes the /rosout publisher. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -32,6 +32,7 @@ import {
   ROS_DISCOVERY_INFO_TYPE,
 } from './graph-info.ts';
 
+/** Options of {@link RtpsTransport.create}: the node, remappings, and the participant's network options. */
 export interface RtpsTransportOptions extends ParticipantOptions {
   node: NodeIdentity;
   remappings?: readonly Remapping[];
@@ -56,6 +57,11 @@ const GRAPH_QOS: EndpointQos = {
   ...fromRosQos({ reliability: 'reliable', durability: 'transient_local', history: 'keep_last', depth: 1 }, true),
 };
 
+/**
+ * A ROS 2 node over onestep's own DDS-RTPS participant (no ROS install needed): SPDP/SEDP discovery, reliable and
+ * best-effort endpoints, ROS topic and service naming, graph information; interoperates with Fast DDS and Cyclone DDS
+ * peers.
+ */
 export class RtpsTransport implements Transport {
   readonly kind = 'rtps' as const;
   readonly node: NodeIdentity;
@@ -122,6 +128,7 @@ export class RtpsTransport implements Transport {
     };
   }
 
+  /** Opens the participant's sockets and starts discovery on `opts.domainId` (ROS_DOMAIN_ID by default). */
   static async create(opts: RtpsTransportOptions): Promise<RtpsTransport> {
     const participant = await Participant.create({ entityName: opts.node.name, ...opts });
     const t = new RtpsTransport(participant, opts);

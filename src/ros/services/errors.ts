@@ -1,5 +1,6 @@
 // Why a service call failed, as one error type with a kind a caller can branch on and a message naming the service.
 
+/** Why a service call failed. */
 export type ServiceCallErrorKind =
   /** No reply within the call's timeout (no server appeared, or it did not answer in time). */
   | 'timeout'
@@ -10,6 +11,7 @@ export type ServiceCallErrorKind =
   /** The request does not fit the service's request type. */
   | 'request';
 
+/** A failed service call: `kind` says why, the message names the service. */
 export class ServiceCallError extends Error {
   override name = 'ServiceCallError';
   constructor(

@@ -8,6 +8,7 @@ import { pendulum } from './pendulum.ts';
 import { reacher } from './reacher.ts';
 import { twoWay } from './two-way.ts';
 
+/** Every task onestep ships, by name. */
 export const TASKS: Readonly<Record<string, TaskSpec>> = {
   pendulum,
   reacher,
@@ -17,8 +18,10 @@ export const TASKS: Readonly<Record<string, TaskSpec>> = {
   two_way: twoWay,
 };
 
+/** The task names, in registry order. */
 export const TASK_NAMES: readonly string[] = Object.keys(TASKS);
 
+/** The task called `name`; throws UnknownTaskError listing the known ones. */
 export function getTask(name: string): TaskSpec {
   const task = Object.hasOwn(TASKS, name) ? TASKS[name] : undefined;
   if (!task) throw new UnknownTaskError(name, TASK_NAMES);
