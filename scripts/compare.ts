@@ -2,12 +2,12 @@
 // learning curves (mean ± std over seeds) as SVG, a Markdown table, and, for tasks with modes, the fraction of
 // episodes taking each mode with the exported policies.
 //
-//   node --import tsx src/algos/compare.ts <run folders…> [--curves docs/curves] [--mode-episodes 50]
+//   node --import tsx scripts/compare.ts <run folders…> [--curves docs/curves] [--mode-episodes 50]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderCurves, type CurveSeries } from './plot.ts';
+import { renderCurves, type CurveSeries } from '../src/algos/plot.ts';
 
 interface EvalRow {
   env_steps: number;
