@@ -13,7 +13,7 @@ from launch.substitutions import LaunchConfiguration, PathJoinSubstitution, This
 def generate_launch_description():
     here = ThisLaunchFileDir()
     return LaunchDescription([
-        DeclareLaunchArgument('model', default_value=PathJoinSubstitution([here, '..', 'models', 'untrained-arm_reach', 'policy.onnx']),
+        DeclareLaunchArgument('model', default_value=PathJoinSubstitution([here, '..', 'models', 'arm_reach', 'policy.onnx']),
                               description='Exported ONNX policy'),
         DeclareLaunchArgument('params_file', default_value=PathJoinSubstitution([here, 'arm_policy.yaml']),
                               description='Node parameters (ROS 2 YAML)'),
