@@ -22,26 +22,22 @@ export interface WriterHistory {
 /**
  * KEEP_LAST(depth) for user writers: a ring of slots whose buffers grow to the largest sample seen and are then
  * reused, so steady-state writes allocate nothing. depth 0 means "no history" (best-effort volatile writers).
+ * A slot is created on its first write: a node has writers of depth 1000 (parameter services and events, rosout)
+ * that hold a handful of samples, and ~1000 empty slots each would cost megabytes of a serving process.
  */
 export class KeepLastHistory implements WriterHistory {
-  private readonly slots: CacheChange[];
+  private readonly slots: (CacheChange | undefined)[];
   private last: SequenceNumber = 0;
 
   constructor(readonly depth: number) {
-    this.slots = Array.from({ length: depth }, () => ({
-      sn: 0,
-      payload: new Uint8Array(0),
-      length: 0,
-      inlineQos: undefined,
-      keyOnly: false,
-    }));
+    this.slots = new Array<CacheChange | undefined>(depth);
   }
 
   /** Records sample `sn` (must be lastSN + 1), copying payload[0, length), with its inline QoS if any. */
   add(sn: SequenceNumber, payload: Uint8Array, length: number, inlineQos?: CacheChange['inlineQos']): void {
     this.last = sn;
     if (this.depth === 0) return;
-    const slot = this.slots[sn % this.depth];
+    const slot = (this.slots[sn % this.depth] ??= { sn: 0, payload: new Uint8Array(0), length: 0, inlineQos: undefined, keyOnly: false });
     slot.inlineQos = inlineQos;
     if (slot.payload.length < length) slot.payload = new Uint8Array(Math.max(length, slot.payload.length * 2, 64));
     slot.payload.set(length === payload.length ? payload : payload.subarray(0, length));
@@ -60,7 +56,7 @@ export class KeepLastHistory implements WriterHistory {
   get(sn: SequenceNumber): CacheChange | undefined {
     if (this.depth === 0 || sn < 1 || sn > this.last || sn < this.last - this.depth + 1) return undefined;
     const slot = this.slots[sn % this.depth];
-    return slot.sn === sn ? slot : undefined;
+    return slot !== undefined && slot.sn === sn ? slot : undefined;
   }
 }
 
