@@ -52,9 +52,9 @@ const command: CommandModule<object, DemoArgs> = {
       .option('model', { type: 'string', defaultDescription: 'models/arm_reach/policy.onnx (the untrained model of the same layout while the shipped one predates the task)', describe: 'exported policy to serve' })
       .option('episodes', { type: 'number', default: 20, describe: 'episodes to run (episode k is reset with seed + k)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the first episode and of the policy noise' })
-      .option('params-file', { type: 'string', default: DEFAULT_PARAMS, defaultDescription: 'launch/arm_policy.yaml', describe: 'the policy node\'s parameters (the demo runs it in event mode, without blend-in or rate limit)' })
+      .option('params-file', { type: 'string', default: DEFAULT_PARAMS, defaultDescription: 'launch/arm_policy.yaml', describe: 'the policy node\'s parameters (the demo runs it in event mode, without blend-in, rate limit or observation watchdog)' })
       .option('deterministic', { type: 'boolean', describe: 'zero noise (the policy\'s mode action)', defaultDescription: 'the params file\'s' })
-      .option('domain-id', { type: 'number', describe: 'ROS domain id of the two processes', defaultDescription: 'a free one in 50–99' })
+      .option('domain-id', { type: 'number', describe: 'ROS domain id of the two processes', defaultDescription: 'one in 50–99 from the process id' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' })
       .example('$0 demo', 'the shipped arm_reach policy, 20 episodes')
       .example('$0 demo --model models/untrained-arm_reach/policy.onnx --episodes 3', 'the plumbing with the untrained model') as unknown as Argv<DemoArgs>,
