@@ -21,6 +21,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# onnxruntime-node's postinstall would download CUDA binaries; .npmrc skips it (the CPU runtime ships in the package).
+# onnxruntime-node's postinstall would download CUDA binaries (the CPU runtime ships in the package). npm >= 11.10
+# skips it by package.json's allowScripts ("onnxruntime-node": false); older npm runs it, and the script itself
+# honours ONNXRUNTIME_NODE_INSTALL=skip. (An .npmrc key would make every npm and npx call warn "Unknown project config".)
 # The optional packages (tfjs-node, tfjs-node-gpu, rclnodejs) fail to build without libtensorflow / ROS 2 and are skipped.
-npm ci --no-audit --no-fund
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund

@@ -9,7 +9,7 @@ import { REPO_ROOT } from './netns.ts';
 
 /**
  * The environment a consumer's npm runs in: this process's, without the npm_* variables `npm test` sets (they
- * carry the checkout's .npmrc, e.g. onnxruntime-node-install=skip, which a consumer does not have).
+ * carry the checkout's npm configuration, which a consumer does not have).
  */
 export function consumerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
