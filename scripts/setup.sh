@@ -24,5 +24,5 @@ fi
 # onnxruntime-node's postinstall would download CUDA binaries (the CPU runtime ships in the package). npm >= 11.10
 # skips it by package.json's allowScripts ("onnxruntime-node": false); older npm runs it, and the script itself
 # honours ONNXRUNTIME_NODE_INSTALL=skip. (An .npmrc key would make every npm and npx call warn "Unknown project config".)
-# The optional packages (tfjs-node, tfjs-node-gpu, rclnodejs) fail to build without libtensorflow / ROS 2 and are skipped.
+# tfjs-node(-gpu) and rclnodejs are optional peer dependencies: npm does not install them (add them where they build).
 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
