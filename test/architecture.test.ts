@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -272,4 +273,49 @@ test('the import parser sees every kind of import (checked on a sample)', () => 
       '8 type ./g.ts test/g.ts',
     ],
   );
+});
+
+// --- dependencies: what package.json declares is what the code imports --------------------------------------------
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<'dependencies' | 'devDependencies' | 'peerDependencies', Record<string, string>>;
+const BUILTINS = new Set(builtinModules);
+/** The npm package a bare specifier names ('@scope/name/sub' → '@scope/name'), or undefined for node built-ins and relative paths. */
+function packageOf(specifier: string): string | undefined {
+  if (specifier.startsWith('.') || specifier.startsWith('node:') || BUILTINS.has(specifier.split('/')[0])) return undefined;
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+test('packageOf names the package of a specifier', () => {
+  assert.deepEqual(['@tensorflow/tfjs-core', '@mcap/nodejs/x', 'onnxruntime-node/dist/binding.js', 'node:fs', 'fs/promises', './a.ts'].map(packageOf),
+    ['@tensorflow/tfjs-core', '@mcap/nodejs', 'onnxruntime-node', undefined, undefined, undefined]);
+});
+
+test('src/ imports only its dependencies and optional peers, and every dependency is used by src/', () => {
+  const runtime = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]);
+  const undeclared = srcImports.filter((i) => { const p = packageOf(i.specifier); return p !== undefined && !runtime.has(p); }).map(where);
+  assert.deepEqual(undeclared, [], 'a package src/ imports must be in dependencies (a devDependency is missing where onestep is installed)');
+  // used: imported, or named as a string (createRequire(...).resolve('pkg/package.json'))
+  const texts = srcFiles.map((f) => readFileSync(join(ROOT, f), 'utf8'));
+  const unused = Object.keys(manifest.dependencies).filter((p) => !texts.some((t) => t.includes(`'${p}'`) || t.includes(`'${p}/`)));
+  assert.deepEqual(unused, [], 'a dependency nothing in src/ uses belongs in devDependencies or nowhere');
+});
+
+test('tests, benchmarks, scripts and examples import only declared packages', () => {
+  const declared = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.devDependencies), ...Object.keys(manifest.peerDependencies), 'onestep']);
+  const files = ['test', 'bench', 'scripts', 'examples'].flatMap(tsFiles);
+  const undeclared = files.flatMap(importsOf).filter((i) => { const p = packageOf(i.specifier); return p !== undefined && !declared.has(p); }).map(where);
+  assert.deepEqual(undeclared, []);
+});
+
+test("the packages whose internals onestep uses (ONNX Runtime's synchronous binding, TF.js's cpu backend) are pinned exactly and installed at the pin", () => {
+  const require = createRequire(import.meta.url);
+  const internalsUsed = ['onnxruntime-node', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm'];
+  for (const p of internalsUsed) {
+    const pin = manifest.dependencies[p];
+    assert.match(pin, /^\d+\.\d+\.\d+$/, `${p} is pinned to one version, not the range '${pin}'`);
+    assert.equal((require(`${p}/package.json`) as { version: string }).version, pin, `${p} installed at its pin`);
+  }
+  for (const p of ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']) {
+    assert.equal(manifest.peerDependencies[p], manifest.dependencies['@tensorflow/tfjs-core'], `${p} must match tfjs-core (one TF.js version)`);
+  }
 });

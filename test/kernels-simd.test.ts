@@ -1,8 +1,17 @@
-// The hand-assembled WebAssembly SIMD loops against plain JS references, including NaN, padding lanes and
-// lengths that are not a multiple of four.
+// The WebAssembly SIMD loops (src/nn/kernels/simd.wat) against plain JS references, including NaN, padding lanes
+// and lengths that are not a multiple of four; and the checked-in simd.wasm against what simd.wat assembles to.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimdArena, round4, simdModule } from '../src/nn/kernels/simd.ts';
+import { readFileSync } from 'node:fs';
+import { SimdArena, round4, simdModule, simdModuleBytes } from '../src/nn/kernels/simd.ts';
+import { SIMD_WASM, SIMD_WAT, assembleWat } from '../scripts/build-wasm.ts';
+
+test('the checked-in simd.wasm is what simd.wat assembles to (wabt), and is the module the kernels load', async () => {
+  const built = await assembleWat(SIMD_WAT);
+  const checkedIn = readFileSync(SIMD_WASM);
+  assert.ok(Buffer.from(built).equals(checkedIn), 'simd.wasm is stale: run node --import tsx scripts/build-wasm.ts');
+  assert.ok(Buffer.from(simdModuleBytes()).equals(checkedIn));
+});
 
 const arena = () => {
   const module = simdModule();
