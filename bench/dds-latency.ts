@@ -37,7 +37,7 @@ if (process.env.ONESTEP_NETNS_MULTICAST === undefined) {
   process.exit(r.code ?? 1);
 }
 
-const pairs: [Side, Side][] = [
+const ALL_PAIRS: [Side, Side][] = [
   ['cyclone', 'cyclone'],
   ['onestep', 'cyclone'],
   ['cyclone', 'onestep'],
@@ -45,6 +45,9 @@ const pairs: [Side, Side][] = [
   ['onestep', 'fastdds'],
   ['fastdds', 'onestep'],
 ];
+// --pairs cyclone>cyclone,onestep>cyclone: a subset (e.g. to iterate on one path); --latency-only skips the rate runs
+const pairs: [Side, Side][] = opt('pairs', '') === '' ? ALL_PAIRS : opt('pairs', '').split(',').map((p) => p.split('>') as [Side, Side]);
+const latencyOnly = argv.includes('--latency-only');
 
 interface Row {
   writer: Side;
@@ -90,6 +93,13 @@ function medianLatency(results: ScenarioResult[]): ScenarioResult {
 const rows: Row[] = [];
 for (const [writer, reader] of pairs) {
   const latency = medianLatency(perRound.get(`${writer}>${reader}`)!);
+  if (latencyOnly) {
+    const l = latency.latencyUs;
+    process.stderr.write(`${writer} → ${reader}: p50 ${l?.p50.toFixed(0)} µs, p99 ${l?.p99.toFixed(0)} µs (rounds: ${perRound.get(`${writer}>${reader}`)!.map((r) => r.latencyUs?.p50.toFixed(0)).join(', ')})
+`);
+    rows.push({ writer, reader, latency, at5k: latency, at5kDeep: latency, burst: latency });
+    continue;
+  }
   const at5k = await run({ writer, reader, type: 'String', count: 10_000, rate: 5000, depth: 100, timeoutMs: 15_000 });
   // a reader history of 200 ms at 5 kHz absorbs a scheduling hiccup of either process
   const at5kDeep = await run({ writer, reader, type: 'String', count: 10_000, rate: 5000, depth: 1000, timeoutMs: 15_000 });

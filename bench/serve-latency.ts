@@ -5,10 +5,17 @@
 //
 //   node --import tsx bench/serve-latency.ts [--rates 100,500,1000] [--seconds 60] [--soak-minutes 10]
 //        [--model models/untrained-arm_reach/policy.onnx] [--json bench/out/serve-latency.json]
+//        [--profiler-rounds 3]
+//
+// Also measured in the same run: the raw ONNX Runtime run of the same model (sync binding), so the robot round
+// trip can be set against "C echo round trip + forward pass"; and, with --profiler-rounds N, the overhead of
+// `onestep profile` on the loop it measures: N interleaved pairs of runs at the first rate, without and with the
+// node's per-pass timings on and `onestep profile --tap` watching (its own process), compared on the robot's
+// round trip.
 //
 // Runs itself inside a private network namespace (unshare -n, lo with multicast): no packet leaves the machine.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PolicyRuntime } from '../src/runtime/policy-runtime.ts';
 import type { ParameterValue } from '../src/ros/node/ros-args.ts';
@@ -25,6 +32,7 @@ const seconds = Number(opt('seconds', '60'));
 const soakMinutes = Number(opt('soak-minutes', '0'));
 const model = opt('model', 'models/untrained-arm_reach/policy.onnx');
 const jsonOut = opt('json', 'bench/out/serve-latency.json');
+const profilerRounds = Number(opt('profiler-rounds', '0'));
 
 interface Stats { p50: number; p99: number; max: number; n: number }
 function stats(xs: number[]): Stats {
@@ -143,13 +151,58 @@ async function main(): Promise<void> {
   }
   direct.close();
 
+  // the forward pass alone, as ONNX Runtime runs it (sync binding, inputs pre-filled): the round-trip reference
+  const { runLatencyBench } = await import('../src/runtime/bench.ts');
+  const ort = await runLatencyBench({ model, n: 5000, seed: 0, flowSteps: 0, warmup: 200, rounds: 5 });
+  const rawRun = ort.cases.find((c) => c.key === 'run') ?? ort.cases.find((c) => c.key === 'act')!;
+  const ortP50Ms = rawRun.summary.p50 / 1000;
+  for (const row of rows as any[]) {
+    row.ort_run_p50_ms = ortP50Ms;
+    row.rtt_p50_ratio_vs_echo_plus_ort = row.rtt_ms.p50 / (row.reference_rtt_ms.p50 + ortP50Ms);
+  }
+
+  // profiler overhead: pairs of runs without / with the timings and a tapping profiler, interleaved
+  let overhead: Record<string, unknown> | undefined;
+  if (profilerRounds > 0 && rates.length > 0) {
+    const rate = rates[0];
+    const count = Math.round(rate * seconds);
+    const without: number[] = [];
+    const withProfiler: number[] = [];
+    const profiled: number[] = [];
+    for (let k = 0; k < profilerRounds; k++) {
+      for (const on of [false, true]) {
+        const d = domain++;
+        process.stderr.write(`serve-latency: profiler overhead, round ${k + 1}/${profilerRounds}, ${on ? 'with' : 'without'} the profiler …\n`);
+        const profiler = on ? startProfiler(d, seconds + 3) : null;
+        if (profiler) await new Promise((r) => setTimeout(r, 1500)); // discovery before the robot starts
+        const r = await runServeScenario({
+          model, params: [...params, ['diagnostics.timings', on]], count, rate, domain: d, lingerMs: 500, latencyCapacity: count + 1000,
+          extra: { topic: '/task_state', size: 10, every },
+        });
+        if (!r.ok) throw new Error(r.error);
+        const p50 = stats(roundTrips(r.sent, r.commands).rtt).p50;
+        (on ? withProfiler : without).push(p50);
+        if (profiler) {
+          const report = await profiler;
+          if (report) profiled.push(report.e2e?.p50 / 1000);
+        }
+      }
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    overhead = {
+      rate_hz: rate, rounds: profilerRounds, rtt_p50_ms_without: without, rtt_p50_ms_with: withProfiler,
+      profiler_e2e_p50_ms: profiled, overhead_p50: med(withProfiler) / med(without) - 1,
+    };
+    process.stderr.write(`${JSON.stringify(overhead)}\n`);
+  }
+
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
   const lines = [
     '| rate | stage | p50 ms | p99 ms | max ms |',
     '|---|---|---|---|---|',
   ];
   for (const row of rows as any[]) {
-    for (const stage of ['decode', 'assemble', 'infer', 'encode', 'send', 'e2e']) {
+    for (const stage of ['decode', 'assemble', 'infer', 'postprocess', 'encode', 'send', 'e2e']) {
       const s = row.stages_ms[stage];
       lines.push(`| ${row.rate_hz} Hz | ${stage === 'e2e' ? '**node e2e** (received → sent)' : stage} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} |`);
     }
@@ -160,11 +213,33 @@ async function main(): Promise<void> {
   for (const row of rows as any[]) {
     lines.push(`| ${row.rate_hz} Hz | ${row.sent} | ${row.answered} | ${row.drops} | ${row.node_dropped} | ${row.deadline_misses} | ${row.rtt_p50_ratio_vs_c_echo.toFixed(2)}× |`);
   }
+  lines.push('', `raw ONNX Runtime run of the model (sync binding): p50 ${ortP50Ms.toFixed(3)} ms`, '| rate | RTT p50 | C echo p50 + ORT p50 | ratio |', '|---|---|---|---|');
+  for (const row of rows as any[]) {
+    lines.push(`| ${row.rate_hz} Hz | ${f(row.rtt_ms.p50)} | ${f(row.reference_rtt_ms.p50 + ortP50Ms)} | ${row.rtt_p50_ratio_vs_echo_plus_ort.toFixed(2)}× |`);
+  }
+  if (overhead) lines.push('', `profiler overhead at ${overhead.rate_hz} Hz (robot RTT p50, median of ${overhead.rounds} interleaved pairs): ${(100 * (overhead.overhead_p50 as number)).toFixed(1)} %`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (soak) process.stdout.write(`\nsoak: ${JSON.stringify(soak)}\n`);
   mkdirSync(dirname(jsonOut), { recursive: true });
-  writeFileSync(jsonOut, JSON.stringify({ model, rates: rows, soak }, null, 2));
+  writeFileSync(jsonOut, JSON.stringify({ model, rates: rows, soak, ort_run_p50_ms: ortP50Ms, profiler_overhead: overhead }, null, 2));
   process.stderr.write(`serve-latency: wrote ${jsonOut}\n`);
+}
+
+/** `onestep profile --tap` on the benchmark's topics, in its own process; resolves with its JSON report. */
+function startProfiler(domain: number, durationS: number): Promise<Record<string, any> | null> {
+  const out = `bench/out/profile-overhead-${domain}.json`;
+  const child = spawn(process.execPath, [
+    ...process.execArgv, 'src/cli/main.ts', 'profile', '--tap', '--domain-id', String(domain), '--node', '/policy_node',
+    '--observation-topic', '/joint_states', '--command-topic', '/arm_controller/commands', '--duration', String(durationS), '--warmup', '1',
+    '--json', out, '--quiet',
+  ], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return new Promise((resolve) => child.on('close', (code) => {
+    try {
+      resolve(code === 0 ? JSON.parse(readFileSync(out, 'utf8')) : null);
+    } catch {
+      resolve(null);
+    }
+  }));
 }
 
 if (process.env.ONESTEP_NETNS_MULTICAST === undefined) {

@@ -1,8 +1,17 @@
 // node:dgram behind the UdpPlatform interface. Sends copy into a pool of preallocated datagram buffers, so
 // the caller can reuse its one send buffer while the kernel may still queue ours.
+//
+// Unicast sends go through one *connected* socket per destination: on Linux a libc socket driven through koffi
+// (native-udp.ts: the datagram leaves from the caller's buffer at C cost, no copy), else a connected node:dgram
+// socket. dgram.send() to an address resolves it first, and even an IP literal goes through dns.lookup(), which
+// defers the actual sendmsg to process.nextTick — after whatever the publishing code does next — and allocates on
+// every send; a connected socket skips the lookup, so the datagram leaves inside publish(), and the kernel skips
+// the per-datagram route lookup. RTPS peers answer to the locators announced in discovery, never to a datagram's
+// source port, so sending from another port is fine. Multicast goes through the bound socket.
 import dgram from 'node:dgram';
 import os from 'node:os';
 import type { BindOptions, LocalInterface, UdpPlatform, UdpSocket } from './udp.ts';
+import { NativeUdpSender } from './native-udp.ts';
 
 const SLOT_SIZE = 65536;
 const MAX_POOLED_SLOTS = 256;
@@ -32,7 +41,20 @@ class SendPool {
   }
 }
 
+/** A socket connected to one unicast destination: native, or node:dgram (`ready` once connect() completed). */
+interface Route {
+  native: NativeUdpSender | null;
+  socket: dgram.Socket | null;
+  ready: boolean;
+}
+
+const MAX_ROUTES = 64;
+
 class NodeUdpSocket implements UdpSocket {
+  /** "address:port" → connected send socket (unicast destinations only). */
+  private readonly routes = new Map<string, Route>();
+  private closed = false;
+
   constructor(
     private readonly socket: dgram.Socket,
     readonly port: number,
@@ -45,14 +67,56 @@ class NodeUdpSocket implements UdpSocket {
       platform.countError();
       return;
     }
+    const route = this.route(address, port);
+    // the native send returns once the kernel has the bytes: nothing to copy, nothing to complete
+    if (route !== null && route.native !== null && route.native.send(bytes, length)) return;
     const slot = platform.pool.take();
     slot.buffer.set(length === bytes.length ? bytes : bytes.subarray(0, length));
     try {
-      this.socket.send(slot.buffer, 0, length, port, address, slot.done);
+      if (route !== null && route.socket !== null && route.ready) route.socket.send(slot.buffer, 0, length, slot.done);
+      else this.socket.send(slot.buffer, 0, length, port, address, slot.done);
     } catch {
       slot.done(null);
       platform.countError();
     }
+  }
+
+  /** The connected socket for a unicast destination (connecting it on first use); null for multicast. */
+  private route(address: string, port: number): Route | null {
+    const key = `${address}:${port}`;
+    const known = this.routes.get(key);
+    if (known !== undefined) return known;
+    const first = Number(address.slice(0, address.indexOf('.')));
+    if (this.closed || (first >= 224 && first <= 239) || this.routes.size >= MAX_ROUTES) return null;
+    const native = NativeUdpSender.open(address, port);
+    if (native !== null) {
+      const route: Route = { native, socket: null, ready: true };
+      this.routes.set(key, route);
+      return route;
+    }
+    const socket = dgram.createSocket({ type: 'udp4' });
+    const route: Route = { native: null, socket, ready: false };
+    this.routes.set(key, route);
+    // a failed connect or a later error (ICMP port unreachable while the peer restarts) drops the route: the next
+    // send goes through the shared socket and connects afresh
+    const drop = () => {
+      if (this.routes.get(key) === route) this.routes.delete(key);
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+    };
+    socket.on('error', () => {
+      this.platform.countError();
+      drop();
+    });
+    socket.connect(port, address, () => {
+      if (this.closed) drop();
+      else route.ready = true;
+    });
+    socket.unref();
+    return route;
   }
 
   joinMulticast(group: string, interfaceAddress?: string): void {
@@ -64,6 +128,16 @@ class NodeUdpSocket implements UdpSocket {
   }
 
   close(): void {
+    this.closed = true;
+    for (const r of this.routes.values()) {
+      r.native?.close();
+      try {
+        r.socket?.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.routes.clear();
     try {
       this.socket.close();
     } catch {
