@@ -1,6 +1,7 @@
 // SMFP vs SAC at equal environment steps: aggregates runs named <task>-<algo>-s<seed> under a folder into
-// learning curves (mean ± std over seeds) as SVG, a Markdown table, and, for tasks with modes, the fraction of
-// episodes taking each mode with the exported policies.
+// learning curves (return and success rate, mean ± std over seeds) as SVG, a Markdown table with the environment
+// steps to 90 % success, and, for tasks with modes, the fraction of episodes taking each mode with the exported
+// policies.
 //
 //   node --import tsx scripts/compare.ts <run folders…> [--curves docs/curves] [--mode-episodes 50]
 import { execFileSync } from 'node:child_process';
@@ -58,28 +59,44 @@ function main(): void {
   const tasks = [...new Set(runs.map((r) => r.task))].sort();
   mkdirSync(values.curves!, { recursive: true });
   const lines: string[] = [
-    '| task | env steps | SMFP final | SAC final | SMFP best | SAC best | seeds (SMFP/SAC) |',
-    '|---|---|---|---|---|---|---|',
+    '| task | env steps | SMFP final | SAC final | SMFP best | SAC best | SMFP steps to 90 % success | SAC steps to 90 % success | SMFP final success | SAC final success | seeds (SMFP/SAC) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const modeLines: string[] = ['| algorithm | seed | modes, sampled noise | modes, zero noise |', '|---|---|---|---|'];
   const summary: Record<string, unknown> = {};
   for (const task of tasks) {
     const series: CurveSeries[] = [];
-    const cells: Record<string, { final: string; best: string; seeds: number; steps: number }> = {};
+    const successSeries: CurveSeries[] = [];
+    const cells: Record<string, { final: string; best: string; seeds: number; steps: number; to90: string; success: string }> = {};
     for (const algo of ['smfp', 'sac']) {
       const group = runs.filter((r) => r.task === task && r.algo === algo);
       if (!group.length) continue;
-      const steps = group[0].config.loop.totalSteps;
-      const same = group.filter((r) => r.config.loop.totalSteps === steps);
-      const finals = same.map((r) => r.evals[r.evals.length - 1].return_mean);
-      const bests = same.map((r) => Math.max(...r.evals.map((e) => e.return_mean)));
-      cells[algo] = { final: `${mean(finals).toFixed(1)} ± ${std(finals).toFixed(1)}`, best: `${mean(bests).toFixed(1)} ± ${std(bests).toFixed(1)}`, seeds: same.length, steps };
+      // Seeds that ran longer are cut to the shortest run's evaluations, so "final" compares equal steps.
+      const same = group;
+      const n = Math.min(...same.map((r) => r.evals.length));
+      const steps = same[0].evals[n - 1].env_steps;
+      const finals = same.map((r) => r.evals[n - 1].return_mean);
+      const bests = same.map((r) => Math.max(...r.evals.slice(0, n).map((e) => e.return_mean)));
+      // The first evaluation at or above 90 % success (training-time evaluation policy), per seed.
+      const to90 = same.map((r) => r.evals.find((e) => e.success_rate >= 0.9)?.env_steps);
+      const successes = same.map((r) => r.evals[n - 1].success_rate);
+      cells[algo] = {
+        final: `${mean(finals).toFixed(1)} ± ${std(finals).toFixed(1)}`,
+        best: `${mean(bests).toFixed(1)} ± ${std(bests).toFixed(1)}`,
+        seeds: same.length,
+        steps,
+        to90: to90.map((x) => (x === undefined ? 'not reached' : String(x))).join(', '),
+        success: successes.map((x) => `${(100 * x).toFixed(0)} %`).join(', '),
+      };
       summary[`${task}/${algo}`] = { finals, bests, seeds: same.map((r) => r.seed), steps, command: same[0].config.command };
       // Curves: eval points are on the same schedule for every seed of a group.
-      const n = Math.min(...same.map((r) => r.evals.length));
       const x = same[0].evals.slice(0, n).map((e) => e.env_steps);
       const ys = x.map((_, i) => same.map((r) => r.evals[i].return_mean));
-      series.push({ label: `${algo.toUpperCase()} (${same.length} seed${same.length > 1 ? 's' : ''})`, x, y: ys.map(mean), band: ys.map(std), color: algo === 'smfp' ? '#d62728' : '#1f77b4' });
+      const label = `${algo.toUpperCase()} (${same.length} seed${same.length > 1 ? 's' : ''})`;
+      const color = algo === 'smfp' ? '#d62728' : '#1f77b4';
+      series.push({ label, x, y: ys.map(mean), band: ys.map(std), color });
+      const ss = x.map((_, i) => same.map((r) => 100 * r.evals[i].success_rate));
+      successSeries.push({ label, x, y: ss.map(mean), band: ss.map(std), color });
       if (task === 'two_way') {
         for (const r of same) {
           const fmt = (fr: Record<string, number>) => Object.entries(fr).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ');
@@ -91,7 +108,8 @@ function main(): void {
       }
     }
     const steps = cells.smfp?.steps ?? cells.sac?.steps ?? 0;
-    lines.push(`| ${task} | ${steps} | ${cells.smfp?.final ?? '–'} | ${cells.sac?.final ?? '–'} | ${cells.smfp?.best ?? '–'} | ${cells.sac?.best ?? '–'} | ${cells.smfp?.seeds ?? 0}/${cells.sac?.seeds ?? 0} |`);
+    lines.push(`| ${task} | ${steps} | ${cells.smfp?.final ?? '–'} | ${cells.sac?.final ?? '–'} | ${cells.smfp?.best ?? '–'} | ${cells.sac?.best ?? '–'} | ${cells.smfp?.to90 ?? '–'} | ${cells.sac?.to90 ?? '–'} | ${cells.smfp?.success ?? '–'} | ${cells.sac?.success ?? '–'} | ${cells.smfp?.seeds ?? 0}/${cells.sac?.seeds ?? 0} |`);
+    writeFileSync(join(values.curves!, `${task}-success.svg`), renderCurves({ title: `${task}: SMFP vs SAC (evaluation success rate %, mean ± std over seeds)`, xLabel: 'environment steps', yLabel: 'success %', series: successSeries }));
     writeFileSync(join(values.curves!, `${task}.svg`), renderCurves({ title: `${task}: SMFP vs SAC (evaluation return, mean ± std over seeds)`, xLabel: 'environment steps', yLabel: 'evaluation return', series }));
   }
   writeFileSync(join(values.curves!, 'smfp-vs-sac.json'), JSON.stringify(summary, null, 2) + '\n');
