@@ -137,7 +137,7 @@ function makeSacUpdate() {
  */
 async function makeAlgosUpdate(algo: 'sac' | 'smfp' = 'sac', layerNorm = false): Promise<{ update: () => void; dispose: () => void } | string> {
   try {
-    const { Rng } = await import('../src/algos/rng.ts');
+    const { Rng } = await import('../src/core/rng.ts');
     let agent: { update(batch: never, rng: InstanceType<typeof Rng>): unknown; dispose(): void };
     if (algo === 'sac') {
       const { Sac, SAC_DEFAULTS } = await import('../src/algos/sac.ts');
@@ -306,7 +306,7 @@ for (let r = 0; r < rounds; r++) {
 // --- MeanFlowQL: the real src/algos update, interleaved with PyTorch's the same way ---
 if (!args['no-mfql']) {
   const { MEANFLOWQL_DEFAULTS, MeanFlowQl } = await import('../src/algos/meanflowql.ts');
-  const { Rng } = await import('../src/algos/rng.ts');
+  const { Rng } = await import('../src/core/rng.ts');
   const mfql = new MeanFlowQl(OBS, ACT, { ...MEANFLOWQL_DEFAULTS, actorHidden: [HIDDEN, HIDDEN], critic: { ...MEANFLOWQL_DEFAULTS.critic, hiddenSizes: [HIDDEN, HIDDEN] } }, 1, { offlineSteps: 1_000_000 });
   const rng = new Rng(1);
   const fill = (n: number) => rng.fillNormal(new Float32Array(n));

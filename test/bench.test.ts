@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LatencyRecorder, histogram, percentile, summarize } from '../src/runtime/latency.ts';
+import { LatencyRecorder, histogram, percentile, summarize } from '../src/core/latency.ts';
 
 test('onestep bench prints the latency table and ratios and writes JSON', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'onestep-bench-'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assignModes, parseMix } from '../src/cli/collect.ts';
 import { readNpz, writeNpz } from '../src/data/index.ts';
-import { SimRng } from '../src/sim/rng.ts';
+import { Rng } from '../src/core/rng.ts';
 import { onestep } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'onestep-collect-'));
@@ -16,12 +16,12 @@ test('--mix shares become exact per-episode counts in a seeded order', () => {
   const shares = parseMix('left=3,right=1', 'two_way', ['left', 'right']);
   assert.deepEqual([...shares], [['left', 0.75], ['right', 0.25]]);
   assert.deepEqual([...parseMix('left,right', 'two_way', ['left', 'right']).values()], [0.5, 0.5]);
-  const order = assignModes(shares, 10, new SimRng(1));
+  const order = assignModes(shares, 10, new Rng(1));
   // 7.5 / 2.5: the largest remainder goes to the first mode on a tie
   assert.equal(order.filter((m) => m === 'left').length, 8);
   assert.equal(order.length, 10);
-  assert.deepEqual(assignModes(shares, 10, new SimRng(1)), order);
-  assert.notDeepEqual(assignModes(shares, 10, new SimRng(2)), order, 'the order is shuffled by the seed');
+  assert.deepEqual(assignModes(shares, 10, new Rng(1)), order);
+  assert.notDeepEqual(assignModes(shares, 10, new Rng(2)), order, 'the order is shuffled by the seed');
   assert.throws(() => parseMix('up', 'two_way', ['left', 'right']), /'up' is not MODE or MODE=SHARE/);
   assert.throws(() => parseMix('left', 'arm_reach', undefined), /needs a task with modes/);
 });

@@ -15,7 +15,7 @@ import type { Agent } from '../src/algos/agent.ts';
 import { GAUSSIAN_BC_DEFAULTS, GaussianBc, MEANFLOW_BC_DEFAULTS, MeanFlowBc } from '../src/algos/bc.ts';
 import { MEANFLOWQL_DEFAULTS, MeanFlowQl, type MeanFlowQlConfig } from '../src/algos/meanflowql.ts';
 import { ReplayBuffer } from '../src/algos/replay.ts';
-import { Rng } from '../src/algos/rng.ts';
+import { Rng } from '../src/core/rng.ts';
 import { Trainer, type LoopConfig } from '../src/algos/trainer.ts';
 import { buildPolicySpec, exportPolicyOnnx } from '../src/export/onnx.ts';
 import { PointReach } from './helpers/point-reach.ts';

@@ -10,7 +10,7 @@ import { adaptiveWeight, conditionalPath, meanflowTarget, flowTimes } from '../s
 import { MEANFLOWQL_DEFAULTS, MeanFlowQl, MeanFlowQlConfigError, actorLearningRate, type MeanFlowQlConfig } from '../src/algos/meanflowql.ts';
 import { GAUSSIAN_BC_DEFAULTS, GaussianBc, MEANFLOW_BC_DEFAULTS, MeanFlowBc } from '../src/algos/bc.ts';
 import { ReplayBuffer } from '../src/algos/replay.ts';
-import { Rng } from '../src/algos/rng.ts';
+import { Rng } from '../src/core/rng.ts';
 
 await initBackend();
 

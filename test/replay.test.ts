@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplayBuffer, ReplayError } from '../src/algos/replay.ts';
-import { Rng } from '../src/algos/rng.ts';
+import { Rng } from '../src/core/rng.ts';
 
 function filled(capacity: number, n: number): ReplayBuffer {
   const r = new ReplayBuffer(capacity, 3, 2);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../src/nn/backend.ts';
 import { ReplayBuffer } from '../src/algos/replay.ts';
-import { Rng } from '../src/algos/rng.ts';
+import { Rng } from '../src/core/rng.ts';
 import { SAC_DEFAULTS, Sac } from '../src/algos/sac.ts';
 
 await initBackend();

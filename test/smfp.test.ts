@@ -6,7 +6,7 @@ import { createPolicy, meanflowHeads, normalizeObservation, policyConfig } from 
 import { squashedGaussianLogProb } from '../src/algos/agent.ts';
 import { SMFP_DEFAULTS, Smfp, advantageWeights, entropySurrogate, type SmfpConfig } from '../src/algos/smfp.ts';
 import { ReplayBuffer } from '../src/algos/replay.ts';
-import { Rng } from '../src/algos/rng.ts';
+import { Rng } from '../src/core/rng.ts';
 
 await initBackend();
 

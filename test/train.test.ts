@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/nn/backend.ts';
 import { policyWeights } from '../src/nn/policy.ts';
 import type { Agent } from '../src/algos/agent.ts';
-import { Rng } from '../src/algos/rng.ts';
+import { Rng } from '../src/core/rng.ts';
 import { SAC_DEFAULTS, Sac } from '../src/algos/sac.ts';
 import { SMFP_DEFAULTS, Smfp } from '../src/algos/smfp.ts';
 import { PointReach } from './helpers/point-reach.ts';

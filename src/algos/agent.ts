@@ -7,7 +7,7 @@ import { Adam, type AdamOptions } from '../nn/optim.ts';
 import type { PolicyNetwork } from '../nn/policy.ts';
 import type { TwinCritic } from './critic.ts';
 import type { Batch } from './replay.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../core/rng.ts';
 
 /** The algorithms the trainer drives. */
 export type AlgorithmName = 'smfp' | 'sac' | 'meanflowql' | 'bc' | 'gaussian-bc';

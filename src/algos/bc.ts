@@ -21,7 +21,7 @@ import { type Agent, type AgentState, adamGroup, optimizerTensors, restoreOptimi
 import { disposeMfiProblem, flowTimes, mfiLoss, mfiProblem } from './meanflow.ts';
 import { MEANFLOWQL_DEFAULTS, type MeanFlowQlConfig, type OfflineSchedule, actorLearningRate, meanflowPolicyConfig, validateMeanFlowQlConfig } from './meanflowql.ts';
 import type { Batch } from './replay.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../core/rng.ts';
 
 /** The MeanFlowQL fields the MFI-only baseline uses (everything about the critic and α is absent). */
 export type MeanFlowBcConfig = Pick<

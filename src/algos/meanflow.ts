@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { meanflowJvp } from '../nn/jvp.ts';
 import { meanflowMap, type PolicyNetwork } from '../nn/policy.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../core/rng.ts';
 
 /** How the MFI loss is weighted and its target clipped (MeanFlowQL's defaults: adaptive, γ_a 0.8, c 1e−4, clip 5). */
 export interface MfiLossConfig {

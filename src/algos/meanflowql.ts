@@ -33,7 +33,7 @@ import { type Agent, type AgentState, adamGroup, collectVariables, optimizerTens
 import { type CriticConfig, type QAggregation, Q_AGGREGATIONS, TwinCritic, aggregateHeads } from './critic.ts';
 import { boundLoss, disposeMfiProblem, flowTimes, mfiLoss, mfiProblem } from './meanflow.ts';
 import type { Batch } from './replay.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../core/rng.ts';
 
 /** How an action is chosen from N noise draws: the best under the target critic, their mean, or one sample. */
 export type ActionSelection = 'best' | 'mean' | 'single';

@@ -2,7 +2,7 @@
 // Sampling is seeded and writes into a preallocated batch (no allocation per update); the buffer saves to and
 // loads from one binary file so that `--resume` continues with exactly the same data.
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../core/rng.ts';
 
 export class ReplayError extends Error {
   override name = 'ReplayError';

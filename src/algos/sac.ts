@@ -7,7 +7,7 @@ import type { Adam } from '../nn/optim.ts';
 import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, disposeActorCritic, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import type { Batch } from './replay.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../core/rng.ts';
 
 /** SAC's hyper-parameters (defaults: SAC_DEFAULTS). */
 export interface SacConfig {

@@ -32,7 +32,7 @@ import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorC
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import { type MfiProblem, boundLoss, disposeMfiProblem, mfiLoss, mfiProblem } from './meanflow.ts';
 import type { Batch } from './replay.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../core/rng.ts';
 
 /** SMFP's hyper-parameters (defaults: SMFP_DEFAULTS; docs/algorithms/smfp.md explains each). */
 export interface SmfpConfig {

@@ -12,7 +12,7 @@ import type { Agent } from './agent.ts';
 import { restoreAgentFrom } from './agents.ts';
 import { MetricsLog, type MetricRow } from './metrics.ts';
 import { type Batch, ReplayBuffer, emptyBatch } from './replay.ts';
-import { Rng, type RngState } from './rng.ts';
+import { Rng, type RngState } from '../core/rng.ts';
 
 /**
  * Hindsight relabelling support of a goal-conditioned task (src/sim's TaskGoal has this shape): where the achieved

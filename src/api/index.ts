@@ -24,7 +24,7 @@ export {
   ObservationSizeError,
   OnnxRuntimeUnavailableError,
 } from '../runtime/errors.ts';
-export { LatencyRecorder, summarize, type LatencySummary } from '../runtime/latency.ts';
+export { LatencyRecorder, summarize, type LatencySummary } from '../core/latency.ts';
 export {
   ACTION_MODES,
   ACTION_SQUASHES,

@@ -1,6 +1,7 @@
 // `onestep bench`: Time single-observation policy latency (PolicyRuntime.act vs raw session.run vs an identity floor).
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
+import { ProgressDisplay, progressOption } from './progress.ts';
 
 /** The shipped UNTRAINED model, resolved from the package so `onestep bench` works from any directory. */
 const DEFAULT_MODEL = fileURLToPath(new URL('../../models/untrained-arm_reach/policy.onnx', import.meta.url));
@@ -14,6 +15,7 @@ interface BenchArgs {
   warmup: number;
   rounds: number;
   histogram: boolean;
+  progress: string;
 }
 
 const command: CommandModule<object, BenchArgs> = {
@@ -29,16 +31,17 @@ const command: CommandModule<object, BenchArgs> = {
       .option('warmup', { type: 'number', description: 'Untimed calls per case first', default: 2000 })
       .option('rounds', { type: 'number', description: 'Interleaving rounds the calls are split into', default: 10 })
       .option('histogram', { type: 'boolean', description: 'Print the latency histogram of PolicyRuntime.act', default: true })
+      .option('progress', progressOption)
       .example('$0 bench', 'the shipped untrained 2×256 policy')
-      .example('$0 bench --model models/arm_reach.onnx --n 50000 --json bench/out/latency.json', '') as unknown as Argv<BenchArgs>,
+      .example('$0 bench --model models/arm_reach/policy.onnx --n 50000 --json bench/out/latency.json', '') as unknown as Argv<BenchArgs>,
   handler: async (args) => {
     for (const k of ['n', 'flow-steps', 'warmup', 'rounds', 'seed'] as const) {
       if (!Number.isInteger(args[k]) || (args[k] < 0 && k !== 'seed')) throw new Error(`--${k} must be a non-negative integer (got ${args[k]})`);
     }
     if (args.n < 1) throw new Error(`--n must be at least 1 (got ${args.n})`);
     const { runLatencyBench } = await import('../runtime/bench.ts');
-    const { formatLatencyTable, formatHistogram, formatMicros } = await import('../runtime/latency.ts');
-    const progress = progressReporter();
+    const { formatLatencyTable, formatHistogram, formatMicros } = await import('../core/latency.ts');
+    const progress = new ProgressDisplay(args.progress);
     const result = await runLatencyBench({
       model: args.model,
       n: args.n,
@@ -46,9 +49,9 @@ const command: CommandModule<object, BenchArgs> = {
       flowSteps: args['flow-steps'],
       warmup: args.warmup,
       rounds: args.rounds,
-      onProgress: progress.update,
+      onProgress: (fraction) => progress.update(fraction, `measuring… ${Math.floor(100 * fraction)}%`),
     });
-    progress.done();
+    progress.finish(true);
     const p = result.policy;
     const out: string[] = [];
     out.push(
@@ -87,27 +90,3 @@ const command: CommandModule<object, BenchArgs> = {
   },
 };
 export default command;
-
-/** A one-line progress indicator on stderr: redrawn in place on a TTY, every 25% otherwise; silent under a second. */
-function progressReporter(): { update: (fraction: number) => void; done: () => void } {
-  const start = Date.now();
-  const tty = process.stderr.isTTY === true;
-  let lastQuarter = 0;
-  let shown = false;
-  return {
-    update(fraction) {
-      if (Date.now() - start < 1000) return;
-      const pct = Math.floor(fraction * 100);
-      if (tty) {
-        process.stderr.write(`\r  measuring… ${pct}%`);
-        shown = true;
-      } else if (Math.floor(fraction * 4) > lastQuarter) {
-        lastQuarter = Math.floor(fraction * 4);
-        process.stderr.write(`measuring… ${pct}%\n`);
-      }
-    },
-    done() {
-      if (tty && shown) process.stderr.write('\r\x1b[K');
-    },
-  };
-}

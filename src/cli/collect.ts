@@ -100,7 +100,7 @@ const command: CommandModule<object, CollectArgs> = {
 
     const { MujocoEnv } = await import('../sim/env.ts');
     const { randomPolicy, scriptedPolicy } = await import('../sim/evaluate.ts');
-    const { SimRng } = await import('../sim/rng.ts');
+    const { Rng } = await import('../core/rng.ts');
     const { TASK_NAMES, getTask } = await import('../sim/tasks/index.ts');
     if (!TASK_NAMES.includes(argv.task)) throw new UserError(`unknown task '${argv.task}' (expected one of ${TASK_NAMES.join(', ')})`);
     const spec = getTask(argv.task);
@@ -110,8 +110,8 @@ const command: CommandModule<object, CollectArgs> = {
     try {
       const task = env.task;
       // Separate streams, so the noise does not shift with the mode order and neither with the policy's own draws.
-      const modeOrder = mix ? assignModes(mix, episodes, new SimRng(seed ^ 0x6d697800)) : undefined;
-      const noiseRng = new SimRng(seed ^ 0x6e6f6900);
+      const modeOrder = mix ? assignModes(mix, episodes, new Rng(seed ^ 0x6d697800)) : undefined;
+      const noiseRng = new Rng(seed ^ 0x6e6f6900);
       let basePolicy: Policy | undefined;
       const byMode = new Map<string, Policy>();
       if (name === 'scripted') {

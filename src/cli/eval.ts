@@ -78,7 +78,7 @@ async function evaluateCheckpoint(path: string, argv: EvalArgs, episodes: number
   const { MujocoEnv } = await import('../sim/env.ts');
   const { evaluate } = await import('../sim/evaluate.ts');
   const { createAgent, restoreAgentFrom } = await import('../algos/agents.ts');
-  const { Rng } = await import('../algos/rng.ts');
+  const { Rng } = await import('../core/rng.ts');
   const env = await MujocoEnv.make(argv.task ?? config.task);
   const agent = createAgent(config.algo, env.observationSize, env.actionSize, hyper, config.seed);
   try {

@@ -1,4 +1,4 @@
-// The progress display of long commands (train, collect): a bar redrawn in place on a terminal, a line every
+// The progress display of long commands (train, collect, bench): a bar redrawn in place on a terminal, a line every
 // 10 s when stderr is a file or a pipe (CI logs), or nothing. Always on stderr, so stdout stays the result.
 
 export const PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;
@@ -34,9 +34,9 @@ export class ProgressDisplay {
     }
   }
 
-  /** End the bar's line, so what follows starts on a fresh one. */
-  finish(): void {
-    if (this.drawn) process.stderr.write('\n');
+  /** End the bar's line, so what follows starts on a fresh one; `erase` clears the bar instead of keeping it. */
+  finish(erase = false): void {
+    if (this.drawn) process.stderr.write(erase ? '\r\x1b[K' : '\n');
     this.drawn = false;
   }
 }

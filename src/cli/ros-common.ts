@@ -52,7 +52,6 @@ export function untilInterrupted(): { stopped: Promise<void>; stop: () => void }
   return { stopped, stop };
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---- message ↔ YAML ------------------------------------------------------------------------------------------
 

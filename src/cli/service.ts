@@ -5,7 +5,8 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { Transport } from '../ros/transport.ts';
 import type { MessageCodec } from '../ros/msgs/index.ts';
 import { UserError } from './errors.ts';
-import { type CommonArgs, common, fromUserValues, parseUserYaml, sleep, toPlain, withTransport } from './ros-common.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CommonArgs, common, fromUserValues, parseUserYaml, toPlain, withTransport } from './ros-common.ts';
 
 /** The type of service `name` as discovered in the graph, waiting up to `waitS` seconds. */
 export async function discoverServiceType(transport: Transport, name: string, waitS: number): Promise<string> {

@@ -4,7 +4,8 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { QosProfile, Transport } from '../ros/transport.ts';
 import type { MessageCodec } from '../ros/msgs/index.ts';
 import { UserError } from './errors.ts';
-import { type CommonArgs, common, fromUserValues, sleep, toPlain, untilInterrupted, withTransport } from './ros-common.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CommonArgs, common, fromUserValues, toPlain, untilInterrupted, withTransport } from './ros-common.ts';
 
 interface QosArgs {
   qos: 'auto' | 'default' | 'sensor_data' | 'system_default';

@@ -96,7 +96,8 @@ export function parseRemapRules(rules: readonly string[]): { topics: Remapping[]
   return { topics, node, namespace };
 }
 
-function nodeFqn(node: NodeIdentity): string {
+/** A node's fully-qualified name: "/name" in the root namespace, "/ns/name" otherwise. */
+export function nodeFqn(node: NodeIdentity): string {
   return node.namespace === '/' ? `/${node.name}` : `${node.namespace}/${node.name}`;
 }
 

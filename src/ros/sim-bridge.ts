@@ -22,7 +22,7 @@
 // restarts at 0, so /clock and the stamps jump back, as after a simulator reset); the terminal step's reward,
 // success and flags are in ~/status. Bad commands (wrong length, non-finite, unknown or repeated joints) are
 // refused whole, counted and logged once per throttle period; they never reach the simulation.
-import { summarize, type LatencySummary } from '../runtime/latency.ts';
+import { summarize, type LatencySummary } from '../core/latency.ts';
 import { getMessageCodec } from './msgs/registry.ts';
 import { Logger, Throttle } from './node/diagnostics.ts';
 import { WireTemplate } from './node/wire-template.ts';

@@ -5,11 +5,11 @@ import { cpus, loadavg } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { LatencyRecorder, histogram, type Histogram, type LatencySummary } from './latency.ts';
+import { LatencyRecorder, histogram, type Histogram, type LatencySummary } from '../core/latency.ts';
 import { PolicyRuntime } from './policy-runtime.ts';
 import { POLICY_SESSION_OPTIONS, PolicySession, float32Tensor } from './ort-session.ts';
 import { eulerFlowModel, flowTimeFeatures, flowVelocityModel, identityModel } from './reference-models.ts';
-import { GaussianNoise } from './rng.ts';
+import { Rng } from '../core/rng.ts';
 
 export interface BenchOptions {
   readonly model: string;
@@ -79,10 +79,10 @@ export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> 
   const O = spec.observation.size;
   const d = spec.action.size;
   const bytes = await readFile(opts.model);
-  const rng = new GaussianNoise(opts.seed + 1);
+  const rng = new Rng(opts.seed + 1);
 
   // Observations spread like the training data (mean ± std from the spec), cycled through by `act`.
-  const observations = Array.from({ length: 64 }, () => Float32Array.from({ length: O }, (_, i) => spec.observation.mean[i] + spec.observation.std[i] * rng.nextNormal()));
+  const observations = Array.from({ length: 64 }, () => Float32Array.from({ length: O }, (_, i) => spec.observation.mean[i] + spec.observation.std[i] * rng.normal()));
   let next = 0;
   const firstStart = performance.now();
   runtime.act(observations[63]);

@@ -8,7 +8,7 @@ import { readOnnxModelInfo } from '../export/onnx-metadata.ts';
 import { PolicySpecError, SPEC_METADATA_KEY, parsePolicySpec, type PolicySpec } from '../export/spec.ts';
 import { ModelLoadError, NonFiniteActionError, NonFiniteObservationError, ObservationSizeError, OnnxRuntimeUnavailableError } from './errors.ts';
 import { PolicySession, float32Tensor, requireSynchronousBinding } from './ort-session.ts';
-import { GaussianNoise } from './rng.ts';
+import { Rng } from '../core/rng.ts';
 
 /** Options of {@link PolicyRuntime.load}. */
 export interface PolicyRuntimeOptions {
@@ -48,7 +48,7 @@ export class PolicyRuntime {
   private readonly result: Float32Array;
   private readonly feeds: Record<string, ort.Tensor>;
   private readonly fetches: Record<string, ort.Tensor>;
-  private rng: GaussianNoise;
+  private rng: Rng;
   private closed = false;
 
   private constructor(
@@ -73,7 +73,7 @@ export class PolicyRuntime {
     this.result = new Float32Array(this.actionSize);
     this.feeds = { obs: this.observation, noise: this.noise };
     this.fetches = { action: this.action };
-    this.rng = new GaussianNoise(seed);
+    this.rng = new Rng(seed);
   }
 
   /**
@@ -122,7 +122,7 @@ export class PolicyRuntime {
    */
   private async warmUp(runs: number): Promise<void> {
     const seeded = this.rng;
-    this.rng = new GaussianNoise(0x5eed);
+    this.rng = new Rng(0x5eed);
     const mean = Float32Array.from(this.spec.observation.mean);
     try {
       for (let i = 0; i < runs; i++) {

@@ -3,7 +3,7 @@
 //  - a K-step Euler flow policy of the same width: what a multi-step flow/diffusion policy costs, so one-step
 //    vs K-step is a ratio measured in one process. Its weights are random: only its cost matters.
 import { type PlainLayer, OnnxGraphBuilder } from '../export/onnx-graph.ts';
-import { GaussianNoise } from './rng.ts';
+import { Rng } from '../core/rng.ts';
 
 /** obs [N, width] → Identity → out. */
 export function identityModel(width: number): Uint8Array {
@@ -36,8 +36,8 @@ export function eulerFlowModel(shape: FlowModelShape): Uint8Array {
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`flow steps must be a positive integer (got ${steps})`);
   if (hiddenSizes.length === 0) throw new RangeError('the flow model needs at least one hidden layer');
   const F = shape.timeFeatures ?? 16;
-  const rng = new GaussianNoise(shape.seed ?? 1);
-  const uniform = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * rng.nextUniform() - 1) / Math.sqrt(fanIn));
+  const rng = new Rng(shape.seed ?? 1);
+  const uniform = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) / Math.sqrt(fanIn));
   const H0 = hiddenSizes[0];
   const fanIn0 = O + d + F;
   const wObs = uniform(O * H0, fanIn0);
@@ -133,8 +133,8 @@ export function flowVelocityModel(shape: Omit<FlowModelShape, 'steps'>): Uint8Ar
   const { observationSize: O, actionSize: d, hiddenSizes } = shape;
   if (hiddenSizes.length === 0) throw new RangeError('the flow model needs at least one hidden layer');
   const F = shape.timeFeatures ?? 16;
-  const rng = new GaussianNoise(shape.seed ?? 1);
-  const uniform = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * rng.nextUniform() - 1) / Math.sqrt(fanIn));
+  const rng = new Rng(shape.seed ?? 1);
+  const uniform = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) / Math.sqrt(fanIn));
   const layers: PlainLayer[] = [];
   let width = O + d + F;
   hiddenSizes.forEach((h, i) => {

@@ -4,7 +4,7 @@
 // observation buffer every call (copy the observation if you keep it).
 import { ActionError, EnvUsageError } from './errors.ts';
 import { type MjData, type MjModel, type Mujoco, loadTaskModel, loadUserModel, mujoco } from './mujoco.ts';
-import { SimRng } from './rng.ts';
+import { Rng } from '../core/rng.ts';
 import type { Sim, SimViews, TaskGoal, TaskLogic, TaskSpec } from './task.ts';
 import { getTask } from './tasks/index.ts';
 import { genericTask } from './tasks/generic.ts';
@@ -149,7 +149,7 @@ export class MujocoEnv {
   private data: MjData | null;
   private readonly logic: TaskLogic;
   private readonly sim: SimState;
-  private readonly rng = new SimRng(0);
+  private readonly rng = new Rng(0);
   private readonly action: Float32Array;
   private readonly result: StepResult;
   private episodeOver = true;
@@ -300,7 +300,7 @@ class SimState implements Sim {
     readonly mj: Mujoco,
     readonly model: MjModel,
     readonly data: MjData,
-    readonly rng: SimRng,
+    readonly rng: Rng,
     action: ActionSpec,
     private readonly owned: { delete(): void }[],
   ) {

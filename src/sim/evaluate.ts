@@ -2,7 +2,7 @@
 // success rate, the modes taken and steps/s. Takes a plain `(obs) => action` function so the CLI (random,
 // zero, scripted, ONNX policies) and the training loops share it.
 import type { MujocoEnv } from './env.ts';
-import { SimRng } from './rng.ts';
+import { Rng } from '../core/rng.ts';
 import type { Policy, ScriptedOptions } from './task.ts';
 
 /** Options of {@link evaluate}. */
@@ -93,7 +93,7 @@ export function evaluate(env: MujocoEnv, policy: Policy, options: EvaluationOpti
 
 /** Uniform random actions in [-1, 1]^d from a seeded stream. */
 export function randomPolicy(actionSize: number, seed: number): Policy {
-  const rng = new SimRng(seed);
+  const rng = new Rng(seed);
   const action = new Float32Array(actionSize);
   return () => {
     for (let i = 0; i < actionSize; i++) action[i] = rng.uniform(-1, 1);

@@ -2,7 +2,7 @@
 // the per-environment logic (reset distribution, observation, reward, success, mode, scripted controller).
 // The task description is shared; every environment creates its own logic instance, which owns episode state.
 import type { MjData, MjModel, Mujoco } from './mujoco.ts';
-import type { SimRng } from './rng.ts';
+import type { Rng } from '../core/rng.ts';
 
 /**
  * A policy in the closed loop: observation in, action in [-1, 1]^d out (may reuse its buffer). A Float64Array
@@ -30,7 +30,7 @@ export interface Sim {
   readonly data: MjData;
   readonly view: SimViews;
   /** The episode's random stream (seeded by reset(seed)). */
-  readonly rng: SimRng;
+  readonly rng: Rng;
   /** Environment steps taken in this episode (0 right after reset). */
   readonly t: number;
   /** Actuator ctrl = offset + scale · a for a ∈ [-1, 1], then limited to [actionLow, actionHigh] (the ctrlrange). */

@@ -1,5 +1,5 @@
 // A tiny goal-conditioned control task in pure TypeScript, shared by the training-loop tests.
-import { Rng } from '../../src/algos/rng.ts';
+import { Rng } from '../../src/core/rng.ts';
 import type { GoalRelabeling, TrainEnv } from '../../src/algos/trainer.ts';
 
 /**

@@ -1,7 +1,7 @@
 // What the node tells its operators: structured leveled logs (text or JSON lines, throttled warnings), latency
 // windows per stage, and the periodic health report as diagnostic_msgs/DiagnosticArray on /diagnostics and
 // onestep_msgs/PolicyStatus on ~/status. Recording a latency sample allocates nothing.
-import { summarize } from '../../runtime/latency.ts';
+import { LatencyWindows } from '../../core/latency.ts';
 import type { LogLevel } from './ros-args.ts';
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
@@ -84,62 +84,52 @@ export type Stage = (typeof STAGES)[number];
 export const DECODE = 0, ASSEMBLE = 1, INFER = 2, ENCODE = 3, SEND = 4, E2E = 5, POSTPROCESS = 6;
 
 /**
- * The last `capacity` samples (µs) of every stage, in one stage-major ring. The hot path writes a sample as a
- * plain typed-array store, `samples[slot(stage)] = µs`: `slot` takes and returns small integers, so no double is
- * ever passed through a call (V8 boxes doubles passed to calls it does not inline). Statistics come from the
- * runtime's latency helpers.
+ * The last `capacity` samples (µs) of every stage, one latency window per stage. The hot path writes a sample as a
+ * plain typed-array store, `samples[slot(stage)] = µs` (see LatencyWindows: nothing boxed, nothing allocated).
  */
 export class StageLatencies {
+  private readonly windows: LatencyWindows;
+  /** Every stage's samples, stage-major (`slot` indexes into it). */
   readonly samples: Float64Array;
-  private readonly next: Int32Array;
-  private readonly filled: Int32Array;
-  private readonly total: Float64Array;
 
   constructor(readonly capacity = 4096) {
-    this.samples = new Float64Array(STAGES.length * capacity);
-    this.next = new Int32Array(STAGES.length);
-    this.filled = new Int32Array(STAGES.length);
-    this.total = new Float64Array(STAGES.length);
+    this.windows = new LatencyWindows(STAGES.length, capacity);
+    this.samples = this.windows.samples;
   }
 
   /** Reserves the next sample of stage index `stage` (see STAGES) and returns its index into `samples`. */
   slot(stage: number): number {
-    const i = this.next[stage];
-    this.next[stage] = i + 1 === this.capacity ? 0 : i + 1;
-    if (this.filled[stage] < this.capacity) this.filled[stage]++;
-    this.total[stage]++;
-    return stage * this.capacity + i;
+    return this.windows.slot(stage);
   }
 
   /** One sample in µs (off the hot path; the node writes through `slot`). */
   record(stage: Stage, microseconds: number): void {
-    this.samples[this.slot(STAGES.indexOf(stage))] = microseconds;
+    this.windows.record(STAGES.indexOf(stage), microseconds);
   }
 
   /** Samples in the window of a stage. */
   size(stage: Stage): number {
-    return this.filled[STAGES.indexOf(stage)];
+    return this.windows.size(STAGES.indexOf(stage));
   }
 
   /** Samples recorded since the last reset. */
   recorded(stage: Stage): number {
-    return this.total[STAGES.indexOf(stage)];
+    return this.windows.recorded(STAGES.indexOf(stage));
   }
 
   /** Percentiles in milliseconds over each stage's window (sorts copies: call off the hot path). */
   summary(): Record<Stage, { p50: number; p99: number; max: number; n: number }> {
     const out = {} as Record<Stage, { p50: number; p99: number; max: number; n: number }>;
     STAGES.forEach((stage, k) => {
-      const w = summarize(this.samples.subarray(k * this.capacity, k * this.capacity + this.filled[k]));
+      const w = this.windows.summary(k);
       out[stage] = { p50: w.p50 / 1000, p99: w.p99 / 1000, max: w.max / 1000, n: w.count };
     });
     return out;
   }
 
+  /** Empties every stage's window and count. */
   reset(): void {
-    this.next.fill(0);
-    this.filled.fill(0);
-    this.total.fill(0);
+    this.windows.reset();
   }
 }
 

@@ -6,9 +6,11 @@
 // services ~/reload, ~/enable, ~/disable with the control mode machine, /rosout, and use_sim_time.
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PolicySpec } from '../../export/spec.ts';
 import type { MessageInfo, Publisher, ServiceServer, Subscription, Transport } from '../transport.ts';
 import { getMessageCodec } from '../msgs/registry.ts';
+import { nodeFqn } from '../names.ts';
 import { ActionEncoder, ActionInfo, ActionMapper, PolicyIoEncoder } from './action.ts';
 import { NodeClock } from './clock.ts';
 import {
@@ -217,7 +219,7 @@ export class PolicyNode {
     plan: Plan,
   ) {
     const { transport, config } = opts;
-    this.log = opts.logger ?? new Logger(nodeFqn(transport), 'info', config.logFormat);
+    this.log = opts.logger ?? new Logger(nodeFqn(transport.node), 'info', config.logFormat);
     this.clock = new NodeClock(transport, { log: (level, message, fields) => this.log.log(level, message, fields) });
     this.controlMode = config.autostart ? 'active' : 'passive';
     this.modelPath = config.model;
@@ -593,7 +595,7 @@ export class PolicyNode {
     const spec = this.policy.spec;
     this.counters.staleEvents = this.watchdog.staleEvents;
     const input = {
-      nodeFqn: nodeFqn(this.opts.transport),
+      nodeFqn: nodeFqn(this.opts.transport.node),
       state: this.state,
       message: this.message,
       model: { path: this.modelPath, algorithm: spec.algorithm, task: spec.task, checkpoint: spec.checkpointId, trainingSteps: spec.trainingSteps },
@@ -856,7 +858,7 @@ export class PolicyNode {
     await this.reloading;
     this.log.info('shutting down', { reason, final_safe_action: published ? this.opts.config.safety.staleAction : 'none', actions: this.counters.actionsPublished });
     // reliable writers need a moment to (re)deliver the final command before their endpoints disappear
-    await new Promise((r) => setTimeout(r, this.opts.shutdownGraceMs ?? 100));
+    await sleep(this.opts.shutdownGraceMs ?? 100);
     this.publisher.close();
     this.statusPublisher?.close();
     this.diagnosticsPublisher?.close();
@@ -877,6 +879,3 @@ function deadlineOf(config: NodeConfig): number {
   return config.deadlineMs > 0 ? config.deadlineMs : config.mode === 'timer' ? 1000 / config.controlRateHz : Infinity;
 }
 
-function nodeFqn(t: Transport): string {
-  return t.node.namespace === '/' ? `/${t.node.name}` : `${t.node.namespace}/${t.node.name}`;
-}

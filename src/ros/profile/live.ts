@@ -2,6 +2,7 @@
 // previous is answered) or tap the one a robot or simulator publishes, collect the commands and, from an onestep
 // node with diagnostics.timings, its per-pass clock reads; stamp everything on this process's monotonic clock.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Publisher, QosProfile, QosProfileName, Subscription, Transport } from '../transport.ts';
 import { wallTimeNs } from '../mcap/recorder.ts';
 import type { CommandSample, ObservationSample, PassSample, RawRun } from './analyze.ts';
@@ -55,7 +56,6 @@ export interface LiveRun extends RawRun {
   timingsBatches: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface PassTimingsMessage {
   clock_id: string;

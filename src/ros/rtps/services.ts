@@ -15,6 +15,7 @@
 // request written earlier would be history to the server's volatile reader and be skipped), and pending calls
 // fail at once with 'server_lost' when the last server goes away.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { OpenEndpoints, ResolvedService } from '../endpoints.ts';
 import { typeHashUserData } from '../msgs/type-hash.ts';
 import { fromDdsTopicName, fromDdsTypeName, toDdsTopicName } from '../names.ts';
@@ -134,7 +135,7 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean>
   const deadline = performance.now() + timeoutMs;
   while (!cond()) {
     if (performance.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
   }
   return true;
 }

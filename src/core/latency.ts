@@ -1,5 +1,6 @@
-// Latency statistics shared by `onestep bench` and the serve node: a fixed-capacity recorder (records allocate
-// nothing), percentiles, a log-spaced histogram and a text table. All times are in microseconds.
+// Latency statistics shared by `onestep bench`, the serve node's per-stage windows and the sim bridge: fixed-capacity
+// rings of samples (recording allocates nothing), percentiles, a log-spaced histogram and a text table. All times
+// are in microseconds.
 
 /** Latency statistics in microseconds: percentiles by nearest rank. */
 export interface LatencySummary {
@@ -13,56 +14,111 @@ export interface LatencySummary {
   readonly max: number;
 }
 
-/** Keeps the last `capacity` samples (a ring), so a long-running node reports a recent window. */
+/**
+ * `count` windows of the last `capacity` samples each, in one window-major array, so a long-running process
+ * reports a recent window per stage. The hot path writes a sample as a plain typed-array store,
+ * `samples[slot(w)] = µs`: `slot` takes and returns small integers, so no double is passed through a call
+ * (V8 boxes doubles passed to calls it does not inline).
+ */
+export class LatencyWindows {
+  readonly samples: Float64Array;
+  private readonly next: Int32Array;
+  private readonly filled: Int32Array;
+  private readonly total: Float64Array;
+
+  constructor(readonly count: number, readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`latency window capacity must be a positive integer (got ${capacity})`);
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`latency window count must be a positive integer (got ${count})`);
+    this.samples = new Float64Array(count * capacity);
+    this.next = new Int32Array(count);
+    this.filled = new Int32Array(count);
+    this.total = new Float64Array(count);
+  }
+
+  /** Reserves the next sample of window `w` and returns its index into `samples`. Allocates nothing. */
+  slot(w: number): number {
+    const i = this.next[w];
+    this.next[w] = i + 1 === this.capacity ? 0 : i + 1;
+    if (this.filled[w] < this.capacity) this.filled[w]++;
+    this.total[w]++;
+    return w * this.capacity + i;
+  }
+
+  /** Records one sample (µs) in window `w`. */
+  record(w: number, microseconds: number): void {
+    this.samples[this.slot(w)] = microseconds;
+  }
+
+  /** Samples currently in window `w` (at most `capacity`). */
+  size(w: number): number {
+    return this.filled[w];
+  }
+
+  /** Samples recorded in window `w` since the start or the last reset (may exceed the window). */
+  recorded(w: number): number {
+    return this.total[w];
+  }
+
+  /** Window `w`'s samples (a view, unsorted; valid until the next record). */
+  window(w: number): Float64Array {
+    return this.samples.subarray(w * this.capacity, w * this.capacity + this.filled[w]);
+  }
+
+  /** Statistics over window `w` (sorts a copy; call off the hot path). */
+  summary(w: number): LatencySummary {
+    return summarize(this.window(w));
+  }
+
+  /** Empties every window and count. */
+  reset(): void {
+    this.next.fill(0);
+    this.filled.fill(0);
+    this.total.fill(0);
+  }
+}
+
+/** One latency window: the last `capacity` samples (µs). */
 export class LatencyRecorder {
-  private readonly samples: Float64Array;
-  private next = 0;
-  private filled = 0;
-  private total = 0;
+  private readonly windows: LatencyWindows;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`latency recorder capacity must be a positive integer (got ${capacity})`);
-    this.samples = new Float64Array(capacity);
+    this.windows = new LatencyWindows(1, capacity);
   }
 
   /** Records one sample in µs. Allocates nothing. */
   record(microseconds: number): void {
-    this.samples[this.next] = microseconds;
-    this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
-    if (this.filled < this.capacity) this.filled++;
-    this.total++;
+    this.windows.samples[this.windows.slot(0)] = microseconds;
   }
 
   /** Samples recorded since the start or the last reset (may exceed the window). */
   get recorded(): number {
-    return this.total;
+    return this.windows.recorded(0);
   }
 
   /** Samples currently in the window (at most `capacity`). */
   get size(): number {
-    return this.filled;
+    return this.windows.size(0);
   }
 
   /** Empties the window and the count. */
   reset(): void {
-    this.next = 0;
-    this.filled = 0;
-    this.total = 0;
+    this.windows.reset();
   }
 
   /** A copy of the samples in the window (unsorted). */
   values(): Float64Array {
-    return this.samples.slice(0, this.filled);
+    return this.windows.window(0).slice();
   }
 
   /** Statistics over the window (sorts a copy; call off the hot path). */
   summary(): LatencySummary {
-    return summarize(this.values());
+    return this.windows.summary(0);
   }
 
   /** Counts of the window's samples between log-spaced edges (µs). */
   histogram(edges?: readonly number[]): Histogram {
-    return histogram(this.values(), edges);
+    return histogram(this.windows.window(0), edges);
   }
 }
 
