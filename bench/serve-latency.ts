@@ -173,8 +173,8 @@ async function main(): Promise<void> {
       for (const on of [false, true]) {
         const d = domain++;
         process.stderr.write(`serve-latency: profiler overhead, round ${k + 1}/${profilerRounds}, ${on ? 'with' : 'without'} the profiler …\n`);
-        const profiler = on ? startProfiler(d, seconds + 3) : null;
-        if (profiler) await new Promise((r) => setTimeout(r, 1500)); // discovery before the robot starts
+        // the profiler joins a running loop, as it would on a robot: after the node and the robot have matched
+        const profiler = on ? new Promise<Record<string, any> | null>((resolve) => setTimeout(() => resolve(startProfiler(d, seconds - 3)), 1500)) : null;
         const r = await runServeScenario({
           model, params: [...params, ['diagnostics.timings', on]], count, rate, domain: d, lingerMs: 500, latencyCapacity: count + 1000,
           extra: { topic: '/task_state', size: 10, every },

@@ -180,7 +180,9 @@ async function profileLive(args: ProfileArgs, c: LiveContext): Promise<import('.
   const observationType = args['observation-topic'] === undefined && trigger ? trigger.type : args['observation-type'];
   const commandTopic = args['command-topic'] ?? (config ? resolve(config.action.topic) : '/forward_position_controller/commands');
   const commandType = args['command-topic'] === undefined && config ? config.action.type : args['command-type'];
-  const commandQos = config?.action.qos ?? 'default';
+  // tapping, the profiler must not slow the loop or see retransmission delays of its own: best effort; as the robot,
+  // it subscribes as the controller does (reliable by default)
+  const commandQos = args.tap ? 'sensor_data' : (config?.action.qos ?? 'default');
   getMessageCodec(observationType);
   getMessageCodec(commandType);
 
@@ -246,6 +248,7 @@ async function profileLive(args: ProfileArgs, c: LiveContext): Promise<import('.
     });
     if (timingsTopic && run.passes.length === 0) c.notes.push(`no per-pass timings on ${timingsTopic} (an onestep node needs diagnostics.timings:=true): end to end only`);
     if (run.passes.length > 0 && !run.sameClock) c.notes.push('the node runs on another host or boot: stages inside the node only, no wire times');
+    if (config?.mode === 'timer') c.notes.push(`timer mode (${config.controlRateHz} Hz, decimation ${config.decimation}): wire_in includes the wait for the next inference tick, and an observation superseded before it counts as lost`);
     if (c.trainingPeriodMs === null) c.notes.push('training control period unknown (--model of a built-in task, or --control-period-ms)');
     return profile.makeReport(run, {
       createdAt: new Date().toISOString(), source: 'live', machine: c.machine, versions: profile.versionsContext(), model: c.model,

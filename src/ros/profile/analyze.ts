@@ -59,8 +59,12 @@ export interface RawRun {
   eventLoopDelay?: Distribution;
 }
 
-/** The stages of one observation → command trip, in order; they add up to the end-to-end time. */
-export const TRIP_STAGES = ['wire_in', 'decode', 'assemble', 'infer', 'postprocess', 'encode', 'send', 'wire_out'] as const;
+/**
+ * The stages of one observation → command trip, in order; they add up to the end-to-end time. The node's publish
+ * call is not one of them: its sendmsg hands the datagram to the reader inside the call, so the command can be
+ * received before the call returns (`publish` is reported beside the stages).
+ */
+export const TRIP_STAGES = ['wire_in', 'decode', 'assemble', 'infer', 'postprocess', 'encode', 'wire_out'] as const;
 export type TripStage = (typeof TRIP_STAGES)[number];
 
 export const STAGE_MEANING: Record<TripStage, string> = {
@@ -70,8 +74,7 @@ export const STAGE_MEANING: Record<TripStage, string> = {
   infer: 'node: policy forward pass',
   postprocess: 'node: action mapping, limits, rate limit, blend-in',
   encode: 'node: command serialized',
-  send: 'node: RTPS write, datagrams handed to the kernel',
-  wire_out: 'node sent → command received here (UDP, RTPS receive, decode)',
+  wire_out: 'node: RTPS write and sendmsg → command received here (UDP, RTPS receive)',
 };
 
 export type Matching = 'stamp' | 'pass-times' | 'arrival-order';
@@ -94,9 +97,13 @@ export interface Analysis {
   thresholdsUs: { late: number; tooLate: number; periodUs: number | null };
   e2e: Distribution;
   stages: Partial<Record<TripStage, Distribution>>;
+  /** The node's publish call (RTPS write to every reader, sendmsg included); overlaps wire_out. */
+  publish: Distribution | null;
   /** Per-stage p50 (µs), for the stacked bar. */
   stageP50: Partial<Record<TripStage, number>>;
   period: Distribution;
+  /** What the period is measured between: every command, or the commands of inference passes (decimation). */
+  periodOf: 'commands' | 'inference passes';
   jitter: {
     /** The period the loop is meant to keep (training control period, else the send period), µs. */
     referenceUs: number | null;
@@ -139,13 +146,34 @@ export function analyze(run: RawRun, maxPoints = 20000): Analysis {
   } else if (run.passes.length > 0 && run.sameClock) {
     // each pass's command is the first command received after the pass sent it
     matching = 'pass-times';
-    const passes = [...run.passes].sort((a, b) => a.sent - b.sent);
-    let j = 0;
-    for (const p of passes) {
-      // (the node's stamps reach this clock through performance.now() and an offset: allow 50 µs)
-      while (j < cmds.length && cmds[j].atNs < p.sent - 50e3) j++;
-      if (j >= cmds.length) break;
-      const c = cmds[j++];
+    // Passes and commands are both in order. A command comes from a pass that had serialized it before it arrived
+    // (not necessarily after the pass's publish call returned: the kernel may deliver the datagram before sendmsg
+    // returns). The first command aligns with the latest such pass (passes before this profiler listened have no
+    // command here); after that, each command takes the next pass, unless that pass is much older than the recent
+    // delays say and a later one fits: its command never arrived here (best effort). Commands before any pass
+    // (safe actions) are skipped. The node's stamps reach this clock through performance.now() and an offset:
+    // 20 µs of slack.
+    const passes = [...run.passes].sort((a, b) => a.encoded - b.encoded);
+    const slack = 20e3;
+    const recent: number[] = [];
+    let i = -1;
+    for (const c of cmds) {
+      const limit = c.atNs + slack;
+      if (i < 0) {
+        let k = 0;
+        while (k + 1 < passes.length && passes[k + 1].encoded <= limit) k++;
+        if (passes.length === 0 || passes[k].encoded > limit) continue;
+        i = k;
+      } else {
+        if (i >= passes.length || passes[i].encoded > limit) continue;
+        if (recent.length >= 8) {
+          const typical = [...recent].sort((a, b) => a - b)[recent.length >> 1];
+          while (i + 1 < passes.length && passes[i + 1].encoded <= limit && c.atNs - passes[i].encoded > 3 * typical + 200e3) i++;
+        }
+      }
+      const p = passes[i++];
+      recent.push(c.atNs - p.encoded);
+      if (recent.length > 64) recent.shift();
       passForCommand.set(c, p);
       if (!p.ran) continue;
       const o = byKey.get(p.key);
@@ -169,6 +197,7 @@ export function analyze(run: RawRun, maxPoints = 20000): Analysis {
   const e2e: number[] = [];
   const stageValues: Record<TripStage, number[]> = Object.fromEntries(TRIP_STAGES.map((s) => [s, []])) as unknown as Record<TripStage, number[]>;
   const latencySeries: [number, number][] = [];
+  const publish: number[] = [];
   let late = 0, tooLate = 0, lost = 0, warm = 0, matched = 0;
   for (const o of obs) {
     if (o.atNs < cut) {
@@ -181,22 +210,25 @@ export function analyze(run: RawRun, maxPoints = 20000): Analysis {
       continue;
     }
     matched++;
-    const us = (a.cmd.atNs - o.atNs) / 1000;
+    const p = a.pass;
+    // the trip starts when the observation was published, or, tapping, when it first arrived on this host (the
+    // profiler or the node, whichever read it first)
+    const start = p && run.sameClock ? Math.min(o.atNs, p.received) : o.atNs;
+    const us = (a.cmd.atNs - start) / 1000;
     e2e.push(us);
     latencySeries.push([(o.atNs - t0) / 1e9, us]);
     if (us > tooLateUs) tooLate++;
     else if (us > lateUs) late++;
-    const p = a.pass;
     if (p) {
       const v = stageValues;
-      if (run.sameClock) v.wire_in.push((p.received - o.atNs) / 1000);
+      if (run.sameClock) v.wire_in.push((p.received - start) / 1000);
       v.decode.push((p.entered - p.received) / 1000);
       v.assemble.push((p.assembled - p.entered) / 1000);
       v.infer.push((p.inferred - p.assembled) / 1000);
       v.postprocess.push((p.filtered - p.inferred) / 1000);
       v.encode.push((p.encoded - p.filtered) / 1000);
-      v.send.push((p.sent - p.encoded) / 1000);
-      if (run.sameClock) v.wire_out.push((a.cmd.atNs - p.sent) / 1000);
+      publish.push((p.sent - p.encoded) / 1000);
+      if (run.sameClock) v.wire_out.push((a.cmd.atNs - p.encoded) / 1000);
     }
   }
   const stages: Partial<Record<TripStage, Distribution>> = {};
@@ -207,10 +239,12 @@ export function analyze(run: RawRun, maxPoints = 20000): Analysis {
     stageP50[s] = stages[s]!.p50;
   }
 
-  // loop period: between consecutive commands after the warm-up
+  // loop period: between consecutive commands after the warm-up; when the node also sends commands between
+  // inferences (timer mode with decimation), between the commands of inference passes: the policy's own period
+  const policyOnly = run.passes.some((p) => !p.ran) && passForCommand.size > 0;
+  const after = cmds.filter((c) => c.atNs >= cut && (!policyOnly || passForCommand.get(c)?.ran === true));
   const periods: number[] = [];
   const periodSeries: [number, number][] = [];
-  const after = cmds.filter((c) => c.atNs >= cut);
   for (let k = 1; k < after.length; k++) {
     const us = (after[k].atNs - after[k - 1].atNs) / 1000;
     periods.push(us);
@@ -233,8 +267,10 @@ export function analyze(run: RawRun, maxPoints = 20000): Analysis {
     thresholdsUs: { late: lateUs, tooLate: tooLateUs, periodUs: refUs },
     e2e: distributionOf(e2e),
     stages,
+    publish: publish.length > 0 ? distributionOf(publish) : null,
     stageP50,
     period: distributionOf(periods),
+    periodOf: policyOnly ? 'inference passes' : 'commands',
     jitter: { referenceUs: refUs, reference, meanRatio, absDeviation, offBy10Pct },
     series: { latency: decimate(latencySeries, maxPoints), period: decimate(periodSeries, maxPoints) },
     durationS: (last - t0) / 1e9,

@@ -130,7 +130,8 @@ export function renderHtml(report: ProfileReport): string {
   function drow(name, d, note) { if (!d || !d.count) return; var tr = row(pt, [name, String(d.count), ms(d.p50), ms(d.p90), ms(d.p99), ms(d.p999), ms(d.max), ms(d.mean), '']); tr.lastChild.className = 'note'; tr.lastChild.textContent = note || ''; }
   drow('end to end', r.e2e, 'observation published → command received');
   STAGES.forEach(function (s) { drow('  ' + s, r.stages[s], MEANING[s]); });
-  drow('loop period', r.period, 'between consecutive commands');
+  drow('node publish call', r.publish, 'RTPS write to every reader, sendmsg included (overlaps wire_out: the kernel may deliver before the call returns)');
+  drow(r.periodOf === 'inference passes' ? 'policy period' : 'loop period', r.period, r.periodOf === 'inference passes' ? 'between commands of consecutive inference passes (the node interpolates in between)' : 'between consecutive commands');
 
   Chart.defaults.animation = false;
   Chart.defaults.font.size = 12;
@@ -151,7 +152,9 @@ export function renderHtml(report: ProfileReport): string {
     }
   });
 
-  function curve(d) { return (d && d.curve || []).map(function (p) { return { x: 1 / Math.max(1e-9, 1 - p[0] / 100), y: p[1] / 1000 }; }); }
+  // x = 1/(1−p); the maximum (p = 100) sits at the sample count, as HdrHistogram plots do. y below 1 µs shows as 1 µs.
+  function curve(d) { return (d && d.curve || []).map(function (p) { return { x: p[0] >= 100 ? Math.max(2, d.count) : 1 / (1 - p[0] / 100), y: Math.max(0.001, p[1] / 1000) }; }); }
+  var xMax = Math.max(10, r.e2e.count || 0);
   var pctSets = [{ label: 'end to end', data: curve(r.e2e), borderColor: '#1b1f24', borderWidth: 2.5, pointRadius: 0 }];
   present.forEach(function (s, i) { pctSets.push({ label: s, data: curve(r.stages[s]), borderColor: COLORS[i % COLORS.length], borderWidth: 1.2, pointRadius: 0 }); });
   var TICKS = { 2: '50%', 10: '90%', 100: '99%', 1000: '99.9%', 10000: '99.99%', 100000: '99.999%', 1000000: '99.9999%' };
@@ -161,10 +164,10 @@ export function renderHtml(report: ProfileReport): string {
     options: {
       maintainAspectRatio: false, parsing: false,
       scales: {
-        x: { type: 'logarithmic', min: 2, title: { display: true, text: 'percentile' },
-             afterBuildTicks: function (axis) { axis.ticks = Object.keys(TICKS).map(Number).filter(function (v) { return v <= axis.max * 1.0001; }).map(function (v) { return { value: v }; }); },
+        x: { type: 'logarithmic', min: 2, max: xMax, title: { display: true, text: 'percentile' },
+             afterBuildTicks: function (axis) { axis.ticks = Object.keys(TICKS).map(Number).filter(function (v) { return v <= xMax * 1.0001; }).map(function (v) { return { value: v }; }); },
              ticks: { callback: function (v) { return TICKS[v] || ''; } } },
-        y: { type: 'logarithmic', title: { display: true, text: 'ms' } }
+        y: { type: 'logarithmic', min: 0.001, title: { display: true, text: 'ms' } }
       }
     }
   });

@@ -65,7 +65,8 @@ export function formatReport(r: ProfileReport): string {
   lines.push(`${'ms'.padEnd(13)} ${'count'.padStart(9)}${['p50', 'p90', 'p99', 'p99.9', 'max', 'mean'].map((h) => h.padStart(9)).join('')}`);
   lines.push(row('end to end', r.e2e));
   for (const s of TRIP_STAGES) if (r.stages[s]) lines.push(row(`  ${s}`, r.stages[s]));
-  lines.push(row('period', r.period));
+  if (r.publish) lines.push(row('node publish', r.publish));
+  lines.push(row(r.periodOf === 'inference passes' ? 'policy period' : 'period', r.period));
   lines.push('');
   const k = r.counts;
   const t = r.thresholdsUs;
