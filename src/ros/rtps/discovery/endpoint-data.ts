@@ -234,3 +234,22 @@ export function encodeKeyOnly(guid: Guid, pid: number = PID.ENDPOINT_GUID): Uint
   writeSentinel(w);
   return w.bytes.slice(0, w.pos);
 }
+
+/**
+ * The 16 GUID octets of parameter `pid` in a key-only parameter list (what `encodeKeyOnly` writes, from any
+ * vendor), or undefined when the payload does not hold it. Reads without throwing: the payload is a peer's.
+ */
+export function keyOnlyGuid(payload: Uint8Array, pid: number): Uint8Array | undefined {
+  if (payload.length < 8) return undefined;
+  const little = payload[1] === Encapsulation.PL_CDR_LE;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  let pos = 4;
+  while (pos + 4 <= payload.length) {
+    const id = view.getUint16(pos, little);
+    const len = view.getUint16(pos + 2, little);
+    if (id === PID.SENTINEL) break;
+    if (id === pid && len >= 16 && pos + 4 + 16 <= payload.length) return payload.subarray(pos + 4, pos + 20);
+    pos += 4 + len;
+  }
+  return undefined;
+}
