@@ -1,5 +1,5 @@
 // ROS 2 messages: CDR codecs by type name, shared by every transport.
-export { CdrDecodeError, CdrEncodeError } from './cdr.ts';
+export { CdrDecodeError, CdrEncodeError } from './cdr/plan.ts';
 export {
   type MessageCodec,
   type ServiceCodec,

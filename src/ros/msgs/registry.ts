@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 import type { MessageDefinition } from '@foxglove/message-definition';
 import { parse, stringify } from '@foxglove/rosmsg';
 import { RosNameError, normalizeServiceTypeName, normalizeTypeName, toDdsTypeName } from '../names.ts';
-import { type StructPlan, compileStruct, decodeCdr, encodeCdr, encodedSize } from './cdr.ts';
+import { type StructPlan, compileStruct } from './cdr/plan.ts';
+import { decodeCdr } from './cdr/decode.ts';
+import { encodeCdr, encodedSize } from './cdr/encode.ts';
 import { rmwDdsCommonMessages } from './rmw-dds-common.ts';
 import { splitServiceText, standardServiceDefinitions } from './services.ts';
 

@@ -1,0 +1,164 @@
+// CDR decoding of one message by its plan (plan.ts): every length is bounded by the bytes given, numeric arrays
+// become typed-array views into the received bytes where endianness and alignment allow.
+import { CdrDecodeError, HOST_LE, SIZE, ALIGN, TYPED, type FieldPlan, type Primitive, type StructPlan } from './plan.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+class Reader {
+  view: DataView;
+  offset = 4;
+  readonly end: number;
+  readonly little: boolean;
+  field = '';
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly type: string,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.end = bytes.byteLength;
+    if (bytes.byteLength < 4) this.fail(`${bytes.byteLength} bytes, shorter than the 4-byte encapsulation header`);
+    const scheme = this.view.getUint16(0, false);
+    // 0x0000 CDR_BE, 0x0001 CDR_LE; the options bytes (2-3) carry padding hints and are ignored
+    if (scheme !== 0 && scheme !== 1) {
+      this.offset = 0;
+      this.fail(`unsupported encapsulation 0x${scheme.toString(16).padStart(4, '0')} (expected CDR_BE 0x0000 or CDR_LE 0x0001)`);
+    }
+    this.little = scheme === 1;
+  }
+
+  fail(detail: string): never {
+    throw new CdrDecodeError(this.type, this.field, this.offset, detail);
+  }
+
+  align(n: number): void {
+    const rem = (this.offset - 4) % n;
+    if (rem) this.offset += n - rem;
+  }
+
+  need(n: number): void {
+    if (this.offset + n > this.end) this.fail(`needs ${n} bytes but only ${Math.max(0, this.end - this.offset)} remain`);
+  }
+
+  count(elementSize: number): number {
+    this.align(4);
+    this.need(4);
+    const n = this.view.getUint32(this.offset, this.little);
+    this.offset += 4;
+    // every element takes at least `elementSize` bytes, so a count beyond what remains is malformed
+    if (n * elementSize > this.end - this.offset) this.fail(`sequence length ${n} exceeds the ${this.end - this.offset} bytes left`);
+    return n;
+  }
+
+  string(bound: number | undefined): string {
+    this.align(4);
+    this.need(4);
+    const n = this.view.getUint32(this.offset, this.little);
+    this.offset += 4;
+    if (n === 0) return ''; // some writers send an empty string as length 0
+    if (n > this.end - this.offset) this.fail(`string length ${n} exceeds the ${this.end - this.offset} bytes left`);
+    const start = this.bytes.byteOffset + this.offset;
+    if (this.bytes[this.offset + n - 1] !== 0) this.fail('string is not NUL-terminated');
+    if (bound !== undefined && n - 1 > bound) this.fail(`string of ${n - 1} bytes exceeds its bound ${bound}`);
+    const s = utf8.decode(new Uint8Array(this.bytes.buffer, start, n - 1));
+    this.offset += n;
+    return s;
+  }
+
+  scalar(p: Exclude<Primitive, 'string'>): unknown {
+    const a = ALIGN[p];
+    this.align(a);
+    this.need(SIZE[p]);
+    const v = this.view;
+    const o = this.offset;
+    const le = this.little;
+    this.offset += SIZE[p];
+    switch (p) {
+      case 'bool': return v.getUint8(o) !== 0;
+      case 'int8': return v.getInt8(o);
+      case 'uint8': return v.getUint8(o);
+      case 'int16': return v.getInt16(o, le);
+      case 'uint16': return v.getUint16(o, le);
+      case 'int32': return v.getInt32(o, le);
+      case 'uint32': return v.getUint32(o, le);
+      case 'int64': return v.getBigInt64(o, le);
+      case 'uint64': return v.getBigUint64(o, le);
+      case 'float32': return v.getFloat32(o, le);
+      case 'float64': return v.getFloat64(o, le);
+      default: return { sec: v.getInt32(o, le), nanosec: v.getUint32(o + 4, le) };
+    }
+  }
+
+  numericArray(p: Primitive, n: number): ArrayBufferView {
+    const Ctor = TYPED[p]!;
+    const size = Ctor.BYTES_PER_ELEMENT;
+    if (n > 0) this.align(size);
+    this.need(n * size);
+    const abs = this.bytes.byteOffset + this.offset;
+    let out: ArrayBufferView;
+    if (size === 1 || (this.little === HOST_LE && abs % size === 0)) {
+      out = new Ctor(this.bytes.buffer as ArrayBuffer, abs, n); // zero-copy view
+    } else if (this.little === HOST_LE) {
+      out = new Ctor((this.bytes.buffer as ArrayBuffer).slice(abs, abs + n * size)); // one block copy to realign
+    } else {
+      const arr = new Ctor(n);
+      const get = GETTER[p]!;
+      for (let i = 0; i < n; i++) (arr as unknown as unknown[])[i] = get(this.view, this.offset + i * size, this.little);
+      out = arr;
+    }
+    this.offset += n * size;
+    return out;
+  }
+}
+
+const GETTER: Partial<Record<Primitive, (v: DataView, o: number, le: boolean) => number | bigint>> = {
+  int16: (v, o, le) => v.getInt16(o, le), uint16: (v, o, le) => v.getUint16(o, le),
+  int32: (v, o, le) => v.getInt32(o, le), uint32: (v, o, le) => v.getUint32(o, le),
+  int64: (v, o, le) => v.getBigInt64(o, le), uint64: (v, o, le) => v.getBigUint64(o, le),
+  float32: (v, o, le) => v.getFloat32(o, le), float64: (v, o, le) => v.getFloat64(o, le),
+};
+
+function minWireSize(f: FieldPlan): number {
+  if (f.struct) return f.struct.empty ? 1 : 0;
+  if (f.primitive === 'string') return 4;
+  return SIZE[f.primitive as Exclude<Primitive, 'string'>];
+}
+
+function readStruct(r: Reader, plan: StructPlan): Record<string, unknown> {
+  const msg: Record<string, unknown> = {};
+  if (plan.empty) {
+    r.need(1);
+    r.offset += 1;
+    return msg;
+  }
+  for (const f of plan.fields) {
+    r.field = f.path;
+    if (f.arrayLength === undefined) {
+      if (f.struct) msg[f.name] = readStruct(r, f.struct);
+      else if (f.primitive === 'string') msg[f.name] = r.string(f.stringBound);
+      else msg[f.name] = r.scalar(f.primitive as Exclude<Primitive, 'string'>);
+      continue;
+    }
+    const n = f.arrayLength >= 0 ? f.arrayLength : r.count(minWireSize(f));
+    if (f.arrayBound !== undefined && n > f.arrayBound) r.fail(`sequence length ${n} exceeds its bound ${f.arrayBound}`);
+    if (f.primitive && TYPED[f.primitive]) {
+      msg[f.name] = r.numericArray(f.primitive, n);
+      continue;
+    }
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) {
+      if (f.struct) out[i] = readStruct(r, f.struct);
+      else if (f.primitive === 'string') out[i] = r.string(f.stringBound);
+      else out[i] = r.scalar(f.primitive as Exclude<Primitive, 'string'>);
+      r.field = f.path;
+    }
+    msg[f.name] = out;
+  }
+  return msg;
+}
+
+/** Decodes encapsulation header + CDR body. Numeric arrays may be views into `bytes`: copy them to keep them. */
+export function decodeCdr<T>(plan: StructPlan, bytes: Uint8Array): T {
+  const r = new Reader(bytes, plan.type);
+  return readStruct(r, plan) as T;
+}
