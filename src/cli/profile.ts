@@ -234,6 +234,14 @@ async function profileLive(args: ProfileArgs, c: LiveContext): Promise<import('.
     });
   }
   const timingsTopic = args.timings ? `${nodeFqn}/timings` : null;
+  // tapping an onestep node that publishes its timings: its receive stamps stand for the observations' arrival
+  let observationsFromTimings = false;
+  if (args.tap && timingsTopic) {
+    const end = Date.now() + 3000;
+    while (Date.now() < end && !transport.topics().some((x) => x.topic === timingsTopic && x.publishers > 0)) await new Promise((r) => setTimeout(r, 50));
+    observationsFromTimings = transport.topics().some((x) => x.topic === timingsTopic && x.publishers > 0);
+    if (observationsFromTimings) c.notes.push(`tapping an onestep node with timings: observations are taken at the node's receipt (not subscribed, so the robot sends nothing extra); no wire_in`);
+  }
   try {
     const run = await profile.runLiveProfile({
       transport: session?.transport ?? transport,
@@ -244,7 +252,7 @@ async function profileLive(args: ProfileArgs, c: LiveContext): Promise<import('.
       makeObservation: args.tap ? undefined : makeFor(observationType, trigger),
       extra: args.tap ? [] : extra,
       rateHz, lockstep: args.lockstep, durationS: args.duration, warmupS: args.warmup,
-      nodePid: args.pid, trainingPeriodMs: c.trainingPeriodMs, log: c.log,
+      nodePid: args.pid, trainingPeriodMs: c.trainingPeriodMs, log: c.log, observationsFromTimings,
     });
     if (timingsTopic && run.passes.length === 0) c.notes.push(`no per-pass timings on ${timingsTopic} (an onestep node needs diagnostics.timings:=true): end to end only`);
     if (run.passes.length > 0 && !run.sameClock) c.notes.push('the node runs on another host or boot: stages inside the node only, no wire times');

@@ -23,7 +23,7 @@ import { RUNTIME_PARAMETERS, buildConfig, declaredParameters, type NodeConfig } 
 import type { ParameterValue } from './ros-args.ts';
 import { Rosout } from './rosout.ts';
 import { SafetyFilter, Watchdog, makeLimits } from './safety.ts';
-import { PassTimingsPublisher } from './timings.ts';
+import { PassTimingsPublisher, monotonicMinusPerformanceMs } from './timings.ts';
 
 /**
  * passive: not commanding (autostart off, or never enabled); active: acting, blending in first from the measured
@@ -245,7 +245,7 @@ export class PolicyNode {
     this.refuseThrottle = new Throttle(config.logThrottleMs);
     this.jumpThrottle = new Throttle(config.logThrottleMs);
     this.deadlineMs = deadlineOf(config);
-    this.perfOffsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+    this.perfOffsetMs = monotonicMinusPerformanceMs();
 
     const actionCodec = getMessageCodec(config.action.type);
     const tfsMs = config.action.timeFromStartMs > 0 ? config.action.timeFromStartMs : config.mode === 'timer' ? 2000 / config.controlRateHz : 20;

@@ -47,6 +47,13 @@ export interface LiveProfileOptions {
   discoveryTimeoutMs?: number;
   nodePid?: number;
   trainingPeriodMs: number | null;
+  /**
+   * Tapping an onestep node with timings: take each observation's arrival from the node's own receive stamps
+   * instead of subscribing to the observation topic. A second reader of the robot's observations costs the robot's
+   * writer one more datagram per observation, possibly sent before the node's: the profiler would slow the loop
+   * it measures. The trip then starts at the node's receipt (no wire_in).
+   */
+  observationsFromTimings?: boolean;
   log?: (line: string) => void;
 }
 
@@ -121,7 +128,7 @@ export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
       pubs.push(pub);
       extraPubs.push({ source, pub });
     }
-  } else {
+  } else if (!o.observationsFromTimings) {
     subs.push(
       t.subscribe<Record<string, unknown>>(o.observation.topic, o.observation.type, o.observation.qos, (m, info) => {
         const h = m.header as { stamp: { sec: number; nanosec: number } } | undefined;
@@ -195,6 +202,15 @@ export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
   await sleep(o.lingerMs ?? 500);
   loop.disable();
   const resources = sampler.stop();
+  if (o.mode === 'tap' && o.observationsFromTimings) {
+    const seen = new Set<string>();
+    for (const p of passes) {
+      if (!p.ran || seen.has(p.key)) continue;
+      seen.add(p.key);
+      observations.push({ key: p.key, atNs: p.received });
+    }
+    published = observations.length;
+  }
   for (const s of subs) s.close();
   for (const p of pubs) p.close();
   // perf_hooks' histogram is in ns; keep its percentiles
