@@ -44,7 +44,7 @@ export interface Agent {
   dispose(): void;
 }
 
-/** Adam settings of one parameter group (epsilon explicit: TF.js's backend default differs, algorithms.md §5.12). */
+/** Adam settings of one parameter group (epsilon explicit: TF.js's float32 backends default to 1e-7, PyTorch and Optax use 1e-8). */
 export function adamGroup(variables: tf.Variable[], learningRate: AdamOptions['learningRate'], clipGlobalNorm?: number): Adam {
   return new Adam(variables, { learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, clipGlobalNorm });
 }

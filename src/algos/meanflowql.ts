@@ -3,8 +3,8 @@
 // MeanFlow map (b = 0); the action is one forward pass a = clip(g(s, e, 1), −1, 1), e ~ N(0, I). It is trained in one
 // stage: an MFI behaviour-cloning loss (the exact MeanFlow target, through a forward-mode JVP) plus −Q.
 //
-// Actor: an MLP (not the reference's one-token DiT; algorithms.md §2.3 explains why an MLP with a zero-initialised
-// output is a valid substitute). Critic: two heads with Polyak targets. One update, in the order it runs:
+// Actor: an MLP (not the reference's one-token DiT; docs/algorithms/meanflowql.md explains why an MLP with a
+// zero-initialised output is a valid substitute). Critic: two heads with Polyak targets. One update, in the order it runs:
 //   1. backup   a' = best of N candidates clip(g(s', e_n, 1)) under the mean target critic
 //               y  = r + γ·mask·agg_k Q̄_k(s', a')
 //   2. MFI      t ~ grid/U(0,1), e ~ N(0, I), a_t = (1 − t)a + t·e, v = e − a

@@ -41,7 +41,7 @@ export interface TrainEnv {
  */
 export interface LoopConfig {
   totalSteps: number;
-  /** Uniform random actions for the first steps; updates start after them (algorithms.md §3.4: 5000). */
+  /** Uniform random actions for the first steps; updates start after them (per-task presets, docs/training.md). */
   warmupSteps: number;
   batchSize: number;
   replayCapacity: number;

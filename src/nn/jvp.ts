@@ -1,5 +1,5 @@
 // Exact forward-mode JVP through a layer list: walks the same `Layer[]` as the TF.js forward and carries a
-// tangent beside every activation (rules in docs algorithms.md §6.2). TF.js only has reverse mode, and the
+// tangent beside every activation (rules in docs/algorithms/meanflowql.md, The forward-mode JVP). TF.js only has reverse mode, and the
 // MeanFlow target is stop-gradient, so this runs outside any gradient tape at about 2× a forward pass.
 import * as tf from '@tensorflow/tfjs-core';
 import { dense } from './dense.ts';

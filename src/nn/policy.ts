@@ -2,7 +2,7 @@
 // all over tf.Variable weights. One definition serves training (TF.js forward here), the MeanFlow JVP
 // (src/nn/jvp.ts walks `trunk` and the heads) and ONNX export (src/export/onnx.ts walks the same records).
 //
-// Kinds (docs/algorithms.md §2, §3.3, §4.4):
+// Kinds (docs/algorithms/meanflowql.md, docs/algorithms/smfp.md; gaussian is SAC's actor):
 //  - meanflow: the residual MeanFlow map g(s, a_t, t) (b fixed at 0) on the input [normalised obs, a_t, φ(t)],
 //    zero-initialised output so g ≡ 0 at start. One-step action: a = squash(g(s, e, t=1)).
 //    With a log-σ head (SMFP): μ = g(s, e, 1), σ = exp(bound(ℓ(s, e, 1))), u = μ + σ⊙ξ, a = squash(u).
@@ -124,7 +124,7 @@ export function createPolicy(config: PolicyConfig, seed = 0): PolicyNetwork {
       width = h;
     });
     const headSeed = seed + 2 * config.hiddenSizes.length;
-    // Zero-initialised MeanFlow output keeps g ≡ 0, an in-range action, at the start (algorithms.md §2.1).
+    // Zero-initialised MeanFlow output keeps g ≡ 0, an in-range action, at the start (docs/algorithms/smfp.md, The policy).
     const meanHead = denseLayer('mean', width, config.actionSize, config.kind === 'meanflow' ? 'zero' : 'uniform', headSeed);
     const logStdHead = config.logStdHead ? denseLayer('log_std', width, config.actionSize, 'uniform', headSeed + 2) : null;
     return {
