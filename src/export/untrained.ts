@@ -31,7 +31,11 @@ const HOME = [0, 0.3, 0, 1.6, 0, 1.0, 0];
 const SCALE = [0.6, 1.0, 0.6, 0.6, 0.4, 0.6, 0.15];
 const JOINT_RANGE = [2.96, 2.09, 2.96, 2.09, 2.96, 2.09, 3.05];
 
-/** Builds the untrained SMFP arm_reach policy (2×256 ReLU + LayerNorm, the SMFP defaults) and exports it. */
+/**
+ * Builds the untrained SMFP arm_reach policy and exports it: a 2×256 ReLU + LayerNorm MeanFlow map with a tanh-bounded
+ * log-σ head, the shape the latency benchmarks are quoted for (larger than the trained arm policies, 2×128 without
+ * LayerNorm, so its latency bounds theirs).
+ */
 export async function buildUntrainedArmReach(): Promise<{ bytes: Uint8Array; spec: PolicySpec }> {
   await useCpuBackend();
   const config = policyConfig({
