@@ -15,7 +15,7 @@ const command: CommandModule<object, ExportArgs> = {
       .option('checkpoint', { type: 'string', description: 'Checkpoint directory (holds checkpoint.json)', demandOption: true })
       .option('out', { type: 'string', description: 'ONNX file to write', default: 'policy.onnx' })
       .option('description', { type: 'string', description: 'Text stored in the spec for humans', defaultDescription: "the checkpoint's" })
-      .example('$0 export --checkpoint runs/arm_reach/checkpoints/best --out models/arm_reach.onnx', '') as unknown as Argv<ExportArgs>,
+      .example('$0 export --checkpoint runs/arm_reach-smfp-s0/checkpoints/best --out arm_reach.onnx', 'the best checkpoint of an onestep train run (its default run folder)') as unknown as Argv<ExportArgs>,
   handler: async (args) => {
     const { writeFile, rename } = await import('node:fs/promises');
     const { useCpuBackend } = await import('../export/tf-cpu.ts');

@@ -40,7 +40,7 @@ const command: CommandModule = {
       .strict(false)
       .options(OPTIONS)
       .usage('$0 serve --model m.onnx [--params-file p.yaml] [--transport rtps|rclnodejs|inproc|auto] [--ros-args ...]')
-      .example('$0 serve --model models/arm.onnx --params-file launch/arm_policy.yaml', 'serve on the ROS 2 graph of $ROS_DOMAIN_ID')
+      .example('$0 serve --model models/arm_reach/policy.onnx --params-file launch/arm_policy.yaml', 'serve on the ROS 2 graph of $ROS_DOMAIN_ID')
       .example('$0 serve --model m.onnx --ros-args -r __ns:=/arm -p action.topic:=/arm/commands', 'what a launch file runs')
       .example('$0 serve --model m.onnx --record run.mcap', 'also record what goes in and out (ros2 bag / onestep replay / onestep profile read it)')
       .example('$0 serve --help-params', 'every parameter'),
