@@ -127,258 +127,336 @@ const command: CommandModule<object, TrainArgs> = {
       .option('progress', progressOption) as unknown as Argv<TrainArgs>,
   handler: async (argv: ArgumentsCamelCase<TrainArgs>) => {
     const algo = argv.algo as Algo;
-    const offlineAlgo = OFFLINE_ALGOS.includes(algo);
-    if (offlineAlgo && !argv.dataset && !argv.resume) throw new UserError(`--algo ${algo} trains on a dataset first: pass --dataset FILE (e.g. from onestep collect)`);
-    if (!offlineAlgo && argv.offlineSteps !== undefined) throw new UserError(`--offline-steps needs an offline algorithm (${OFFLINE_ALGOS.join(', ')}), not ${algo}`);
-    if (argv.init !== undefined && algo !== 'smfp') throw new UserError('--init fine-tunes SMFP from an offline checkpoint: use it with --algo smfp');
-    if (argv.init !== undefined && !argv.dataset && !argv.resume) throw new UserError('--init needs --dataset: the offline data goes into the online replay beside the fine-tuning data');
-    if (argv.steps !== undefined && argv.onlineSteps !== undefined && argv.steps !== argv.onlineSteps) throw new UserError('--steps and --online-steps name the same budget; give one');
-
-    // Heavy modules load only here, so `onestep --help` stays fast. The dataset loads first: it may name the task.
-    const { loadDataset, checkAgainstTask, DatasetError } = await import('../data/index.ts');
-    const asUserError = (err: unknown): never => {
-      throw err instanceof DatasetError ? new UserError(err.message) : err;
-    };
-    const datasetPath = argv.dataset;
-    let dataset = datasetPath && !argv.resume ? await loadDataset(datasetPath).catch(asUserError) : null;
-    const taskName = argv.task ?? dataset?.task;
-    if (!taskName) throw new UserError(argv.dataset ? `--task is required: ${argv.dataset} does not record its task` : '--task is required');
-    const out = argv.out ?? join('runs', `${taskName}-${algo}-s${argv.seed}`);
-    const configPath = join(out, 'config.json');
-    const { TASK_NAMES } = await import('../sim/tasks/index.ts');
-    if (!TASK_NAMES.includes(taskName)) throw new UserError(`unknown task '${taskName}' (expected one of ${TASK_NAMES.join(', ')})`);
-    const { SMFP_DEFAULTS } = await import('../algos/smfp.ts');
-    const { SAC_DEFAULTS } = await import('../algos/sac.ts');
-    const { MEANFLOWQL_DEFAULTS } = await import('../algos/meanflowql.ts');
-    const { MEANFLOW_BC_DEFAULTS, GAUSSIAN_BC_DEFAULTS } = await import('../algos/bc.ts');
-    const { taskPreset } = await import('../algos/presets.ts');
-    const ALGO_DEFAULTS = { smfp: SMFP_DEFAULTS, sac: SAC_DEFAULTS, meanflowql: MEANFLOWQL_DEFAULTS, bc: MEANFLOW_BC_DEFAULTS, 'gaussian-bc': GAUSSIAN_BC_DEFAULTS };
-    const defaults = ALGO_DEFAULTS[algo] as unknown as Record<string, unknown>;
-    const preset = taskPreset(taskName);
-
-    let config: TrainConfig;
-    if (argv.resume) {
-      if (!existsSync(configPath)) throw new UserError(`--resume: ${configPath} not found (train without --resume first)`);
-      config = JSON.parse(readFileSync(configPath, 'utf8')) as TrainConfig;
-      if (config.algo !== algo || config.task !== taskName) throw new UserError(`--resume: ${out} holds a ${config.algo} run on ${config.task}, not ${algo} on ${taskName}`);
-      if (config.dataset) dataset = await loadDataset(config.dataset).catch(asUserError);
-      // --set on --resume changes hyper-parameters from here on (e.g. a lower target entropy to fine-tune); the
-      // change is recorded in config.json's command, so the run stays reproducible.
-      if (argv.set.length > 0) {
-        Object.assign(config.hyper, parseOverrides(argv.set, defaults, '--set'));
-        config.command += ` && onestep train --algo ${config.algo} --task ${config.task} --out OUT --resume${argv.set.map((s) => ` --set ${s}`).join('')}`;
-        writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
-      }
-    } else {
-      const onlineGiven = argv.steps ?? argv.onlineSteps;
-      // After an offline phase the online budget defaults to none (offline RL); otherwise the task preset's.
-      const steps = integerAtLeast('steps', onlineGiven ?? (offlineAlgo ? 0 : preset.steps), offlineAlgo ? 0 : 1);
-      const offlineSteps = offlineAlgo ? integerAtLeast('offline-steps', argv.offlineSteps ?? DEFAULT_OFFLINE_STEPS, 0) : 0;
-      if (steps + offlineSteps === 0) throw new UserError('nothing to train: --offline-steps and --online-steps are both 0');
-      const hiddenText = argv.hidden ?? preset.hidden.join(',');
-      const hidden = hiddenText.split(',').map((h) => Number(h.trim()));
-      if (!hidden.every((h) => Number.isInteger(h) && h > 0)) throw new UserError(`--hidden must be comma-separated positive integers (got '${hiddenText}')`);
-      let fileOverrides: Record<string, unknown> = {};
-      if (argv.config) {
-        let text: string;
-        try {
-          text = readFileSync(argv.config, 'utf8');
-        } catch (err) {
-          throw new UserError(`--config: cannot read ${argv.config}: ${(err as Error).message}`);
-        }
-        const YAML = await import('yaml');
-        let parsed: unknown;
-        try {
-          parsed = YAML.parse(text);
-        } catch (err) {
-          throw new UserError(`--config: ${argv.config} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
-        }
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`--config: ${argv.config} must hold a mapping of hyper-parameter names to values`);
-        fileOverrides = checkHyper(parsed as Record<string, unknown>, defaults, argv.config);
-      }
-      // Precedence: algorithm defaults < task preset < --hidden < --config file < --set. MeanFlowQL and the BC
-      // baselines take the task's γ and widths but keep their own critic (GELU + LayerNorm, as the reference).
-      const presetHyper: Record<string, unknown> =
-        algo === 'meanflowql'
-          ? { gamma: preset.hyper.gamma, actorHidden: hidden, critic: { ...MEANFLOWQL_DEFAULTS.critic, hiddenSizes: hidden } }
-          : algo === 'bc'
-            ? { actorHidden: hidden }
-            : algo === 'gaussian-bc'
-              ? { hidden }
-              : { ...preset.hyper, critic: { ...preset.hyper.critic, hiddenSizes: hidden }, actorHidden: hidden };
-      // SMFP from an offline checkpoint: its network shape, clip squash and (when stored) critic shape carry over.
-      const initHyper = argv.init ? await smfpInitHyper(argv.init) : {};
-      const hyper = { ...defaults, ...presetHyper, ...initHyper, ...fileOverrides, ...parseOverrides(argv.set, defaults, '--set') };
-      const her = integerAtLeast('her', argv.her ?? preset.her, 0);
-      const sampling = argv.sampling as 'mixed' | 'balanced';
-      const onlineCapacity = Math.min(1_000_000, steps * (1 + her));
-      config = {
-        algo,
-        task: taskName,
-        seed: integerAtLeast('seed', argv.seed, 0),
-        ...(datasetPath ? { dataset: datasetPath } : {}),
-        ...(argv.init ? { init: argv.init } : {}),
-        loop: {
-          totalSteps: steps,
-          // With a dataset there is no random warm-up: the data fills the replay and sets the normalisation.
-          warmupSteps: Math.min(integerAtLeast('warmup', argv.warmup ?? (dataset ? 0 : preset.warmup), dataset ? 0 : 1), steps),
-          batchSize: integerAtLeast('batch', argv.batch ?? preset.batch, 1),
-          replayCapacity: dataset && sampling === 'mixed' ? dataset.size + onlineCapacity : Math.max(1, onlineCapacity),
-          ...(dataset ? { offlineSteps, offlineSampling: sampling } : {}),
-          updatesPerStep: integerAtLeast('utd', argv.utd ?? preset.utd, 1),
-          herRelabels: her,
-          evalEvery: integerAtLeast('eval-every', argv.evalEvery ?? preset.evalEvery, 1),
-          evalEpisodes: integerAtLeast('eval-episodes', argv.evalEpisodes ?? preset.evalEpisodes, 1),
-          checkpointEvery: integerAtLeast('checkpoint-every', argv.checkpointEvery, 1),
-          seed: argv.seed,
-        },
-        hyper,
-        command: `onestep train --algo ${algo} --task ${taskName} --steps ${steps} --seed ${argv.seed}` +
-          (datasetPath ? ` --dataset ${datasetPath}` : '') +
-          (offlineAlgo ? ` --offline-steps ${offlineSteps}` : '') +
-          (dataset && sampling !== 'mixed' ? ` --sampling ${sampling}` : '') +
-          (argv.init ? ` --init ${argv.init}` : '') +
-          (argv.hidden !== undefined ? ` --hidden ${argv.hidden}` : '') +
-          (argv.warmup !== undefined ? ` --warmup ${argv.warmup}` : '') +
-          (argv.batch !== undefined ? ` --batch ${argv.batch}` : '') +
-          (argv.utd !== undefined ? ` --utd ${argv.utd}` : '') +
-          (argv.her !== undefined ? ` --her ${argv.her}` : '') +
-          argv.set.map((s) => ` --set ${s}`).join(''),
-      };
-      if (existsSync(join(out, 'checkpoints', 'last'))) throw new UserError(`${out} already holds a run; pass --resume to continue it, or choose another --out`);
-      mkdirSync(out, { recursive: true });
-      writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
-    }
-
-    const { initBackend } = await import('../nn/backend.ts');
-    const backend = await initBackend(argv.backend === 'auto' ? {} : { prefer: argv.backend as 'cpu-blas' });
-    const { MujocoEnv } = await import('../sim/env.ts');
+    checkFlagCombinations(argv, algo);
+    const run = await resolveRun(argv, algo);
+    const config = argv.resume ? await resumedConfig(argv, run) : await newRunConfig(argv, run);
+    const session = await openSession(argv, run, config);
+    extendResumedRun(argv, run, config);
     const { Trainer } = await import('../algos/trainer.ts');
-    const { Smfp } = await import('../algos/smfp.ts');
-    const { createAgent } = await import('../algos/agents.ts');
-    const { writeLearningCurve } = await import('../algos/run-files.ts');
-    const { loadCheckpoint } = await import('../nn/checkpoint.ts');
-    const { disposePolicy } = await import('../nn/policy.ts');
-    const { exportCheckpointOnnx } = await import('../export/onnx.ts');
-    /** Exports the policy of a checkpoint directory to ONNX (spec with names, scaling and the checkpoint id). */
-    const exportRun = async (checkpointDir: string, onnxPath: string) => {
-      const ckpt = await loadCheckpoint(checkpointDir);
-      try {
-        const { bytes, spec } = exportCheckpointOnnx(ckpt);
-        writeFileSync(onnxPath, bytes);
-        return spec;
-      } finally {
-        disposePolicy(ckpt.policy);
-      }
-    };
-
-    const env = await MujocoEnv.make(config.task);
-    const evalEnv = await MujocoEnv.make(config.task);
-    const o = env.observationSize;
-    const d = env.actionSize;
-    if (dataset) {
-      try {
-        checkAgainstTask(dataset, { task: env.task, actionSize: d });
-      } catch (err) {
-        asUserError(err);
-      }
-    }
-    const schedule = { offlineSteps: config.loop.offlineSteps ?? 0 };
-    const agent = createAgent(config.algo, o, d, config.hyper, config.seed, schedule);
-    const { low, high, scale, offset, mode: actionMode } = env.actionSpec;
-    const policyInfo = {
-      algorithm: config.algo,
-      task: config.task,
-      description: `${config.algo.toUpperCase()} on ${config.task}, seed ${config.seed}${config.dataset ? `, dataset ${config.dataset}` : ''}`,
-      observationNames: [...env.observationSpec.names],
-      actionNames: [...env.actionSpec.names],
-      actionScale: Array.from(scale),
-      actionOffset: Array.from(offset),
-      actionLow: Array.from(low),
-      actionHigh: Array.from(high),
-      actionMode,
-    };
-    // On --resume, an explicit --steps extends (or shortens) the run; everything else comes from config.json,
-    // which records the new length and the command that set it.
-    const newSteps = argv.steps ?? argv.onlineSteps;
-    if (argv.resume && newSteps !== undefined && integerAtLeast('steps', newSteps, 1) !== config.loop.totalSteps) {
-      const steps = newSteps;
-      config.loop.totalSteps = steps;
-      config.loop.herRelabels ??= 0;
-      const mixedDataset = dataset && config.loop.offlineSampling !== 'balanced' ? dataset.size : 0;
-      config.loop.replayCapacity = Math.max(config.loop.replayCapacity, mixedDataset + Math.min(1_000_000, steps * (1 + config.loop.herRelabels)));
-      config.command += ` && onestep train --algo ${config.algo} --task ${config.task} --out OUT --resume --steps ${steps}`;
-      writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
-    }
-    const trainer = new Trainer(agent, env, evalEnv, config.loop, out, policyInfo, argv.resume, dataset);
+    const trainer = new Trainer(session.agent, session.env, session.evalEnv, config.loop, run.out, session.policyInfo, argv.resume, run.dataset);
     await trainer.init();
     // After init: the checkpoint's observation statistics, not the new dataset's, go with its MeanFlow map.
-    if (config.init && !argv.resume && agent instanceof Smfp) {
-      const { initSmfpFromOffline } = await import('../algos/smfp-init.ts');
-      const ckpt = await loadCheckpoint(config.init);
-      try {
-        const carried = initSmfpFromOffline(agent, ckpt);
-        process.stderr.write(`onestep train: SMFP starts from ${config.init} (${ckpt.info.algorithm}, ${ckpt.counters.trainingSteps} updates): ${carried.join(', ')}\n`);
-      } catch (err) {
-        throw new UserError(`--init ${config.init}: ${(err as Error).message}`);
-      } finally {
-        disposePolicy(ckpt.policy);
-      }
-    }
-
-    const progress = new ProgressDisplay(argv.progress);
+    if (config.init && !argv.resume) await startFromOfflineCheckpoint(session.agent, config.init);
     const title = `${config.algo} on ${config.task}, seed ${config.seed}`;
-    process.stderr.write(`onestep train: ${title}; backend ${backend.backend}${backend.blas ? ` (${backend.blas.path})` : ''}; run folder ${out}\n`);
-    trainer.onProgress = (p) => {
-      const ev = p.lastEval ? `eval ${p.lastEval.returnMean.toFixed(1)} ± ${p.lastEval.returnStd.toFixed(1)}` : 'eval --';
-      const offline = p.phase === 'offline';
-      const text = offline
-        ? `offline ${p.offlineUpdates}/${p.offlineSteps} updates | ${p.updatesPerSecond.toFixed(1)} updates/s | ETA ${formatDuration(p.etaSeconds)} | ${ev}`
-        : `${p.envSteps}/${p.totalSteps} steps | ${p.envStepsPerSecond.toFixed(1)} env steps/s | ${p.updatesPerSecond.toFixed(1)} updates/s | ETA ${formatDuration(p.etaSeconds)} | ${ev}`;
-      const fraction = offline ? p.offlineUpdates / Math.max(p.offlineSteps, 1) : p.envSteps / Math.max(p.totalSteps, 1);
-      progress.update(fraction, text);
-    };
-    trainer.onEval = () => writeLearningCurve(out, title);
-    trainer.onBest = async () => {
-      await exportRun(join(out, 'checkpoints', 'best'), join(out, 'policy-best.onnx'));
-    };
-
-    let interrupts = 0;
-    const onSigint = (signal: NodeJS.Signals) => {
-      interrupts++;
-      if (interrupts > 1) {
-        process.stderr.write(`\nonestep train: second ${signal}, exiting without saving\n`);
-        process.exit(130);
-      }
-      process.stderr.write(`\nonestep train: ${signal === 'SIGINT' ? 'Ctrl-C' : signal}, saving a checkpoint (interrupt again to exit without saving)\n`);
-      trainer.requestStop();
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
-    const finished = await trainer.run();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-    progress.finish();
-    writeLearningCurve(out, title);
-    const last = join(out, 'checkpoints', 'last');
-    if (finished) {
-      const spec = await exportRun(last, join(out, 'policy.onnx'));
-      const best = trainer.bestReturn;
-      process.stdout.write(
-        `trained ${title}: ${trainer.envSteps} environment steps, ${spec.trainingSteps} updates; ` +
-          `last eval ${trainer.lastEval ? `${trainer.lastEval.returnMean.toFixed(2)} ± ${trainer.lastEval.returnStd.toFixed(2)}` : '--'}, best ${best === null ? '--' : best.toFixed(2)}\n` +
-          `wrote ${join(out, 'policy.onnx')} and ${join(out, 'policy-best.onnx')}\n`,
-      );
-    } else {
-      const where = trainer.envSteps === 0 && (config.loop.offlineSteps ?? 0) > 0 ? `in the offline phase at ${trainer.updates} updates` : `at ${trainer.envSteps} environment steps`;
-      process.stdout.write(`stopped ${where}; checkpoint in ${last}; continue with: onestep train --algo ${config.algo} --task ${config.task} --out ${out} --resume\n`);
-    }
-    agent.dispose();
-    env.close();
-    evalEnv.close();
+    process.stderr.write(`onestep train: ${title}; backend ${session.backend.backend}${session.backend.blas ? ` (${session.backend.blas.path})` : ''}; run folder ${run.out}\n`);
+    const finished = await trainUntilDoneOrInterrupted(trainer, argv.progress, title, run.out);
+    await reportEnd(trainer, finished, config, title, run.out);
+    session.agent.dispose();
+    session.env.close();
+    session.evalEnv.close();
   },
 };
 export default command;
+
+type AlgoDefaults = Record<string, unknown>;
+
+/** What a run is made of before its config is settled: the dataset (if any), the task, the run folder, the defaults. */
+interface RunInputs {
+  algo: Algo;
+  offlineAlgo: boolean;
+  dataset: import('../data/index.ts').OfflineDataset | null;
+  taskName: string;
+  out: string;
+  configPath: string;
+  defaults: AlgoDefaults;
+  preset: ReturnType<typeof import('../algos/presets.ts').taskPreset>;
+}
+
+/** Flags that cannot go together, refused before anything loads. */
+function checkFlagCombinations(argv: TrainArgs, algo: Algo): void {
+  const offlineAlgo = OFFLINE_ALGOS.includes(algo);
+  if (offlineAlgo && !argv.dataset && !argv.resume) throw new UserError(`--algo ${algo} trains on a dataset first: pass --dataset FILE (e.g. from onestep collect)`);
+  if (!offlineAlgo && argv.offlineSteps !== undefined) throw new UserError(`--offline-steps needs an offline algorithm (${OFFLINE_ALGOS.join(', ')}), not ${algo}`);
+  if (argv.init !== undefined && algo !== 'smfp') throw new UserError('--init fine-tunes SMFP from an offline checkpoint: use it with --algo smfp');
+  if (argv.init !== undefined && !argv.dataset && !argv.resume) throw new UserError('--init needs --dataset: the offline data goes into the online replay beside the fine-tuning data');
+  if (argv.steps !== undefined && argv.onlineSteps !== undefined && argv.steps !== argv.onlineSteps) throw new UserError('--steps and --online-steps name the same budget; give one');
+}
+
+/** A dataset error is the user's: one line. */
+async function datasetOrUserError<T>(load: Promise<T>): Promise<T> {
+  const { DatasetError } = await import('../data/index.ts');
+  return load.catch((err: unknown) => {
+    throw err instanceof DatasetError ? new UserError(err.message) : err;
+  });
+}
+
+/** The dataset (it may name the task), the task, the run folder and the algorithm's defaults and task preset. */
+async function resolveRun(argv: TrainArgs, algo: Algo): Promise<RunInputs> {
+  // Heavy modules load only here, so `onestep --help` stays fast. The dataset loads first: it may name the task.
+  const { loadDataset } = await import('../data/index.ts');
+  const dataset = argv.dataset && !argv.resume ? await datasetOrUserError(loadDataset(argv.dataset)) : null;
+  const taskName = argv.task ?? dataset?.task;
+  if (!taskName) throw new UserError(argv.dataset ? `--task is required: ${argv.dataset} does not record its task` : '--task is required');
+  const out = argv.out ?? join('runs', `${taskName}-${algo}-s${argv.seed}`);
+  const { TASK_NAMES } = await import('../sim/tasks/index.ts');
+  if (!TASK_NAMES.includes(taskName)) throw new UserError(`unknown task '${taskName}' (expected one of ${TASK_NAMES.join(', ')})`);
+  const { SMFP_DEFAULTS } = await import('../algos/smfp.ts');
+  const { SAC_DEFAULTS } = await import('../algos/sac.ts');
+  const { MEANFLOWQL_DEFAULTS } = await import('../algos/meanflowql.ts');
+  const { MEANFLOW_BC_DEFAULTS, GAUSSIAN_BC_DEFAULTS } = await import('../algos/bc.ts');
+  const { taskPreset } = await import('../algos/presets.ts');
+  const ALGO_DEFAULTS = { smfp: SMFP_DEFAULTS, sac: SAC_DEFAULTS, meanflowql: MEANFLOWQL_DEFAULTS, bc: MEANFLOW_BC_DEFAULTS, 'gaussian-bc': GAUSSIAN_BC_DEFAULTS };
+  return {
+    algo,
+    offlineAlgo: OFFLINE_ALGOS.includes(algo),
+    dataset,
+    taskName,
+    out,
+    configPath: join(out, 'config.json'),
+    defaults: ALGO_DEFAULTS[algo] as unknown as AlgoDefaults,
+    preset: taskPreset(taskName),
+  };
+}
+
+/** --resume: the saved config.json, with --set applied from here on (recorded in its command). Loads its dataset. */
+async function resumedConfig(argv: TrainArgs, run: RunInputs): Promise<TrainConfig> {
+  const { algo, taskName, out, configPath } = run;
+  if (!existsSync(configPath)) throw new UserError(`--resume: ${configPath} not found (train without --resume first)`);
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as TrainConfig;
+  if (config.algo !== algo || config.task !== taskName) throw new UserError(`--resume: ${out} holds a ${config.algo} run on ${config.task}, not ${algo} on ${taskName}`);
+  if (config.dataset) {
+    const { loadDataset } = await import('../data/index.ts');
+    run.dataset = await datasetOrUserError(loadDataset(config.dataset));
+  }
+  // --set on --resume changes hyper-parameters from here on (e.g. a lower target entropy to fine-tune); the
+  // change is recorded in config.json's command, so the run stays reproducible.
+  if (argv.set.length > 0) {
+    Object.assign(config.hyper, parseOverrides(argv.set, run.defaults, '--set'));
+    config.command += ` && onestep train --algo ${config.algo} --task ${config.task} --out OUT --resume${argv.set.map((s) => ` --set ${s}`).join('')}`;
+    writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
+  }
+  return config;
+}
+
+/** A new run: hyper-parameters by precedence, the loop from flags and the task preset; writes config.json. */
+async function newRunConfig(argv: TrainArgs, run: RunInputs): Promise<TrainConfig> {
+  const { algo, offlineAlgo, dataset, taskName, out, configPath, defaults, preset } = run;
+  const datasetPath = argv.dataset;
+  const onlineGiven = argv.steps ?? argv.onlineSteps;
+  // After an offline phase the online budget defaults to none (offline RL); otherwise the task preset's.
+  const steps = integerAtLeast('steps', onlineGiven ?? (offlineAlgo ? 0 : preset.steps), offlineAlgo ? 0 : 1);
+  const offlineSteps = offlineAlgo ? integerAtLeast('offline-steps', argv.offlineSteps ?? DEFAULT_OFFLINE_STEPS, 0) : 0;
+  if (steps + offlineSteps === 0) throw new UserError('nothing to train: --offline-steps and --online-steps are both 0');
+  const hiddenText = argv.hidden ?? preset.hidden.join(',');
+  const hidden = hiddenText.split(',').map((h) => Number(h.trim()));
+  if (!hidden.every((h) => Number.isInteger(h) && h > 0)) throw new UserError(`--hidden must be comma-separated positive integers (got '${hiddenText}')`);
+  const fileOverrides = argv.config ? await readConfigOverrides(argv.config, defaults) : {};
+  // Precedence: algorithm defaults < task preset < --hidden < --config file < --set. MeanFlowQL and the BC
+  // baselines take the task's γ and widths but keep their own critic (GELU + LayerNorm, as the reference).
+  const { MEANFLOWQL_DEFAULTS } = await import('../algos/meanflowql.ts');
+  const presetHyper: Record<string, unknown> =
+    algo === 'meanflowql'
+      ? { gamma: preset.hyper.gamma, actorHidden: hidden, critic: { ...MEANFLOWQL_DEFAULTS.critic, hiddenSizes: hidden } }
+      : algo === 'bc'
+        ? { actorHidden: hidden }
+        : algo === 'gaussian-bc'
+          ? { hidden }
+          : { ...preset.hyper, critic: { ...preset.hyper.critic, hiddenSizes: hidden }, actorHidden: hidden };
+  // SMFP from an offline checkpoint: its network shape, clip squash and (when stored) critic shape carry over.
+  const initHyper = argv.init ? await smfpInitHyper(argv.init) : {};
+  const hyper = { ...defaults, ...presetHyper, ...initHyper, ...fileOverrides, ...parseOverrides(argv.set, defaults, '--set') };
+  const her = integerAtLeast('her', argv.her ?? preset.her, 0);
+  const sampling = argv.sampling as 'mixed' | 'balanced';
+  const onlineCapacity = Math.min(1_000_000, steps * (1 + her));
+  const config: TrainConfig = {
+    algo,
+    task: taskName,
+    seed: integerAtLeast('seed', argv.seed, 0),
+    ...(datasetPath ? { dataset: datasetPath } : {}),
+    ...(argv.init ? { init: argv.init } : {}),
+    loop: {
+      totalSteps: steps,
+      // With a dataset there is no random warm-up: the data fills the replay and sets the normalisation.
+      warmupSteps: Math.min(integerAtLeast('warmup', argv.warmup ?? (dataset ? 0 : preset.warmup), dataset ? 0 : 1), steps),
+      batchSize: integerAtLeast('batch', argv.batch ?? preset.batch, 1),
+      replayCapacity: dataset && sampling === 'mixed' ? dataset.size + onlineCapacity : Math.max(1, onlineCapacity),
+      ...(dataset ? { offlineSteps, offlineSampling: sampling } : {}),
+      updatesPerStep: integerAtLeast('utd', argv.utd ?? preset.utd, 1),
+      herRelabels: her,
+      evalEvery: integerAtLeast('eval-every', argv.evalEvery ?? preset.evalEvery, 1),
+      evalEpisodes: integerAtLeast('eval-episodes', argv.evalEpisodes ?? preset.evalEpisodes, 1),
+      checkpointEvery: integerAtLeast('checkpoint-every', argv.checkpointEvery, 1),
+      seed: argv.seed,
+    },
+    hyper,
+    command: `onestep train --algo ${algo} --task ${taskName} --steps ${steps} --seed ${argv.seed}` +
+      (datasetPath ? ` --dataset ${datasetPath}` : '') +
+      (offlineAlgo ? ` --offline-steps ${offlineSteps}` : '') +
+      (dataset && sampling !== 'mixed' ? ` --sampling ${sampling}` : '') +
+      (argv.init ? ` --init ${argv.init}` : '') +
+      (argv.hidden !== undefined ? ` --hidden ${argv.hidden}` : '') +
+      (argv.warmup !== undefined ? ` --warmup ${argv.warmup}` : '') +
+      (argv.batch !== undefined ? ` --batch ${argv.batch}` : '') +
+      (argv.utd !== undefined ? ` --utd ${argv.utd}` : '') +
+      (argv.her !== undefined ? ` --her ${argv.her}` : '') +
+      argv.set.map((s) => ` --set ${s}`).join(''),
+  };
+  if (existsSync(join(out, 'checkpoints', 'last'))) throw new UserError(`${out} already holds a run; pass --resume to continue it, or choose another --out`);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
+  return config;
+}
+
+/** --config FILE: a YAML or JSON mapping of hyper-parameter names to values, checked against the defaults. */
+async function readConfigOverrides(path: string, defaults: AlgoDefaults): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`--config: cannot read ${path}: ${(err as Error).message}`);
+  }
+  const YAML = await import('yaml');
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(text);
+  } catch (err) {
+    throw new UserError(`--config: ${path} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`--config: ${path} must hold a mapping of hyper-parameter names to values`);
+  return checkHyper(parsed as Record<string, unknown>, defaults, path);
+}
+
+/** The TF.js backend, the training and evaluation environments, the agent, and what the exported policy records. */
+async function openSession(argv: TrainArgs, run: RunInputs, config: TrainConfig) {
+  const { initBackend } = await import('../nn/backend.ts');
+  const backend = await initBackend(argv.backend === 'auto' ? {} : { prefer: argv.backend as 'cpu-blas' });
+  const { MujocoEnv } = await import('../sim/env.ts');
+  const { createAgent } = await import('../algos/agents.ts');
+  const env = await MujocoEnv.make(config.task);
+  const evalEnv = await MujocoEnv.make(config.task);
+  const o = env.observationSize;
+  const d = env.actionSize;
+  if (run.dataset) {
+    const { checkAgainstTask, DatasetError } = await import('../data/index.ts');
+    try {
+      checkAgainstTask(run.dataset, { task: env.task, actionSize: d });
+    } catch (err) {
+      throw err instanceof DatasetError ? new UserError(err.message) : err;
+    }
+  }
+  const schedule = { offlineSteps: config.loop.offlineSteps ?? 0 };
+  const agent = createAgent(config.algo, o, d, config.hyper, config.seed, schedule);
+  const { low, high, scale, offset, mode: actionMode } = env.actionSpec;
+  const policyInfo = {
+    algorithm: config.algo,
+    task: config.task,
+    description: `${config.algo.toUpperCase()} on ${config.task}, seed ${config.seed}${config.dataset ? `, dataset ${config.dataset}` : ''}`,
+    observationNames: [...env.observationSpec.names],
+    actionNames: [...env.actionSpec.names],
+    actionScale: Array.from(scale),
+    actionOffset: Array.from(offset),
+    actionLow: Array.from(low),
+    actionHigh: Array.from(high),
+    actionMode,
+  };
+  return { backend, env, evalEnv, agent, policyInfo };
+}
+
+/**
+ * On --resume, an explicit --steps extends (or shortens) the run; everything else comes from config.json, which
+ * records the new length and the command that set it.
+ */
+function extendResumedRun(argv: TrainArgs, run: RunInputs, config: TrainConfig): void {
+  const newSteps = argv.steps ?? argv.onlineSteps;
+  if (!argv.resume || newSteps === undefined || integerAtLeast('steps', newSteps, 1) === config.loop.totalSteps) return;
+  config.loop.totalSteps = newSteps;
+  config.loop.herRelabels ??= 0;
+  const mixedDataset = run.dataset && config.loop.offlineSampling !== 'balanced' ? run.dataset.size : 0;
+  config.loop.replayCapacity = Math.max(config.loop.replayCapacity, mixedDataset + Math.min(1_000_000, newSteps * (1 + config.loop.herRelabels)));
+  config.command += ` && onestep train --algo ${config.algo} --task ${config.task} --out OUT --resume --steps ${newSteps}`;
+  writeFileSync(run.configPath, JSON.stringify(config, null, 2) + '\n');
+}
+
+/** --init: SMFP takes over the MeanFlow map (and critics, when their shapes fit) of an offline checkpoint. */
+async function startFromOfflineCheckpoint(agent: import('../algos/agent.ts').Agent, dir: string): Promise<void> {
+  const { Smfp } = await import('../algos/smfp.ts');
+  if (!(agent instanceof Smfp)) return;
+  const { initSmfpFromOffline } = await import('../algos/smfp-init.ts');
+  const { loadCheckpoint } = await import('../nn/checkpoint.ts');
+  const { disposePolicy } = await import('../nn/policy.ts');
+  const ckpt = await loadCheckpoint(dir);
+  try {
+    const carried = initSmfpFromOffline(agent, ckpt);
+    process.stderr.write(`onestep train: SMFP starts from ${dir} (${ckpt.info.algorithm}, ${ckpt.counters.trainingSteps} updates): ${carried.join(', ')}\n`);
+  } catch (err) {
+    throw new UserError(`--init ${dir}: ${(err as Error).message}`);
+  } finally {
+    disposePolicy(ckpt.policy);
+  }
+}
+
+/** Exports the policy of a checkpoint directory to ONNX (spec with names, scaling and the checkpoint id). */
+async function exportRun(checkpointDir: string, onnxPath: string) {
+  const { loadCheckpoint } = await import('../nn/checkpoint.ts');
+  const { disposePolicy } = await import('../nn/policy.ts');
+  const { exportCheckpointOnnx } = await import('../export/onnx.ts');
+  const ckpt = await loadCheckpoint(checkpointDir);
+  try {
+    const { bytes, spec } = exportCheckpointOnnx(ckpt);
+    writeFileSync(onnxPath, bytes);
+    return spec;
+  } finally {
+    disposePolicy(ckpt.policy);
+  }
+}
+
+/**
+ * Runs the trainer with the progress display, the learning curve and the best policy kept up to date; the first
+ * Ctrl-C (or SIGTERM) checkpoints and stops, a second exits at once. True when training finished.
+ */
+async function trainUntilDoneOrInterrupted(trainer: import('../algos/trainer.ts').Trainer, progressMode: string, title: string, out: string): Promise<boolean> {
+  const { writeLearningCurve } = await import('../algos/run-files.ts');
+  const progress = new ProgressDisplay(progressMode);
+  trainer.onProgress = (p) => {
+    const ev = p.lastEval ? `eval ${p.lastEval.returnMean.toFixed(1)} ± ${p.lastEval.returnStd.toFixed(1)}` : 'eval --';
+    const offline = p.phase === 'offline';
+    const text = offline
+      ? `offline ${p.offlineUpdates}/${p.offlineSteps} updates | ${p.updatesPerSecond.toFixed(1)} updates/s | ETA ${formatDuration(p.etaSeconds)} | ${ev}`
+      : `${p.envSteps}/${p.totalSteps} steps | ${p.envStepsPerSecond.toFixed(1)} env steps/s | ${p.updatesPerSecond.toFixed(1)} updates/s | ETA ${formatDuration(p.etaSeconds)} | ${ev}`;
+    const fraction = offline ? p.offlineUpdates / Math.max(p.offlineSteps, 1) : p.envSteps / Math.max(p.totalSteps, 1);
+    progress.update(fraction, text);
+  };
+  trainer.onEval = () => writeLearningCurve(out, title);
+  trainer.onBest = async () => {
+    await exportRun(join(out, 'checkpoints', 'best'), join(out, 'policy-best.onnx'));
+  };
+
+  let interrupts = 0;
+  const onSigint = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) {
+      process.stderr.write(`\nonestep train: second ${signal}, exiting without saving\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\nonestep train: ${signal === 'SIGINT' ? 'Ctrl-C' : signal}, saving a checkpoint (interrupt again to exit without saving)\n`);
+    trainer.requestStop();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const finished = await trainer.run();
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
+  progress.finish();
+  writeLearningCurve(out, title);
+  return finished;
+}
+
+/** The final export and the summary line, or where a stopped run's checkpoint is and how to continue it. */
+async function reportEnd(trainer: import('../algos/trainer.ts').Trainer, finished: boolean, config: TrainConfig, title: string, out: string): Promise<void> {
+  const last = join(out, 'checkpoints', 'last');
+  if (finished) {
+    const spec = await exportRun(last, join(out, 'policy.onnx'));
+    const best = trainer.bestReturn;
+    process.stdout.write(
+      `trained ${title}: ${trainer.envSteps} environment steps, ${spec.trainingSteps} updates; ` +
+        `last eval ${trainer.lastEval ? `${trainer.lastEval.returnMean.toFixed(2)} ± ${trainer.lastEval.returnStd.toFixed(2)}` : '--'}, best ${best === null ? '--' : best.toFixed(2)}\n` +
+        `wrote ${join(out, 'policy.onnx')} and ${join(out, 'policy-best.onnx')}\n`,
+    );
+  } else {
+    const where = trainer.envSteps === 0 && (config.loop.offlineSteps ?? 0) > 0 ? `in the offline phase at ${trainer.updates} updates` : `at ${trainer.envSteps} environment steps`;
+    process.stdout.write(`stopped ${where}; checkpoint in ${last}; continue with: onestep train --algo ${config.algo} --task ${config.task} --out ${out} --resume\n`);
+  }
+}
 
 /**
  * SMFP hyper-parameters that must follow an offline checkpoint for its weights to carry over: the MeanFlow map's
