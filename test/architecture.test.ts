@@ -1,7 +1,8 @@
 // The design's layering, checked on the real import graph of src/ (every static, type-only, re-export and dynamic
-// import, parsed with the TypeScript compiler): nn → algos → export, data (offline datasets) a leaf that algos may
-// use, sim alone, runtime on the TF.js-free ONNX-format modules of export/ (spec, metadata reader, graph builder),
-// ros on runtime, cli and api (the library entries) on anything; no import cycles between files; and the optional native packages
+// import, parsed with the TypeScript compiler): core (seeded RNG, latency windows) a leaf every folder may use,
+// nn → algos → export, data (offline datasets) a leaf that algos may use, sim alone, format (the TF.js-free ONNX
+// policy format: spec, metadata reader, graph builder) below both export and runtime, ros on runtime and format,
+// cli and api (the library entries) on anything; no import cycles between files; and the optional native packages
 // (rclnodejs, @tensorflow/tfjs-node, -gpu) reached only through dynamic import(), so a machine without them runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -98,9 +99,7 @@ const where = (i: Import) => `${i.from}:${i.line} ${i.kind} import of '${i.speci
 
 /** The capability folder of a file under src/. */
 const folderOf = (file: string) => file.split('/')[1];
-const SPEC = 'src/export/spec.ts';
-/** The ONNX-format layer of export/ (spec, ONNX metadata reader, ONNX graph builder): no TF.js, shared with runtime. */
-const ONNX_FORMAT = new Set([SPEC, 'src/export/onnx-metadata.ts', 'src/export/onnx-graph.ts']);
+const SPEC = 'src/format/spec.ts';
 
 /** The library entries (package.json `exports`) a serving process loads: the runtime and the ROS side. */
 const LIGHT_ENTRIES = ['src/api/index.ts', 'src/api/ros.ts'];
@@ -118,14 +117,15 @@ function allowed(from: string, target: string): boolean {
     case 'algos':
       return to === 'nn' || to === 'data';
     case 'export':
-      return to === 'nn' || to === 'algos';
+      return to === 'nn' || to === 'algos' || to === 'format';
     case 'sim':
     case 'data':
+    case 'format':
       return false;
     case 'runtime':
-      return ONNX_FORMAT.has(target);
+      return to === 'format';
     case 'ros':
-      return to === 'runtime' || target === SPEC;
+      return to === 'runtime' || to === 'format';
     case 'cli':
     case 'api':
       return true;
@@ -134,9 +134,9 @@ function allowed(from: string, target: string): boolean {
   }
 }
 
-test('src/ holds exactly the capability folders core, nn, algos, export, data, sim, runtime, ros, cli, api', () => {
+test('src/ holds exactly the capability folders core, nn, algos, export, format, data, sim, runtime, ros, cli, api', () => {
   const folders = new Set(srcFiles.map((f) => (f.split('/').length > 2 ? folderOf(f) : `(file directly in src/: ${f})`)));
-  assert.deepEqual([...folders].sort(), ['algos', 'api', 'cli', 'core', 'data', 'export', 'nn', 'ros', 'runtime', 'sim']);
+  assert.deepEqual([...folders].sort(), ['algos', 'api', 'cli', 'core', 'data', 'export', 'format', 'nn', 'ros', 'runtime', 'sim']);
 });
 
 test('every relative import resolves to a file in src/', () => {
@@ -145,14 +145,14 @@ test('every relative import resolves to a file in src/', () => {
   assert.deepEqual(dangling, []);
 });
 
-test('layering: nn → algos → export, data a leaf for algos, sim alone, runtime on the ONNX-format modules of export/, ros on runtime, cli on anything', () => {
+test('layering: core for all, nn → algos → export, data a leaf for algos, sim alone, format below export and runtime, ros on runtime, cli on anything', () => {
   const violations = srcImports
     .filter((i) => i.target !== undefined && i.target.startsWith('src/') && !allowed(folderOf(i.from), i.target))
     .map((i) => `${where(i)}: ${folderOf(i.from)} may not import ${i.target}`);
   assert.deepEqual(violations, []);
 });
 
-test('export/spec.ts is pure: runtime and ros reach no TF.js, ONNX protobuf or MuJoCo through it', () => {
+test('format/spec.ts is pure: runtime and ros reach no TF.js, ONNX protobuf or MuJoCo through it', () => {
   const imports = srcImports.filter((i) => i.from === SPEC && i.kind !== 'type').map(where);
   assert.deepEqual(imports, [], 'spec.ts imports nothing at run time');
 });

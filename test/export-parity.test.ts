@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPolicySpec, exportPolicyOnnx } from '../src/export/onnx.ts';
 import { createPolicy, disposePolicy, physicalAction, policyAction, policyConfig, policyNoiseSize, policyWeights, setObservationNormalization, type PolicyConfig } from '../src/nn/policy.ts';
-import type { PolicyAlgorithm } from '../src/export/spec.ts';
+import type { PolicyAlgorithm } from '../src/format/spec.ts';
 
 await tf.setBackend('cpu');
 

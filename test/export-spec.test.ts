@@ -1,7 +1,7 @@
 // parsePolicySpec: every field is checked and every error names the source and the field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PolicySpecError, expectedNoiseParts, parsePolicySpec, serializePolicySpec, type PolicySpec } from '../src/export/spec.ts';
+import { PolicySpecError, expectedNoiseParts, parsePolicySpec, serializePolicySpec, type PolicySpec } from '../src/format/spec.ts';
 
 const valid: PolicySpec = {
   formatVersion: 1,

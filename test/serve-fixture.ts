@@ -3,7 +3,7 @@
 // so the tests exercise exactly what `onestep serve` loads. Also a reference forward pass for comparisons.
 import { writeFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
-import { SPEC_METADATA_KEY, serializePolicySpec, type PolicySpec } from '../src/export/spec.ts';
+import { SPEC_METADATA_KEY, serializePolicySpec, type PolicySpec } from '../src/format/spec.ts';
 
 const { onnx } = onnxProto;
 

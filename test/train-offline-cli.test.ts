@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { MujocoEnv } from '../src/sim/env.ts';
 import { writeDatasetNpz } from '../src/data/index.ts';
 import { Rng } from '../src/core/rng.ts';
-import { readOnnxModelInfo } from '../src/export/onnx-metadata.ts';
-import { SPEC_METADATA_KEY, parsePolicySpec } from '../src/export/spec.ts';
+import { readOnnxModelInfo } from '../src/format/onnx-metadata.ts';
+import { SPEC_METADATA_KEY, parsePolicySpec } from '../src/format/spec.ts';
 import { onestep } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'train-offline-'));

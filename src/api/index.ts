@@ -40,4 +40,4 @@ export {
   type PolicyAlgorithm,
   type PolicyKind,
   type PolicySpec,
-} from '../export/spec.ts';
+} from '../format/spec.ts';

@@ -188,7 +188,7 @@ async function profileLive(args: ProfileArgs, c: LiveContext): Promise<import('.
 
   const rateHz = args.rate ?? (c.trainingPeriodMs ? 1000 / c.trainingPeriodMs : 50);
   if (!(rateHz > 0 && rateHz <= 10000)) throw new Error(`--rate must be in (0, 10000] Hz (got ${rateHz})`);
-  let modelSpec: import('../export/spec.ts').PolicySpec | undefined;
+  let modelSpec: import('../format/spec.ts').PolicySpec | undefined;
   if (args.model !== '') modelSpec = await (await import('../runtime/policy-runtime.ts')).readModelSpec(args.model);
   const joints = args.joints?.split(',').map((s) => s.trim()).filter(Boolean) ?? (trigger?.jointNames.length ? trigger.jointNames : modelSpec?.action.names ?? []);
 

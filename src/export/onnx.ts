@@ -10,8 +10,8 @@
 import { type PolicyNetwork, policyNoiseSize, timeFrequencies, timeFeatureSize } from '../nn/policy.ts';
 import type { Layer } from '../nn/layers.ts';
 import type { Checkpoint, CheckpointPolicyInfo } from '../nn/checkpoint.ts';
-import { OnnxGraphBuilder, type PlainLayer } from './onnx-graph.ts';
-import { POLICY_SPEC_FORMAT_VERSION, SPEC_METADATA_KEY, expectedNoiseParts, parsePolicySpec, serializePolicySpec, type PolicySpec } from './spec.ts';
+import { OnnxGraphBuilder, type PlainLayer } from '../format/onnx-graph.ts';
+import { POLICY_SPEC_FORMAT_VERSION, SPEC_METADATA_KEY, expectedNoiseParts, parsePolicySpec, serializePolicySpec, type PolicySpec } from '../format/spec.ts';
 
 /** A policy that cannot be exported as asked; the message says why. */
 export class PolicyExportError extends Error {

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
 import { createPolicy, disposePolicy, policyConfig } from '../nn/policy.ts';
 import { exportCheckpointOnnx } from './onnx.ts';
-import type { PolicySpec } from './spec.ts';
+import type { PolicySpec } from '../format/spec.ts';
 import { useCpuBackend } from './tf-cpu.ts';
 
 export const UNTRAINED_MODEL_DIR = 'models/untrained-arm_reach';

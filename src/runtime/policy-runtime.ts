@@ -4,8 +4,8 @@
 // output and checks it. Allocates nothing per call.
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
-import { readOnnxModelInfo } from '../export/onnx-metadata.ts';
-import { PolicySpecError, SPEC_METADATA_KEY, parsePolicySpec, type PolicySpec } from '../export/spec.ts';
+import { readOnnxModelInfo } from '../format/onnx-metadata.ts';
+import { PolicySpecError, SPEC_METADATA_KEY, parsePolicySpec, type PolicySpec } from '../format/spec.ts';
 import { ModelLoadError, NonFiniteActionError, NonFiniteObservationError, ObservationSizeError, OnnxRuntimeUnavailableError } from './errors.ts';
 import { PolicySession, float32Tensor, requireSynchronousBinding } from './ort-session.ts';
 import { Rng } from '../core/rng.ts';

@@ -2,7 +2,7 @@
 //  - the identity floor: ONNX Runtime's fixed cost of one run (binding, feeds, output), no compute;
 //  - a K-step Euler flow policy of the same width: what a multi-step flow/diffusion policy costs, so one-step
 //    vs K-step is a ratio measured in one process. Its weights are random: only its cost matters.
-import { type PlainLayer, OnnxGraphBuilder } from '../export/onnx-graph.ts';
+import { type PlainLayer, OnnxGraphBuilder } from '../format/onnx-graph.ts';
 import { Rng } from '../core/rng.ts';
 
 /** obs [N, width] → Identity → out. */

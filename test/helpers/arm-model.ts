@@ -1,8 +1,8 @@
 // Which arm_reach model the closed-loop tests serve: $ONESTEP_ARM_MODEL, else the shipped trained model when it
 // has the current task's observation layout, else the untrained model of that layout (plumbing only).
 import { readFileSync } from 'node:fs';
-import { readOnnxModelInfo } from '../../src/export/onnx-metadata.ts';
-import { SPEC_METADATA_KEY } from '../../src/export/spec.ts';
+import { readOnnxModelInfo } from '../../src/format/onnx-metadata.ts';
+import { SPEC_METADATA_KEY } from '../../src/format/spec.ts';
 import { REACH_OBSERVATION_NAMES } from '../../src/sim/tasks/arm-reach.ts';
 
 export function armReachModel(): string {

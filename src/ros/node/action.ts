@@ -2,7 +2,7 @@
 // joint order (user scale/offset, absolute/relative/delta modes), and is written into a pre-serialized message of
 // the configured type: std_msgs/Float64MultiArray (ros2_control forward command controllers),
 // trajectory_msgs/JointTrajectory (one-point streaming to joint_trajectory_controller) or onestep_msgs/Action.
-import type { ActionMode } from '../../export/spec.ts';
+import type { ActionMode } from '../../format/spec.ts';
 import { type SentinelFactory, WireTemplate, WireTemplateError } from './wire-template.ts';
 
 export const ACTION_TYPES = [

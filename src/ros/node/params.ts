@@ -1,7 +1,7 @@
 // The policy node's parameters: every one declared with type, default and description (what
 // `onestep serve --help-params` prints and what launch/*.yaml may set), then turned into a typed NodeConfig.
 // Observation sources are named in `observation.sources`; each name opens the `observation.<name>.*` group.
-import type { ActionMode } from '../../export/spec.ts';
+import type { ActionMode } from '../../format/spec.ts';
 import type { QosProfileName } from '../transport.ts';
 import { ACTION_TYPES, type ActionType } from './action.ts';
 import { OBSERVATION_TYPES, SOURCE_KINDS, type ObservationType, type SourceConfig, type SourceKind } from './observation.ts';

@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PolicySpec } from '../../export/spec.ts';
+import type { PolicySpec } from '../../format/spec.ts';
 import type { MessageInfo, Publisher, ServiceServer, Subscription, Transport } from '../transport.ts';
 import { getMessageCodec } from '../msgs/registry.ts';
 import { nodeFqn } from '../names.ts';
