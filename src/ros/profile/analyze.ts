@@ -242,7 +242,10 @@ export function analyze(run: RawRun, maxPoints = 20000): Analysis {
   // loop period: between consecutive commands after the warm-up; when the node also sends commands between
   // inferences (timer mode with decimation), between the commands of inference passes: the policy's own period
   const policyOnly = run.passes.some((p) => !p.ran) && passForCommand.size > 0;
-  const after = cmds.filter((c) => c.atNs >= cut && (!policyOnly || passForCommand.get(c)?.ran === true));
+  // commands after the observations stopped (watchdog safe actions, shutdown) are not the loop's period
+  const lastObservation = obs.length > 0 ? obs[obs.length - 1].atNs : Infinity;
+  const grace = Math.max(2 * (run.nominalPeriodMs ?? run.trainingPeriodMs ?? 0) * 1e6, 20e6);
+  const after = cmds.filter((c) => c.atNs >= cut && c.atNs <= lastObservation + grace && (!policyOnly || passForCommand.get(c)?.ran === true));
   const periods: number[] = [];
   const periodSeries: [number, number][] = [];
   for (let k = 1; k < after.length; k++) {

@@ -49,6 +49,7 @@ export function renderHtml(report: ProfileReport): string {
   table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
   th, td { padding: 3px 8px; border-bottom: 1px solid #eaeef2; text-align: right; white-space: nowrap; }
   th:first-child, td:first-child { text-align: left; }
+  #counts td:last-child { white-space: normal; }
   td.note { text-align: left; white-space: normal; color: #57606a; font-size: 12px; }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
   dt { color: #57606a; } dd { margin: 0; word-break: break-all; }
