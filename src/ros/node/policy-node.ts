@@ -4,49 +4,38 @@
 // maps and filters the action, patches a pre-serialized message and publishes the bytes.
 // What ROS tools reach: parameter services (live changes to the parameters in RUNTIME_PARAMETERS), the node
 // services ~/reload, ~/enable, ~/disable with the control mode machine, /rosout, and use_sim_time.
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve as resolvePath } from 'node:path';
+// Why one ~750-line class: the hot path and the state machines it drives (control mode, blend-in, watchdog,
+// deadline) read and write the same preallocated fields on every pass, and keeping them on one object keeps the
+// path free of indirection. What stands apart is in its own file: the model's plan (policy-plan.ts), reloading
+// (model-reload.ts), observation assembly, action mapping and encoding, safety, diagnostics, parameters.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PolicySpec } from '../../format/spec.ts';
 import type { MessageInfo, Publisher, ServiceServer, Subscription, Transport } from '../transport.ts';
 import { getMessageCodec } from '../msgs/registry.ts';
 import { nodeFqn } from '../names.ts';
-import { ActionEncoder, ActionInfo, ActionMapper, PolicyIoEncoder } from './action.ts';
+import { ActionEncoder, ActionInfo, PolicyIoEncoder } from './action.ts';
 import { NodeClock } from './clock.ts';
 import {
   ASSEMBLE, DECODE, E2E, ENCODE, INFER, Logger, POSTPROCESS, SEND, StageLatencies, Throttle, diagnosticArray, policyStatus,
   type NodeCounters, type NodeState,
 } from './diagnostics.ts';
-import { JointStateTracker, ObservationAssembler, describeDrop, isDerived, layoutSources } from './observation.ts';
+import { JointStateTracker, describeDrop, isDerived } from './observation.ts';
+import { ModelReloader } from './model-reload.ts';
 import { ParameterServer, type ParameterChange, type ParameterDeclaration } from './parameter-server.ts';
 import { RUNTIME_PARAMETERS, buildConfig, declaredParameters, type NodeConfig } from './params.ts';
 import type { ParameterValue } from './ros-args.ts';
 import { Rosout } from './rosout.ts';
-import { SafetyFilter, Watchdog, makeLimits } from './safety.ts';
+import { SafetyFilter, Watchdog } from './safety.ts';
 import { PassTimingsPublisher, monotonicMinusPerformanceMs } from './timings.ts';
+import { PolicyNodeError, planFor, type Plan, type Policy, type PolicyLoader } from './policy-plan.ts';
+
+export { PolicyNodeError, planFor, type Policy, type PolicyLoader } from './policy-plan.ts';
 
 /**
  * passive: not commanding (autostart off, or never enabled); active: acting, blending in first from the measured
  * position when safety.blend_in_steps > 0 (reported as blend_in); hold: disabled after acting, the last command held.
  */
 export type ControlMode = 'passive' | 'active' | 'hold';
-
-/** What the node needs from a loaded policy (PolicyRuntime satisfies it). */
-export interface Policy {
-  readonly spec: PolicySpec;
-  readonly observationSize: number;
-  readonly actionSize: number;
-  act(observation: Float32Array): Float32Array;
-  close(): void;
-}
-
-/** Loads the model at `path` (e.g. `(p) => PolicyRuntime.load(p)`); used at start and for every reload. */
-export type PolicyLoader = (path: string) => Promise<Policy>;
-
-/** The node cannot start or reload as configured; the message names both sides of the mismatch. */
-export class PolicyNodeError extends Error {
-  override name = 'PolicyNodeError';
-}
 
 /**
  * What {@link PolicyNode.start} needs: a transport to act on, the node's configuration (`buildConfig`), and how to
@@ -63,17 +52,6 @@ export interface PolicyNodeOptions {
   shutdownGraceMs?: number;
 }
 
-interface Plan {
-  assembler: ObservationAssembler;
-  mapper: ActionMapper;
-  limits: ReturnType<typeof makeLimits>;
-  /** What the model can command (output order): offset ± scale within its limits. */
-  commandRange: { lower: Float64Array; upper: Float64Array };
-  triggerIndex: number;
-  stateIndex: number;
-  stateJoints: readonly string[];
-}
-
 // indices into PolicyNode.stamps (the trigger's previous header stamp sits beside the pass's clock reads)
 const RECEIVED = 0, ENTRY = 1, ASSEMBLED = 2, INFERRED = 3, ENCODED = 4, SENT = 5, PREVIOUS_SEC = 6, PREVIOUS_NANOSEC = 7, FILTERED = 8;
 
@@ -84,61 +62,6 @@ function zeroCounters(): NodeCounters {
   };
 }
 
-/**
- * Lays the configured sources and outputs against one model's metadata. Throws PolicyNodeError naming what the
- * model says and what the parameters say.
- */
-export function planFor(spec: PolicySpec, config: NodeConfig, source: string): Plan {
-  try {
-    const actionNames = spec.action.names;
-    const sources = config.sources.map((s) =>
-      (s.kind === 'last_command' || (!isDerived(s) && s.type === 'sensor_msgs/msg/JointState')) && s.jointNames.length === 0
-        ? { ...s, jointNames: [...actionNames] }
-        : s,
-    );
-    const layouts = layoutSources(sources, { names: spec.observation.names, size: spec.observation.size, source }, config.checkNames);
-    const mapper = new ActionMapper({
-      policyNames: actionNames,
-      outputNames: config.action.jointNames,
-      mode: config.action.mode || spec.action.mode,
-      scale: config.action.scale,
-      offset: config.action.offset,
-      source,
-    });
-    const assembler = new ObservationAssembler(layouts, spec.observation.size, mapper.names);
-    // The model's own limits are in policy order; the command is in output order.
-    const reorder = (v: readonly number[]) => mapper.names.map((n) => v[actionNames.indexOf(n)]);
-    const limits = makeLimits(
-      mapper.size,
-      {
-        lower: config.safety.lower.length > 0 ? config.safety.lower : mapper.mode === 'delta' ? [] : reorder(spec.action.low),
-        upper: config.safety.upper.length > 0 ? config.safety.upper : mapper.mode === 'delta' ? [] : reorder(spec.action.high),
-        maxStep: config.safety.maxStep,
-        blendInSteps: config.safety.blendInSteps,
-      },
-      mapper.names,
-    );
-    const triggerIndex = sources.findIndex((s) => s.name === config.trigger);
-    const stateName = config.action.stateSource || sources.find((s) => !isDerived(s) && s.type === 'sensor_msgs/msg/JointState')?.name;
-    const stateIndex = stateName === undefined ? -1 : sources.findIndex((s) => s.name === stateName);
-    if (mapper.mode === 'delta' && stateIndex < 0) {
-      throw new PolicyNodeError(`the model ${source} acts in delta mode, which needs a sensor_msgs/msg/JointState source for the measured positions`);
-    }
-    if (assembler.usesCommand && stateIndex < 0) {
-      throw new PolicyNodeError('a last_command observation source starts from the measured joint positions: configure a sensor_msgs/msg/JointState source');
-    }
-    // offset ± scale bounds what a ∈ [-1, 1] can mean; a float32 output may round a hair past it
-    const { offset, scale, low, high } = spec.action;
-    const commandRange = mapper.range(
-      offset.map((o, k) => Math.max(low[k], o - Math.abs(scale[k]))),
-      offset.map((o, k) => Math.min(high[k], o + Math.abs(scale[k]))),
-    );
-    return { assembler, mapper, limits, commandRange, triggerIndex, stateIndex, stateJoints: mapper.names };
-  } catch (err) {
-    if (err instanceof PolicyNodeError) throw err;
-    throw new PolicyNodeError((err as Error).message);
-  }
-}
 
 /**
  * The ROS 2 policy node `onestep serve` runs: subscribes to the configured observation sources, assembles and
@@ -196,15 +119,12 @@ export class PolicyNode {
   private readonly nodeServices: ServiceServer[] = [];
   private cancelControlTimer: (() => void) | null = null;
   private reportTimer: NodeJS.Timeout | null = null;
-  private lastReloadError = '';
   /** performance.now() ms of the current pass: RECEIVED, ENTRY, ASSEMBLED, INFERRED, ENCODED, SENT; then the trigger's previous stamp. */
   private readonly stamps = new Float64Array(9);
   /** Per-pass clock reads for profilers (~/timings), when diagnostics.timings is on. */
   private timings: PassTimingsPublisher | null = null;
   private timers: NodeJS.Timeout[] = [];
-  private watcher: FSWatcher | null = null;
-  private reloadTimer: NodeJS.Timeout | null = null;
-  private reloading: Promise<boolean> | null = null;
+  private readonly reloader: ModelReloader;
   private previousCounters: NodeCounters = zeroCounters();
   private lastReportMs = performance.now();
   private tick = 0;
@@ -259,7 +179,11 @@ export class PolicyNode {
       config.safety.recoveryObservations,
       (first) => this.onStale(first),
       () => this.onRecover(),
-    );
+    );    this.reloader = new ModelReloader(opts.loadPolicy, {
+      running: () => ({ policy: this.policy, plan: this.plan, path: this.modelPath }),
+      closed: () => this.closed,
+      switchTo: (next, nextPlan, path) => this.switchModel(next, nextPlan, path),
+    }, this.log, this.counters, () => this.opts.config);
   }
 
   /** Loads the model, checks it against the parameters, opens every endpoint and starts acting. */
@@ -308,7 +232,7 @@ export class PolicyNode {
     this.openNodeInterfaces();
     if (config.mode === 'timer') this.cancelControlTimer = this.clock.createTimer(1000 / config.controlRateHz, () => this.onTick());
     this.setReportRate(config.diagnostics.rateHz);
-    if (config.watchModel) this.watchModel();
+    if (config.watchModel) this.reloader.watchModelFile();
     if (config.diagnostics.timings) {
       const slots = { received: RECEIVED, entered: ENTRY, assembled: ASSEMBLED, inferred: INFERRED, filtered: FILTERED, encoded: ENCODED, sent: SENT };
       this.timings = new PassTimingsPublisher(transport, slots, this.perfOffsetMs);
@@ -628,71 +552,23 @@ export class PolicyNode {
   // ---------------------------------------------------------------------------------------------------------
   // model lifecycle
 
-  private watchModel(): void {
-    const path = resolvePath(this.modelPath);
-    try {
-      this.watcher = watch(dirname(path), (_event, file) => {
-        if (file !== basename(resolvePath(this.modelPath))) return;
-        if (this.reloadTimer) this.reloadTimer.refresh();
-        else this.reloadTimer = setTimeout(() => { this.reloadTimer = null; void this.reload(); }, 250);
-      });
-      this.watcher.on('error', (err) => this.log.warn('model file watch stopped', { reason: err.message }));
-    } catch (err) {
-      this.log.warn('cannot watch the model file; reload on request only', { model: path, reason: (err as Error).message });
-    }
-  }
-
   /**
    * Loads a model (the current path by default), checks it against the node's observation and action layout
    * and a test step, then switches to it. A bad model is refused with a logged reason; the old one keeps running.
    */
   reload(path?: string, config: NodeConfig = this.opts.config): Promise<boolean> {
-    if (this.reloading) return this.reloading.then(() => this.reload(path, config));
-    this.reloading = this.doReload(path ?? this.modelPath, config).finally(() => { this.reloading = null; });
-    return this.reloading;
+    return this.reloader.reload(path, config);
   }
 
-  private async doReload(path: string, config: NodeConfig): Promise<boolean> {
-    this.lastReloadError = '';
-    if (this.closed) return false;
-    let candidate: Policy | null = null;
-    try {
-      candidate = await this.opts.loadPolicy(path);
-      const now = this.policy.spec;
-      const next = candidate.spec;
-      const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-      if (!same(now.observation.names, next.observation.names) || now.observation.size !== next.observation.size) {
-        throw new PolicyNodeError(`observation differs: running model has ${now.observation.size} [${now.observation.names.join(', ')}], new model ${next.observation.size} [${next.observation.names.join(', ')}]`);
-      }
-      if (!same(now.action.names, next.action.names)) {
-        throw new PolicyNodeError(`actions differ: running model acts on [${now.action.names.join(', ')}], new model on [${next.action.names.join(', ')}]`);
-      }
-      const plan = planFor(next, config, path);
-      const probe = candidate.act(this.plan.assembler.vector);
-      for (let i = 0; i < probe.length; i++) {
-        if (!Number.isFinite(probe[i])) throw new PolicyNodeError(`test step gave a non-finite action[${i}]`);
-      }
-      if (this.closed) throw new PolicyNodeError('the node is shutting down');
-      // Switch: the new model uses the running assembler (same layout), its own mapping and limits.
-      const old = this.policy;
-      this.policy = candidate;
-      this.plan = { ...plan, assembler: this.plan.assembler };
-      this.safety.limits.lower.set(plan.limits.lower);
-      this.safety.limits.upper.set(plan.limits.upper);
-      this.modelPath = path;
-      this.opts.config.model = path;
-      this.parameters?.noteChanged('model', path);
-      this.counters.reloads++;
-      old.close();
-      this.log.info('model reloaded', { model: path, model_id: next.checkpointId, training_steps: next.trainingSteps });
-      return true;
-    } catch (err) {
-      candidate?.close();
-      this.counters.reloadsRefused++;
-      this.lastReloadError = (err as Error).message;
-      this.log.error('refused the new model; the running one continues', { model: path, reason: (err as Error).message, running: this.policy.spec.checkpointId });
-      return false;
-    }
+  /** A checked model takes over: the running assembler (same layout), its own mapping and limits. */
+  private switchModel(next: Policy, plan: Plan, path: string): void {
+    this.policy = next;
+    this.plan = { ...plan, assembler: this.plan.assembler };
+    this.safety.limits.lower.set(plan.limits.lower);
+    this.safety.limits.upper.set(plan.limits.upper);
+    this.modelPath = path;
+    this.opts.config.model = path;
+    this.parameters?.noteChanged('model', path);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -730,7 +606,7 @@ export class PolicyNode {
         const ok = await this.reload();
         return ok
           ? { success: true, message: `loaded ${this.modelPath} (${this.policy.spec.checkpointId})` }
-          : { success: false, message: `refused ${this.modelPath}: ${this.lastReloadError || 'the node is shutting down'}; the running model continues` };
+          : { success: false, message: `refused ${this.modelPath}: ${this.reloader.lastError || 'the node is shutting down'}; the running model continues` };
       }),
       transport.createService<{ data: boolean }, Trigger>('~/enable', 'std_srvs/srv/SetBool', (req) => (req.data ? this.enable() : this.disable())),
       transport.createService<{ data: boolean }, Trigger>('~/disable', 'std_srvs/srv/SetBool', (req) => (req.data ? this.disable() : this.enable())),
@@ -779,7 +655,7 @@ export class PolicyNode {
     // limits and the rest against the running model (a new model is checked by its reload)
     let plan = planFor(this.policy.spec, nextConfig, this.modelPath);
     if (changed.has('model') && nextConfig.model !== this.modelPath) {
-      if (!(await this.reload(nextConfig.model, nextConfig))) throw new PolicyNodeError(`model ${nextConfig.model} refused: ${this.lastReloadError}; the running model continues`);
+      if (!(await this.reload(nextConfig.model, nextConfig))) throw new PolicyNodeError(`model ${nextConfig.model} refused: ${this.reloader.lastError}; the running model continues`);
       plan = planFor(this.policy.spec, nextConfig, this.modelPath);
     }
     const c = this.opts.config;
@@ -853,9 +729,7 @@ export class PolicyNode {
     this.cancelControlTimer?.();
     if (this.reportTimer) clearInterval(this.reportTimer);
     this.watchdog.stop();
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
-    this.watcher?.close();
-    await this.reloading;
+    await this.reloader.close();
     this.log.info('shutting down', { reason, final_safe_action: published ? this.opts.config.safety.staleAction : 'none', actions: this.counters.actionsPublished });
     // reliable writers need a moment to (re)deliver the final command before their endpoints disappear
     await sleep(this.opts.shutdownGraceMs ?? 100);
