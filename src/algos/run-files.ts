@@ -1,8 +1,29 @@
-// The learning curve a training run leaves beside its checkpoints (the ONNX export lives in src/cli/train.ts:
-// algos may not depend on export).
+// The files a training run leaves in its folder (where each is, the columns of its logs) and its learning curve
+// (the ONNX export lives in src/cli/train.ts: algos may not depend on export).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderCurves, type CurveSeries } from './plot.ts';
+
+/** Where a run keeps its files. */
+export function runPaths(out: string) {
+  return {
+    config: join(out, 'config.json'),
+    metricsJsonl: join(out, 'metrics.jsonl'),
+    metricsCsv: join(out, 'metrics.csv'),
+    evalJsonl: join(out, 'eval.jsonl'),
+    evalCsv: join(out, 'eval.csv'),
+    curve: join(out, 'learning-curve.svg'),
+    last: join(out, 'checkpoints', 'last'),
+    finalOnnx: join(out, 'policy.onnx'),
+    bestOnnx: join(out, 'policy-best.onnx'),
+    best: join(out, 'checkpoints', 'best'),
+  };
+}
+
+/** Columns of metrics.csv (one row per training episode). */
+export const TRAIN_COLUMNS = ['env_steps', 'updates', 'episode_return', 'episode_length', 'critic_loss', 'actor_loss', 'alpha', 'entropy', 'env_steps_per_s', 'updates_per_s', 'mfi_loss', 'q_mean', 'phase'];
+/** Columns of eval.csv (one row per evaluation). */
+export const EVAL_COLUMNS = ['env_steps', 'return_mean', 'return_std', 'success_rate', 'episodes', 'modes', 'updates', 'phase'];
 
 function readJsonl(path: string): Record<string, number | string>[] {
   if (!existsSync(path)) return [];
@@ -17,8 +38,8 @@ function readJsonl(path: string): Record<string, number | string>[] {
  * offline phase plots it left of 0, in updates (offline update k of K at x = k − K), then online environment steps.
  */
 export function writeLearningCurve(out: string, title: string): void {
-  const evals = readJsonl(join(out, 'eval.jsonl'));
-  const episodes = readJsonl(join(out, 'metrics.jsonl')).filter((r) => r.episode_return !== undefined);
+  const evals = readJsonl(runPaths(out).evalJsonl);
+  const episodes = readJsonl(runPaths(out).metricsJsonl).filter((r) => r.episode_return !== undefined);
   const offlineUpdates = Math.max(0, ...evals.filter((r) => r.phase === 'offline').map((r) => Number(r.updates)));
   const xOf = (r: Record<string, number | string>) => (r.phase === 'offline' ? Number(r.updates) - offlineUpdates : Number(r.env_steps));
   const series: CurveSeries[] = [];
@@ -35,5 +56,5 @@ export function writeLearningCurve(out: string, title: string): void {
     });
   }
   const xLabel = offlineUpdates > 0 ? 'environment steps (offline updates left of 0)' : 'environment steps';
-  writeFileSync(join(out, 'learning-curve.svg'), renderCurves({ title, xLabel, yLabel: 'episode return', series }));
+  writeFileSync(runPaths(out).curve, renderCurves({ title, xLabel, yLabel: 'episode return', series }));
 }

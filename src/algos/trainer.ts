@@ -4,6 +4,8 @@
 // the online phase then fine-tunes with the dataset in the replay (offline → online). Everything random is seeded
 // and checkpointed (RNG streams, replay, weights, optimiser moments, counters), and online checkpoints are taken at
 // episode boundaries, so a resumed run reproduces an uninterrupted one exactly.
+// Why ~570 lines in one file: the loop reads top to bottom in the order it runs, and its phases share one loop
+// state that the checkpoint saves whole; the episode record, observation statistics and run files live apart.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CheckpointPolicyInfo, CHECKPOINT_FILE, saveCheckpoint } from '../nn/checkpoint.ts';
@@ -13,6 +15,8 @@ import { restoreAgentFrom } from './agents.ts';
 import { MetricsLog, type MetricRow } from './metrics.ts';
 import { type Batch, ReplayBuffer, emptyBatch } from './replay.ts';
 import { Rng, type RngState } from '../core/rng.ts';
+import { EpisodeRecord, observationStatistics } from './episode.ts';
+import { EVAL_COLUMNS, TRAIN_COLUMNS, runPaths } from './run-files.ts';
 
 /**
  * Hindsight relabelling support of a goal-conditioned task (src/sim's TaskGoal has this shape): where the achieved
@@ -123,26 +127,6 @@ interface LoopState {
   offlineUpdates?: number;
 }
 
-/** Where a run keeps its files. */
-export function runPaths(out: string) {
-  return {
-    config: join(out, 'config.json'),
-    metricsJsonl: join(out, 'metrics.jsonl'),
-    metricsCsv: join(out, 'metrics.csv'),
-    evalJsonl: join(out, 'eval.jsonl'),
-    evalCsv: join(out, 'eval.csv'),
-    curve: join(out, 'learning-curve.svg'),
-    last: join(out, 'checkpoints', 'last'),
-    finalOnnx: join(out, 'policy.onnx'),
-    bestOnnx: join(out, 'policy-best.onnx'),
-    best: join(out, 'checkpoints', 'best'),
-  };
-}
-
-/** Columns of metrics.csv (one row per training episode). */
-export const TRAIN_COLUMNS = ['env_steps', 'updates', 'episode_return', 'episode_length', 'critic_loss', 'actor_loss', 'alpha', 'entropy', 'env_steps_per_s', 'updates_per_s', 'mfi_loss', 'q_mean', 'phase'];
-/** Columns of eval.csv (one row per evaluation). */
-export const EVAL_COLUMNS = ['env_steps', 'return_mean', 'return_std', 'success_rate', 'episodes', 'modes', 'updates', 'phase'];
 /** Losses written to the training log (the offline phase writes one row per OFFLINE_LOG_EVERY updates). */
 const LOGGED_LOSSES = ['critic_loss', 'actor_loss', 'alpha', 'entropy', 'mfi_loss', 'q_mean'];
 const OFFLINE_LOG_EVERY = 1000;
@@ -578,75 +562,8 @@ export class Trainer {
   }
 }
 
-/** The transitions of the running episode (for HER), in growable flat arrays. */
-class EpisodeRecord {
-  length = 0;
-  observations: Float32Array;
-  nextObservations: Float32Array;
-  actions: Float32Array;
-  terminals: Uint8Array;
-
-  constructor(
-    private readonly o: number,
-    private readonly d: number,
-    private capacity = 256,
-  ) {
-    this.observations = new Float32Array(capacity * o);
-    this.nextObservations = new Float32Array(capacity * o);
-    this.actions = new Float32Array(capacity * d);
-    this.terminals = new Uint8Array(capacity);
-  }
-
-  add(observation: Float32Array, action: Float32Array, next: Float32Array, terminal: boolean): void {
-    if (this.length === this.capacity) this.grow();
-    const i = this.length++;
-    this.observations.set(observation, i * this.o);
-    this.nextObservations.set(next, i * this.o);
-    this.actions.set(action, i * this.d);
-    this.terminals[i] = terminal ? 1 : 0;
-  }
-
-  clear(): void {
-    this.length = 0;
-  }
-
-  private grow(): void {
-    this.capacity *= 2;
-    const grown = <T extends Float32Array | Uint8Array>(a: T, width: number): T => {
-      const b = new (a.constructor as new (n: number) => T)(this.capacity * width);
-      b.set(a);
-      return b;
-    };
-    this.observations = grown(this.observations, this.o);
-    this.nextObservations = grown(this.nextObservations, this.o);
-    this.actions = grown(this.actions, this.d);
-    this.terminals = grown(this.terminals, 1);
-  }
-}
-
 function pick(o: Record<string, number>, keys: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
   return out;
-}
-
-/** Per-feature mean and standard deviation of `count` rows (float64 sums); the policy floors tiny stds to 1. */
-export function observationStatistics(rows: Float32Array, count: number, size: number): { mean: Float32Array; std: Float32Array } {
-  const sum = new Float64Array(size);
-  const sq = new Float64Array(size);
-  for (let i = 0; i < count; i++) {
-    for (let k = 0; k < size; k++) {
-      const x = rows[i * size + k];
-      sum[k] += x;
-      sq[k] += x * x;
-    }
-  }
-  const mean = new Float32Array(size);
-  const std = new Float32Array(size);
-  for (let k = 0; k < size; k++) {
-    const m = sum[k] / count;
-    mean[k] = m;
-    std[k] = Math.sqrt(Math.max(sq[k] / count - m * m, 0));
-  }
-  return { mean, std };
 }

@@ -22,17 +22,15 @@
  * @packageDocumentation
  */
 export {
-  EVAL_COLUMNS,
   LOOP_DEFAULTS,
-  TRAIN_COLUMNS,
   Trainer,
-  runPaths,
   type EvalResult,
   type GoalRelabeling,
   type LoopConfig,
   type Progress,
   type TrainEnv,
 } from '../algos/trainer.ts';
+export { EVAL_COLUMNS, TRAIN_COLUMNS, runPaths } from '../algos/run-files.ts';
 export type { Agent, AgentState, AlgorithmName } from '../algos/agent.ts';
 export { SMFP_DEFAULTS, Smfp, SmfpConfigError, type SmfpConfig } from '../algos/smfp.ts';
 export { SAC_DEFAULTS, Sac, SacConfigError, type SacConfig } from '../algos/sac.ts';
