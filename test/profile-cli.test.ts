@@ -13,6 +13,7 @@ import { readParametersFile } from '../src/ros/node/ros-args.ts';
 import { PolicyRuntime, readModelSpec } from '../src/runtime/policy-runtime.ts';
 import { nodeRecordingOptions, startRecording } from '../src/ros/mcap/session.ts';
 import { onestep } from './helpers/cli.ts';
+import { netnsAvailable, runInNetns } from './helpers/netns.ts';
 import { armReachModel } from './helpers/arm-model.ts';
 import { writeArmPolicy } from './serve-fixture.ts';
 
@@ -110,4 +111,34 @@ test('replay: the recorded model is identical (exit 0), another model differs (e
   const missing = await onestep('replay', join(dir, 'nope.mcap'));
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /cannot open the recording/);
+});
+
+test('live: onestep profile plays the robot for onestep serve over the embedded rtps transport (private network namespace)', { skip: netnsAvailable().ok ? false : netnsAvailable().reason, timeout: 120_000 }, async () => {
+  const json = join(dir, 'live.json');
+  const rec = join(dir, 'live.mcap');
+  const params = join(dir, 'event.yaml');
+  writeFileSync(params, readFileSync('launch/arm_policy.yaml', 'utf8').replace(/^ {4}mode: timer$/m, '    mode: event'));
+  const script = [
+    `node bin/onestep.js serve --model ${MODEL} --params-file ${params} --transport rtps --ros-args -p diagnostics.timings:=true -p watch_model:=false > ${dir}/serve.log 2>&1 &`,
+    'SERVE=$!',
+    `node bin/onestep.js profile --model ${MODEL} --params-file ${params} --rate 100 --duration 4 --warmup 1 --pid $SERVE --json ${json} --record ${rec}`,
+    'CODE=$?',
+    'kill -INT $SERVE; wait $SERVE',
+    'exit $CODE',
+  ].join('\n');
+  const r = await runInNetns(['sh', '-c', script], { timeoutMs: 100_000 });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\n${existsSync(`${dir}/serve.log`) ? readFileSync(`${dir}/serve.log`, 'utf8') : ''}`);
+  assert.match(r.stdout, /matched by pass-times/);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(report.context.transport, 'rtps');
+  assert.equal(report.context.nodeTimings, true);
+  assert.ok(report.counts.matched >= 200, JSON.stringify(report.counts));
+  assert.ok(report.counts.lost <= 0.02 * report.counts.observations, JSON.stringify(report.counts));
+  for (const s of ['wire_in', 'decode', 'assemble', 'infer', 'postprocess', 'encode', 'wire_out']) assert.equal(report.stages[s].count, report.counts.matched, s);
+  assert.ok(report.resources.node && report.resources.node.rssMbMax > 20, 'the node\'s RSS sampled by pid');
+  // the profiler's own recording: what it published and received, and the node's timings
+  const ok = await onestep('profile', rec, '--warmup', '1', '--quiet');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /recording .*live\.mcap/);
+  assert.match(ok.stdout, /\s+infer\s+\d+/);
 });
