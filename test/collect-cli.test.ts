@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { assignModes, parseMix } from '../src/cli/collect.ts';
 import { readNpz, writeNpz } from '../src/data/index.ts';
 import { Rng } from '../src/core/rng.ts';
-import { onestep } from './helpers/cli.ts';
+import { onestep, onestepInProcess } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'onestep-collect-'));
 
@@ -95,7 +95,7 @@ test('bad input: one line naming what was wrong, no stack trace', async () => {
     [['collect', '--task', 'two_way', '--episodes', '1', '--out', join(dir, 'x.csv')], /^onestep: --out must name an \.npz file/],
   ];
   for (const [args, message] of cases) {
-    const r = await onestep(...args);
+    const r = await onestepInProcess(...args);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}`);
     assert.match(r.stderr.trim(), message);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

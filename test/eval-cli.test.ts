@@ -12,7 +12,7 @@ import { createPolicy, disposePolicy, policyConfig } from '../src/nn/policy.ts';
 import { loadOnnxPolicy } from '../src/cli/sim.ts';
 import { PolicyRuntime } from '../src/runtime/policy-runtime.ts';
 import { MujocoEnv } from '../src/sim/env.ts';
-import { onestep } from './helpers/cli.ts';
+import { onestep, onestepInProcess } from './helpers/cli.ts';
 
 await tf.setBackend('cpu');
 
@@ -61,22 +61,22 @@ test('onestep eval runs an export in its own task and reports return, success an
   assert.notDeepEqual(d1.returns, a.returns, 'deterministic (zero noise) differs from sampled actions');
 });
 
-test('a model whose sizes do not fit the task fails with one line naming both', async () => {
-  const r = await onestep('eval', '--model', model, '--task', 'reacher', '--episodes', '1');
+test('a model whose sizes do not fit the task fails with one line naming both (in process)', async () => {
+  const r = await onestepInProcess('eval', '--model', model, '--task', 'reacher', '--episodes', '1');
   assert.equal(r.code, 1);
   assert.equal(
     r.stderr.trim(),
     `onestep: model ${model} (trained on pendulum) takes observation size 3 and gives action size 1, but task reacher has observation size 10 and action size 2`,
   );
-  const missing = await onestep('eval', '--model', join(dir, 'missing.onnx'), '--task', 'pendulum');
+  const missing = await onestepInProcess('eval', '--model', join(dir, 'missing.onnx'), '--task', 'pendulum');
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^onestep: cannot load policy model .*missing\.onnx: file not found\n$/);
   const foreign = exportPendulumPolicy(dir, 'real_robot');
-  const noTask = await onestep('eval', '--model', foreign);
+  const noTask = await onestepInProcess('eval', '--model', foreign);
   assert.equal(noTask.code, 1);
   assert.match(noTask.stderr, /^onestep: model .*real_robot\.onnx was trained on 'real_robot', which is not a simulator task; pass --task \(one of pendulum, /);
-  assert.equal((await onestep('eval', '--model', foreign, '--task', 'pendulum', '--episodes', '1')).code, 0, 'same sizes: runs with --task');
-  const noModel = await onestep('eval', '--task', 'pendulum');
+  assert.equal((await onestepInProcess('eval', '--model', foreign, '--task', 'pendulum', '--episodes', '1')).code, 0, 'same sizes: runs with --task');
+  const noModel = await onestepInProcess('eval', '--task', 'pendulum');
   assert.equal(noModel.code, 1);
   assert.match(noModel.stderr, /^onestep: give exactly one of --model \(an exported \.onnx\) and --checkpoint/);
 });

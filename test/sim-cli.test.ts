@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TASK_NAMES } from '../src/sim/tasks/index.ts';
-import { onestep } from './helpers/cli.ts';
+import { onestep, onestepInProcess } from './helpers/cli.ts';
 
 test('onestep sim prints mean ± std return, success rate and steps/s', async () => {
   const r = await onestep('sim', '--task', 'arm_reach', '--policy', 'scripted', '--episodes', '4', '--seed', '3');
@@ -54,7 +54,7 @@ test('onestep sim --mjcf runs a user model with the generic joint-space observat
   assert.match(scripted.stderr, /has no scripted controller; use --policy random, zero or a model\.onnx/);
 });
 
-test('bad input: one line naming what was wrong, no stack trace', async () => {
+test('bad input: one line naming what was wrong, no stack trace (in process; one case through the CLI)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'onestep-sim-bad-'));
   const bad = join(dir, 'bad.xml');
   writeFileSync(bad, '<mujoco><worldbody><body><geom type="sphere"/><frobnicate/></body></worldbody></mujoco>');
@@ -69,11 +69,17 @@ test('bad input: one line naming what was wrong, no stack trace', async () => {
     [['sim', '--policy', join(dir, 'missing.onnx')], 1, /^onestep: cannot load policy model .*missing\.onnx: file not found$/],
   ];
   for (const [args, code, pattern] of cases) {
-    const r = await onestep(...args);
+    const r = await onestepInProcess(...args);
     assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr.trim(), pattern);
     assert.equal(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: more than one line: ${r.stderr}`);
   }
+});
+
+test('the CLI itself prints the one line and exits 1 for bad sim input', async () => {
+  const r = await onestep('sim', '--task', 'nope');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, "onestep: unknown task 'nope'; known tasks: pendulum, reacher, arm_reach, arm_push, cheetah, two_way\n");
 });
 
 test('onestep sim --help names every registered task (the list is written out to keep --help fast)', async () => {

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { interopSkipReason } from './peers/matrix.ts';
 import { peersDir, runInNetns } from './helpers/netns.ts';
+import { onestepInProcess } from './helpers/cli.ts';
 
-const onestep = (...args: string[]) => spawnSync('node', ['bin/onestep.js', 'topic', ...args], { encoding: 'utf8', timeout: 30_000 });
+const onestep = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync('node', ['bin/onestep.js', 'topic', ...args], { encoding: 'utf8', timeout: 30_000, env });
 
-test('bad input fails with one line naming what was wrong', () => {
+test('bad input fails with one line naming what was wrong (in process: the CLI\'s own program and formatting)', async () => {
   const cases: [string[], RegExp][] = [
     [['pub', '/x', 'std_msgs/String', '{dta: 1}', '--transport', 'inproc'], /^onestep: dta: no such field in std_msgs\/msg\/String \(fields: data\)\n$/],
     [['pub', '/x', 'std_msgs/Strin', '--transport', 'inproc'], /^onestep: unknown message type "std_msgs\/msg\/Strin"/],
@@ -16,17 +17,24 @@ test('bad input fails with one line naming what was wrong', () => {
     [['pub', '/x', 'std_msgs/String', '--rate', '0', '--transport', 'inproc'], /^onestep: --rate must be a positive number of Hz, got 0\n$/],
     [['echo', '/x', 'std_msgs/String', '--transport', 'inproc', '--depth', '0'], /^onestep: --depth must be a positive integer, got 0\n$/],
     [['echo', '/x', '--transport', 'inproc', '--wait', '0.2'], /^onestep: no publisher of \/x was discovered within 0.2 s: name its TYPE/],
-    [['list', '--transport', 'rclnodejs'], /^onestep: cannot use the rclnodejs transport: ROS 2 is not sourced/],
   ];
   for (const [args, expected] of cases) {
-    const r = onestep(...args);
-    assert.equal(r.status, 1, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);
+    const r = await onestepInProcess('topic', ...args);
+    assert.equal(r.code, 1, `${args.join(' ')}: exit ${r.code}, stderr ${r.stderr}`);
     assert.match(r.stderr, expected, args.join(' '));
   }
 });
 
+test('the CLI itself prints that one line and exits 1: rclnodejs asked for where ROS 2 is not sourced', () => {
+  // whether or not this machine has ROS 2 sourced: the child gets an environment without it
+  const { ROS_DISTRO: _distro, AMENT_PREFIX_PATH: _ament, ...withoutRos } = process.env;
+  const r = onestep(['list', '--transport', 'rclnodejs'], withoutRos);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^onestep: cannot use the rclnodejs transport: ROS 2 is not sourced \(ROS_DISTRO \/ AMENT_PREFIX_PATH unset\)\n$/);
+});
+
 test('pub --once over inproc publishes and exits', () => {
-  const r = onestep('pub', '/x', 'sensor_msgs/msg/JointState', '{header: auto, name: [a], position: [1.5]}', '--transport', 'inproc', '--once', '-w', '0');
+  const r = onestep(['pub', '/x', 'sensor_msgs/msg/JointState', '{header: auto, name: [a], position: [1.5]}', '--transport', 'inproc', '--once', '-w', '0']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /publishing #1:\n(.|\n)*position:\n\s+- 1.5/);
 });

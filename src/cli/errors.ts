@@ -3,9 +3,18 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
-export function reportAndExit(err: unknown, code = 1): never {
+/** What stderr gets for an error: one line, or the stack with ONESTEP_DEBUG=1. */
+export function formatError(err: unknown, debug = process.env.ONESTEP_DEBUG === '1'): string {
   const e = err instanceof Error ? err : new Error(String(err));
-  if (process.env.ONESTEP_DEBUG === '1') process.stderr.write(`${e.stack ?? e.message}\n`);
-  else process.stderr.write(`onestep: ${e.message}\n`);
+  return debug ? `${e.stack ?? e.message}\n` : `onestep: ${e.message}\n`;
+}
+
+/** What stderr gets for a command line yargs rejects (exit code 2). */
+export function formatUsageError(message: string): string {
+  return `onestep: ${message}\nRun with --help for usage.\n`;
+}
+
+export function reportAndExit(err: unknown, code = 1): never {
+  process.stderr.write(formatError(err));
   process.exit(code);
 }

@@ -22,3 +22,35 @@ export async function onestep(...args: string[]): Promise<CliResult> {
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+/**
+ * Runs `onestep <args>` in this process — the same yargs program and the same error formatting as the CLI, without
+ * a process start per case (tsx and yargs cost about a second each). For the one-line errors of bad input; keep one
+ * real subprocess per command to prove the wiring. stdout is captured, not printed.
+ */
+export async function onestepInProcess(...args: string[]): Promise<CliResult> {
+  const { createProgram } = await import('../../src/cli/program.ts');
+  const { formatError, formatUsageError } = await import('../../src/cli/errors.ts');
+  let stdout = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }) as typeof process.stdout.write;
+  let usage: string | undefined;
+  try {
+    await createProgram(args)
+      .exitProcess(false)
+      .fail((msg, err) => {
+        if (err) throw err;
+        usage = msg;
+        throw new Error(msg);
+      })
+      .parseAsync();
+    return { code: 0, stdout, stderr: '' };
+  } catch (err) {
+    return usage !== undefined ? { code: 2, stdout, stderr: formatUsageError(usage) } : { code: 1, stdout, stderr: formatError(err, false) };
+  } finally {
+    process.stdout.write = write;
+  }
+}
