@@ -3,10 +3,10 @@
 // episode's return bit for bit in lockstep); nothing left running after it, also when it is interrupted (Ctrl-C).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { netnsAvailable, runInNetns, spawnInNetns } from './helpers/netns.ts';
+import { netnsSkipReason, runInNetns, spawnInNetns } from './helpers/netns.ts';
 import { armReachModel } from './helpers/arm-model.ts';
 
-const skip = netnsAvailable().ok ? undefined : netnsAvailable().reason;
+const skip = netnsSkipReason();
 const MODEL = armReachModel();
 
 function alive(pid: number): boolean {

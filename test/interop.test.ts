@@ -3,9 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { interopSkipReason, runScenarioInNetns } from './peers/matrix.ts';
-import { peersDir, runInNetns } from './helpers/netns.ts';
+import { netnsSkipReason, peersDir, runInNetns } from './helpers/netns.ts';
 
 const skip = interopSkipReason();
+
+test('without network namespaces the interop tests skip on a developer machine and fail loudly under CI=true', () => {
+  const none = { ok: false, reason: 'cannot create a private network namespace (unshare -n: Operation not permitted)', flags: [] };
+  assert.equal(netnsSkipReason({}, none), none.reason);
+  assert.equal(netnsSkipReason({ CI: 'false' }, none), none.reason);
+  assert.throws(() => netnsSkipReason({ CI: 'true' }, none), /^Error: CI=true but cannot create a private network namespace .*must run in CI/);
+  assert.equal(netnsSkipReason({ CI: 'true' }, { ok: true, reason: '', flags: ['-n'] }), undefined);
+});
 
 for (const [writer, reader] of [['cyclone', 'fastdds'], ['fastdds', 'cyclone']] as const) {
   test(`harness: ${writer} → ${reader}, JointState reliable, multicast discovery`, { skip, timeout: 60_000 }, async () => {

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { netnsSkipReason } from './helpers/netns.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -158,7 +159,7 @@ if (role === 'peer') await runPeer();
 else if (role === 'scenario') await runScenario();
 else {
   const flags = unshareFlags();
-  const skip = flags ? false : 'private network namespaces (unshare -n / -rn) are not available here';
+  const skip = netnsSkipReason() ?? (flags ? false : 'private network namespaces (unshare -n / -rn) are not available here');
   test('two onestep processes, lo with multicast: reliable, best effort, 240 KB fragments, transient local, lease', { skip, timeout: 120_000 }, async () => {
     const r = await runInNamespace(flags!, true);
     console.log(JSON.stringify(r));

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicyRuntime } from '../src/runtime/policy-runtime.ts';
 import type { ParameterValue } from '../src/ros/node/ros-args.ts';
-import { netnsAvailable, runInNetns } from './helpers/netns.ts';
+import { netnsSkipReason, runInNetns } from './helpers/netns.ts';
 import type { ServeScenario, ServeScenarioResult } from './peers/serve-scenario.ts';
 import { robotPeer } from './peers/serve-scenario.ts';
 import { ARM_OBSERVATION_NAMES, writeArmPolicy } from './serve-fixture.ts';
 
-const skip = netnsAvailable().ok ? undefined : netnsAvailable().reason;
+const skip = netnsSkipReason();
 const dir = mkdtempSync(join(tmpdir(), 'onestep-serve-rtps-'));
 const model = join(dir, 'arm-joints.onnx');
 let direct: PolicyRuntime;

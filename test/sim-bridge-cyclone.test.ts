@@ -5,11 +5,11 @@
 // in lockstep is tested over inproc in sim-bridge.test.ts.)
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { netnsAvailable, runInNetns } from './helpers/netns.ts';
+import { netnsSkipReason, runInNetns } from './helpers/netns.ts';
 import { bridgeClient, type BridgeScenario, type ClientResult } from './peers/bridge-scenario.ts';
 import { SimRobot } from '../src/sim/robot.ts';
 
-const skip = netnsAvailable().ok ? undefined : netnsAvailable().reason;
+const skip = netnsSkipReason();
 let domain = 71;
 
 before(() => {

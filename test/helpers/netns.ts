@@ -28,6 +28,19 @@ export function netnsAvailable(): { ok: boolean; reason: string; flags: string[]
   return (netnsCheck = { ok: false, reason: `cannot create a private network namespace (${errors.join('; ')})`, flags: [] });
 }
 
+/**
+ * Why the tests that need a private network namespace cannot run here, or undefined when they can. A developer's
+ * machine without namespaces skips them; under CI=true that is an error instead, so CI never passes with the ROS 2
+ * interop tests silently skipped.
+ */
+export function netnsSkipReason(env: NodeJS.ProcessEnv = process.env, ns = netnsAvailable()): string | undefined {
+  if (ns.ok) return undefined;
+  if (env.CI === 'true') {
+    throw new Error(`CI=true but ${ns.reason}: the network-namespace tests (ROS 2 interop) must run in CI — run them as root or enable unprivileged user namespaces`);
+  }
+  return ns.reason;
+}
+
 /** Cyclone DDS configuration bound to `lo`, with or without multicast (inline XML for CYCLONEDDS_URI). */
 export function cycloneConfig(multicast: boolean): string {
   const general = `<General><Interfaces><NetworkInterface name="lo" multicast="${multicast}"/></Interfaces><AllowMulticast>${multicast}</AllowMulticast></General>`;

@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { type PeerVendor, netnsAvailable, peersDir, spawnInNetns } from '../helpers/netns.ts';
+import { type PeerVendor, netnsSkipReason, peersDir, spawnInNetns } from '../helpers/netns.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 
 let topicSeq = 0;
@@ -78,8 +78,7 @@ export async function runScenarioInNetns(s: Omit<Scenario, 'topic'> & { topic?: 
 
 /** Why interop cases cannot run here (no private network namespace), or undefined when they can. */
 export function interopSkipReason(): string | undefined {
-  const ns = netnsAvailable();
-  return ns.ok ? undefined : ns.reason;
+  return netnsSkipReason();
 }
 
 function expectAll(r: ScenarioResult, count: number, what: string): void {
