@@ -114,7 +114,7 @@ test('event mode: replay with the recorded model is identical; profile reads the
   assert.equal(run.topics.timings, '/policy_node/timings');
   assert.equal(run.sameClock, true);
   const a = analyze(run);
-  assert.equal(a.matching, 'pass-times');
+  assert.equal(a.matching, 'command-hash');
   assert.ok(a.counts.matched > 20, JSON.stringify(a.counts));
   assert.ok(a.stages.infer && a.stages.infer.count === a.counts.matched);
   assert.ok(a.e2e.p50 > a.stages.infer.p50, 'end to end inside the node covers the forward pass');

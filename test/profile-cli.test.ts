@@ -128,7 +128,7 @@ test('live: onestep profile plays the robot for onestep serve over the embedded 
   ].join('\n');
   const r = await runInNetns(['sh', '-c', script], { timeoutMs: 100_000 });
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\n${existsSync(`${dir}/serve.log`) ? readFileSync(`${dir}/serve.log`, 'utf8') : ''}`);
-  assert.match(r.stdout, /matched by pass-times/);
+  assert.match(r.stdout, /matched by command-hash/);
   const report = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(report.context.transport, 'rtps');
   assert.equal(report.context.nodeTimings, true);

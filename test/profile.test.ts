@@ -92,6 +92,17 @@ test('matching, stages, late / too late / lost and warm-up on a run with known a
   const pa = analyze(partial);
   assert.equal(pa.counts.matched, partial.commands.length);
   assert.ok(pa.e2e.max < 661 && pa.e2e.min > 499, `no command paired with another pass: ${pa.e2e.min}..${pa.e2e.max}`);
+  // with the commands' fingerprints the pairing is exact, even for a command that arrives after the next pass ran
+  const hashed = syntheticRun(300, 10, (k) => (k % 50 === 10 ? 14000 : 500), { passes: true });
+  hashed.passes.forEach((p, k) => (p.hash = k));
+  hashed.commands.forEach((c, k) => (c.hash = k));
+  hashed.commands.sort((a, b) => a.atNs - b.atNs);
+  hashed.commands = hashed.commands.filter((c) => c.hash! % 41 !== 3);
+  const ha = analyze(hashed);
+  assert.equal(ha.matching, 'command-hash');
+  assert.equal(ha.counts.matched, hashed.commands.length);
+  assert.equal(ha.counts.tooLate, 6, 'the six 14 ms trips, each paired with its own pass');
+  assert.ok(ha.e2e.p50 > 499 && ha.e2e.p50 < 501);
   // arrival order without passes or stamps: losses misattribute, as documented, but a clean run matches exactly
   const clean = analyze(syntheticRun(200, 10, () => 800, { passes: false }));
   assert.equal(clean.matching, 'arrival-order');
@@ -208,7 +219,7 @@ test('live profile of a real policy node: stamps matched through the node\'s per
       rateHz: 100, lockstep: false, durationS: 2, warmupS: 0.25, lingerMs: 200, trainingPeriodMs: 50,
     });
     const report = makeReport(raw, context());
-    assert.equal(report.matching, 'pass-times');
+    assert.equal(report.matching, 'command-hash');
     assert.ok(report.counts.observations >= 150, `observations ${report.counts.observations}`);
     assert.ok(report.counts.lost <= 0.02 * report.counts.observations, JSON.stringify({ node: node.counters, obs: raw.observations.length, cmds: raw.commands.length, passes: raw.passes.length, counts: report.counts }));
     assert.equal(report.counts.matched + report.counts.lost, report.counts.observations);

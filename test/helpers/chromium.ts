@@ -102,6 +102,6 @@ export async function renderPage(url: string, opts: { expression: string; screen
     clearTimeout(timeout);
     if (child.exitCode === null) child.kill('SIGTERM');
     await exited;
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }

@@ -388,7 +388,7 @@ export class PolicyNode {
     t[SENT] = performance.now();
     this.counters.actionsPublished++;
     this.recordStages(fromObservation, action !== null);
-    if (this.timings !== null) this.timings.record(t, trigger.stampSec, trigger.stampNanosec, action !== null);
+    if (this.timings !== null) this.timings.record(t, trigger.stampSec, trigger.stampNanosec, action !== null, bytes);
     if (t[SENT] - t[RECEIVED] > this.deadlineMs) this.onDeadlineMiss();
     if (this.ioPublisher !== null && action !== null) {
       this.ioPublisher.publishRaw((this.ioEncoder as PolicyIoEncoder).write(this.plan.assembler.vector, this.command));

@@ -48,6 +48,16 @@ export function monotonicMinusPerformanceMs(): number {
   return offset;
 }
 
+/** FNV-1a, 32 bit, of bytes[0, length): the command fingerprint PassTimings carries. */
+export function fnv1a32(bytes: Uint8Array, length = bytes.length): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < length; i++) {
+    h ^= bytes[i];
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 export class PassTimingsPublisher {
   private readonly publisher: Publisher;
   private readonly slots: Int32Array;
@@ -56,6 +66,7 @@ export class PassTimingsPublisher {
   private readonly stampSec: Int32Array;
   private readonly stampNanosec: Uint32Array;
   private readonly inferred: Uint8Array;
+  private readonly commandHash: Uint32Array;
   private count = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly clockId = monotonicClockId();
@@ -76,12 +87,16 @@ export class PassTimingsPublisher {
     this.stampSec = new Int32Array(capacity);
     this.stampNanosec = new Uint32Array(capacity);
     this.inferred = new Uint8Array(capacity);
+    this.commandHash = new Uint32Array(capacity);
     this.timer = setInterval(() => this.flush(), flushMs);
     this.timer.unref();
   }
 
-  /** Copies one pass's stamps. Allocates nothing; a full batch is published at the next timer tick or at once when full. */
-  record(stamps: Float64Array, observationSec: number, observationNanosec: number, inferred: boolean): void {
+  /**
+   * Copies one pass's stamps and fingerprints its serialized command. Allocates nothing; a full batch is published
+   * at once, the others at the next timer tick.
+   */
+  record(stamps: Float64Array, observationSec: number, observationNanosec: number, inferred: boolean, command: Uint8Array): void {
     const k = this.count;
     const cap = this.capacity;
     const slots = this.slots;
@@ -89,6 +104,7 @@ export class PassTimingsPublisher {
     this.stampSec[k] = observationSec;
     this.stampNanosec[k] = observationNanosec;
     this.inferred[k] = inferred ? 1 : 0;
+    this.commandHash[k] = fnv1a32(command);
     this.count = k + 1;
     if (this.count === cap) this.flush();
   }
@@ -110,6 +126,7 @@ export class PassTimingsPublisher {
       clock_id: this.clockId,
       observation_stamp: Array.from({ length: n }, (_, k) => ({ sec: this.stampSec[k], nanosec: this.stampNanosec[k] })),
       inferred: this.inferred.slice(0, n),
+      command_hash: this.commandHash.slice(0, n),
     };
     COLUMNS.forEach((c, i) => (message[`${c}_ns`] = ns(i)));
     this.publisher.publish(message);

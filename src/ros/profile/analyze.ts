@@ -17,6 +17,8 @@ export interface CommandSample {
   atNs: number;
   /** The observation stamp it echoes (onestep_msgs/Action), else undefined: matched by pass times or arrival order. */
   key?: string;
+  /** FNV-1a of its serialized bytes (see PassTimings.command_hash). */
+  hash?: number;
 }
 
 /** One pass of an onestep node (onestep_msgs/PassTimings), monotonic ns on the node's host. */
@@ -31,6 +33,8 @@ export interface PassSample {
   sent: number;
   /** The pass ran the policy (false: a timer tick between inferences). */
   ran: boolean;
+  /** FNV-1a of the command it published (nodes that report it). */
+  hash?: number;
 }
 
 export interface ResourceSample {
@@ -77,7 +81,7 @@ export const STAGE_MEANING: Record<TripStage, string> = {
   wire_out: 'node: RTPS write and sendmsg → command received here (UDP, RTPS receive)',
 };
 
-export type Matching = 'stamp' | 'pass-times' | 'arrival-order';
+export type Matching = 'stamp' | 'command-hash' | 'pass-times' | 'arrival-order';
 
 export interface Analysis {
   matching: Matching;
@@ -143,8 +147,27 @@ export function analyze(run: RawRun, maxPoints = 20000): Analysis {
       const o = byKey.get(c.key as string);
       if (o && !answered.has(o)) answered.set(o, { cmd: c, pass: passByKey.get(c.key as string) });
     }
+  } else if (run.passes.length > 0 && run.passes.every((p) => p.hash !== undefined) && cmds.length > 0 && cmds.every((c) => c.hash !== undefined)) {
+    // exact: each command carries the fingerprint of the pass that published it; both run in order, so the next
+    // pass with that fingerprint (within a window: identical commands repeat) is the one. Commands without a pass
+    // (safe actions, or sent before the node's timings reached us) match none.
+    matching = 'command-hash';
+    const passes = [...run.passes].sort((a, b) => a.encoded - b.encoded);
+    let i = 0;
+    for (const c of cmds) {
+      // the first command may come long after the node's first reported pass; later ones follow closely
+      const window = i === 0 ? passes.length : 256;
+      let k = i;
+      while (k < passes.length && k < i + window && passes[k].hash !== c.hash) k++;
+      if (k >= passes.length || k >= i + window) continue;
+      const p = passes[k];
+      i = k + 1;
+      passForCommand.set(c, p);
+      if (!p.ran) continue;
+      const o = byKey.get(p.key);
+      if (o && !answered.has(o)) answered.set(o, { cmd: c, pass: p });
+    }
   } else if (run.passes.length > 0 && run.sameClock) {
-    // each pass's command is the first command received after the pass sent it
     matching = 'pass-times';
     // Passes and commands are both in order. A command comes from a pass that had serialized it before it arrived
     // (not necessarily after the pass's publish call returned: the kernel may deliver the datagram before sendmsg

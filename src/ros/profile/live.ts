@@ -8,7 +8,7 @@ import { wallTimeNs } from '../mcap/recorder.ts';
 import type { CommandSample, ObservationSample, PassSample, RawRun } from './analyze.ts';
 import { stampKey } from './analyze.ts';
 import { ResourceSampler } from './context.ts';
-import { monotonicClockId } from '../node/timings.ts';
+import { fnv1a32, monotonicClockId } from '../node/timings.ts';
 
 export class ProfileError extends Error {
   override name = 'ProfileError';
@@ -75,6 +75,7 @@ interface PassTimingsMessage {
   encoded_ns: ArrayLike<bigint>;
   sent_ns: ArrayLike<bigint>;
   inferred: ArrayLike<number>;
+  command_hash?: ArrayLike<number>;
 }
 
 export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
@@ -95,7 +96,7 @@ export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
     t.subscribe<Record<string, unknown>>(o.command.topic, o.command.type, o.command.qos, (m, info) => {
       const stamp = m.observation_stamp as { sec: number; nanosec: number } | undefined;
       const key = stamp ? stampKey(stamp.sec, stamp.nanosec) : undefined;
-      commands.push({ atNs: Number(info.receivedAt), key });
+      commands.push({ atNs: Number(info.receivedAt), key, hash: fnv1a32(info.cdr) });
       if (answered && (key === undefined || key === waitingKey)) answered();
     }),
   );
@@ -110,7 +111,7 @@ export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
             key: stampKey(s.sec, s.nanosec),
             received: Number(m.received_ns[k]), entered: Number(m.entered_ns[k]), assembled: Number(m.assembled_ns[k]),
             inferred: Number(m.inferred_ns[k]), filtered: Number(m.filtered_ns[k]), encoded: Number(m.encoded_ns[k]),
-            sent: Number(m.sent_ns[k]), ran: m.inferred[k] === 1,
+            sent: Number(m.sent_ns[k]), ran: m.inferred[k] === 1, hash: m.command_hash?.[k],
           });
         }
       }),

@@ -6,6 +6,7 @@ import { Recording } from '../mcap/reader.ts';
 import type { CommandSample, ObservationSample, PassSample, RawRun } from './analyze.ts';
 import { stampKey } from './analyze.ts';
 import { ProfileError } from './live.ts';
+import { fnv1a32 } from '../node/timings.ts';
 
 const COMMAND_TYPES = ['onestep_msgs/msg/Action', 'std_msgs/msg/Float64MultiArray', 'trajectory_msgs/msg/JointTrajectory'];
 
@@ -57,7 +58,7 @@ export async function readRecordingRun(path: string, o: RecordingTopics & { warm
         observations.push({ key: s ? stampKey(s.sec, s.nanosec) : `#${observations.length}`, atNs: at });
       } else if (m.topic === command.topic) {
         const s = m.message.observation_stamp;
-        commands.push({ atNs: at, key: s ? stampKey(s.sec, s.nanosec) : undefined });
+        commands.push({ atNs: at, key: s ? stampKey(s.sec, s.nanosec) : undefined, hash: fnv1a32(m.cdr) });
       } else if (m.topic === timingsTopic) {
         if (offset === null) continue;
         const t = m.message;
@@ -67,7 +68,7 @@ export async function readRecordingRun(path: string, o: RecordingTopics & { warm
           const w = (x: bigint) => Number(x) + offset;
           passes.push({
             key: stampKey(s.sec, s.nanosec), received: w(t.received_ns[k]), entered: w(t.entered_ns[k]), assembled: w(t.assembled_ns[k]),
-            inferred: w(t.inferred_ns[k]), filtered: w(t.filtered_ns[k]), encoded: w(t.encoded_ns[k]), sent: w(t.sent_ns[k]), ran: t.inferred[k] === 1,
+            inferred: w(t.inferred_ns[k]), filtered: w(t.filtered_ns[k]), encoded: w(t.encoded_ns[k]), sent: w(t.sent_ns[k]), ran: t.inferred[k] === 1, hash: t.command_hash?.[k],
           });
         }
       } else if (m.topic === '/clock') {
