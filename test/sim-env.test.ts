@@ -10,7 +10,6 @@ import { randomPolicy } from '../src/sim/evaluate.ts';
 import { loadModelFromString, wasmHeapBytes } from '../src/sim/mujoco.ts';
 import { TASK_NAMES } from '../src/sim/tasks/index.ts';
 import { ARM_HOME } from '../src/sim/tasks/arm.ts';
-import { VectorEnv } from '../src/sim/vector-env.ts';
 
 /** Run `steps` steps with actions from a seeded random stream; returns every observation, concatenated. */
 function rollout(env: MujocoEnv, seed: number, steps: number): Float32Array {
@@ -210,36 +209,6 @@ test('no MuJoCo memory growth over 10,000 resets, nor over 300 environments crea
   const settled = await wasmHeapBytes();
   for (let i = 0; i < 300; i++) await cycle();
   assert.equal(await wasmHeapBytes(), settled, 'wasm heap grew over 300 create/close cycles');
-});
-
-test('VectorEnv steps N environments together, resets finished ones, and matches single environments', async () => {
-  const n = 3;
-  const vec = await VectorEnv.make('reacher', n);
-  const singles = await Promise.all(Array.from({ length: n }, () => MujocoEnv.make('reacher')));
-  const obs = vec.reset(100);
-  singles.forEach((env, i) => assert.ok(bits(env.reset(100 + i)).equals(bits(obs.subarray(i * 10, (i + 1) * 10)))));
-  const actions = new Float32Array(n * 2);
-  const policy = randomPolicy(n * 2, 5);
-  let ended = 0;
-  for (let t = 0; t < 120; t++) {
-    actions.set(policy(obs));
-    const r = vec.step(actions);
-    for (let i = 0; i < n; i++) {
-      const s = singles[i].step(actions.subarray(i * 2, i * 2 + 2));
-      assert.equal(r.rewards[i], Math.fround(s.reward));
-      assert.equal(r.truncated[i], s.truncated ? 1 : 0);
-      if (s.truncated) {
-        ended++;
-        assert.ok(bits(r.finalObs.subarray(i * 10, (i + 1) * 10)).equals(bits(s.obs)));
-        assert.ok(bits(r.obs.subarray(i * 10, (i + 1) * 10)).equals(bits(singles[i].reset())));
-      } else assert.ok(bits(r.obs.subarray(i * 10, (i + 1) * 10)).equals(bits(s.obs)));
-    }
-  }
-  assert.equal(ended, n * 2, 'every environment finished two 50-step episodes');
-  assert.throws(() => vec.step(new Float32Array(5)), /3 × 2 = 6 entries, got 5/);
-  vec.close();
-  for (const env of singles) env.close();
-  await assert.rejects(VectorEnv.make('reacher', 0), EnvUsageError);
 });
 
 test('heap views stay valid when the wasm memory grows between calls (other environments allocated)', async () => {

@@ -1,7 +1,7 @@
 /**
  * `onestep/sim`: MuJoCo (the official WebAssembly build, mujoco-js) environments with seeded resets, onestep's
- * tasks (`pendulum`, `reacher`, `arm_reach`, `arm_push`, `cheetah`, `two_way`) or your own MJCF, N-environment
- * batches and closed-loop evaluation. Plain typed arrays in and out; loads neither TensorFlow.js nor ONNX Runtime.
+ * tasks (`pendulum`, `reacher`, `arm_reach`, `arm_push`, `cheetah`, `two_way`) or your own MJCF, and closed-loop
+ * evaluation. Plain typed arrays in and out; loads neither TensorFlow.js nor ONNX Runtime.
  *
  * @example
  * ```ts

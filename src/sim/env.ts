@@ -53,7 +53,7 @@ export interface StepResult {
   info: StepInfo;
 }
 
-/** A loaded task model shared by environments (a VectorEnv's N environments share one MjModel). */
+/** A loaded task model shared by environments (each owns its MjData; the MjModel is freed with its last user). */
 export class SharedModel {
   private users = 0;
   readonly actionScale: Float64Array;
