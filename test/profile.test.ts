@@ -98,6 +98,14 @@ test('matching, stages, late / too late / lost and warm-up on a run with known a
   hashed.commands.forEach((c, k) => (c.hash = k));
   hashed.commands.sort((a, b) => a.atNs - b.atNs);
   hashed.commands = hashed.commands.filter((c) => c.hash! % 41 !== 3);
+  // a profiler that joined late, on a node whose commands all have the same bytes (held, or saturated at a limit)
+  const joined = syntheticRun(300, 10, () => 500, { passes: true });
+  joined.passes.forEach((p) => (p.hash = 42));
+  joined.commands.forEach((c) => (c.hash = 42));
+  joined.commands = joined.commands.slice(120);
+  const ja = analyze(joined);
+  assert.equal(ja.counts.matched, 180);
+  assert.ok(ja.e2e.max < 501, `each command with its own pass, not one 120 periods earlier (max ${ja.e2e.max})`);
   const ha = analyze(hashed);
   assert.equal(ha.matching, 'command-hash');
   assert.equal(ha.counts.matched, hashed.commands.length);

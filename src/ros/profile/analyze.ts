@@ -153,13 +153,22 @@ export function analyze(run: RawRun, maxPoints = 20000): Analysis {
     // (safe actions, or sent before the node's timings reached us) match none.
     matching = 'command-hash';
     const passes = [...run.passes].sort((a, b) => a.encoded - b.encoded);
-    let i = 0;
+    // on one clock a command cannot arrive before its pass serialized it (20 µs of slack for the clock conversion)
+    const possible = (p: PassSample, c: CommandSample) => !run.sameClock || p.encoded <= c.atNs + 20e3;
+    let i = -1;
     for (const c of cmds) {
-      // the first command may come long after the node's first reported pass; later ones follow closely
-      const window = i === 0 ? passes.length : 256;
-      let k = i;
-      while (k < passes.length && k < i + window && passes[k].hash !== c.hash) k++;
-      if (k >= passes.length || k >= i + window) continue;
+      let k: number;
+      if (i < 0) {
+        // the first command: the node may have reported passes from before this profiler listened, and a held or
+        // saturated command repeats the same bytes; take the latest pass with its fingerprint that could have sent it
+        k = -1;
+        for (let j = 0; j < passes.length && possible(passes[j], c); j++) if (passes[j].hash === c.hash) k = j;
+        if (k < 0) continue;
+      } else {
+        k = i;
+        while (k < passes.length && k < i + 256 && passes[k].hash !== c.hash) k++;
+        if (k >= passes.length || k >= i + 256 || !possible(passes[k], c)) continue;
+      }
       const p = passes[k];
       i = k + 1;
       passForCommand.set(c, p);
