@@ -7,6 +7,7 @@ import {
   CdrEncodeError,
   UnknownMessageTypeError,
   getMessageCodec,
+  getServiceCodec,
   knownMessageTypes,
 } from '../src/ros/msgs/index.ts';
 
@@ -153,6 +154,22 @@ test('malformed bytes raise CdrDecodeError naming the field', () => {
   assert.throws(() => f64.decode(pooled.subarray(8, 8 + lying.byteLength)), /exceeds/);
   const str = getMessageCodec('std_msgs/String');
   assert.throws(() => str.decode(Buffer.from('00010000' + '03000000' + '616263', 'hex')), /NUL-terminated/);
+});
+
+test('a forged count of a struct sequence is refused by the bytes left, before anything is allocated for it', () => {
+  // Float32MultiArray: layout.dim is a sequence of MultiArrayDimension {string label, uint32 size, uint32 stride}:
+  // each takes at least 12 bytes, so 2,097,152 of them cannot fit in the 4 bytes that follow the count
+  const f32 = getMessageCodec('std_msgs/Float32MultiArray');
+  const forged = Buffer.from('00010000' + '00002000' + '00000000', 'hex');
+  const t0 = performance.now();
+  assert.throws(() => f32.decode(forged), (e: Error) => e instanceof CdrDecodeError && /layout\.dim.*sequence length 2097152 exceeds the 4 bytes left/.test(e.message));
+  assert.ok(performance.now() - t0 < 20, 'refused at the count, not after allocating 2 M elements');
+  // the bound is a lower bound: real messages with nested sequences and empty strings still decode
+  const msg = { layout: { dim: [{ label: '', size: 0, stride: 0 }, { label: 'x', size: 2, stride: 2 }], data_offset: 0 }, data: Float32Array.of(1, 2) };
+  assert.deepEqual(f32.decode(f32.encode(msg)).layout, msg.layout);
+  const params = getServiceCodec('rcl_interfaces/srv/SetParameters').request;
+  const req = { parameters: [{ name: 'a', value: { type: 2, integer_value: 3n, string_array_value: [], byte_array_value: [], bool_array_value: [], integer_array_value: [], double_array_value: [] } }] };
+  assert.equal((params.decode(params.encode(req)) as typeof req).parameters[0].value.integer_value, 3n);
 });
 
 test('fuzz: 20,000 mutated JointState payloads only ever raise CdrDecodeError', () => {

@@ -1,6 +1,6 @@
 // CDR decoding of one message by its plan (plan.ts): every length is bounded by the bytes given, numeric arrays
 // become typed-array views into the received bytes where endianness and alignment allow.
-import { CdrDecodeError, HOST_LE, SIZE, ALIGN, TYPED, type FieldPlan, type Primitive, type StructPlan } from './plan.ts';
+import { CdrDecodeError, HOST_LE, SIZE, ALIGN, TYPED, elementMinSize, type Primitive, type StructPlan } from './plan.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -118,11 +118,6 @@ const GETTER: Partial<Record<Primitive, (v: DataView, o: number, le: boolean) =>
   float32: (v, o, le) => v.getFloat32(o, le), float64: (v, o, le) => v.getFloat64(o, le),
 };
 
-function minWireSize(f: FieldPlan): number {
-  if (f.struct) return f.struct.empty ? 1 : 0;
-  if (f.primitive === 'string') return 4;
-  return SIZE[f.primitive as Exclude<Primitive, 'string'>];
-}
 
 function readStruct(r: Reader, plan: StructPlan): Record<string, unknown> {
   const msg: Record<string, unknown> = {};
@@ -139,7 +134,7 @@ function readStruct(r: Reader, plan: StructPlan): Record<string, unknown> {
       else msg[f.name] = r.scalar(f.primitive as Exclude<Primitive, 'string'>);
       continue;
     }
-    const n = f.arrayLength >= 0 ? f.arrayLength : r.count(minWireSize(f));
+    const n = f.arrayLength >= 0 ? f.arrayLength : r.count(elementMinSize(f));
     if (f.arrayBound !== undefined && n > f.arrayBound) r.fail(`sequence length ${n} exceeds its bound ${f.arrayBound}`);
     if (f.primitive && TYPED[f.primitive]) {
       msg[f.name] = r.numericArray(f.primitive, n);

@@ -81,6 +81,11 @@ export interface StructPlan {
   fields: FieldPlan[];
   /** An empty .msg becomes a struct with one uint8 on the wire (rosidl "structure_needs_at_least_one_member"). */
   empty: boolean;
+  /**
+   * The fewest bytes one value of this type takes on the wire (padding aside): bounds a sequence's count by the
+   * bytes left, so a forged count is refused before anything is allocated for it.
+   */
+  minSize: number;
   /** The encoder's state (encode.ts), kept on the plan so that encoding into a caller's buffer allocates nothing. */
   scratch?: unknown;
 }
@@ -95,16 +100,30 @@ export function compileStruct(type: string, lookup: (type: string) => MessageDef
     if (chain.includes(t)) throw new Error(`message type ${t} contains itself (${[...chain, t].join(' → ')})`);
     const def = lookup(t);
     if (!def) throw new Error(`unknown message type ${t}${chain.length ? ` (used by ${chain[chain.length - 1]})` : ''}`);
-    const plan: StructPlan = { type: t.split('/').length === 2 ? t.replace('/', '/msg/') : t, fields: [], empty: false };
+    const plan: StructPlan = { type: t.split('/').length === 2 ? t.replace('/', '/msg/') : t, fields: [], empty: false, minSize: 0 };
     for (const f of def.definitions) {
       if (f.isConstant) continue;
       const path = prefix + f.name;
       plan.fields.push(fieldPlan(t, f, path, (nested) => build(nested, [...chain, t], `${path}${f.isArray ? '[]' : ''}.`)));
     }
     plan.empty = plan.fields.length === 0;
+    plan.minSize = plan.empty ? 1 : plan.fields.reduce((sum, f) => sum + fieldMinSize(f), 0);
     return plan;
   };
   return build(type, [], '');
+}
+
+/** The fewest bytes of one element of a field: a nested struct's minimum, a string's length word, a scalar's size. */
+export function elementMinSize(f: FieldPlan): number {
+  if (f.struct) return f.struct.minSize;
+  if (f.primitive === 'string') return 4;
+  return SIZE[f.primitive as Exclude<Primitive, 'string'>];
+}
+
+/** The fewest bytes of a field: one element, a fixed array of them, or a sequence's count word. */
+function fieldMinSize(f: FieldPlan): number {
+  if (f.arrayLength === undefined) return elementMinSize(f);
+  return f.arrayLength >= 0 ? f.arrayLength * elementMinSize(f) : 4;
 }
 
 function fieldPlan(owner: string, f: MessageDefinitionField, path: string, nested: (t: string) => StructPlan): FieldPlan {
