@@ -1,9 +1,9 @@
 // Policy node latency: observation received → action sent, per stage (decode, assemble, infer, encode, send), and
 // the peer-to-peer round trip seen by a Cyclone DDS robot (JointState out → command back), at several rates, with
 // drops; the same round trip through a C echo node (Cyclone, no policy) is the DDS floor measured in the same run.
-// Optionally a soak: RSS of the node process sampled over N minutes at 500 Hz.
+// Optionally a soak: RSS of the node process sampled over N minutes at --soak-rate Hz (500 by default).
 //
-//   node --import tsx bench/serve-latency.ts [--rates 100,500,1000] [--seconds 60] [--soak-minutes 10]
+//   node --import tsx bench/serve-latency.ts [--rates 100,500,1000] [--seconds 60] [--soak-minutes 10] [--soak-rate 500]
 //        [--model models/untrained-arm_reach/policy.onnx] [--json bench/out/serve-latency.json]
 //        [--profiler-rounds 3]
 //
@@ -30,6 +30,7 @@ const opt = (name: string, def: string) => {
 const rates = opt('rates', '100,500,1000').split(',').filter((x) => x !== '' && x !== 'none').map(Number);
 const seconds = Number(opt('seconds', '60'));
 const soakMinutes = Number(opt('soak-minutes', '0'));
+const soakRate = Number(opt('soak-rate', '500'));
 const model = opt('model', 'models/untrained-arm_reach/policy.onnx');
 const jsonOut = opt('json', 'bench/out/serve-latency.json');
 const profilerRounds = Number(opt('profiler-rounds', '0'));
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
 
   let soak: Record<string, unknown> | undefined;
   if (soakMinutes > 0) {
-    const rate = 500;
+    const rate = soakRate;
     process.stderr.write(`serve-latency: soak ${soakMinutes} min at ${rate} Hz …\n`);
     const r = await runServeScenario({
       model, params, count: Math.round(rate * 60 * soakMinutes), rate, domain: domain++, quiet: true, rssEveryMs: 5000,
