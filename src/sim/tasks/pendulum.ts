@@ -1,6 +1,6 @@
 // pendulum: swing a 1 m, 1 kg pole up from any angle and balance it; the 2 N·m motor is weaker than gravity's
 // 4.9 N·m, so the policy has to pump energy first. The smoke test a trainer solves in minutes on a CPU.
-import { type TaskSpec, clamp, wrapAngle } from '../task.ts';
+import { type TaskSpec, clamp, objectId, wrapAngle } from '../task.ts';
 
 /** Reward weights (Gym Pendulum's cost, on the normalised action). */
 const ANGLE_COST = 1;
@@ -9,12 +9,6 @@ const ACTION_COST = 0.001;
 /** Upright within 0.2 rad and nearly still at the end of the episode counts as balanced. */
 const SUCCESS_ANGLE = 0.2;
 const SUCCESS_VELOCITY = 1.0;
-/** Pole: uniform rod of mass M and length L about its end. */
-const M = 1;
-const L = 1;
-const G = 9.81;
-const INERTIA = (M * L * L) / 3;
-const TORQUE_LIMIT = 2;
 
 export const pendulum: TaskSpec = {
   name: 'pendulum',
@@ -47,18 +41,29 @@ export const pendulum: TaskSpec = {
   // Energy pumping until the pole is near the top, then a PD balance controller.
   scripted(sim) {
     const action = new Float32Array(1);
-    const uprightEnergy = (M * G * L) / 2;
+    // The pole's physics, read from the model rather than restated: mass and centre-of-mass distance (the gravity
+    // torque), the inertia about the hinge (MuJoCo's joint-space inertia at qpos0), the motor's torque limit.
+    const { mj, model } = sim;
+    const pole = objectId(mj, model, 'body', 'pole');
+    const ipos = model.body_ipos as Float64Array;
+    const comDistance = Math.hypot(ipos[3 * pole], ipos[3 * pole + 1], ipos[3 * pole + 2]);
+    const opt = model.opt;
+    const gravity = -opt.gravity[2];
+    opt.delete();
+    const inertia = (model.dof_M0 as Float64Array)[0];
+    const torqueLimit = (model.actuator_ctrlrange as Float64Array)[1];
+    const uprightEnergy = (model.body_mass as Float64Array)[pole] * gravity * comDistance;
     return () => {
       const angle = wrapAngle(sim.view.qpos[0]);
       const velocity = sim.view.qvel[0];
       let torque: number;
       if (Math.abs(angle) < 0.5) torque = -(25 * angle + 5 * velocity);
       else {
-        const energy = 0.5 * INERTIA * velocity * velocity + uprightEnergy * Math.cos(angle);
+        const energy = 0.5 * inertia * velocity * velocity + uprightEnergy * Math.cos(angle);
         const push = velocity === 0 ? 1 : Math.sign(velocity);
         torque = 10 * (uprightEnergy - energy) * push;
       }
-      action[0] = clamp(torque / TORQUE_LIMIT, -1, 1);
+      action[0] = clamp(torque / torqueLimit, -1, 1);
       return action;
     };
   },
