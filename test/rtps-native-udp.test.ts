@@ -52,3 +52,28 @@ test('the platform\'s unicast sends (connected route) and multicast-free fallbac
   socket.close();
   r.close();
 });
+
+test('with the native path off (ONESTEP_RTPS_NATIVE_SEND=0), connected dgram sockets deliver the same bytes', async () => {
+  const { execFile } = await import('node:child_process');
+  const script = `
+    import dgram from 'node:dgram';
+    import { NodeUdpPlatform } from './src/ros/rtps/platform/node-udp.ts';
+    import { NativeUdpSender } from './src/ros/rtps/platform/native-udp.ts';
+    const r = dgram.createSocket('udp4'); const got = [];
+    r.on('message', (m) => got.push([...m]));
+    await new Promise((ok) => r.bind(0, '127.0.0.1', ok));
+    const platform = new NodeUdpPlatform();
+    const s = await platform.bind({ address: '127.0.0.1', port: 0, reuseAddr: false, onDatagram: () => {} });
+    const buf = new Uint8Array([1, 2, 3, 4]);
+    for (let k = 0; k < 5; k++) { buf[0] = k; s.send(buf, 4, r.address().port, '127.0.0.1'); await new Promise((ok) => setTimeout(ok, 20)); }
+    await new Promise((ok) => setTimeout(ok, 100));
+    console.log(JSON.stringify({ native: NativeUdpSender.open('127.0.0.1', 9) !== null, got, errors: platform.sendErrors }));
+    s.close(); r.close();`;
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, ONESTEP_RTPS_NATIVE_SEND: '0' } }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  const r = JSON.parse(out.trim().split('\n').pop()!);
+  assert.equal(r.native, false, 'the variable turns the native path off');
+  assert.deepEqual(r.got, [0, 1, 2, 3, 4].map((k) => [k, 2, 3, 4]), 'first through the shared socket while connecting, then connected');
+  assert.equal(r.errors, 0);
+});

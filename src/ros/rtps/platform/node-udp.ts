@@ -51,8 +51,9 @@ interface Route {
 const MAX_ROUTES = 64;
 
 class NodeUdpSocket implements UdpSocket {
-  /** "address:port" → connected send socket (unicast destinations only). */
-  private readonly routes = new Map<string, Route>();
+  /** address → port → connected send socket (unicast destinations only); two levels, so a lookup allocates nothing. */
+  private readonly routes = new Map<string, Map<number, Route>>();
+  private routeCount = 0;
   private closed = false;
 
   constructor(
@@ -83,24 +84,30 @@ class NodeUdpSocket implements UdpSocket {
 
   /** The connected socket for a unicast destination (connecting it on first use); null for multicast. */
   private route(address: string, port: number): Route | null {
-    const key = `${address}:${port}`;
-    const known = this.routes.get(key);
+    let byPort = this.routes.get(address);
+    const known = byPort?.get(port);
     if (known !== undefined) return known;
     const first = Number(address.slice(0, address.indexOf('.')));
-    if (this.closed || (first >= 224 && first <= 239) || this.routes.size >= MAX_ROUTES) return null;
+    if (this.closed || (first >= 224 && first <= 239) || this.routeCount >= MAX_ROUTES) return null;
+    if (byPort === undefined) this.routes.set(address, (byPort = new Map()));
+    const ports = byPort;
+    this.routeCount++;
     const native = NativeUdpSender.open(address, port);
     if (native !== null) {
       const route: Route = { native, socket: null, ready: true };
-      this.routes.set(key, route);
+      ports.set(port, route);
       return route;
     }
     const socket = dgram.createSocket({ type: 'udp4' });
     const route: Route = { native: null, socket, ready: false };
-    this.routes.set(key, route);
+    ports.set(port, route);
     // a failed connect or a later error (ICMP port unreachable while the peer restarts) drops the route: the next
     // send goes through the shared socket and connects afresh
     const drop = () => {
-      if (this.routes.get(key) === route) this.routes.delete(key);
+      if (ports.get(port) === route) {
+        ports.delete(port);
+        this.routeCount--;
+      }
       try {
         socket.close();
       } catch {
@@ -129,7 +136,7 @@ class NodeUdpSocket implements UdpSocket {
 
   close(): void {
     this.closed = true;
-    for (const r of this.routes.values()) {
+    for (const r of [...this.routes.values()].flatMap((m) => [...m.values()])) {
       r.native?.close();
       try {
         r.socket?.close();
@@ -138,6 +145,7 @@ class NodeUdpSocket implements UdpSocket {
       }
     }
     this.routes.clear();
+    this.routeCount = 0;
     try {
       this.socket.close();
     } catch {
