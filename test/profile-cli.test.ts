@@ -136,6 +136,7 @@ test('live: onestep profile plays the robot for onestep serve over the embedded 
   assert.ok(report.counts.lost <= 0.02 * report.counts.observations, JSON.stringify(report.counts));
   for (const s of ['wire_in', 'decode', 'assemble', 'infer', 'postprocess', 'encode', 'wire_out']) assert.equal(report.stages[s].count, report.counts.matched, s);
   assert.ok(report.resources.node && report.resources.node.rssMbMax > 20, 'the node\'s RSS sampled by pid');
+  assert.ok(report.resources.nodeEventLoopDelayMs?.windows > 10, 'the node\'s event-loop delay from its timings');
   // the profiler's own recording: what it published and received, and the node's timings
   const ok = await onestep('profile', rec, '--warmup', '1', '--quiet');
   assert.equal(ok.code, 0, ok.stderr);

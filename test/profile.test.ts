@@ -239,6 +239,8 @@ test('live profile of a real policy node: stamps matched through the node\'s per
     assert.ok(Math.abs(sumMean - report.e2e.mean) < 0.01 * report.e2e.mean + 1, `stage means ${sumMean} vs e2e mean ${report.e2e.mean}`);
     assert.ok(report.stages.infer!.p50 > 1, 'a real forward pass takes time');
     assert.equal(report.jitter.reference, 'training control period');
+    const loop = report.resources.nodeEventLoopDelayMs;
+    assert.ok(loop && loop.windows > 3 && loop.max >= loop.p50, `the node's event-loop delay from its timings: ${JSON.stringify(loop)}`);
   } finally {
     await node.shutdown();
     await profiler.close();

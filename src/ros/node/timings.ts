@@ -2,6 +2,7 @@
 // columns (a few typed-array stores on the hot path), and a batch goes out as onestep_msgs/PassTimings on
 // ~/timings when it is full or every `flushMs`, from a timer, off the path from observation to command.
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Publisher, Transport } from '../transport.ts';
 
 /** Where each clock read sits in the node's stamp array (performance.now() ms). */
@@ -69,6 +70,8 @@ export class PassTimingsPublisher {
   private readonly commandHash: Uint32Array;
   private count = 0;
   private readonly timer: NodeJS.Timeout;
+  /** 10 ms resolution: a 100 Hz timer, light beside a control loop's own wake-ups. */
+  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private readonly clockId = monotonicClockId();
   /** Passes published so far. */
   published = 0;
@@ -90,6 +93,7 @@ export class PassTimingsPublisher {
     this.commandHash = new Uint32Array(capacity);
     this.timer = setInterval(() => this.flush(), flushMs);
     this.timer.unref();
+    this.loop.enable();
   }
 
   /**
@@ -127,7 +131,11 @@ export class PassTimingsPublisher {
       observation_stamp: Array.from({ length: n }, (_, k) => ({ sec: this.stampSec[k], nanosec: this.stampNanosec[k] })),
       inferred: this.inferred.slice(0, n),
       command_hash: this.commandHash.slice(0, n),
+      event_loop_delay_p50_ms: this.loop.count > 0 ? this.loop.percentile(50) / 1e6 : 0,
+      event_loop_delay_p99_ms: this.loop.count > 0 ? this.loop.percentile(99) / 1e6 : 0,
+      event_loop_delay_max_ms: this.loop.count > 0 ? this.loop.max / 1e6 : 0,
     };
+    this.loop.reset();
     COLUMNS.forEach((c, i) => (message[`${c}_ns`] = ns(i)));
     this.publisher.publish(message);
     this.published += n;
@@ -136,6 +144,7 @@ export class PassTimingsPublisher {
   close(): void {
     clearInterval(this.timer);
     this.flush();
+    this.loop.disable();
     this.publisher.close();
   }
 }

@@ -61,6 +61,8 @@ export interface RawRun {
   resources: ResourceSample[];
   /** The profiler's own event-loop delay (µs), when measured. */
   eventLoopDelay?: Distribution;
+  /** The node's event-loop delay per timings batch (ms), from PassTimings. */
+  nodeEventLoopDelay?: { p50: number; p99: number; max: number }[];
 }
 
 /**

@@ -124,6 +124,7 @@ export function renderHtml(report: ProfileReport): string {
   var res = r.resources;
   row(counts, ['profiler CPU / RSS', res.profiler.cpuPctMean.toFixed(1) + ' %', res.profiler.rssMbMax.toFixed(0) + ' MB']);
   if (res.node) row(counts, ['node (pid ' + res.node.pid + ') CPU / RSS', res.node.cpuPctMean.toFixed(1) + ' %', res.node.rssMbMax.toFixed(0) + ' MB']);
+  if (res.nodeEventLoopDelayMs) { var nl = res.nodeEventLoopDelayMs; row(counts, ['node event-loop delay p50 / p99 / max', nl.p50.toFixed(3), nl.p99.toFixed(3) + ' / ' + nl.max.toFixed(3) + ' ms']); }
   if (res.profiler.eventLoopDelayUs) { var e = res.profiler.eventLoopDelayUs; row(counts, ['profiler event-loop delay p50 / p99 / max', ms(e.p50), ms(e.p99) + ' / ' + ms(e.max) + ' ms']); }
 
   var pt = document.getElementById('percentiles');

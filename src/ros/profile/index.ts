@@ -11,8 +11,17 @@ export function makeReport(raw: RawRun, context: ProfileContext, nodePid?: numbe
     context,
     trainingPeriodMs: raw.trainingPeriodMs,
     ...analysis,
-    resources: { samples: raw.resources, profiler: { ...res.profiler, eventLoopDelayUs: raw.eventLoopDelay }, node: res.node },
+    resources: {
+      samples: raw.resources, profiler: { ...res.profiler, eventLoopDelayUs: raw.eventLoopDelay }, node: res.node,
+      nodeEventLoopDelayMs: nodeLoopSummary(raw.nodeEventLoopDelay),
+    },
   };
+}
+
+function nodeLoopSummary(w: RawRun['nodeEventLoopDelay']): ProfileReport['resources']['nodeEventLoopDelayMs'] {
+  if (!w || w.length === 0) return undefined;
+  const p50s = w.map((x) => x.p50).sort((a, b) => a - b);
+  return { p50: p50s[p50s.length >> 1], p99: Math.max(...w.map((x) => x.p99)), max: Math.max(...w.map((x) => x.max)), windows: w.length };
 }
 
 export * from './analyze.ts';

@@ -76,6 +76,9 @@ interface PassTimingsMessage {
   sent_ns: ArrayLike<bigint>;
   inferred: ArrayLike<number>;
   command_hash?: ArrayLike<number>;
+  event_loop_delay_p50_ms?: number;
+  event_loop_delay_p99_ms?: number;
+  event_loop_delay_max_ms?: number;
 }
 
 export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
@@ -84,6 +87,7 @@ export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
   const observations: ObservationSample[] = [];
   const commands: CommandSample[] = [];
   const passes: PassSample[] = [];
+  const nodeLoop: { p50: number; p99: number; max: number }[] = [];
   const myClock = monotonicClockId();
   let sameClock = true;
   let timingsBatches = 0;
@@ -105,6 +109,9 @@ export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
       t.subscribe<PassTimingsMessage>(o.timingsTopic, 'onestep_msgs/msg/PassTimings', { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 100 }, (m) => {
         timingsBatches++;
         if (m.clock_id !== myClock) sameClock = false;
+        if (m.event_loop_delay_max_ms !== undefined && m.event_loop_delay_max_ms > 0) {
+          nodeLoop.push({ p50: m.event_loop_delay_p50_ms ?? 0, p99: m.event_loop_delay_p99_ms ?? 0, max: m.event_loop_delay_max_ms });
+        }
         for (let k = 0; k < m.observation_stamp.length; k++) {
           const s = m.observation_stamp[k];
           passes.push({
@@ -229,6 +236,7 @@ export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
     warmupS: o.warmupS,
     resources,
     eventLoopDelay,
+    nodeEventLoopDelay: nodeLoop,
     published,
     timingsBatches,
   };

@@ -48,6 +48,7 @@ export async function readRecordingRun(path: string, o: RecordingTopics & { warm
     const commands: CommandSample[] = [];
     const passes: PassSample[] = [];
     let clockMessages = 0;
+    const nodeLoop: { p50: number; p99: number; max: number }[] = [];
     let foreignClock = false;
     const topics = [observation.topic, command.topic, ...(timingsTopic ? [timingsTopic] : []), '/clock'];
     // log times are wall ns; the analysis works in ns on one axis, so they are used as they are (as numbers)
@@ -63,6 +64,7 @@ export async function readRecordingRun(path: string, o: RecordingTopics & { warm
         if (offset === null) continue;
         const t = m.message;
         if (t.clock_id !== custom[CLOCK_ID_KEY]) foreignClock = true;
+        if (t.event_loop_delay_max_ms > 0) nodeLoop.push({ p50: t.event_loop_delay_p50_ms, p99: t.event_loop_delay_p99_ms, max: t.event_loop_delay_max_ms });
         for (let k = 0; k < t.observation_stamp.length; k++) {
           const s = t.observation_stamp[k];
           const w = (x: bigint) => Number(x) + offset;
@@ -88,6 +90,7 @@ export async function readRecordingRun(path: string, o: RecordingTopics & { warm
       nominalPeriodMs: nominal, trainingPeriodMs: o.trainingPeriodMs, warmupS: o.warmupS, resources: [],
       topics: { observation: observation.topic, observationType: observation.type, command: command.topic, commandType: command.type, timings: timingsTopic },
       simTime: clockMessages > 0,
+      nodeEventLoopDelay: nodeLoop,
       recordedBy,
     };
   } finally {

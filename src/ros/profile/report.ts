@@ -33,6 +33,8 @@ export interface ResourceSummary {
   samples: ResourceSample[];
   profiler: { cpuPctMean: number; rssMbMax: number; eventLoopDelayUs?: Distribution };
   node?: { cpuPctMean: number; rssMbMax: number; pid: number };
+  /** The node's event-loop delay (ms) from its timings batches: median of the per-batch p50s, worst p99 and max. */
+  nodeEventLoopDelayMs?: { p50: number; p99: number; max: number; windows: number };
 }
 
 export interface ProfileReport extends Analysis {
@@ -82,7 +84,8 @@ export function formatReport(r: ProfileReport): string {
   const res = r.resources;
   const eld = res.profiler.eventLoopDelayUs;
   lines.push(`resources: profiler CPU ${res.profiler.cpuPctMean.toFixed(1)} %, RSS ${res.profiler.rssMbMax.toFixed(0)} MB${eld ? `, event-loop delay p50 ${ms(eld.p50)} p99 ${ms(eld.p99)} max ${ms(eld.max)} ms` : ''}` +
-    (res.node ? `; node (pid ${res.node.pid}) CPU ${res.node.cpuPctMean.toFixed(1)} %, RSS ${res.node.rssMbMax.toFixed(0)} MB` : ''));
+    (res.node ? `; node (pid ${res.node.pid}) CPU ${res.node.cpuPctMean.toFixed(1)} %, RSS ${res.node.rssMbMax.toFixed(0)} MB` : '') +
+    (res.nodeEventLoopDelayMs ? `; node event-loop delay p50 ${res.nodeEventLoopDelayMs.p50.toFixed(3)} p99 ≤ ${res.nodeEventLoopDelayMs.p99.toFixed(3)} max ${res.nodeEventLoopDelayMs.max.toFixed(3)} ms` : ''));
   return lines.join('\n');
 }
 
