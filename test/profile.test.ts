@@ -216,6 +216,15 @@ test('live profile of a real policy node: stamps matched through the node\'s per
   });
   const profiler = new InprocTransport({ node: { name: 'onestep_profile', namespace: '/' }, domainId });
   try {
+    // a second profiler taps the same loop from the node's own stamps (subscribing to neither topic)
+    const watcher = new InprocTransport({ node: { name: 'onestep_profile_tap', namespace: '/' }, domainId });
+    const tapped = runLiveProfile({
+      transport: watcher,
+      observation: { topic: '/joint_states', type: 'sensor_msgs/msg/JointState', qos: 'sensor_data' },
+      command: { topic: '/arm_controller/commands', type: 'std_msgs/msg/Float64MultiArray', qos: 'sensor_data' },
+      timingsTopic: '/policy_node/timings', mode: 'tap', observationsFromTimings: true,
+      rateHz: 100, lockstep: false, durationS: 1.5, warmupS: 0.1, lingerMs: 400, trainingPeriodMs: 50,
+    }).finally(() => watcher.close());
     const raw = await runLiveProfile({
       transport: profiler,
       observation: { topic: '/joint_states', type: 'sensor_msgs/msg/JointState', qos: 'default' },
@@ -239,6 +248,10 @@ test('live profile of a real policy node: stamps matched through the node\'s per
     assert.ok(Math.abs(sumMean - report.e2e.mean) < 0.01 * report.e2e.mean + 1, `stage means ${sumMean} vs e2e mean ${report.e2e.mean}`);
     assert.ok(report.stages.infer!.p50 > 1, 'a real forward pass takes time');
     assert.equal(report.jitter.reference, 'training control period');
+    const tap = makeReport(await tapped, context());
+    assert.equal(tap.matching, 'stamp');
+    assert.ok(tap.counts.matched >= 100 && tap.counts.lost === 0, JSON.stringify(tap.counts));
+    assert.ok(tap.e2e.p50 > tap.stages.infer!.p50 && tap.e2e.p50 < report.e2e.p50, 'node receipt → publish returned: inside the robot\'s trip');
     const loop = report.resources.nodeEventLoopDelayMs;
     assert.ok(loop && loop.windows > 3 && loop.max >= loop.p50, `the node's event-loop delay from its timings: ${JSON.stringify(loop)}`);
   } finally {

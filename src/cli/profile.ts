@@ -240,7 +240,7 @@ async function profileLive(args: ProfileArgs, c: LiveContext): Promise<import('.
     const end = Date.now() + 3000;
     while (Date.now() < end && !transport.topics().some((x) => x.topic === timingsTopic && x.publishers > 0)) await new Promise((r) => setTimeout(r, 50));
     observationsFromTimings = transport.topics().some((x) => x.topic === timingsTopic && x.publishers > 0);
-    if (observationsFromTimings) c.notes.push(`tapping an onestep node with timings: observations are taken at the node's receipt (not subscribed, so the robot sends nothing extra); no wire_in`);
+    if (observationsFromTimings) c.notes.push('tapping an onestep node with timings: the trip runs from the node\'s receipt to its publish returning, from the node\'s own stamps (no subscription to observations or commands, so nobody sends anything extra); no wire times');
   }
   try {
     const run = await profile.runLiveProfile({

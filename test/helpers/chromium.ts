@@ -102,6 +102,14 @@ export async function renderPage(url: string, opts: { expression: string; screen
     clearTimeout(timeout);
     if (child.exitCode === null) child.kill('SIGTERM');
     await exited;
-    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    // chromium's helper processes may still be writing the profile for a moment after the browser exits
+    for (let i = 0; i < 10; i++) {
+      try {
+        rmSync(profile, { recursive: true, force: true });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
   }
 }

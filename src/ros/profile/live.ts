@@ -48,10 +48,10 @@ export interface LiveProfileOptions {
   nodePid?: number;
   trainingPeriodMs: number | null;
   /**
-   * Tapping an onestep node with timings: take each observation's arrival from the node's own receive stamps
-   * instead of subscribing to the observation topic. A second reader of the robot's observations costs the robot's
-   * writer one more datagram per observation, possibly sent before the node's: the profiler would slow the loop
-   * it measures. The trip then starts at the node's receipt (no wire_in).
+   * Tapping an onestep node with timings: take each observation's arrival and each command's departure from the
+   * node's own stamps instead of subscribing to either topic. A second reader costs the robot's writer (and the
+   * node's) one more datagram per message, and a profiler woken twice per loop competes for the CPU with the loop it
+   * measures. The trip then runs from the node's receipt to its publish returning (no wire times).
    */
   observationsFromTimings?: boolean;
   log?: (line: string) => void;
@@ -96,17 +96,21 @@ export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
   const subs: Subscription[] = [];
   const pubs: Publisher[] = [];
 
-  subs.push(
-    t.subscribe<Record<string, unknown>>(o.command.topic, o.command.type, o.command.qos, (m, info) => {
-      const stamp = m.observation_stamp as { sec: number; nanosec: number } | undefined;
-      const key = stamp ? stampKey(stamp.sec, stamp.nanosec) : undefined;
-      commands.push({ atNs: Number(info.receivedAt), key, hash: fnv1a32(info.cdr) });
-      if (answered && (key === undefined || key === waitingKey)) answered();
-    }),
-  );
+  // tapping an onestep node with timings, the node's own stamps stand for both ends (no subscription to either)
+  const fromTimings = o.mode === 'tap' && o.observationsFromTimings === true && o.timingsTopic !== null;
+  const commandSub = fromTimings
+    ? null
+    : t.subscribe<Record<string, unknown>>(o.command.topic, o.command.type, o.command.qos, (m, info) => {
+        const stamp = m.observation_stamp as { sec: number; nanosec: number } | undefined;
+        const key = stamp ? stampKey(stamp.sec, stamp.nanosec) : undefined;
+        commands.push({ atNs: Number(info.receivedAt), key, hash: fnv1a32(info.cdr) });
+        if (answered && (key === undefined || key === waitingKey)) answered();
+      });
+  if (commandSub) subs.push(commandSub);
+  let timingsSub: Subscription | null = null;
   if (o.timingsTopic) {
     subs.push(
-      t.subscribe<PassTimingsMessage>(o.timingsTopic, 'onestep_msgs/msg/PassTimings', { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 100 }, (m) => {
+      timingsSub = t.subscribe<PassTimingsMessage>(o.timingsTopic, 'onestep_msgs/msg/PassTimings', { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 100 }, (m) => {
         timingsBatches++;
         if (m.clock_id !== myClock) sameClock = false;
         if (m.event_loop_delay_max_ms !== undefined && m.event_loop_delay_max_ms > 0) {
@@ -147,13 +151,14 @@ export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
 
   // discovery: the node must subscribe to what we publish and publish what we listen to
   const deadline = Date.now() + (o.discoveryTimeoutMs ?? 10000);
-  const ready = () => subs[0].matchedPublishers() > 0 && (observationPub === null || observationPub.matchedSubscriptions() > 0) && extraPubs.every((e) => e.pub.matchedSubscriptions() > 0);
+  const listened = commandSub ?? (timingsSub as Subscription);
+  const ready = () => listened.matchedPublishers() > 0 && (observationPub === null || observationPub.matchedSubscriptions() > 0) && extraPubs.every((e) => e.pub.matchedSubscriptions() > 0);
   while (!ready()) {
     if (Date.now() > deadline) {
       for (const s of subs) s.close();
       for (const p of pubs) p.close();
       const missing = [
-        subs[0].matchedPublishers() === 0 ? `nobody publishes ${o.command.topic}` : '',
+        listened.matchedPublishers() === 0 ? `nobody publishes ${listened.topic}` : '',
         observationPub && observationPub.matchedSubscriptions() === 0 ? `nobody subscribes to ${o.observation.topic}` : '',
         ...extraPubs.filter((e) => e.pub.matchedSubscriptions() === 0).map((e) => `nobody subscribes to ${e.source.topic}`),
       ].filter(Boolean);
@@ -210,9 +215,12 @@ export async function runLiveProfile(o: LiveProfileOptions): Promise<LiveRun> {
   await sleep(o.lingerMs ?? 500);
   loop.disable();
   const resources = sampler.stop();
-  if (o.mode === 'tap' && o.observationsFromTimings) {
+  if (fromTimings) {
     const seen = new Set<string>();
     for (const p of passes) {
+      // every pass published a command when its publish call returned; the ones that ran the policy answered an
+      // observation, received when the pass says
+      commands.push({ atNs: p.sent, key: p.key });
       if (!p.ran || seen.has(p.key)) continue;
       seen.add(p.key);
       observations.push({ key: p.key, atNs: p.received });
