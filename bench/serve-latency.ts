@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     process.stderr.write(`serve-latency: soak ${soakMinutes} min at ${rate} Hz …\n`);
     const r = await runServeScenario({
       model, params, count: Math.round(rate * 60 * soakMinutes), rate, domain: domain++, quiet: true, rssEveryMs: 5000,
-      latencyCapacity: 4096, extra: { topic: '/task_state', size: 6, every },
+      latencyCapacity: 4096, extra: { topic: '/task_state', size: 10, every },
     });
     if (!r.ok) throw new Error(r.error);
     const mb = (b: number) => b / 2 ** 20;
