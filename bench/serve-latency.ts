@@ -174,8 +174,10 @@ async function main(): Promise<void> {
       for (const on of [false, true]) {
         const d = domain++;
         process.stderr.write(`serve-latency: profiler overhead, round ${k + 1}/${profilerRounds}, ${on ? 'with' : 'without'} the profiler …\n`);
-        // the profiler joins a running loop, as it would on a robot: after the node and the robot have matched
-        const profiler = on ? new Promise<Record<string, any> | null>((resolve) => setTimeout(() => resolve(startProfiler(d, seconds - 3)), 1500)) : null;
+        // the profiler starts (a Node process loading and compiling its modules: seconds of CPU) before the loop, and
+        // the loop starts once it waits for the node, so what is measured is the profiler running, not starting
+        const profiler = on ? startProfiler(d, seconds + 4) : null;
+        if (profiler) await profiler.listening;
         const r = await runServeScenario({
           model, params: [...params, ['diagnostics.timings', on]], count, rate, domain: d, lingerMs: 500, latencyCapacity: count + 1000,
           extra: { topic: '/task_state', size: 10, every },
@@ -184,7 +186,7 @@ async function main(): Promise<void> {
         const p50 = stats(roundTrips(r.sent, r.commands).rtt).p50;
         (on ? withProfiler : without).push(p50);
         if (profiler) {
-          const report = await profiler;
+          const report = await profiler.report;
           if (report) profiled.push(report.e2e?.p50 / 1000);
         }
       }
@@ -226,21 +228,34 @@ async function main(): Promise<void> {
   process.stderr.write(`serve-latency: wrote ${jsonOut}\n`);
 }
 
-/** `onestep profile --tap` on the benchmark's topics, in its own process; resolves with its JSON report. */
-function startProfiler(domain: number, durationS: number): Promise<Record<string, any> | null> {
+/**
+ * `onestep profile --tap` on the benchmark's topics, in its own process: `listening` once it is loaded and waits
+ * for the node (it prints "waiting … for /policy_node/timings"), `report` its JSON report when it is done.
+ */
+function startProfiler(domain: number, durationS: number): { listening: Promise<void>; report: Promise<Record<string, any> | null> } {
   const out = `bench/out/profile-overhead-${domain}.json`;
   const child = spawn(process.execPath, [
     ...process.execArgv, 'src/cli/main.ts', 'profile', '--tap', '--domain-id', String(domain), '--node', '/policy_node',
     '--observation-topic', '/joint_states', '--command-topic', '/arm_controller/commands', '--duration', String(durationS), '--warmup', '1',
-    '--json', out, '--quiet',
-  ], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return new Promise((resolve) => child.on('close', (code) => {
+    '--json', out,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const listening = new Promise<void>((resolve) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (/profile: waiting/.test(stderr)) resolve();
+    });
+    child.on('close', () => resolve());
+  });
+  const report = new Promise<Record<string, any> | null>((resolve) => child.on('close', (code) => {
+    if (code !== 0) process.stderr.write(stderr);
     try {
       resolve(code === 0 ? JSON.parse(readFileSync(out, 'utf8')) : null);
     } catch {
       resolve(null);
     }
   }));
+  return { listening, report };
 }
 
 if (process.env.ONESTEP_NETNS_MULTICAST === undefined) {

@@ -237,7 +237,8 @@ async function profileLive(args: ProfileArgs, c: LiveContext): Promise<import('.
   // tapping an onestep node that publishes its timings: its receive stamps stand for the observations' arrival
   let observationsFromTimings = false;
   if (args.tap && timingsTopic) {
-    const end = Date.now() + 3000;
+    c.log(`waiting up to 10 s for ${timingsTopic} (an onestep node with diagnostics.timings)`);
+    const end = Date.now() + 10000;
     while (Date.now() < end && !transport.topics().some((x) => x.topic === timingsTopic && x.publishers > 0)) await new Promise((r) => setTimeout(r, 50));
     observationsFromTimings = transport.topics().some((x) => x.topic === timingsTopic && x.publishers > 0);
     if (observationsFromTimings) c.notes.push('tapping an onestep node with timings: the trip runs from the node\'s receipt to its publish returning, from the node\'s own stamps (no subscription to observations or commands, so nobody sends anything extra); no wire times');
