@@ -122,6 +122,12 @@ export class LatencyRecorder {
   }
 }
 
+/** A summary in µs restated in milliseconds (count unchanged). */
+export function toMilliseconds(s: LatencySummary): LatencySummary {
+  const ms = (x: number) => x / 1000;
+  return { count: s.count, mean: ms(s.mean), min: ms(s.min), p50: ms(s.p50), p90: ms(s.p90), p99: ms(s.p99), p999: ms(s.p999), max: ms(s.max) };
+}
+
 /** Nearest-rank percentile of sorted values, q in [0, 1]. */
 export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;

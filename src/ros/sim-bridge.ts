@@ -22,7 +22,8 @@
 // restarts at 0, so /clock and the stamps jump back, as after a simulator reset); the terminal step's reward,
 // success and flags are in ~/status. Bad commands (wrong length, non-finite, unknown or repeated joints) are
 // refused whole, counted and logged once per throttle period; they never reach the simulation.
-import { summarize, type LatencySummary } from '../core/latency.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LatencyRecorder, toMilliseconds, type LatencySummary } from '../core/latency.ts';
 import { getMessageCodec } from './msgs/registry.ts';
 import { Logger, Throttle } from './node/diagnostics.ts';
 import { WireTemplate } from './node/wire-template.ts';
@@ -172,20 +173,6 @@ const LATENCY_CAPACITY = 1 << 16;
 /** A command this far outside its range counts as clamped (float32 rounding of a bound is 1e-7). */
 const CLAMP_MARGIN = 1e-6;
 
-/** Samples in µs in a ring (allocation-free record), summarised in ms. */
-class Ring {
-  private readonly samples = new Float64Array(LATENCY_CAPACITY);
-  private n = 0;
-  record(us: number): void {
-    this.samples[this.n++ & (LATENCY_CAPACITY - 1)] = us;
-  }
-  summary(): LatencySummary {
-    const s = summarize(this.samples.subarray(0, Math.min(this.n, LATENCY_CAPACITY)));
-    const ms = (x: number) => x / 1000;
-    return { count: s.count, mean: ms(s.mean), min: ms(s.min), p50: ms(s.p50), p90: ms(s.p90), p99: ms(s.p99), p999: ms(s.p999), max: ms(s.max) };
-  }
-}
-
 enum Refusal {
   WrongLength,
   NonFinite,
@@ -271,7 +258,11 @@ export class SimBridge {
   private closed = false;
   private resolveDone!: (s: BridgeSummary) => void;
   private rejectDone!: (e: Error) => void;
-  private readonly latency = { physics: new Ring(), publish: new Ring(), roundTrip: new Ring(), apply: new Ring() };
+  /** Per stage, the last samples in µs (recording allocates nothing); reported in ms. */
+  private readonly latency = {
+    physics: new LatencyRecorder(LATENCY_CAPACITY), publish: new LatencyRecorder(LATENCY_CAPACITY),
+    roundTrip: new LatencyRecorder(LATENCY_CAPACITY), apply: new LatencyRecorder(LATENCY_CAPACITY),
+  };
   private readonly refuseThrottle: Throttle;
   private readonly missThrottle: Throttle;
   private readonly clampThrottle: Throttle;
@@ -801,8 +792,8 @@ export class SimBridge {
       realTimeFactor: wallSeconds > 0 ? (steps * this.robot.controlPeriod) / wallSeconds : 0,
       counters: { ...this.counters },
       latency: {
-        physics: this.latency.physics.summary(), publish: this.latency.publish.summary(),
-        roundTrip: this.latency.roundTrip.summary(), apply: this.latency.apply.summary(),
+        physics: toMilliseconds(this.latency.physics.summary()), publish: toMilliseconds(this.latency.publish.summary()),
+        roundTrip: toMilliseconds(this.latency.roundTrip.summary()), apply: toMilliseconds(this.latency.apply.summary()),
       },
     };
   }
@@ -821,7 +812,7 @@ export class SimBridge {
     this.closed = true;
     for (const s of this.subscriptions) s.close();
     // reliable writers need a moment to deliver the last status before their endpoints disappear
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     for (const p of this.publishers) p.close();
     await this.transport.close();
     this.resolveDone(summary);
