@@ -99,13 +99,16 @@ async function timerModeReplay(model: string, name: string, domainId: number): P
   assert.match(formatReplay(other), /DIFFERENT: max \|Δ\|/);
 }
 
-// Known bug (found 2026-12-07 when the trained arm_reach model landed): a timer-mode replay is sometimes one
-// safety.max_step off from the second command on — always with the trained model, whose targets saturate the rate
-// limiter from the first command, and now and then with the untrained one on a loaded machine (1 run in 3 here).
-// The replayed node's first control tick (rate-limit and blend-in start) is not always the recorded one. Kept as a
-// skip (running it beside the event-mode test also disturbed that one) until the replay aligns its first tick with the recording's first pass.
-test('timer mode (launch/arm_policy.yaml): the shipped model replays bit for bit; another model differs per joint', { skip: 'known bug: timer-mode replay can be one max_step off (see comment)' }, async () => {
+// Timer mode with the trained model (its targets saturate the rate limiter from the first command) and with the
+// untrained one. Both once failed one max_step off from the second command: the replay paired recorded commands with
+// the node's passes by time, with 200 µs of slack, and the first command (recorded on a cold path) or one after a
+// preemption came later than that and was taken for a safe action; commands are now paired by their fingerprint.
+test('timer mode (launch/arm_policy.yaml): the shipped model replays bit for bit; another model differs per joint', async () => {
   await timerModeReplay(SHIPPED, 'shipped', 91);
+});
+
+test('timer mode with the untrained model of the same layout replays bit for bit too', { skip: SHIPPED.includes('untrained') && 'the shipped model is the untrained one' }, async () => {
+  await timerModeReplay('models/untrained-arm_reach/policy.onnx', 'untrained', 93);
 });
 
 test('event mode: replay with the recorded model is identical; profile reads the recording with node stages', async () => {

@@ -97,10 +97,9 @@ test('profile from a recording: table, JSON and HTML; budgets decide the exit st
   assert.match(notReport.stderr, /not JSON|not an onestep profile/);
 });
 
-// Known bug (2026-12-07): on a loaded CI machine the replay of this event-mode recording with its own model once
-// diverged at command 34 (max |Δ| 8.8e−3) — the replay does not yet reproduce every recorded run exactly (see the
-// timer-mode note in test/mcap-replay.test.ts). Skipped with its reason until the replay is fixed.
-test('replay: the recorded model is identical (exit 0)', { skip: 'known bug: replay can diverge from a recording made under load' }, async () => {
+// Once failed on a loaded CI machine (diverged at command 34): recorded commands were paired with the node's passes
+// by time with 200 µs of slack; they are now paired by their fingerprint (see src/ros/mcap/replay.ts).
+test('replay: the recorded model is identical (exit 0)', async () => {
   const same = await onestep('replay', RECORDING);
   assert.equal(same.code, 0, same.stderr + same.stdout);
   assert.match(same.stdout, /identical: every command matches/);

@@ -15,6 +15,7 @@ import { PolicyNode, type PolicyLoader } from '../node/policy-node.ts';
 import type { ParameterValue } from '../node/ros-args.ts';
 import { Recording } from './reader.ts';
 import { MONOTONIC_TO_WALL_KEY } from './recorder.ts';
+import { fnv1a32 } from '../node/timings.ts';
 
 export class ReplayError extends Error {
   override name = 'ReplayError';
@@ -177,11 +178,15 @@ export async function replayRecording(path: string, o: { model?: string; loadPol
     const custom = await rec.customData();
     const offsetText = custom[MONOTONIC_TO_WALL_KEY];
     const timingsTopic = `${fqn === '/' ? '' : fqn}/timings`;
-    const passes: { entered: bigint; sent: bigint }[] = [];
+    const passes: { entered: bigint; encoded: bigint; sent: bigint; hash: number | undefined }[] = [];
     if (offsetText !== undefined && rec.topic(timingsTopic)) {
       const offset = BigInt(offsetText);
-      for await (const m of rec.messages<{ entered_ns: ArrayLike<bigint>; sent_ns: ArrayLike<bigint> }>([timingsTopic])) {
-        for (let k = 0; k < m.message.sent_ns.length; k++) passes.push({ entered: BigInt(m.message.entered_ns[k]) + offset, sent: BigInt(m.message.sent_ns[k]) + offset });
+      type Timings = { entered_ns: ArrayLike<bigint>; encoded_ns: ArrayLike<bigint>; sent_ns: ArrayLike<bigint>; command_hash?: ArrayLike<number> };
+      for await (const m of rec.messages<Timings>([timingsTopic])) {
+        const t = m.message;
+        for (let k = 0; k < t.sent_ns.length; k++) {
+          passes.push({ entered: BigInt(t.entered_ns[k]) + offset, encoded: BigInt(t.encoded_ns[k]) + offset, sent: BigInt(t.sent_ns[k]) + offset, hash: t.command_hash?.[k] });
+        }
       }
       passes.sort((a, b) => (a.sent < b.sent ? -1 : a.sent > b.sent ? 1 : 0));
     }
@@ -212,8 +217,14 @@ export async function replayRecording(path: string, o: { model?: string; loadPol
         }
         if (m.topic === commandTopic) {
           if (byPass) {
-            // (the node's pass stamps and the log times come through two clock conversions: allow 200 µs)
-            if (nextPass < passes.length && passes[nextPass].sent <= m.logTime + 200_000n) nextPass++;
+            // A command is the next pass's when it carries that pass's fingerprint (exact; a safe action repeats the
+            // last command's bytes, which the next pass rarely does) and was serialized before it was logged. Older
+            // recordings without fingerprints: logged no later than 2 ms after the pass's publish call returned
+            // (recording the command runs inside that call; a cold first call or a preemption can take that long).
+            const p = passes[nextPass];
+            const hash = p?.hash === undefined ? undefined : fnv1a32(m.cdr);
+            const ours = p !== undefined && (hash !== undefined ? p.hash === hash && p.encoded <= m.logTime + 50_000n : p.sent <= m.logTime + 2_000_000n);
+            if (ours) nextPass++;
             else {
               safeActions++;
               continue;
