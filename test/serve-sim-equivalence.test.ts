@@ -19,7 +19,7 @@ import { Logger } from '../src/ros/node/diagnostics.ts';
 import { buildConfig } from '../src/ros/node/params.ts';
 import { PolicyNode, type Policy } from '../src/ros/node/policy-node.ts';
 import { parametersFromYaml, type ParameterValue } from '../src/ros/node/ros-args.ts';
-import { SimBridge, type PublishedState } from '../src/ros/sim-bridge.ts';
+import { SimBridge, type PublishedState } from '../src/ros/sim-bridge/index.ts';
 import { PolicyRuntime } from '../src/runtime/policy-runtime.ts';
 import { MujocoEnv } from '../src/sim/env.ts';
 import { evaluate } from '../src/sim/evaluate.ts';

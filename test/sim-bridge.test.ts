@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { InprocTransport } from '../src/ros/inproc.ts';
 import { Logger } from '../src/ros/node/diagnostics.ts';
-import { SimBridge, type BridgeSummary, type PublishedState, type SimBridgeOptions } from '../src/ros/sim-bridge.ts';
+import { SimBridge, type BridgeSummary, type PublishedState, type SimBridgeOptions } from '../src/ros/sim-bridge/index.ts';
 import { MujocoEnv } from '../src/sim/env.ts';
 import { SimRobot } from '../src/sim/robot.ts';
 

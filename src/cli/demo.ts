@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { BridgeEpisode, BridgeSummary } from '../ros/sim-bridge.ts';
+import type { BridgeEpisode, BridgeSummary } from '../ros/sim-bridge/index.ts';
 import type { ParameterValue } from '../ros/node/ros-args.ts';
 
 const ONESTEP = fileURLToPath(new URL('../../bin/onestep.js', import.meta.url));

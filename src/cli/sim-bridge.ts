@@ -1,8 +1,8 @@
 // `onestep sim-bridge`: a MuJoCo task (or any MJCF) as a ROS 2 robot — joint states, clock, task points and
-// episode status out, joint commands in — in real time or in lockstep with the controller (src/ros/sim-bridge.ts).
+// episode status out, joint commands in — in real time or in lockstep with the controller (src/ros/sim-bridge/index.ts).
 // Accepts `--ros-args -r from:=to -r __node:=… -r __ns:=…` like `onestep serve`, so launch files can remap it.
 import type { Argv, CommandModule, Options } from 'yargs';
-import type { BridgeEpisode, BridgeSummary } from '../ros/sim-bridge.ts';
+import type { BridgeEpisode, BridgeSummary } from '../ros/sim-bridge/index.ts';
 
 const OPTIONS = {
   task: { type: 'string', description: 'Task to simulate: arm_reach, arm_push, reacher, pendulum, two_way, cheetah', default: 'arm_reach' },
@@ -121,7 +121,7 @@ async function runBridge(args: BridgeArgs, ros: import('../ros/node/ros-args.ts'
   }
 
   const { createTransport } = await import('../ros/index.ts');
-  const { SimBridge } = await import('../ros/sim-bridge.ts');
+  const { SimBridge } = await import('../ros/sim-bridge/index.ts');
   let transport: import('../ros/transport.ts').Transport;
   try {
     transport = await createTransport({
@@ -136,7 +136,7 @@ async function runBridge(args: BridgeArgs, ros: import('../ros/node/ros-args.ts'
     if (args.json) out(JSON.stringify({ event: 'episode', ...e }));
     else out(`episode ${e.episode} (seed ${e.seed}): return ${e.return.toFixed(3)}, ${e.length} steps${e.success === null ? '' : `, ${e.success ? 'success' : 'no success'}`}${e.mode ? `, mode ${e.mode}` : ''}`);
   };
-  let bridge: import('../ros/sim-bridge.ts').SimBridge;
+  let bridge: import('../ros/sim-bridge/index.ts').SimBridge;
   try {
     bridge = SimBridge.start({
       transport, robot, clock: args.clock, seed, episodes, realTimeFactor: args.rtf,

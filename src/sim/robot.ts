@@ -1,6 +1,6 @@
 // A simulated robot as a robot driver sees it: named joints to report (positions, velocities, actuator efforts),
 // actuators commanded in their own units (a joint-position target in rad for a position servo), named points
-// (tool tip, target) and the episode around them. `onestep sim-bridge` puts one on ROS 2 (src/ros/sim-bridge.ts);
+// (tool tip, target) and the episode around them. `onestep sim-bridge` puts one on ROS 2 (src/ros/sim-bridge/index.ts);
 // this file is plain typed arrays in and out, like the rest of sim/.
 //
 // A command reaches MuJoCo through the task's own action interface, so a bridged episode is the same episode as

@@ -85,7 +85,7 @@ async function runClose(domain: number): Promise<CloseResult> {
   const kinds = () => process.getActiveResourcesInfo().filter((k) => !['TTYWrap', 'PipeWrap', 'ProcessWrap'].includes(k)).sort();
   const before = kinds();
   const { createTransport } = await import('../../src/ros/index.ts');
-  const { SimBridge } = await import('../../src/ros/sim-bridge.ts');
+  const { SimBridge } = await import('../../src/ros/sim-bridge/index.ts');
   const { SimRobot } = await import('../../src/sim/robot.ts');
   const { Logger } = await import('../../src/ros/node/diagnostics.ts');
   const robot = await SimRobot.forTask('arm_reach');
