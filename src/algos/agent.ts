@@ -66,6 +66,25 @@ export function restoreOptimizer(name: string, adam: Adam, stored: ReadonlyMap<s
   adam.setState({ step, m: adam.params.map((_, i) => take(`${name}/m/${i}`)), v: adam.params.map((_, i) => take(`${name}/v/${i}`)) });
 }
 
+/**
+ * Each of the B states [B, o] repeated n times in a row, state-major: row b·n + j is state b (the layout
+ * best-of-N selection and particle sampling use for their candidates).
+ */
+export function repeatStates(states: tf.Tensor, n: number): tf.Tensor2D {
+  const [B, o] = states.shape;
+  if (n === 1) return states as tf.Tensor2D;
+  return tf.tidy(() => tf.reshape(tf.tile(tf.reshape(states, [B, 1, o]), [1, n, 1]), [B * n, o]));
+}
+
+/**
+ * The row of the best of each state's n candidates, given their scores [B·n] or [B·n, 1] in `repeatStates`'
+ * layout: int32 [B] indices into the candidate rows (ties and NaN: the first, like a strict `>` scan).
+ */
+export function bestCandidates(scores: tf.Tensor, n: number): tf.Tensor1D {
+  const B = scores.size / n;
+  return tf.tidy(() => tf.add(tf.range(0, B * n, n, 'int32'), tf.cast(tf.argMax(tf.reshape(scores, [B, n]), 1), 'int32')));
+}
+
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**

@@ -29,7 +29,7 @@ import {
   setObservationNormalization,
   trainableVariables,
 } from '../nn/policy.ts';
-import { type Agent, type AgentState, adamGroup, collectVariables, optimizerTensors, restoreOptimizer, restoreVariables } from './agent.ts';
+import { type Agent, type AgentState, adamGroup, bestCandidates, collectVariables, optimizerTensors, repeatStates, restoreOptimizer, restoreVariables } from './agent.ts';
 import { type CriticConfig, type QAggregation, Q_AGGREGATIONS, TwinCritic, aggregateHeads } from './critic.ts';
 import { boundLoss, disposeMfiProblem, flowTimes, mfiLoss, mfiProblem } from './meanflow.ts';
 import type { Batch } from './replay.ts';
@@ -247,13 +247,12 @@ export class MeanFlowQl implements Agent {
     const B = observation.shape[0];
     const N = noise.shape[0] / B;
     if (!Number.isInteger(N) || N < 1) throw new MeanFlowQlConfigError(`selectAction: noise rows ${noise.shape[0]} must be a multiple of the ${B} states`);
-    const states = N === 1 ? observation : tf.reshape(tf.tile(tf.reshape(observation, [B, 1, -1]), [1, N, 1]), [B * N, -1]);
+    const states = repeatStates(observation, N);
     const candidates = tf.clipByValue(meanflowMap(this.policy, states, noise, 1), -1, 1);
     if (how === 'single') return { action: N === 1 ? candidates : tf.gather(candidates, tf.range(0, B * N, N, 'int32')), heads: null };
     if (how === 'mean') return { action: tf.mean(tf.reshape(candidates, [B, N, -1]), 1), heads: null };
     const [q1, q2] = this.critic.targetValues(normalizeObservation(this.policy, states), candidates);
-    const q = tf.reshape(aggregateHeads([q1, q2], 'mean'), [B, N]);
-    const rows = tf.add(tf.range(0, B * N, N, 'int32'), tf.cast(tf.argMax(q, 1), 'int32'));
+    const rows = bestCandidates(aggregateHeads([q1, q2], 'mean'), N);
     return { action: tf.gather(candidates, rows), heads: [tf.gather(q1, rows), tf.gather(q2, rows)] };
   }
 

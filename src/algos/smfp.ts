@@ -28,7 +28,7 @@ import {
 } from '../nn/policy.ts';
 import type { Activation } from '../nn/layers.ts';
 import type { Adam } from '../nn/optim.ts';
-import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, disposeActorCritic, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
+import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, bestCandidates, disposeActorCritic, repeatStates, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import { type MfiProblem, boundLoss, disposeMfiProblem, mfiLoss, mfiProblem } from './meanflow.ts';
 import type { Batch } from './replay.ts';
@@ -276,14 +276,11 @@ export class Smfp implements Agent {
   /** N full samples for one state; the one with the highest min Q (MeanFlowQL's action selection). */
   private actBestOfN(observation: Float32Array, rng: Rng): Float32Array {
     const n = this.config.evalCandidates;
-    const d = this.d;
     return tf.tidy(() => {
-      const states = tf.tile(tf.tensor2d(observation, [1, this.observationSize]), [n, 1]);
+      const states = repeatStates(tf.tensor2d(observation, [1, this.observationSize]), n);
       const draw = this.draw(this.policy, states, this.gaussian(n, rng), this.gaussian(n, rng));
-      const q = this.critic.minValue(normalizeObservation(this.policy, states), draw.action).dataSync();
-      let best = 0;
-      for (let i = 1; i < n; i++) if (q[i] > q[best]) best = i;
-      return (draw.action.dataSync() as Float32Array).slice(best * d, (best + 1) * d);
+      const q = this.critic.minValue(normalizeObservation(this.policy, states), draw.action);
+      return tf.gather(draw.action, bestCandidates(q, n)).dataSync() as Float32Array;
     });
   }
 
@@ -403,7 +400,7 @@ export class Smfp implements Agent {
     const result = tf.tidy(() => {
       // Each of the M states repeated K times, particle-major within a state.
       const sub = tf.slice(obs, [0, 0], [M, -1]);
-      const states = tf.reshape(tf.tile(tf.reshape(sub, [M, 1, -1]), [1, K, 1]), [N, -1]);
+      const states = repeatStates(sub, K);
       const particle = this.draw(this.oldPolicy, states, e, xi);
       let u = particle.preSquash;
       if (extra) u = tf.add(u, tf.mul(c.mdParticleNoise, extra));
