@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/nn/backend.ts';
-import { createPolicy, policyConfig, type PolicyNetwork } from '../src/nn/policy.ts';
+import { createPolicy, policyConfig, policyWeights, type PolicyNetwork } from '../src/nn/policy.ts';
 import { adaptiveWeight, conditionalPath, meanflowTarget, flowTimes } from '../src/algos/meanflow.ts';
 import { MEANFLOWQL_DEFAULTS, MeanFlowQl, MeanFlowQlConfigError, actorLearningRate, type MeanFlowQlConfig } from '../src/algos/meanflowql.ts';
 import { GAUSSIAN_BC_DEFAULTS, GaussianBc, MEANFLOW_BC_DEFAULTS, MeanFlowBc } from '../src/algos/bc.ts';
@@ -175,6 +175,31 @@ test('Gaussian BC on the same data averages the modes: its action sits between t
   assert.ok(far > 0.35, `its actions stay ${far.toFixed(2)} away from either mode`);
   agent.dispose();
 });
+
+for (const name of ['MeanFlow BC', 'Gaussian BC'] as const) {
+  test(`${name}: a restart from getState and the policy weights continues the run bit for bit (Adam moments, step, update count)`, () => {
+    const make = () =>
+      name === 'MeanFlow BC'
+        ? new MeanFlowBc(O, D, { ...MEANFLOW_BC_DEFAULTS, actorHidden: [16], actorActivation: 'relu' }, 3, { offlineSteps: 20 })
+        : new GaussianBc(O, D, { ...GAUSSIAN_BC_DEFAULTS, hidden: [16], activation: 'relu' }, 3);
+    const replay = bimodalReplay(256, 1);
+    const run = make();
+    const rng = new Rng(5);
+    for (let i = 0; i < 4; i++) run.update(replay.sample(32, rng), rng);
+    const resumed = make();
+    resumed.update(replay.sample(32, new Rng(99)), new Rng(99)); // a different history, overwritten by the restore
+    for (const [key, v] of policyWeights(resumed.policy)) v.assign(policyWeights(run.policy).get(key)!);
+    resumed.setState(run.getState());
+    assert.deepEqual(resumed.getState().json, run.getState().json);
+    const batch = replay.sample(32, new Rng(7));
+    const a = run.update(batch, new Rng(8));
+    const b = resumed.update(batch, new Rng(8));
+    assert.deepEqual(b, a, 'the next update after the restore');
+    for (const [key, v] of policyWeights(run.policy)) assert.deepEqual(policyWeights(resumed.policy).get(key)!.dataSync(), v.dataSync(), key);
+    run.dispose();
+    resumed.dispose();
+  });
+}
 
 test('best-of-N picks, per state, the candidate the target critic values most; mean and single as documented', () => {
   // g(s, z, t) = z (no hidden layer, identity on z), so the candidates are the noises themselves.

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CheckpointTensor } from '../nn/checkpoint.ts';
 import { Adam, type AdamOptions } from '../nn/optim.ts';
-import type { PolicyNetwork } from '../nn/policy.ts';
+import { type PolicyNetwork, policyWeights } from '../nn/policy.ts';
 import type { TwinCritic } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from '../core/rng.ts';
@@ -179,4 +179,23 @@ export function disposeActorCritic(parts: ActorCriticParts): void {
   parts.criticOptimizer.dispose();
   parts.temperature.optimizer.dispose();
   parts.temperature.logAlpha.dispose();
+}
+
+/** Checkpoint state of an agent whose one learner part is its actor's Adam (the behaviour-cloning baselines). */
+export function actorOnlyState(actorOptimizer: Adam, updates: number): AgentState {
+  const optimizer = new Map<string, CheckpointTensor>();
+  return { tensors: new Map(), optimizer, json: { updates, actorAdamStep: optimizerTensors('actor_adam', actorOptimizer, optimizer) } };
+}
+
+/** Restores what actorOnlyState saved into the same Adam; returns the update count. */
+export function restoreActorOnlyState(actorOptimizer: Adam, state: AgentState): number {
+  const j = state.json as { updates: number; actorAdamStep: number };
+  restoreOptimizer('actor_adam', actorOptimizer, state.optimizer, j.actorAdamStep);
+  return j.updates;
+}
+
+/** Frees an actor-only agent: its Adam and its policy's weights. */
+export function disposeActorOnly(actorOptimizer: Adam, policy: PolicyNetwork): void {
+  actorOptimizer.dispose();
+  for (const v of policyWeights(policy).values()) v.dispose();
 }

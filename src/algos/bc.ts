@@ -13,11 +13,10 @@ import {
   gaussianHeads,
   policyAction,
   policyConfig,
-  policyWeights,
   setObservationNormalization,
   trainableVariables,
 } from '../nn/policy.ts';
-import { type Agent, type AgentState, adamGroup, optimizerTensors, restoreOptimizer, squashedGaussianLogProb } from './agent.ts';
+import { type Agent, type AgentState, actorOnlyState, adamGroup, disposeActorOnly, restoreActorOnlyState, squashedGaussianLogProb } from './agent.ts';
 import { disposeMfiProblem, flowTimes, mfiLoss, mfiProblem } from './meanflow.ts';
 import { MEANFLOWQL_DEFAULTS, type MeanFlowQlConfig, type OfflineSchedule, actorLearningRate, meanflowPolicyConfig, validateMeanFlowQlConfig } from './meanflowql.ts';
 import type { Batch } from './replay.ts';
@@ -88,19 +87,15 @@ export class MeanFlowBc implements Agent {
   }
 
   getState(): AgentState {
-    const optimizer = new Map();
-    return { tensors: new Map(), optimizer, json: { updates: this.updates, actorAdamStep: optimizerTensors('actor_adam', this.optimizer, optimizer) } };
+    return actorOnlyState(this.optimizer, this.updates);
   }
 
   setState(state: AgentState): void {
-    const j = state.json as { updates: number; actorAdamStep: number };
-    restoreOptimizer('actor_adam', this.optimizer, state.optimizer, j.actorAdamStep);
-    this.updates = j.updates;
+    this.updates = restoreActorOnlyState(this.optimizer, state);
   }
 
   dispose(): void {
-    this.optimizer.dispose();
-    for (const v of policyWeights(this.policy).values()) v.dispose();
+    disposeActorOnly(this.optimizer, this.policy);
   }
 }
 
@@ -184,18 +179,14 @@ export class GaussianBc implements Agent {
   }
 
   getState(): AgentState {
-    const optimizer = new Map();
-    return { tensors: new Map(), optimizer, json: { updates: this.updates, actorAdamStep: optimizerTensors('actor_adam', this.optimizer, optimizer) } };
+    return actorOnlyState(this.optimizer, this.updates);
   }
 
   setState(state: AgentState): void {
-    const j = state.json as { updates: number; actorAdamStep: number };
-    restoreOptimizer('actor_adam', this.optimizer, state.optimizer, j.actorAdamStep);
-    this.updates = j.updates;
+    this.updates = restoreActorOnlyState(this.optimizer, state);
   }
 
   dispose(): void {
-    this.optimizer.dispose();
-    for (const v of policyWeights(this.policy).values()) v.dispose();
+    disposeActorOnly(this.optimizer, this.policy);
   }
 }
