@@ -66,7 +66,8 @@ const command: CommandModule = {
           'sensor_msgs/JointState on /joint_command (by name, any subset), in the actuators\' units: for arm tasks the\n' +
           'joint-position target in rad, limited to the task\'s range (home ± scale within the ctrlrange). Bad commands\n' +
           '(wrong length, NaN, unknown joint) are refused and counted. ~/reset (std_msgs/Empty), ~/pause (std_msgs/Bool)\n' +
-          'and ~/step (std_msgs/UInt64, while paused) control the simulation.\n\n' +
+          'and ~/step (std_msgs/UInt64, while paused) control the simulation, as do the simulation_interfaces services\n' +
+          '~/reset_simulation, ~/step_simulation, ~/get_simulation_state, ~/set_simulation_state, ~/get_simulator_features.\n\n' +
           'Lockstep: state k is published, step k+1 runs when its answer arrives: a JointState command by header stamp\n' +
           '= the state\'s stamp; a Float64MultiArray (no header) by arrival order, the first one after state k. When an\n' +
           'episode ends, the next state published is the next episode\'s first (sim time restarts at 0).',

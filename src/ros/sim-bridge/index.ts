@@ -6,8 +6,9 @@
 // frame "world"), onestep_msgs/EpisodeStatus on ~/status (reward, return, success, mode, episode, counters).
 // In: std_msgs/Float64MultiArray on /forward_position_controller/commands (one value per actuator, in the
 // bridge's command order) and sensor_msgs/JointState on /joint_command (by joint name, any subset), plus
-// ~/reset (std_msgs/Empty), ~/pause (std_msgs/Bool) and ~/step (std_msgs/UInt64, only while paused) until the
-// simulation_interfaces services exist over these transports.
+// ~/reset (std_msgs/Empty), ~/pause (std_msgs/Bool) and ~/step (std_msgs/UInt64, only while paused). Services:
+// the standard simulation_interfaces ones (services.ts): ~/reset_simulation, ~/step_simulation,
+// ~/get_simulation_state, ~/set_simulation_state, ~/get_simulator_features.
 //
 // Two clocks. Real time: a control step every control period ÷ real-time factor on an absolute wall-clock
 // schedule (a late tick is not caught up with a burst), each step with the newest accepted command, a command
@@ -24,15 +25,17 @@
 // refused whole, counted and logged once per throttle period; they never reach the simulation.
 //
 // The folder: types.ts (options, topics, counters, reports), publishers.ts (what goes out per state),
-// commands.ts (checking what comes in), clock.ts (stamps, the real-time schedule, the measured factor); this file
+// commands.ts (checking what comes in), clock.ts (stamps, the real-time schedule, the measured factor),
+// services.ts (simulation_interfaces); this file
 // runs the simulation: lifecycle, stepping, lockstep, reset/pause/step, the summary.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LatencyRecorder, toMilliseconds } from '../../core/latency.ts';
 import { Logger, Throttle } from '../node/diagnostics.ts';
-import type { MessageInfo, Publisher, Subscription, Transport } from '../transport.ts';
+import type { MessageInfo, Publisher, ServiceServer, Subscription, Transport } from '../transport.ts';
 import { RealTimeFactorMeter, type Stamp, TickSchedule, writeStamp } from './clock.ts';
 import { type ArrayCommandMsg, CommandChecker, type JointStateCommandMsg } from './commands.ts';
 import { StatePublishers } from './publishers.ts';
+import { Result, SetStateResult, type SimulationControl, type SimulationResult, fail, offerSimulationServices, ok, stateName } from './services.ts';
 import {
   type BridgeCounters, type BridgedRobot, type BridgeEpisode, type BridgeSummary, type BridgeTopics, BRIDGE_CLOCKS, DEFAULT_BRIDGE_TOPICS,
   type SimBridgeOptions, SimBridgeError, SimulationStateValue,
@@ -43,7 +46,7 @@ export * from './types.ts';
 const { STOPPED, PLAYING, PAUSED, QUITTING } = SimulationStateValue;
 const LATENCY_CAPACITY = 1 << 16;
 
-export class SimBridge {
+export class SimBridge implements SimulationControl {
   readonly counters: BridgeCounters = {
     commandsAccepted: 0, commandsRefused: 0, commandsClamped: 0, commandsStale: 0, commandsMissed: 0, watchdogTimeouts: 0, steps: 0, resets: 0,
   };
@@ -98,6 +101,11 @@ export class SimBridge {
   private readonly rtf: RealTimeFactorMeter;
   private startedAtMs = 0;
   private closed = false;
+  /** The clock has started (play); stopped after this means stopped by a request, or finished. */
+  private started = false;
+  /** The configured episodes are done (or a quit was asked for). */
+  private finished = false;
+  private readonly services: ServiceServer[];
   private resolveDone!: (s: BridgeSummary) => void;
   private rejectDone!: (e: Error) => void;
   /** Per stage, the last samples in µs (recording allocates nothing); reported in ms. */
@@ -143,6 +151,7 @@ export class SimBridge {
     sub<Record<string, never>>(t.reset, 'std_msgs/msg/Empty', () => this.requestReset());
     sub<{ data: boolean }>(t.pause, 'std_msgs/msg/Bool', (m) => this.setPaused(m.data === true));
     sub<{ data: bigint | number }>(t.step, 'std_msgs/msg/UInt64', (m) => this.stepPaused(Number(m.data)));
+    this.services = opts.simulationServices === false ? [] : offerSimulationServices(transport, t.services, this);
 
     this.done = new Promise<BridgeSummary>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -206,6 +215,7 @@ export class SimBridge {
   }
 
   private play(): void {
+    this.started = true;
     this.state = PLAYING;
     this.startedAtMs = performance.now();
     this.rtf.restart(this.startedAtMs);
@@ -287,6 +297,11 @@ export class SimBridge {
       this.ticks.cancel();
       return;
     }
+    this.resume();
+  }
+
+  /** PLAYING again after a pause or a stop: the clock restarts from now; lockstep steps with an answer that came meanwhile. */
+  private resume(): void {
     this.rtf.restart();
     if (this.opts.clock === 'realtime') this.ticks.restart();
     else if (this.answered) {
@@ -298,18 +313,89 @@ export class SimBridge {
     }
   }
 
-  /** ~/step N while paused: N control steps with the command in force, each state published. */
-  private stepPaused(n: number): void {
+  /** ~/step N while paused: N control steps with the command in force, each state published; the steps done. */
+  private stepPaused(n: number): number {
     if (this.state !== PAUSED) {
       this.log.warn('step refused: the simulation is not paused (publish true on the pause topic first)', { requested: n });
-      return;
+      return 0;
     }
-    if (!Number.isInteger(n) || n < 1) return;
-    for (let k = 0; k < n && this.state === PAUSED; k++) {
+    if (!Number.isInteger(n) || n < 1) return 0;
+    let k = 0;
+    for (; k < n && this.state === PAUSED; k++) {
       this.awaiting = false;
       this.answered = false;
       this.advance();
     }
+    return k;
+  }
+
+  // -----------------------------------------------------------------------------------------------------------
+  // simulation_interfaces (services.ts answers the calls with these)
+
+  /** The SimulationState value now. */
+  get simulationState(): number {
+    return this.state;
+  }
+
+  get description(): string {
+    return `onestep sim-bridge: ${this.robot.taskName}, ${this.opts.clock} clock, control period ${+(this.robot.controlPeriod * 1000).toFixed(3)} ms; `
+      + `a reset starts the next episode (episode k is seeded ${this.opts.seed} + k)`;
+  }
+
+  /** ResetSimulation: time and state to the start of the next episode (stopped: already there). */
+  resetSimulation(): SimulationResult {
+    if (this.finished || this.state === QUITTING) return fail(Result.INCORRECT_STATE, 'the bridge has finished its episodes');
+    if (this.state === STOPPED) return ok(); // not started yet, or stopped (a stop resets): at the start already
+    this.requestReset();
+    return ok();
+  }
+
+  /** SetSimulationState: play, pause, stop (= pause at the start of the next episode) or quit (end the run). */
+  setSimulationState(target: number): SimulationResult {
+    if (this.finished || this.state === QUITTING) return fail(SetStateResult.STATE_TRANSITION_ERROR, 'the bridge has finished its episodes');
+    if (target !== STOPPED && target !== PLAYING && target !== PAUSED && target !== QUITTING) {
+      return fail(Result.FEATURE_UNSUPPORTED, `${stateName(target)}: the bridge has one world, always loaded`);
+    }
+    if (target === this.state) return fail(SetStateResult.ALREADY_IN_TARGET_STATE, `already ${stateName(target)}`);
+    this.log.info('simulation state requested', { from: stateName(this.state), to: stateName(target) });
+    if (target === QUITTING) {
+      // the reply goes out first; then the run ends as when its episodes are done
+      setTimeout(() => {
+        if (!this.closed && !this.finished) this.finish();
+      }, 50).unref();
+      return ok();
+    }
+    if (target === STOPPED) {
+      this.ticks.cancel();
+      this.requestReset();
+      this.state = STOPPED;
+      this.publishStatus();
+      return ok();
+    }
+    if (!this.started) {
+      // stopped before the first step (lockstep waiting for a controller): start now, paused if asked
+      if (this.peerTimer) clearTimeout(this.peerTimer);
+      this.peerTimer = null;
+      this.play();
+      if (target === PAUSED) this.setPaused(true);
+      return ok();
+    }
+    if (this.state === STOPPED) {
+      this.state = target;
+      this.publishStatus();
+      if (target === PLAYING) this.resume();
+      return ok();
+    }
+    this.setPaused(target === PAUSED);
+    return ok();
+  }
+
+  /** StepSimulation: N steps while paused, answered when done. */
+  stepSimulation(steps: number): SimulationResult {
+    if (this.state !== PAUSED) return fail(Result.OPERATION_FAILED, `the simulation is ${stateName(this.state)}, not paused: pause it first (SetSimulationState STATE_PAUSED)`);
+    const done = this.stepPaused(steps);
+    if (done < steps) return fail(Result.OPERATION_FAILED, `stopped after ${done} of ${steps} steps: the run's episodes are done`);
+    return ok();
   }
 
   private publishState(): void {
@@ -433,7 +519,8 @@ export class SimBridge {
     }
     this.command.set(this.checker.incoming);
     this.awaiting = false;
-    if (this.state === PAUSED) {
+    if (this.state === PAUSED || this.state === STOPPED) {
+      // paused, or stopped by SetSimulationState (only then is a state awaiting an answer): step with it on resume
       this.answered = true;
       return;
     }
@@ -466,6 +553,7 @@ export class SimBridge {
   // end
 
   private finish(): void {
+    this.finished = true;
     this.stop();
     this.publishStatus();
     this.resolveDone(this.summary());
@@ -512,6 +600,7 @@ export class SimBridge {
     }
     this.closed = true;
     for (const s of this.subscriptions) s.close();
+    for (const s of this.services) s.close();
     // reliable writers need a moment to deliver the last status before their endpoints disappear
     await sleep(20);
     for (const p of this.publishers) p.close();

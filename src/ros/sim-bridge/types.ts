@@ -44,6 +44,8 @@ export interface BridgeTopics {
   reset: string;
   pause: string;
   step: string;
+  /** Prefix of the simulation_interfaces services: "~/" gives /sim_bridge/reset_simulation, … */
+  services: string;
   /** Prefix of the point topics: "/" gives /tool_tip, /target. */
   pointPrefix: string;
 }
@@ -57,6 +59,7 @@ export const DEFAULT_BRIDGE_TOPICS: Readonly<BridgeTopics> = {
   reset: '~/reset',
   pause: '~/pause',
   step: '~/step',
+  services: '~/',
   pointPrefix: '/',
 };
 
@@ -79,6 +82,8 @@ export interface SimBridgeOptions {
   /** Lockstep: wait for a /joint_states subscriber and a command publisher before the first step (default true). */
   waitForPeers?: boolean;
   topics?: Partial<BridgeTopics>;
+  /** Offer the simulation_interfaces services (default true). */
+  simulationServices?: boolean;
   logger?: Logger;
   logThrottleMs?: number;
   /** Called after each published state (tests and recorders); `observation` is the task's own, reused. */
