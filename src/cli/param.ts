@@ -5,7 +5,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { ServiceClient, Transport } from '../ros/transport.ts';
 import type { ParameterValueMsg } from '../ros/node/parameter-server.ts';
 import { UserError } from './errors.ts';
-import { type CommonArgs, common, parseUserYaml, withTransport } from './ros-common.ts';
+import { type CommonArgs, commandGroup, common, parseUserYaml, withTransport } from './ros-common.ts';
 
 interface NodeArgs extends CommonArgs {
   node: string;
@@ -216,17 +216,4 @@ const dump: CommandModule<object, DumpArgs> = {
     }),
 };
 
-const command: CommandModule = {
-  command: 'param <command>',
-  describe: 'Read and change a running node\'s parameters: list, get, set, describe, dump',
-  builder: (y: Argv) =>
-    y
-      .command(list as unknown as CommandModule)
-      .command(get as unknown as CommandModule)
-      .command(set as unknown as CommandModule)
-      .command(describe as unknown as CommandModule)
-      .command(dump as unknown as CommandModule)
-      .demandCommand(1, 'name a param command: list, get, set, describe or dump'),
-  handler: () => {},
-};
-export default command;
+export default commandGroup('param', 'Read and change a running node\'s parameters: list, get, set, describe, dump', [list, get, set, describe, dump]);

@@ -1,6 +1,8 @@
 // What the ROS graph commands (topic, service, param) share: the transport options and lifecycle, Ctrl-C handling,
-// and turning messages into printable YAML and user YAML into messages.
-import type { Argv } from 'yargs';
+// the command group they are, discovering a topic's or service's type and listing them, and turning messages into
+// printable YAML and user YAML into messages.
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transport } from '../ros/transport.ts';
 import type { MessageCodec } from '../ros/msgs/index.ts';
 import { UserError } from './errors.ts';
@@ -50,6 +52,90 @@ export function untilInterrupted(): { stopped: Promise<void>; stop: () => void }
     process.off('SIGTERM', onSignal);
   });
   return { stopped, stop };
+}
+
+/** `onestep <group> <command>`: the sub-commands, and the line a missing sub-command gets. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function commandGroup(command: string, describe: string, subcommands: CommandModule<object, any>[]): CommandModule {
+  const names = subcommands.map((c) => String(c.command).split(' ')[0]);
+  const choice = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names[0];
+  return {
+    command: `${command} <command>`,
+    describe,
+    builder: (y: Argv) => {
+      for (const c of subcommands) y.command(c as CommandModule);
+      return y.demandCommand(1, `name a ${command} command: ${choice}`);
+    },
+    handler: () => {},
+  };
+}
+
+// ---- the graph: topics and services ----------------------------------------------------------------------------
+
+export type GraphKind = 'topic' | 'service';
+
+interface GraphEntry {
+  name: string;
+  types: string[];
+  /** Endpoint counts as `list --verbose` prints them ('' where the transport cannot count them). */
+  counts: string;
+}
+
+const GRAPH: Record<GraphKind, { entries: (t: Transport) => GraphEntry[]; endpoints: string; example: string }> = {
+  topic: {
+    entries: (t) => t.topics().map((x) => ({ name: x.topic, types: x.types, counts: `${x.publishers} publisher(s), ${x.subscribers} subscriber(s)` })),
+    endpoints: 'publisher',
+    example: 'std_msgs/msg/String',
+  },
+  service: {
+    entries: (t) => t.services().map((x) => ({ name: x.service, types: x.types, counts: x.servers >= 0 ? `${x.servers} server(s), ${x.clients} client(s)` : '' })),
+    endpoints: 'server or client',
+    example: 'std_srvs/srv/Trigger',
+  },
+};
+
+/** The type of topic or service `name` as discovered in the graph, waiting up to `waitS` seconds. */
+export async function discoverType(transport: Transport, kind: GraphKind, name: string, waitS: number): Promise<string> {
+  const { resolveTopicName } = await import('../ros/names.ts');
+  const fqn = resolveTopicName(name, transport.node);
+  const { entries, endpoints, example } = GRAPH[kind];
+  const deadline = Date.now() + waitS * 1000;
+  for (;;) {
+    const info = entries(transport).find((e) => e.name === fqn);
+    if (info && info.types.length === 1) return info.types[0];
+    if (info && info.types.length > 1) throw new UserError(`${kind} ${fqn} has several types (${info.types.join(', ')}): name one as TYPE`);
+    if (Date.now() >= deadline) throw new UserError(`no ${endpoints} of ${fqn} was discovered within ${waitS} s: name its TYPE (e.g. ${example}) or raise --wait`);
+    await sleep(100);
+  }
+}
+
+interface ListArgs extends CommonArgs {
+  showTypes: boolean;
+  verbose: boolean;
+  wait: number;
+}
+
+/** `onestep topic list` / `onestep service list`, as `ros2 topic list` / `ros2 service list` print them. */
+export function listCommand(kind: GraphKind): CommandModule<object, ListArgs> {
+  const counted = kind === 'topic' ? 'publisher and subscriber' : 'server and client';
+  return {
+    command: 'list',
+    describe: `list the ${kind}s in the graph`,
+    builder: (y) =>
+      common(y, kind)
+        .option('show-types', { alias: 't', type: 'boolean', default: false, describe: `show each ${kind}'s type` })
+        .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: `show ${counted} counts` })
+        .option('wait', { type: 'number', default: 2, describe: 'seconds of discovery before listing' }) as unknown as Argv<ListArgs>,
+    handler: (args: ArgumentsCamelCase<ListArgs>) =>
+      withTransport(args, async (transport) => {
+        if (transport.kind !== 'inproc') await sleep(args.wait * 1000);
+        for (const e of GRAPH[kind].entries(transport)) {
+          const types = args.showTypes || args.verbose ? ` [${e.types.join(', ')}]` : '';
+          const counts = args.verbose && e.counts ? ` ${e.counts}` : '';
+          process.stdout.write(`${e.name}${types}${counts}\n`);
+        }
+      }),
+  };
 }
 
 
@@ -111,4 +197,13 @@ export async function parseUserYaml(text: string | undefined, what = 'values'): 
   } catch (err) {
     throw new UserError(`${what} are not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
+}
+
+/** A message (or a field of one) as the graph commands print it: YAML for structures, the bare value otherwise. */
+export async function yamlPrinter(noArrays = false): Promise<(value: unknown) => string> {
+  const { stringify } = await import('yaml');
+  return (value) => {
+    const plain = toPlain(value, noArrays);
+    return typeof plain === 'object' && plain !== null ? stringify(plain).trimEnd() : String(plain);
+  };
 }

@@ -2,50 +2,10 @@
 // transport; on the embedded rtps transport a call speaks the request convention of the server's rmw
 // (rmw_cyclonedds or rmw_fastrtps), so the same command calls either.
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { Transport } from '../ros/transport.ts';
 import type { MessageCodec } from '../ros/msgs/index.ts';
 import { UserError } from './errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CommonArgs, common, fromUserValues, parseUserYaml, toPlain, withTransport } from './ros-common.ts';
-
-/** The type of service `name` as discovered in the graph, waiting up to `waitS` seconds. */
-export async function discoverServiceType(transport: Transport, name: string, waitS: number): Promise<string> {
-  const { resolveTopicName } = await import('../ros/names.ts');
-  const fqn = resolveTopicName(name, transport.node);
-  const deadline = Date.now() + waitS * 1000;
-  for (;;) {
-    const info = transport.services().find((s) => s.service === fqn);
-    if (info && info.types.length === 1) return info.types[0];
-    if (info && info.types.length > 1) throw new UserError(`service ${fqn} has several types (${info.types.join(', ')}): name one as TYPE`);
-    if (Date.now() >= deadline) throw new UserError(`no server or client of ${fqn} was discovered within ${waitS} s: name its TYPE (e.g. std_srvs/srv/Trigger) or raise --wait`);
-    await sleep(100);
-  }
-}
-
-interface ListArgs extends CommonArgs {
-  showTypes: boolean;
-  verbose: boolean;
-  wait: number;
-}
-
-const list: CommandModule<object, ListArgs> = {
-  command: 'list',
-  describe: 'list the services in the graph',
-  builder: (y) =>
-    common(y, 'service')
-      .option('show-types', { alias: 't', type: 'boolean', default: false, describe: 'show each service\'s type' })
-      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'show server and client counts' })
-      .option('wait', { type: 'number', default: 2, describe: 'seconds of discovery before listing' }) as unknown as Argv<ListArgs>,
-  handler: (args: ArgumentsCamelCase<ListArgs>) =>
-    withTransport(args, async (transport) => {
-      if (transport.kind !== 'inproc') await sleep(args.wait * 1000);
-      for (const s of transport.services()) {
-        const types = args.showTypes || args.verbose ? ` [${s.types.join(', ')}]` : '';
-        const counts = args.verbose && s.servers >= 0 ? ` ${s.servers} server(s), ${s.clients} client(s)` : '';
-        process.stdout.write(`${s.service}${types}${counts}\n`);
-      }
-    }),
-};
+import { type CommonArgs, commandGroup, common, discoverType, fromUserValues, listCommand, parseUserYaml, withTransport, yamlPrinter } from './ros-common.ts';
 
 interface TypeArgs extends CommonArgs {
   service: string;
@@ -61,7 +21,7 @@ const type: CommandModule<object, TypeArgs> = {
       .option('wait', { type: 'number', default: 5, describe: 'seconds to wait for the service to be discovered' }) as unknown as Argv<TypeArgs>,
   handler: (args: ArgumentsCamelCase<TypeArgs>) =>
     withTransport(args, async (transport) => {
-      process.stdout.write(`${await discoverServiceType(transport, args.service, args.wait)}\n`);
+      process.stdout.write(`${await discoverType(transport, 'service', args.service, args.wait)}\n`);
     }),
 };
 
@@ -90,14 +50,13 @@ const call: CommandModule<object, CallArgs> = {
     if (args.rate !== undefined && !(args.rate > 0)) throw new UserError(`--rate must be a positive number of Hz, got ${args.rate}`);
     const { getServiceCodec } = await import('../ros/msgs/index.ts');
     const { ServiceCallError } = await import('../ros/services/errors.ts');
-    const { stringify } = await import('yaml');
+    const show = await yamlPrinter();
     await withTransport(args, async (transport) => {
-      const typeName = args.type ?? (await discoverServiceType(transport, args.service, args.wait));
+      const typeName = args.type ?? (await discoverType(transport, 'service', args.service, args.wait));
       const codec = getServiceCodec(typeName);
       const request = fromUserValues(codec.request as MessageCodec<unknown>, await parseUserYaml(args.values, 'request values'));
       codec.request.encode(request); // type errors surface before anything is sent
       const client = transport.createClient(args.service, codec.type);
-      const show = (v: unknown) => stringify(toPlain(v, false)).trimEnd();
       let interrupted = false;
       const onSignal = () => (interrupted = true);
       process.once('SIGINT', onSignal);
@@ -124,15 +83,4 @@ const call: CommandModule<object, CallArgs> = {
   },
 };
 
-const command: CommandModule = {
-  command: 'service <command>',
-  describe: 'List, inspect and call ROS 2 services: list, type, call',
-  builder: (y: Argv) =>
-    y
-      .command(list as unknown as CommandModule)
-      .command(type as unknown as CommandModule)
-      .command(call as unknown as CommandModule)
-      .demandCommand(1, 'name a service command: list, type or call'),
-  handler: () => {},
-};
-export default command;
+export default commandGroup('service', 'List, inspect and call ROS 2 services: list, type, call', [listCommand('service'), type, call]);

@@ -5,7 +5,7 @@ import type { QosProfile, Transport } from '../ros/transport.ts';
 import type { MessageCodec } from '../ros/msgs/index.ts';
 import { UserError } from './errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CommonArgs, common, fromUserValues, toPlain, untilInterrupted, withTransport } from './ros-common.ts';
+import { type CommonArgs, commandGroup, common, discoverType, fromUserValues, listCommand, parseUserYaml, untilInterrupted, withTransport, yamlPrinter } from './ros-common.ts';
 
 interface QosArgs {
   qos: 'auto' | 'default' | 'sensor_data' | 'system_default';
@@ -52,54 +52,15 @@ async function qosFrom(args: QosArgs, autoProfile: QosProfile): Promise<QosProfi
 
 const BEST_AVAILABLE: QosProfile = { reliability: 'best_effort', durability: 'volatile', history: 'keep_last', depth: 10 };
 
-/** The type of `topic` as discovered in the graph, waiting up to `waitS` seconds. */
-async function discoverType(transport: Transport, topic: string, waitS: number): Promise<string> {
-  const { resolveTopicName } = await import('../ros/names.ts');
-  const name = resolveTopicName(topic, transport.node);
-  const deadline = Date.now() + waitS * 1000;
-  for (;;) {
-    const info = transport.topics().find((t) => t.topic === name);
-    if (info && info.types.length === 1) return info.types[0];
-    if (info && info.types.length > 1) throw new UserError(`topic ${name} has several types (${info.types.join(', ')}): name one as TYPE`);
-    if (Date.now() >= deadline) throw new UserError(`no publisher of ${name} was discovered within ${waitS} s: name its TYPE (e.g. std_msgs/msg/String) or raise --wait`);
-    await sleep(100);
-  }
-}
-
 /** What echo and hz subscribe with: the topic's type (as given, else discovered) and the subscriber QoS. */
 async function subscriberSetup(transport: Transport, args: SubscriberArgs): Promise<{ type: string; qos: QosProfile }> {
-  const type = args.type ?? (await discoverType(transport, args.topic, args.wait));
+  const type = args.type ?? (await discoverType(transport, 'topic', args.topic, args.wait));
   const { getMessageCodec } = await import('../ros/msgs/index.ts');
   getMessageCodec(type); // fail fast on an unknown type
   return { type, qos: await qosFrom(args, BEST_AVAILABLE) };
 }
 
 // ---- sub-commands --------------------------------------------------------------------------------------------
-
-interface ListArgs extends CommonArgs {
-  showTypes: boolean;
-  verbose: boolean;
-  wait: number;
-}
-
-const list: CommandModule<object, ListArgs> = {
-  command: 'list',
-  describe: 'list the topics in the graph',
-  builder: (y) =>
-    common(y)
-      .option('show-types', { alias: 't', type: 'boolean', default: false, describe: 'show each topic\'s type' })
-      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'show publisher and subscriber counts' })
-      .option('wait', { type: 'number', default: 2, describe: 'seconds of discovery before listing' }) as unknown as Argv<ListArgs>,
-  handler: (args: ArgumentsCamelCase<ListArgs>) =>
-    withTransport(args, async (transport) => {
-      if (transport.kind !== 'inproc') await sleep(args.wait * 1000);
-      for (const t of transport.topics()) {
-        const types = args.showTypes || args.verbose ? ` [${t.types.join(', ')}]` : '';
-        const counts = args.verbose ? ` ${t.publishers} publisher(s), ${t.subscribers} subscriber(s)` : '';
-        process.stdout.write(`${t.topic}${types}${counts}\n`);
-      }
-    }),
-};
 
 interface EchoArgs extends SubscriberArgs {
   once: boolean;
@@ -122,7 +83,7 @@ const echo: CommandModule<object, EchoArgs> = {
       .option('field', { type: 'string', describe: 'print only this field, e.g. header.stamp', defaultDescription: 'the whole message' })
       .option('timeout', { type: 'number', describe: 'exit with an error if nothing arrives within this many seconds', defaultDescription: 'wait forever' }) as unknown as Argv<EchoArgs>,
   handler: async (args: ArgumentsCamelCase<EchoArgs>) => {
-    const { stringify } = await import('yaml');
+    const show = await yamlPrinter(args.noArr);
     await withTransport(args, async (transport) => {
       const { stopped, stop } = untilInterrupted();
       const { type, qos } = await subscriberSetup(transport, args);
@@ -141,8 +102,7 @@ const echo: CommandModule<object, EchoArgs> = {
             process.exitCode = 1;
             return stop();
           }
-          const plain = toPlain(value, args.noArr);
-          process.stdout.write(`${typeof plain === 'object' && plain !== null ? stringify(plain).trimEnd() : String(plain)}\n---\n`);
+          process.stdout.write(`${show(value)}\n---\n`);
         }
         if (limit !== undefined && printed >= limit) stop();
       });
@@ -191,14 +151,9 @@ const pub: CommandModule<object, PubArgs> = {
   handler: async (args: ArgumentsCamelCase<PubArgs>) => {
     if (!(args.rate > 0)) throw new UserError(`--rate must be a positive number of Hz, got ${args.rate}`);
     const { getMessageCodec } = await import('../ros/msgs/index.ts');
-    const { parse, stringify } = await import('yaml');
     const codec = getMessageCodec(args.type);
-    let parsed: unknown;
-    try {
-      parsed = args.values === undefined ? {} : parse(args.values, { intAsBigInt: false });
-    } catch (err) {
-      throw new UserError(`values are not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-    }
+    const parsed = await parseUserYaml(args.values);
+    const show = await yamlPrinter();
     const message = fromUserValues(codec as MessageCodec<unknown>, parsed);
     codec.encode(message); // type errors surface before anything is advertised
     const times = args.once ? 1 : args.times;
@@ -215,7 +170,7 @@ const pub: CommandModule<object, PubArgs> = {
       let sent = 0;
       const period = 1000 / args.rate;
       const start = performance.now();
-      const text = stringify(toPlain(message, false)).trimEnd();
+      const text = show(message);
       const tick = () => {
         const fresh = fromUserValues(codec as MessageCodec<unknown>, parsed); // 'now' is re-read per message
         publisher.publish(fresh);
@@ -283,16 +238,4 @@ const hz: CommandModule<object, HzArgs> = {
   },
 };
 
-const command: CommandModule = {
-  command: 'topic <command>',
-  describe: 'Inspect and poke a ROS 2 graph: echo, pub, list, hz',
-  builder: (y: Argv) =>
-    y
-      .command(list as unknown as CommandModule)
-      .command(echo as unknown as CommandModule)
-      .command(pub as unknown as CommandModule)
-      .command(hz as unknown as CommandModule)
-      .demandCommand(1, 'name a topic command: list, echo, pub or hz'),
-  handler: () => {},
-};
-export default command;
+export default commandGroup('topic', 'Inspect and poke a ROS 2 graph: echo, pub, list, hz', [listCommand('topic'), echo, pub, hz]);
