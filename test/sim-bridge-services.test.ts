@@ -63,7 +63,7 @@ async function harness(opts: Partial<SimBridgeOptions> = {}) {
 
 test('simulation_interfaces over inproc: features, state, pause, step, reset, stop, play, quit, with the package\'s result codes', async () => {
   const h = await harness();
-  const features = await h.call<{ features: { features: ArrayLike<number>; spawn_formats: string[]; custom_info: string } }>('get_simulator_features', 'GetSimulatorFeatures');
+  const features = await h.call<{ features: { features: Iterable<number>; spawn_formats: string[]; custom_info: string } }>('get_simulator_features', 'GetSimulatorFeatures');
   assert.deepEqual([...features.features.features].sort((a, b) => a - b), [20, 24, 25, 26, 31, 32]);
   assert.match(features.features.custom_info, /arm_reach, realtime clock/);
   const state = async () => (await h.call<{ state: { state: number } } & Res>('get_simulation_state', 'GetSimulationState')).state.state;

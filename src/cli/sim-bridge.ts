@@ -25,6 +25,7 @@ const OPTIONS = {
   namespace: { type: 'string', description: 'Node namespace (--ros-args -r __ns:=… overrides)', default: '/' },
   'log-level': { type: 'string', choices: ['debug', 'info', 'warn', 'error', 'fatal'], description: 'Log level (stderr)', default: 'info' },
   json: { type: 'boolean', description: 'stdout: one JSON object per finished episode, then the summary', default: false },
+  record: { type: 'string', description: 'Record joint states, points, status, /clock and the commands received into this MCAP file, as rosbag2 writes it (ros2 bag, onestep profile and Foxglove read it)', default: '' },
 } satisfies Record<string, Options>;
 
 type BridgeArgs = {
@@ -48,6 +49,7 @@ type BridgeArgs = {
   namespace: string;
   'log-level': string;
   json: boolean;
+  record: string;
 };
 
 const command: CommandModule = {
@@ -74,7 +76,8 @@ const command: CommandModule = {
       )
       .example('$0 sim-bridge --task arm_reach', 'arm_reach in real time on the ROS 2 graph of $ROS_DOMAIN_ID')
       .example('$0 sim-bridge --task arm_reach --clock lockstep --episodes 10 --json', 'lockstep with a controller, 10 episodes, JSON results')
-      .example('$0 sim-bridge --mjcf robot.xml --frame-skip 10 --point tool=site:tcp', 'your own robot'),
+      .example('$0 sim-bridge --mjcf robot.xml --frame-skip 10 --point tool=site:tcp', 'your own robot')
+      .example('$0 sim-bridge --task arm_reach --clock lockstep --record run.mcap', 'also record every state and command (rosbag2-style MCAP)'),
   handler: async () => {
     const { hideBin } = await import('yargs/helpers');
     const { parseRosArgs } = await import('../ros/node/ros-args.ts');
@@ -132,6 +135,25 @@ async function runBridge(args: BridgeArgs, ros: import('../ros/node/ros-args.ts'
     robot.close();
     throw err;
   }
+  // --record wraps the transport (src/ros/mcap/session.ts, as serve --record does): every message the bridge
+  // publishes and every command it receives goes into the file as it passes
+  let recording: import('../ros/mcap/session.ts').RecordingSession | null = null;
+  if (args.record !== '') {
+    const { startRecording } = await import('../ros/mcap/session.ts');
+    try {
+      recording = await startRecording(transport, args.record, {
+        // the bridge publishes /clock itself (always, while recording): no tap
+        taps: [],
+        customData: { recorded_by: 'onestep sim-bridge', node: fqn, task: robot.taskName, clock: args.clock, seed: String(seed) },
+      });
+    } catch (err) {
+      await transport.close();
+      robot.close();
+      throw err;
+    }
+    transport = recording.transport;
+    log.info('recording', { file: args.record });
+  }
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const onEpisode = (e: BridgeEpisode) => {
     if (args.json) out(JSON.stringify({ event: 'episode', ...e }));
@@ -143,10 +165,11 @@ async function runBridge(args: BridgeArgs, ros: import('../ros/node/ros-args.ts'
       transport, robot, clock: args.clock, seed, episodes, realTimeFactor: args.rtf,
       commandTimeoutMs: args['command-timeout-ms'], watchdogAction: args['watchdog-action'],
       lockstepTimeoutMs: args['lockstep-timeout-ms'], missedCommand: args['missed-command'],
-      topics: { commands: args['commands-topic'] }, logger: log, onEpisode,
+      topics: { commands: args['commands-topic'] }, logger: log, onEpisode, publishAlways: recording !== null,
     });
   } catch (err) {
     await transport.close();
+    await recording?.finish();
     robot.close();
     throw err;
   }
@@ -156,6 +179,11 @@ async function runBridge(args: BridgeArgs, ros: import('../ros/node/ros-args.ts'
     if (stopping) return;
     stopping = true;
     const summary = await bridge.close();
+    if (recording) {
+      // closed after the bridge and its transport, so the last messages are in
+      const s = await recording.finish();
+      log.info('recording closed', { file: s.path, messages: s.messages, bytes: s.bytes });
+    }
     robot.close();
     clearInterval(keepAlive);
     if (args.json) out(JSON.stringify({ event: 'summary', ...summary }));

@@ -12,6 +12,8 @@ export interface BridgeScenario {
   states: number;
   seed: number;
   domain: number;
+  /** `onestep sim-bridge --record` into this file. */
+  record?: string;
   /** Afterwards, run and close a bridge in this process and report what is left. */
   close?: boolean;
 }
@@ -55,6 +57,7 @@ async function runClient(s: BridgeScenario): Promise<ClientResult> {
     'bin/onestep.js', 'sim-bridge', '--task', 'arm_reach', '--transport', 'rtps', '--domain-id', String(s.domain), '--seed', String(s.seed),
     '--clock', s.clock, '--json', '--lockstep-timeout-ms', '5000', '--missed-command', 'abort',
     ...(s.clock === 'lockstep' ? ['--episodes', '1'] : ['--command-timeout-ms', '0']),
+    ...(s.record ? ['--record', s.record] : []),
   ];
   const bridge = spawn('node', bridgeArgs, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const b = collect(bridge);

@@ -139,7 +139,7 @@ export class SimBridge implements SimulationControl {
     if (!BRIDGE_CLOCKS.includes(opts.clock)) throw new SimBridgeError(`clock must be one of ${BRIDGE_CLOCKS.join(', ')} (got ${opts.clock})`);
 
     const t = this.topics;
-    this.out = new StatePublishers(transport, robot, t);
+    this.out = new StatePublishers(transport, robot, t, opts.publishAlways ?? false);
     this.publishers.push(...this.out.all);
     const sub = <T>(topic: string, type: string, handler: (m: T, info: MessageInfo) => void) => {
       const s = transport.subscribe<T>(topic, type, 'default', handler);

@@ -49,7 +49,7 @@ export class StatePublishers {
   private readonly point = new Float64Array(3);
   private readonly nj: number;
 
-  constructor(transport: Transport, robot: BridgedRobot, topics: BridgeTopics) {
+  constructor(transport: Transport, robot: BridgedRobot, topics: BridgeTopics, private readonly always = false) {
     this.nj = robot.jointNames.length;
     const jointCodec = getMessageCodec('sensor_msgs/msg/JointState');
     const names = [...robot.jointNames];
@@ -94,9 +94,9 @@ export class StatePublishers {
     }
   }
 
-  /** /clock, when something subscribes. */
+  /** /clock, when something subscribes (or always). */
   publishClock(stamp: Stamp): void {
-    if (this.clock.matchedSubscriptions() === 0) return;
+    if (!this.always && this.clock.matchedSubscriptions() === 0) return;
     const c = this.clockTemplate;
     c.setI32(0, stamp.sec);
     c.setU32(1, stamp.nanosec);
@@ -122,7 +122,7 @@ export class StatePublishers {
 
   /** Whether a status is worth filling and encoding (something subscribes). */
   statusWanted(): boolean {
-    return this.status.matchedSubscriptions() > 0;
+    return this.always || this.status.matchedSubscriptions() > 0;
   }
 
   /** Encodes and publishes `statusMessage`. */

@@ -82,6 +82,8 @@ export interface SimBridgeOptions {
   /** Lockstep: wait for a /joint_states subscriber and a command publisher before the first step (default true). */
   waitForPeers?: boolean;
   topics?: Partial<BridgeTopics>;
+  /** Encode /clock and ~/status even while nothing subscribes (a recording wants every state's; default false). */
+  publishAlways?: boolean;
   /** Offer the simulation_interfaces services (default true). */
   simulationServices?: boolean;
   logger?: Logger;
