@@ -9,7 +9,7 @@
 // again in alternating blocks.
 //
 //   node --import tsx bench/train-throughput.ts [--rounds 10] [--updates 50] [--warmup 50] [--threads 1]
-//        [--no-torch] [--no-stock] [--no-wasm] [--no-algos] [--no-mfql] [--profile] [--python /usr/bin/python3] [--json out.json]
+//        [--no-torch] [--no-stock] [--no-wasm] [--no-algos] [--no-mfql | --mfql-only] [--profile] [--python /usr/bin/python3] [--json out.json]
 //        [--ln-rounds 5] [--ln-updates 20] [--no-layernorm | --layernorm-only]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     'no-wasm': { type: 'boolean', default: false },
     'no-algos': { type: 'boolean', default: false },
     'no-mfql': { type: 'boolean', default: false },
+    'mfql-only': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'ln-rounds': { type: 'string', default: '5' },
     'ln-updates': { type: 'string', default: '20' },
@@ -283,7 +284,7 @@ const torch = args['no-torch'] ? null : startTorch();
 const oursRounds: Rate[] = [], torchRounds: Rate[] = [];
 let torchInfo: Record<string, unknown> | null = null;
 // Order alternates (ours first, then PyTorch first) so a load trend during a round does not favour one side.
-for (let r = 0; r < rounds; r++) {
+for (let r = 0; r < (args['mfql-only'] ? 0 : rounds); r++) {
   const warm = r === 0 ? warmup : 2;
   const runTorch = async () => {
     const res = await torch!.ask(`run ${warm} ${updates}`);
@@ -350,6 +351,12 @@ if (!args['no-mfql']) {
   }
   console.log(`${text} updates per CPU-second (wall)`);
   results.meanflowql = mfqlResult;
+}
+if (args['mfql-only']) {
+  torch?.close();
+  ours.dispose();
+  if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));
+  process.exit(0);
 }
 torch?.close();
 // Assigned inside the runTorch closure, which TypeScript's narrowing does not follow.

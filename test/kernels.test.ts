@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/nn/backend.ts';
 import { dense, DenseShapeError } from '../src/nn/dense.ts';
 import { BINARY_OPS, UNARY_OPS } from '../src/nn/kernels/elementwise.ts';
-import { poisonUninitialized } from '../src/nn/kernels/cpu.ts';
+import { clearBufferPool, pooledBytes, poisonUninitialized } from '../src/nn/kernels/cpu.ts';
 
 type Arrays = { shape: number[]; values: Float32Array | Int32Array }[];
 
@@ -231,7 +231,7 @@ describe('elementwise', () => {
     assertClose(s2, o2, 'int32', 0);
   });
   for (const op of Object.keys(UNARY_OPS)) {
-    const fn = ({ Neg: tf.neg, Exp: tf.exp, Log: tf.log, Tanh: tf.tanh, Sigmoid: tf.sigmoid, Sqrt: tf.sqrt, Square: tf.square, Abs: tf.abs, Relu: tf.relu } as const)[op as 'Neg'];
+    const fn = ({ Neg: tf.neg, Exp: tf.exp, Log: tf.log, Tanh: tf.tanh, Sigmoid: tf.sigmoid, Sqrt: tf.sqrt, Square: tf.square, Abs: tf.abs, Relu: tf.relu, Cos: tf.cos, Sin: tf.sin } as const)[op as 'Neg'];
     test(`${op}, value and gradient, with odd sizes`, async () => {
       const positive = op === 'Log' || op === 'Sqrt';
       const [stock, ours] = await onBoth([random([3, 7, 5], 40, positive ? 0.1 : -3, 3)], withGrads((x) => fn(x), 1));
@@ -242,6 +242,47 @@ describe('elementwise', () => {
     const [stock, ours] = await onBoth([{ shape: [3], values: Float32Array.from([NaN, -1, 1]) }], (x) => [tf.relu(x), tf.neg(x)]);
     assertClose(stock, ours, 'NaN unary');
   });
+  test('ClipByValue and Step (alpha 0 and 0.3), values with NaN, ±0 and the bounds themselves, and gradients', async () => {
+    const x = { shape: [2, 7], values: Float32Array.from([NaN, -2, -1, -0, 0, 0.5, 1, 1.5, 3, -1e-8, 1e-8, -0.999, 0.999, 2]) };
+    const [stock, ours] = await onBoth([x], (t) => [tf.clipByValue(t, -1, 1), tf.step(t), tf.step(t, 0.3)]);
+    assertClose(stock, ours, 'clip/step', 0);
+    const [s2, o2] = await onBoth([random([5, 9], 41, -3, 3)], withGrads((t) => tf.clipByValue(t, -1, 0.5), 1));
+    assertClose(s2, o2, 'clip gradient', 0);
+    const ints = { shape: [4], values: Int32Array.from([-3, 0, 2, 5]) };
+    const [s3, o3] = await onBoth([ints], (t) => [tf.clipByValue(t, -1, 3), tf.step(t)]);
+    assertClose(s3, o3, 'int32 clip/step fall back', 0);
+  });
+});
+
+describe('GatherV2 and Tile', () => {
+  for (const [shape, indices, axis] of [
+    [[1280, 12], [0, 5, 10, 1275, 3], 0], [[6, 3], [5, 5, 0], 0], [[4, 7], [6, 0, 2], 1], [[2, 5, 3], [4, 1], 1], [[2, 3, 70], [2, 0], 1], [[5], [4, 0, 4], 0],
+  ] as [number[], number[], number][]) {
+    test(`gather [${shape}] rows ${JSON.stringify(indices)} along ${axis}, value and gradient`, async () => {
+      const idx = { shape: [indices.length], values: Int32Array.from(indices) };
+      const [stock, ours] = await onBoth([random(shape, 45), idx], (x, i) => {
+        const y = tf.gather(x, i, axis);
+        const r = tf.tensor(random(y.shape, 46).values, y.shape);
+        return [y, tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.gather(z, i, axis), r)))(x)];
+      });
+      assertClose(stock, ours, 'gather', 0);
+    });
+  }
+  test('gather with a 2-D index tensor, and an index out of range is the stock error', async () => {
+    const idx = { shape: [2, 2], values: Int32Array.from([3, 0, 1, 1]) };
+    const [stock, ours] = await onBoth([random([4, 5], 47), idx], (x, i) => tf.gather(x, i));
+    assertClose(stock, ours, 'gather 2-D indices', 0);
+    await tf.setBackend('cpu-blas');
+    assert.throws(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32'))), /GatherV2: the index value 3 is not in \[0, 2\]/);
+  });
+  for (const [shape, reps] of [
+    [[256, 1, 17], [1, 5, 1]], [[3, 4], [2, 3]], [[5], [4]], [[2, 1, 3], [3, 4, 2]], [[4, 2], [1, 1]], [[1, 3], [0, 2]],
+  ] as [number[], number[]][]) {
+    test(`tile [${shape}] by [${reps}], value and gradient`, async () => {
+      const [stock, ours] = await onBoth([random(shape, 48)], withGrads((x) => tf.tile(x, reps), 1));
+      assertClose(stock, ours, 'tile', 0);
+    });
+  }
 });
 
 describe('Sum and Mean', () => {
@@ -294,4 +335,75 @@ describe('SplitV, Slice, Concat', () => {
       assertClose(stock, ours, 'concat');
     });
   }
+});
+
+describe('output buffer pool (buffers of disposed tensors are reused, never while someone can see them)', () => {
+  const N = [64, 32]; // 2048 values: large enough to be pooled
+  const churn = (x: tf.Tensor) => { for (let i = 0; i < 8; i++) tf.dispose([tf.relu(x), tf.neg(x), tf.mul(x, 3)]); };
+
+  test('a disposed output goes to the pool and the next output of its size takes it', async () => {
+    await tf.setBackend('cpu-blas');
+    clearBufferPool();
+    const x = tf.tensor(random(N, 1).values, N);
+    const y = tf.relu(x);
+    assert.equal(pooledBytes(), 0);
+    y.dispose();
+    assert.equal(pooledBytes(), 2048 * 4);
+    const z = tf.neg(x);
+    assert.equal(pooledBytes(), 0, 'taken back out');
+    assert.deepEqual(Array.from(z.dataSync()), Array.from(x.dataSync(), (v) => -v), 'and fully overwritten');
+    tf.dispose([x, z]);
+  });
+
+  test('an array from dataSync() stays intact after its tensor is disposed and others are computed', async () => {
+    await tf.setBackend('cpu-blas');
+    const x = tf.tensor(random(N, 2).values, N);
+    const y = tf.relu(x);
+    const seen = y.dataSync() as Float32Array, copy = seen.slice();
+    y.dispose();
+    churn(x);
+    assert.deepEqual(seen, copy);
+    const z = tf.relu(x);
+    assert.notEqual(z.dataSync(), seen, 'a fresh buffer, not the one handed out');
+    tf.dispose([x, z]);
+  });
+
+  test('a stock Slice that shares memory with our output keeps that buffer out of the pool', async () => {
+    await tf.setBackend('cpu-blas');
+    const shape = [2, 64, 16];
+    const x = tf.tensor(random(shape, 3).values, shape);
+    const y = tf.relu(x);
+    const s = tf.slice(y, [1, 1, 0], [1, 2, 16]); // two axes cut: the stock kernel, a view into y's buffer
+    const expected = Array.from(tf.tidy(() => tf.relu(tf.slice(x, [1, 1, 0], [1, 2, 16]))).dataSync());
+    y.dispose();
+    churn(x);
+    assert.deepEqual(Array.from(s.dataSync()), expected);
+    tf.dispose([x, s]);
+  });
+
+  test('arrays handed to tf.tensor() are never recycled', async () => {
+    await tf.setBackend('cpu-blas');
+    const mine = random(N, 4).values, copy = mine.slice();
+    const t = tf.tensor(mine, N);
+    const x = tf.relu(t);
+    t.dispose();
+    churn(x);
+    assert.deepEqual(mine, copy);
+    x.dispose();
+  });
+
+  test('tensors move between cpu and cpu-blas both ways, and results stay right', async () => {
+    await tf.setBackend('cpu-blas');
+    const x = tf.tensor(random(N, 5).values, N);
+    const y = tf.relu(x);
+    await tf.setBackend('cpu');
+    const onCpu = tf.tidy(() => tf.add(y, 1).dataSync());
+    await tf.setBackend('cpu-blas');
+    const back = tf.tidy(() => tf.add(y, 1).dataSync());
+    assert.deepEqual(back, onCpu);
+    y.dispose();
+    churn(x);
+    assert.deepEqual(Array.from(onCpu), Array.from(random(N, 5).values, (v) => Math.fround(Math.max(v, 0) + 1)));
+    x.dispose();
+  });
 });

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/nn/backend.ts';
 import { poisonUninitialized } from '../src/nn/kernels/cpu.ts';
-import { layerNorm, layerNormWithStats, LayerNormShapeError, LAYER_NORM_ACTIVATIONS } from '../src/nn/layernorm.ts';
+import { layerNorm, layerNormJvp, layerNormWithStats, LayerNormShapeError, LAYER_NORM_ACTIVATIONS } from '../src/nn/layernorm.ts';
+import { activationSlopeTimes } from '../src/nn/dense.ts';
 import { denseLayer, layerNormLayer, runLayers, type Layer } from '../src/nn/layers.ts';
 import { layersJvp } from '../src/nn/jvp.ts';
 
@@ -88,8 +89,34 @@ describe('layerNorm on cpu-blas equals the composed TF.js ops', () => {
         });
         assertClose(ref, ours, label);
       });
+      test(`${label}: the JVP kernel (value and tangent) equals the composed JVP`, async () => {
+        const [x, g, b, xDot] = inputsFor(shape, shape.length * 5 + shape[0], constantRow);
+        const [ref, ours] = await onBoth([x, g, b, xDot], (x, g, b, d) => {
+          const { value, tangent } = layerNormJvp(x, d, g, b, 1e-5, activation);
+          return [value, tangent, layerNorm(x, g, b, 1e-5, activation)];
+        });
+        // The tangent divides by √(var + ε): scale the tolerance with the largest rstd (rows of constant values).
+        assertClose(ref, ours, `${label} JVP`, constantRow !== undefined ? 2e-3 : 1e-5);
+        assert.deepEqual(ours[0].values, ours[2].values, 'the JVP value is the forward kernel\'s output, bit for bit');
+      });
     }
   }
+
+  test('activationSlopeTimes (the JVP through relu/tanh, one kernel) equals slope·dy composed, NaN included', async () => {
+    const y = random([7, 9], 33, -1, 1);
+    y.values[5] = NaN;
+    const [ref, ours] = await onBoth([y, random([7, 9], 34)], (y, dy) => [activationSlopeTimes(tf.relu(y), dy, 'relu'), activationSlopeTimes(tf.tanh(y), dy, 'tanh')]);
+    for (const out of [...ref, ...ours]) out.values[5] = 0; // NaN·mask is NaN or 0 depending on the mask: not part of the contract
+    assertClose(ref, ours, 'slope times dy');
+    assert.throws(() => activationSlopeTimes(tf.ones([2, 3]), tf.ones([3, 2]), 'relu'), /must have one shape/);
+  });
+
+  test('layerNormJvp rejects a tangent of another shape, and the JVP kernel has no gradient (it runs outside any tape)', () => {
+    const x = tf.ones([2, 4]), g = tf.ones([4]), b = tf.zeros([4]);
+    assert.throws(() => layerNormJvp(x, tf.ones([2, 3]), g, b, 1e-5), (e: Error) => e instanceof LayerNormShapeError && /tangent must be float32 \[2,4\]/.test(e.message));
+    assert.throws(() => tf.grad((x: tf.Tensor) => tf.sum(layerNormJvp(x, x, g, b, 1e-5).tangent))(x), /gradient function not found for OnestepLayerNormJvp/);
+    tf.dispose([x, g, b]);
+  });
 
   for (const width of [10, 12]) test(`gradients through the mean and rstd outputs as well as the value (width ${width})`, async () => {
     const [x, g, b, r] = inputsFor([6, width], 41, 2);
@@ -180,6 +207,9 @@ describe('layers and JVP on cpu-blas', () => {
     let err = 0, norm = 0;
     for (let i = 0; i < ours.fd.length; i++) { err += (ours.tangent[i] - ours.fd[i]) ** 2; norm += ours.fd[i] ** 2; }
     assert.ok(Math.sqrt(err / norm) < 2e-2, `tangent vs finite differences: relative error ${Math.sqrt(err / norm)}`);
+    // LayerNorm + relu and Dense + relu run as one kernel each, with no separate slope or products.
+    const { kernelNames } = await tf.profile(() => tf.tidy(() => layersJvp(layers, tf.tensor(xv.values, xv.shape), tf.tensor(dv.values, dv.shape)).tangent));
+    assert.ok(kernelNames.includes('OnestepLayerNormJvp') && !kernelNames.includes('Step'), kernelNames.join());
   });
 
   test('no tensors are left behind by the forward, the gradients or the JVP', () => {

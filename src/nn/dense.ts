@@ -86,3 +86,18 @@ export function dense(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D | tf.Tensor
   if (backendName === 'wasm') return tf.tidy(() => activate(denseExplicitTransposes(x, W, b) as tf.Tensor2D, activation));
   return tf.tidy(() => activate(tf.add(tf.matMul(x, W), b) as tf.Tensor2D, activation));
 }
+
+/**
+ * dy ⊙ act'(·), read from the activation's output y (relu: [y > 0], tanh: 1 − y²): the first step of the dense
+ * gradient, and the tangent through an activation in the forward-mode JVP. One kernel on cpu-blas (no gradient
+ * of its own: for the JVP, which runs outside any tape); composed ops elsewhere.
+ */
+export function activationSlopeTimes(y: tf.Tensor, dy: tf.Tensor, activation: 'relu' | 'tanh'): tf.Tensor {
+  if (!y.shape.every((d, i) => d === dy.shape[i]) || y.rank !== dy.rank) {
+    throw new DenseShapeError(`activationSlopeTimes: y [${y.shape}] and dy [${dy.shape}] must have one shape`);
+  }
+  if (tf.getKernel(DENSE_GRAD_KERNEL, tf.getBackend()) != null && y.dtype === 'float32' && dy.dtype === 'float32') {
+    return tf.engine().runKernel(DENSE_GRAD_KERNEL, { dy, y }, { activation }) as tf.Tensor;
+  }
+  return tf.tidy(() => tf.mul(activation === 'relu' ? tf.step(y) : tf.sub(1, tf.square(y)), dy));
+}

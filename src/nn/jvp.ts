@@ -2,8 +2,8 @@
 // tangent beside every activation (rules in docs/algorithms/meanflowql.md, The forward-mode JVP). TF.js only has reverse mode, and the
 // MeanFlow target is stop-gradient, so this runs outside any gradient tape at about 2× a forward pass.
 import * as tf from '@tensorflow/tfjs-core';
-import { dense } from './dense.ts';
-import { layerNormWithStats } from './layernorm.ts';
+import { activationSlopeTimes, dense } from './dense.ts';
+import { layerNormJvp } from './layernorm.ts';
 import { GELU_C, GELU_K, type Activation, type Layer } from './layers.ts';
 import { meanflowInput, timeFeaturesDerivative, type PolicyNetwork } from './policy.ts';
 
@@ -25,16 +25,16 @@ export function layerJvp(layer: Layer, x: tf.Tensor, xDot: tf.Tensor): Dual {
         const tangent = tf.matMul(xDot as tf.Tensor2D, layer.kernel as tf.Tensor2D);
         return { value, tangent };
       }
-      case 'layernorm': {
-        // y₀ = x_c / s, s = sqrt(var + ε)  →  ẏ₀ = (ẋ_c − y₀·mean(y₀ ⊙ ẋ_c)) / s; the affine part scales by γ.
-        // The primal and the row statistics come from the same (fused, where available) op as the forward pass.
-        const { value, mean, rstd: invStd } = layerNormWithStats(x, layer.gamma, layer.beta, layer.epsilon);
-        const normed = tf.mul(tf.sub(x, mean), invStd);
-        const centredDot = tf.sub(xDot, tf.mean(xDot, -1, true));
-        const normedDot = tf.mul(tf.sub(centredDot, tf.mul(normed, tf.mean(tf.mul(normed, centredDot), -1, true))), invStd);
-        return { value, tangent: tf.mul(normedDot, layer.gamma) };
-      }
+      case 'layernorm':
+        // y₀ = x_c / s, s = sqrt(var + ε)  →  ẏ₀ = (ẋ_c − y₀·mean(y₀ ⊙ ẋ_c)) / s; the affine part scales by γ. The
+        // primal comes from the same code as the forward pass (one fused kernel with the tangent, where available).
+        return layerNormJvp(x, xDot, layer.gamma, layer.beta, layer.epsilon);
       case 'activation': {
+        if (layer.fn === 'relu' || layer.fn === 'tanh') {
+          // Both slopes can be read from the output: one pass (one kernel on cpu-blas) instead of slope, then product.
+          const value = layer.fn === 'relu' ? tf.relu(x) : tf.tanh(x);
+          return { value, tangent: activationSlopeTimes(value, xDot, layer.fn) };
+        }
         const [value, slope] = activationWithSlope(layer.fn, x);
         return { value, tangent: tf.mul(slope, xDot) };
       }
@@ -80,11 +80,18 @@ export function layersJvp(layers: readonly Layer[], x: tf.Tensor, xDot: tf.Tenso
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i];
       const next = layers[i + 1];
-      if (layer.kind === 'dense' && next?.kind === 'activation' && next.fn === 'relu') {
-        // Dense + relu as the fused kernel; relu's slope is 1 exactly where its output is positive.
-        const value = dense(h.value as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias, 'relu');
-        const tangent = tf.mul(tf.step(value), tf.matMul(h.tangent as tf.Tensor2D, layer.kernel as tf.Tensor2D));
+      const fusable = next?.kind === 'activation' && (next.fn === 'relu' || next.fn === 'tanh') ? next.fn : null;
+      if (layer.kind === 'dense' && fusable) {
+        // Dense + relu/tanh as the fused kernel; the slope is read from its output.
+        const value = dense(h.value as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias, fusable);
+        const tangent = activationSlopeTimes(value, tf.matMul(h.tangent as tf.Tensor2D, layer.kernel as tf.Tensor2D), fusable);
         h = { value, tangent };
+        i++;
+        continue;
+      }
+      if (layer.kind === 'layernorm' && fusable) {
+        // LayerNorm + relu/tanh: value and tangent from one kernel, as runLayers fuses the forward.
+        h = layerNormJvp(h.value, h.tangent, layer.gamma, layer.beta, layer.epsilon, fusable);
         i++;
         continue;
       }

@@ -1,9 +1,9 @@
 // layerNorm(x, γ, β, ε, activation) = activation((x − mean) / √(var + ε) ⊙ γ + β) over the last axis.
 // On the cpu-blas backend it is one forward kernel and one backward kernel that yields dx, dγ and dβ together
 // (see kernels/layernorm.ts); elsewhere (wasm, stock cpu, tfjs-node) it is composed from TF.js ops, whose own
-// gradients apply.
+// gradients apply. Its forward-mode JVP (value and tangent together) is one more kernel on cpu-blas.
 import * as tf from '@tensorflow/tfjs-core';
-import { LAYER_NORM_ACTIVATIONS, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, type LayerNormActivation } from './kernels/layernorm.ts';
+import { LAYER_NORM_ACTIVATIONS, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_JVP_KERNEL, LAYER_NORM_KERNEL, type LayerNormActivation } from './kernels/layernorm.ts';
 
 export { LAYER_NORM_ACTIVATIONS, type LayerNormActivation };
 
@@ -83,5 +83,32 @@ export function layerNormWithStats(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tens
     const centred = tf.sub(x, mean);
     const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), epsilon));
     return { value: activate(tf.add(tf.mul(tf.mul(centred, rstd), gamma), beta), activation), mean, rstd };
+  });
+}
+
+/**
+ * The forward-mode JVP of layerNorm(x, γ, β, ε, activation) along ẋ: { value, tangent }. value is what layerNorm
+ * returns; tangent = act'(·) ⊙ γ ⊙ (ẋ_c − x̂·mean(x̂ ⊙ ẋ_c)) / √(var + ε), ẋ_c = ẋ − mean(ẋ). One kernel on cpu-blas
+ * (it has no gradient: JVPs here run outside any tape); composed ops elsewhere.
+ */
+export function layerNormJvp(x: tf.Tensor, xDot: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number,
+  activation: LayerNormActivation = 'linear'): { value: tf.Tensor; tangent: tf.Tensor } {
+  checkShapes(x, gamma, beta, epsilon, activation);
+  if (xDot.rank !== x.rank || !xDot.shape.every((d, i) => d === x.shape[i]) || xDot.dtype !== 'float32') {
+    throw new LayerNormShapeError(`layerNormJvp: the tangent must be float32 [${x.shape}] like the input, got ${xDot.dtype} [${xDot.shape}]`);
+  }
+  if (tf.getKernel(LAYER_NORM_JVP_KERNEL, tf.getBackend()) != null) {
+    const [value, tangent] = tf.engine().runKernel(LAYER_NORM_JVP_KERNEL, { x, xDot, gamma, beta }, { epsilon, activation }) as tf.Tensor[];
+    return { value, tangent };
+  }
+  return tf.tidy(() => {
+    const { value, mean, rstd } = layerNormWithStats(x, gamma, beta, epsilon, activation);
+    const normed = tf.mul(tf.sub(x, mean), rstd);
+    const centredDot = tf.sub(xDot, tf.mean(xDot, -1, true));
+    const normedDot = tf.mul(tf.sub(centredDot, tf.mul(normed, tf.mean(tf.mul(normed, centredDot), -1, true))), rstd);
+    let tangent = tf.mul(normedDot, gamma);
+    if (activation === 'relu') tangent = tf.mul(tf.step(value), tangent);
+    else if (activation === 'tanh') tangent = tf.mul(tf.sub(1, tf.square(value)), tangent);
+    return { value, tangent };
   });
 }

@@ -1,4 +1,4 @@
-// Monomorphic float32 kernels for the elementwise and slicing ops of an RL update. The stock cpu kernels
+// Monomorphic float32 kernels for the elementwise, slicing, gathering and tiling ops of an RL update. The stock cpu kernels
 // broadcast through per-element index arithmetic (allocating coordinate arrays) and slice non-contiguous
 // blocks element by element; a SAC update spent more time there than in its matmuls. Each binary op gets its
 // own generated loop per broadcast pattern (so the op is inlined, not called), and anything unusual
@@ -28,6 +28,8 @@ export const UNARY_OPS: Readonly<Record<string, string>> = {
   Square: 'x * x',
   Abs: 'Math.abs(x)',
   Relu: '(x + Math.abs(x)) * 0.5', // branch-free; NaN stays NaN
+  Cos: 'Math.cos(x)',
+  Sin: 'Math.sin(x)',
 };
 
 function unaryConfig(kernelName: string, expr: string, stock: KernelFunc, backendName: string): KernelConfig {
@@ -239,6 +241,90 @@ function reduceConfig(kernelName: 'Sum' | 'Mean', stock: KernelFunc, backendName
   return { kernelName, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
+/** ClipByValue and Step, whose stock kernels call a closure per element with the attributes. NaN stays NaN. */
+function clipByValueConfig(stock: KernelFunc, backendName: string): KernelConfig {
+  const kernelFunc = (args: CpuKernelArgs<'x'>): TensorInfo => {
+    const { inputs: { x }, backend, attrs } = args;
+    if (x.dtype !== 'float32') return stock(args as never) as TensorInfo;
+    const lo = attrs!.clipValueMin as number, hi = attrs!.clipValueMax as number;
+    const xv = valuesOf(backend, x), out = uninitialized(xv.length);
+    for (let i = 0; i < xv.length; i++) { const v = xv[i]; out[i] = v > hi ? hi : v < lo ? lo : v; }
+    return output(backend, [...x.shape], out);
+  };
+  return { kernelName: 'ClipByValue', backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+function stepConfig(stock: KernelFunc, backendName: string): KernelConfig {
+  const kernelFunc = (args: CpuKernelArgs<'x'>): TensorInfo => {
+    const { inputs: { x }, backend, attrs } = args;
+    if (x.dtype !== 'float32') return stock(args as never) as TensorInfo;
+    const alpha = (attrs!.alpha as number | undefined) ?? 0;
+    const xv = valuesOf(backend, x), out = uninitialized(xv.length);
+    for (let i = 0; i < xv.length; i++) { const v = xv[i]; out[i] = v > 0 ? 1 : v !== v ? NaN : alpha; }
+    return output(backend, [...x.shape], out);
+  };
+  return { kernelName: 'Step', backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/**
+ * GatherV2 of float32 rows (batchDims 0, any axis) as block copies; the stock kernel reshapes, reads both inputs
+ * through TensorBuffers and copies element by element with index arithmetic. Out-of-range indices go to the
+ * stock kernel, which reports them.
+ */
+function gatherV2Config(stock: KernelFunc, backendName: string): KernelConfig {
+  const kernelFunc = (args: CpuKernelArgs<'x' | 'indices'>): TensorInfo => {
+    const { inputs: { x, indices }, backend, attrs } = args;
+    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || ((attrs!.batchDims as number | undefined) ?? 0) !== 0) return stock(args as never) as TensorInfo;
+    const axis = util.parseAxisParam(attrs!.axis as number, x.shape)[0];
+    const dim = x.shape[axis];
+    const idx = backend.data.get(indices.dataId).values as Int32Array;
+    for (let i = 0; i < idx.length; i++) if (!(idx[i] >= 0 && idx[i] < dim)) return stock(args as never) as TensorInfo;
+    const outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1));
+    const xv = valuesOf(backend, x), out = uninitialized(outer * idx.length * inner);
+    for (let o = 0, d = 0; o < outer; o++) {
+      const base = o * dim * inner;
+      for (let i = 0; i < idx.length; i++, d += inner) {
+        const s = base + idx[i] * inner;
+        if (inner >= 64) out.set(xv.subarray(s, s + inner), d);
+        else for (let j = 0; j < inner; j++) out[d + j] = xv[s + j];
+      }
+    }
+    return output(backend, [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], out);
+  };
+  return { kernelName: 'GatherV2', backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/** Tile of float32: the innermost axis is copied as whole runs, then each repetition of an outer axis is one copy of the block below it. */
+function tileConfig(stock: KernelFunc, backendName: string): KernelConfig {
+  const kernelFunc = (args: CpuKernelArgs<'x'>): TensorInfo => {
+    const { inputs: { x }, backend, attrs } = args;
+    const reps = attrs!.reps as number[];
+    if (x.dtype !== 'float32' || reps.length !== x.shape.length || x.shape.length === 0) return stock(args as never) as TensorInfo;
+    const shape = x.shape, rank = shape.length;
+    const outShape = shape.map((d, i) => d * reps[i]);
+    const out = uninitialized(sizeOf(outShape));
+    if (out.length === 0) return output(backend, outShape, out);
+    const xv = valuesOf(backend, x);
+    // outBlock[a]: values in one output slab below axis a (the product of outShape[a+1..]).
+    const outBlock = outShape.map((_, a) => sizeOf(outShape.slice(a + 1)));
+    const inBlock = shape.map((_, a) => sizeOf(shape.slice(a + 1)));
+    // Writes the tile of x's slab at `src` (axis a) to out at `dst`; returns nothing, fills outShape[a]·outBlock[a].
+    const fill = (a: number, src: number, dst: number): void => {
+      if (a === rank - 1) {
+        const n = shape[a];
+        for (let r = 0; r < reps[a]; r++) for (let j = 0; j < n; j++) out[dst + r * n + j] = xv[src + j];
+        return;
+      }
+      for (let i = 0; i < shape[a]; i++) fill(a + 1, src + i * inBlock[a], dst + i * outBlock[a]);
+      const once = shape[a] * outBlock[a];
+      for (let r = 1; r < reps[a]; r++) out.copyWithin(dst + r * once, dst, dst + once);
+    };
+    fill(0, 0, 0);
+    return output(backend, outShape, out);
+  };
+  return { kernelName: 'Tile', backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
 export function elementwiseConfigs(stock: (name: string) => KernelFunc, backendName: string): KernelConfig[] {
   return [
     ...Object.entries(BINARY_OPS).map(([name, expr]) => binaryConfig(name, expr, stock(name), backendName)),
@@ -248,5 +334,9 @@ export function elementwiseConfigs(stock: (name: string) => KernelFunc, backendN
     concatConfig(stock('Concat'), backendName),
     reduceConfig('Sum', stock('Sum'), backendName),
     reduceConfig('Mean', stock('Mean'), backendName),
+    clipByValueConfig(stock('ClipByValue'), backendName),
+    stepConfig(stock('Step'), backendName),
+    gatherV2Config(stock('GatherV2'), backendName),
+    tileConfig(stock('Tile'), backendName),
   ];
 }

@@ -2,18 +2,21 @@
 // that dominate a SAC update replaced by ours. Registered under its own name so stock "cpu" stays available
 // in the same process for comparisons and tests.
 import * as tf from '@tensorflow/tfjs-core';
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { Blas } from './blas.ts';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.ts';
 import { denseActivationGradConfig, denseBiasGradConfig, denseForwardConfig } from './dense.ts';
 import { elementwiseConfigs } from './elementwise.ts';
-import { layerNormForwardConfig, layerNormGradConfig } from './layernorm.ts';
+import { layerNormForwardConfig, layerNormGradConfig, layerNormJvpConfig } from './layernorm.ts';
+import { PooledCpuBackend } from './cpu.ts';
 
 export const CPU_BLAS_BACKEND = 'cpu-blas';
 
-/** Creates a cpu backend instance without TF.js's "install tfjs-node" banner (doctor explains the choice instead). */
-export function quietCpuBackend(): MathBackendCPU {
-  const backend = new MathBackendCPU();
+/**
+ * Creates a cpu backend instance that recycles its output buffers (cpu.ts), without TF.js's "install tfjs-node"
+ * banner (doctor explains the choice instead).
+ */
+export function quietCpuBackend(): PooledCpuBackend {
+  const backend = new PooledCpuBackend();
   (backend as unknown as { firstUse: boolean }).firstUse = false;
   return backend;
 }
@@ -46,6 +49,7 @@ export function registerCpuBlasBackend(blas: Blas): string[] {
     denseBiasGradConfig(blas, CPU_BLAS_BACKEND),
     layerNormForwardConfig(CPU_BLAS_BACKEND),
     layerNormGradConfig(CPU_BLAS_BACKEND),
+    layerNormJvpConfig(CPU_BLAS_BACKEND),
     ...elementwiseConfigs(stock, CPU_BLAS_BACKEND),
   ];
   for (const config of ours) {
