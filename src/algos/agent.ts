@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CheckpointTensor } from '../nn/checkpoint.ts';
 import { Adam, type AdamOptions } from '../nn/optim.ts';
-import { type PolicyNetwork, policyWeights } from '../nn/policy.ts';
+import { type PolicyNetwork, policyWeights, setObservationNormalization } from '../nn/policy.ts';
 import type { TwinCritic } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from '../core/rng.ts';
@@ -64,6 +64,23 @@ export function restoreOptimizer(name: string, adam: Adam, stored: ReadonlyMap<s
     return t.data;
   };
   adam.setState({ step, m: adam.params.map((_, i) => take(`${name}/m/${i}`)), v: adam.params.map((_, i) => take(`${name}/v/${i}`)) });
+}
+
+/** `rows` draws of ξ ~ N(0, I) [rows, size] from the training RNG (so a resumed run draws the same noise). */
+export function gaussianNoise(rows: number, size: number, rng: Rng): tf.Tensor2D {
+  return tf.tensor2d(rng.fillNormal(new Float32Array(rows * size)), [rows, size]);
+}
+
+/** A replay batch as tensors: observation [B, o], action [B, d], reward [B, 1], next observation [B, o], mask [B, 1]. */
+export function batchTensors(batch: Batch, observationSize: number, actionSize: number): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const B = batch.size;
+  return [
+    tf.tensor2d(batch.observation, [B, observationSize]),
+    tf.tensor2d(batch.action, [B, actionSize]),
+    tf.tensor2d(batch.reward, [B, 1]),
+    tf.tensor2d(batch.nextObservation, [B, observationSize]),
+    tf.tensor2d(batch.mask, [B, 1]),
+  ];
 }
 
 /**
@@ -181,21 +198,41 @@ export function disposeActorCritic(parts: ActorCriticParts): void {
   parts.temperature.logAlpha.dispose();
 }
 
-/** Checkpoint state of an agent whose one learner part is its actor's Adam (the behaviour-cloning baselines). */
-export function actorOnlyState(actorOptimizer: Adam, updates: number): AgentState {
-  const optimizer = new Map<string, CheckpointTensor>();
-  return { tensors: new Map(), optimizer, json: { updates, actorAdamStep: optimizerTensors('actor_adam', actorOptimizer, optimizer) } };
-}
+/**
+ * An agent whose one learner part is its actor with that actor's Adam (the behaviour-cloning baselines): their
+ * checkpoint state, normalisation and disposal; the subclass acts and updates.
+ */
+export abstract class ActorOnlyAgent implements Agent {
+  abstract readonly algorithm: AlgorithmName;
+  protected updates = 0;
 
-/** Restores what actorOnlyState saved into the same Adam; returns the update count. */
-export function restoreActorOnlyState(actorOptimizer: Adam, state: AgentState): number {
-  const j = state.json as { updates: number; actorAdamStep: number };
-  restoreOptimizer('actor_adam', actorOptimizer, state.optimizer, j.actorAdamStep);
-  return j.updates;
-}
+  constructor(
+    readonly observationSize: number,
+    readonly actionSize: number,
+    readonly policy: PolicyNetwork,
+    protected readonly optimizer: Adam,
+  ) {}
 
-/** Frees an actor-only agent: its Adam and its policy's weights. */
-export function disposeActorOnly(actorOptimizer: Adam, policy: PolicyNetwork): void {
-  actorOptimizer.dispose();
-  for (const v of policyWeights(policy).values()) v.dispose();
+  abstract act(observation: Float32Array, explore: boolean, rng: Rng): Float32Array;
+  abstract update(batch: Batch, rng: Rng): Record<string, number>;
+
+  setObservationNormalization(mean: Float32Array, std: Float32Array): void {
+    setObservationNormalization(this.policy, mean, std);
+  }
+
+  getState(): AgentState {
+    const optimizer = new Map<string, CheckpointTensor>();
+    return { tensors: new Map(), optimizer, json: { updates: this.updates, actorAdamStep: optimizerTensors('actor_adam', this.optimizer, optimizer) } };
+  }
+
+  setState(state: AgentState): void {
+    const j = state.json as { updates: number; actorAdamStep: number };
+    restoreOptimizer('actor_adam', this.optimizer, state.optimizer, j.actorAdamStep);
+    this.updates = j.updates;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    for (const v of policyWeights(this.policy).values()) v.dispose();
+  }
 }

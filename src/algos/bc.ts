@@ -6,17 +6,8 @@
 //    with the mean tanh(μ(s)). One Gaussian per state: on multimodal data its mean falls between the modes.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../nn/layers.ts';
-import type { Adam } from '../nn/optim.ts';
-import {
-  type PolicyNetwork,
-  createPolicy,
-  gaussianHeads,
-  policyAction,
-  policyConfig,
-  setObservationNormalization,
-  trainableVariables,
-} from '../nn/policy.ts';
-import { type Agent, type AgentState, actorOnlyState, adamGroup, disposeActorOnly, restoreActorOnlyState, squashedGaussianLogProb } from './agent.ts';
+import { createPolicy, gaussianHeads, policyAction, policyConfig, trainableVariables } from '../nn/policy.ts';
+import { ActorOnlyAgent, adamGroup, squashedGaussianLogProb } from './agent.ts';
 import { disposeMfiProblem, flowTimes, mfiLoss, mfiProblem } from './meanflow.ts';
 import { MEANFLOWQL_DEFAULTS, type MeanFlowQlConfig, type OfflineSchedule, actorLearningRate, meanflowPolicyConfig, validateMeanFlowQlConfig } from './meanflowql.ts';
 import type { Batch } from './replay.ts';
@@ -37,22 +28,19 @@ const pickBc = ({ actorHidden, actorActivation, actorLayerNorm, timeFeatures, ac
 export const MEANFLOW_BC_DEFAULTS: MeanFlowBcConfig = pickBc(MEANFLOWQL_DEFAULTS);
 
 /** Behaviour cloning of a one-step MeanFlow policy: the offline baseline without a critic. */
-export class MeanFlowBc implements Agent {
+export class MeanFlowBc extends ActorOnlyAgent {
   readonly algorithm = 'bc' as const;
-  readonly policy: PolicyNetwork;
-  private readonly optimizer: Adam;
-  private updates = 0;
 
   constructor(
-    readonly observationSize: number,
-    readonly actionSize: number,
+    observationSize: number,
+    actionSize: number,
     readonly config: MeanFlowBcConfig,
     seed: number,
     schedule: OfflineSchedule = { offlineSteps: 0 },
   ) {
     validateMeanFlowQlConfig({ ...MEANFLOWQL_DEFAULTS, ...config });
-    this.policy = createPolicy(meanflowPolicyConfig(observationSize, actionSize, config), seed);
-    this.optimizer = adamGroup(trainableVariables(this.policy), (step) => actorLearningRate(config, schedule.offlineSteps, step), config.gradClipNorm);
+    const policy = createPolicy(meanflowPolicyConfig(observationSize, actionSize, config), seed);
+    super(observationSize, actionSize, policy, adamGroup(trainableVariables(policy), (step) => actorLearningRate(config, schedule.offlineSteps, step), config.gradClipNorm));
   }
 
   /** One sample of the generative policy, online and at evaluation alike. */
@@ -80,22 +68,6 @@ export class MeanFlowBc implements Agent {
     disposeMfiProblem(problem);
     this.updates++;
     return out;
-  }
-
-  setObservationNormalization(mean: Float32Array, std: Float32Array): void {
-    setObservationNormalization(this.policy, mean, std);
-  }
-
-  getState(): AgentState {
-    return actorOnlyState(this.optimizer, this.updates);
-  }
-
-  setState(state: AgentState): void {
-    this.updates = restoreActorOnlyState(this.optimizer, state);
-  }
-
-  dispose(): void {
-    disposeActorOnly(this.optimizer, this.policy);
   }
 }
 
@@ -125,25 +97,22 @@ export const GAUSSIAN_BC_DEFAULTS: GaussianBcConfig = {
 };
 
 /** Behaviour cloning of a tanh-Gaussian policy by maximum likelihood: the unimodal baseline. */
-export class GaussianBc implements Agent {
+export class GaussianBc extends ActorOnlyAgent {
   readonly algorithm = 'gaussian-bc' as const;
-  readonly policy: PolicyNetwork;
-  private readonly optimizer: Adam;
-  private updates = 0;
   private readonly noise: Float32Array;
 
   constructor(
-    readonly observationSize: number,
-    readonly actionSize: number,
+    observationSize: number,
+    actionSize: number,
     readonly config: GaussianBcConfig,
     seed: number,
   ) {
     if (!(config.actionMargin > 0 && config.actionMargin < 1)) throw new Error(`Gaussian BC actionMargin must be in (0, 1) (got ${config.actionMargin})`);
-    this.policy = createPolicy(
+    const policy = createPolicy(
       policyConfig({ kind: 'gaussian', observationSize, actionSize, hiddenSizes: config.hidden, activation: config.activation, layerNorm: config.layerNorm, logStdHead: { min: config.logStdMin, max: config.logStdMax, bound: 'tanh' }, squash: 'tanh' }),
       seed,
     );
-    this.optimizer = adamGroup(trainableVariables(this.policy), config.learningRate, config.gradClipNorm);
+    super(observationSize, actionSize, policy, adamGroup(trainableVariables(policy), config.learningRate, config.gradClipNorm));
     this.noise = new Float32Array(actionSize);
   }
 
@@ -172,21 +141,5 @@ export class GaussianBc implements Agent {
     tf.dispose([value, ...Object.values(grads), obs, act, u]);
     this.updates++;
     return out;
-  }
-
-  setObservationNormalization(mean: Float32Array, std: Float32Array): void {
-    setObservationNormalization(this.policy, mean, std);
-  }
-
-  getState(): AgentState {
-    return actorOnlyState(this.optimizer, this.updates);
-  }
-
-  setState(state: AgentState): void {
-    this.updates = restoreActorOnlyState(this.optimizer, state);
-  }
-
-  dispose(): void {
-    disposeActorOnly(this.optimizer, this.policy);
   }
 }

@@ -29,7 +29,7 @@ import {
   setObservationNormalization,
   trainableVariables,
 } from '../nn/policy.ts';
-import { type Agent, type AgentState, adamGroup, bestCandidates, collectVariables, optimizerTensors, repeatStates, restoreOptimizer, restoreVariables } from './agent.ts';
+import { type Agent, type AgentState, adamGroup, batchTensors, bestCandidates, collectVariables, gaussianNoise, optimizerTensors, repeatStates, restoreOptimizer, restoreVariables } from './agent.ts';
 import { type CriticConfig, type QAggregation, Q_AGGREGATIONS, TwinCritic, aggregateHeads } from './critic.ts';
 import { boundLoss, disposeMfiProblem, flowTimes, mfiLoss, mfiProblem } from './meanflow.ts';
 import type { Batch } from './replay.ts';
@@ -256,24 +256,15 @@ export class MeanFlowQl implements Agent {
     return { action: tf.gather(candidates, rows), heads: [tf.gather(q1, rows), tf.gather(q2, rows)] };
   }
 
-  private gaussian(rows: number, rng: Rng): tf.Tensor2D {
-    return tf.tensor2d(rng.fillNormal(new Float32Array(rows * this.actionSize)), [rows, this.actionSize]);
-  }
-
   update(batch: Batch, rng: Rng): Record<string, number> {
     const c = this.config;
     const B = batch.size;
-    const o = this.observationSize;
-    const obs = tf.tensor2d(batch.observation, [B, o]);
-    const act = tf.tensor2d(batch.action, [B, this.actionSize]);
-    const rew = tf.tensor2d(batch.reward, [B, 1]);
-    const nextObs = tf.tensor2d(batch.nextObservation, [B, o]);
-    const mask = tf.tensor2d(batch.mask, [B, 1]);
+    const [obs, act, rew, nextObs, mask] = batchTensors(batch, this.observationSize, this.actionSize);
     const backupDraws = c.backupSelection === 'best' ? c.numCandidates : 1;
-    const eNext = this.gaussian(B * backupDraws, rng);
-    const eFlow = this.gaussian(B, rng);
+    const eNext = gaussianNoise(B * backupDraws, this.actionSize, rng);
+    const eFlow = gaussianNoise(B, this.actionSize, rng);
     const t = flowTimes(B, c.timeSteps, rng);
-    const eActor = this.gaussian(B, rng);
+    const eActor = gaussianNoise(B, this.actionSize, rng);
     const obsNorm = normalizeObservation(this.policy, obs);
 
     // 1. Backup (no gradient): y = r + γ·mask·agg_k Q̄_k(s', a'), a' = best of N under the mean target critic.

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createPolicy, gaussianHeads, normalizeObservation, policyConfig, policySample, policyWeights, setObservationNormalization, trainableVariables, type PolicyNetwork } from '../nn/policy.ts';
 import type { Adam } from '../nn/optim.ts';
-import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, disposeActorCritic, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
+import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, batchTensors, disposeActorCritic, gaussianNoise, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from '../core/rng.ts';
@@ -98,11 +98,6 @@ export class Sac implements Agent {
     return tf.tidy(() => policySample(this.policy, tf.tensor2d(observation, [1, this.observationSize]), tf.tensor2d(this.noise, [1, this.actionSize])).action.dataSync() as Float32Array);
   }
 
-  /** A batch of ξ ~ N(0, I) from the training RNG (so resumed runs draw the same noise). */
-  private gaussian(rows: number, rng: Rng): tf.Tensor2D {
-    return tf.tensor2d(rng.fillNormal(new Float32Array(rows * this.actionSize)), [rows, this.actionSize]);
-  }
-
   /** Sample a ~ π(·|s) and its log-density, [B, d] and [B, 1]. */
   private sampleWithLogProb(observation: tf.Tensor, xi: tf.Tensor): { action: tf.Tensor; logProb: tf.Tensor } {
     const { mean, logStd } = gaussianHeads(this.policy, observation);
@@ -115,15 +110,9 @@ export class Sac implements Agent {
     const B = batch.size;
     const out: Record<string, number> = {};
     const alpha = this.temperature.alpha;
-    const [obs, act, rew, nextObs, mask] = [
-      tf.tensor2d(batch.observation, [B, this.observationSize]),
-      tf.tensor2d(batch.action, [B, this.actionSize]),
-      tf.tensor2d(batch.reward, [B, 1]),
-      tf.tensor2d(batch.nextObservation, [B, this.observationSize]),
-      tf.tensor2d(batch.mask, [B, 1]),
-    ];
-    const xiNext = this.gaussian(B, rng);
-    const xiNow = this.gaussian(B, rng);
+    const [obs, act, rew, nextObs, mask] = batchTensors(batch, this.observationSize, this.actionSize);
+    const xiNext = gaussianNoise(B, this.actionSize, rng);
+    const xiNow = gaussianNoise(B, this.actionSize, rng);
 
     // 1. Critic: y = r + γ·mask·(min Q̄(s', a') − α log π(a'|s')), a' ~ π(·|s').
     const target = tf.tidy(() => {

@@ -28,7 +28,7 @@ import {
 } from '../nn/policy.ts';
 import type { Activation } from '../nn/layers.ts';
 import type { Adam } from '../nn/optim.ts';
-import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, bestCandidates, disposeActorCritic, repeatStates, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
+import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, batchTensors, bestCandidates, disposeActorCritic, gaussianNoise, repeatStates, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import { type MfiProblem, boundLoss, disposeMfiProblem, mfiLoss, mfiProblem } from './meanflow.ts';
 import type { Batch } from './replay.ts';
@@ -278,7 +278,7 @@ export class Smfp implements Agent {
     const n = this.config.evalCandidates;
     return tf.tidy(() => {
       const states = repeatStates(tf.tensor2d(observation, [1, this.observationSize]), n);
-      const draw = this.draw(this.policy, states, this.gaussian(n, rng), this.gaussian(n, rng));
+      const draw = this.draw(this.policy, states, gaussianNoise(n, this.d, rng), gaussianNoise(n, this.d, rng));
       const q = this.critic.minValue(normalizeObservation(this.policy, states), draw.action);
       return tf.gather(draw.action, bestCandidates(q, n)).dataSync() as Float32Array;
     });
@@ -293,22 +293,14 @@ export class Smfp implements Agent {
     return { action, preSquash, mean, logStd: logStd!, logProb: squashedGaussianLogProb(xi, logStd!, action, tanh) };
   }
 
-  private gaussian(rows: number, rng: Rng): tf.Tensor2D {
-    return tf.tensor2d(rng.fillNormal(new Float32Array(rows * this.d)), [rows, this.d]);
-  }
-
   update(batch: Batch, rng: Rng): Record<string, number> {
     const c = this.config;
     const B = batch.size;
     const d = this.d;
     const out: Record<string, number> = {};
     const alpha = this.temperature.alpha;
-    const obs = tf.tensor2d(batch.observation, [B, this.observationSize]);
-    const act = tf.tensor2d(batch.action, [B, d]);
-    const rew = tf.tensor2d(batch.reward, [B, 1]);
-    const nextObs = tf.tensor2d(batch.nextObservation, [B, this.observationSize]);
-    const mask = tf.tensor2d(batch.mask, [B, 1]);
-    const [eNext, xiNext, eNow, xiNow] = [this.gaussian(B, rng), this.gaussian(B, rng), this.gaussian(B, rng), this.gaussian(B, rng)];
+    const [obs, act, rew, nextObs, mask] = batchTensors(batch, this.observationSize, d);
+    const [eNext, xiNext, eNow, xiNow] = [gaussianNoise(B, d, rng), gaussianNoise(B, d, rng), gaussianNoise(B, d, rng), gaussianNoise(B, d, rng)];
     const obsNorm = normalizeObservation(this.policy, obs);
     const disposeLater: tf.Tensor[] = [obs, act, rew, nextObs, mask, eNext, xiNext, eNow, xiNow, obsNorm];
 
@@ -392,10 +384,10 @@ export class Smfp implements Agent {
     const M = Math.min(c.mdStates, obs.shape[0]);
     const K = c.mdParticles;
     const N = M * K;
-    const e = this.gaussian(N, rng);
-    const xi = this.gaussian(N, rng);
-    const eFlow = c.mdCoupling === 'policy' ? null : this.gaussian(N, rng);
-    const extra = c.mdParticleNoise > 0 ? this.gaussian(N, rng) : null;
+    const e = gaussianNoise(N, this.d, rng);
+    const xi = gaussianNoise(N, this.d, rng);
+    const eFlow = c.mdCoupling === 'policy' ? null : gaussianNoise(N, this.d, rng);
+    const extra = c.mdParticleNoise > 0 ? gaussianNoise(N, this.d, rng) : null;
     const t = tf.tensor2d(rng.fillUniform(new Float32Array(N), 0, 1).map((x) => 1 - x), [N, 1]); // t ∈ (0, 1]
     const result = tf.tidy(() => {
       // Each of the M states repeated K times, particle-major within a state.
