@@ -11,20 +11,11 @@ import { StatefulWriter } from '../endpoints/writer.ts';
 import { StatefulReader, type SampleInfo } from '../endpoints/reader.ts';
 import type { FragmentBudget } from '../endpoints/fragments.ts';
 import type { MessageSender } from '../endpoints/sender.ts';
-import type { EndpointQos } from '../qos.ts';
+import { type EndpointQos, defaultEndpointQos } from '../qos.ts';
 import { addRoute, samePrefix, type RemoteParticipant, type RtpsLogger } from './model.ts';
 
-const BUILTIN_QOS: EndpointQos = {
-  reliability: 'reliable',
-  durability: 'transient_local',
-  history: { kind: 'keep_last', depth: 1 },
-  deadline: Infinity,
-  liveliness: { kind: 'automatic', leaseDuration: Infinity },
-  ownership: 'shared',
-  destinationOrder: 'by_reception_timestamp',
-  partitions: [],
-  dataRepresentation: [0],
-};
+/** The SEDP endpoints: a writer's DDS defaults, but transient-local (late joiners get every endpoint announced). */
+const BUILTIN_QOS: EndpointQos = { ...defaultEndpointQos(true), durability: 'transient_local' };
 
 export interface SedpHandlers {
   /** The participant a builtin writer's GUID prefix belongs to, if known. */
