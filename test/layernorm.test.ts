@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/nn/backend.ts';
 import { poisonUninitialized } from '../src/nn/kernels/cpu.ts';
-import { layerNorm, layerNormJvp, layerNormWithStats, LayerNormShapeError, LAYER_NORM_ACTIVATIONS } from '../src/nn/layernorm.ts';
+import { denseLayerNorm, layerNorm, layerNormJvp, layerNormWithStats, LayerNormShapeError, LAYER_NORM_ACTIVATIONS } from '../src/nn/layernorm.ts';
 import { activationSlopeTimes } from '../src/nn/dense.ts';
 import { denseLayer, layerNormLayer, runLayers, type Layer } from '../src/nn/layers.ts';
 import { layersJvp } from '../src/nn/jvp.ts';
@@ -109,6 +109,28 @@ describe('layerNorm on cpu-blas equals the composed TF.js ops', () => {
     for (const out of [...ref, ...ours]) out.values[5] = 0; // NaN·mask is NaN or 0 depending on the mask: not part of the contract
     assertClose(ref, ours, 'slope times dy');
     assert.throws(() => activationSlopeTimes(tf.ones([2, 3]), tf.ones([3, 2]), 'relu'), /must have one shape/);
+  });
+
+  for (const activation of LAYER_NORM_ACTIVATIONS) for (const [rows, k, n] of [[1280, 29, 256], [7, 5, 12], [9, 4, 10], [1, 3, 1]]) {
+    test(`denseLayerNorm ${activation} ${rows}×${k}→${n}: without a tape one kernel equal to dense then layerNorm; with one, their gradients`, async () => {
+      const inputs = [random([rows, k], rows + n, -2, 2), random([k, n], 5), random([n], 6), random([n], 7, 0.5, 1.5), random([n], 8, -0.5, 0.5), random([rows, n], 9)];
+      const [ref, ours] = await onBoth(inputs, (x, W, b, g, be, r) => {
+        const f = (x: tf.Tensor, W: tf.Tensor, g: tf.Tensor) => tf.sum(tf.mul(denseLayerNorm(x as tf.Tensor2D, W as tf.Tensor2D, b, g, be, 1e-5, activation), r));
+        return [denseLayerNorm(x as tf.Tensor2D, W as tf.Tensor2D, b, g, be, 1e-5, activation), ...tf.grads(f)([x, W, g])];
+      });
+      assertClose(ref, ours, `dense+layerNorm ${activation}`, 2e-5);
+    });
+  }
+
+  test('denseLayerNorm runs its one kernel only while no tape records', async () => {
+    await tf.setBackend('cpu-blas');
+    const [x, W, b, g, be] = [tf.ones([4, 3]), tf.ones([3, 8]), tf.zeros([8]), tf.ones([8]), tf.zeros([8])];
+    const plain = await tf.profile(() => tf.tidy(() => denseLayerNorm(x, W, b, g, be, 1e-5, 'relu')));
+    assert.deepEqual(plain.kernelNames, ['OnestepDenseLayerNorm']);
+    const taped = await tf.profile(() => tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(denseLayerNorm(x as tf.Tensor2D, W, b, g, be, 1e-5, 'relu')))(x)));
+    assert.ok(!taped.kernelNames.includes('OnestepDenseLayerNorm') && taped.kernelNames.includes('OnestepDense') && taped.kernelNames.includes('OnestepLayerNormGrad'), taped.kernelNames.join());
+    assert.throws(() => denseLayerNorm(x, W, b, tf.ones([3]), be, 1e-5), /gamma must be \[8\]/);
+    tf.dispose([x, W, b, g, be]);
   });
 
   test('layerNormJvp rejects a tangent of another shape, and the JVP kernel has no gradient (it runs outside any tape)', () => {

@@ -3,7 +3,8 @@
 // (see kernels/layernorm.ts); elsewhere (wasm, stock cpu, tfjs-node) it is composed from TF.js ops, whose own
 // gradients apply. Its forward-mode JVP (value and tangent together) is one more kernel on cpu-blas.
 import * as tf from '@tensorflow/tfjs-core';
-import { LAYER_NORM_ACTIVATIONS, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_JVP_KERNEL, LAYER_NORM_KERNEL, type LayerNormActivation } from './kernels/layernorm.ts';
+import { DENSE_LAYER_NORM_KERNEL, LAYER_NORM_ACTIVATIONS, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_JVP_KERNEL, LAYER_NORM_KERNEL, type LayerNormActivation } from './kernels/layernorm.ts';
+import { dense } from './dense.ts';
 
 export { LAYER_NORM_ACTIVATIONS, type LayerNormActivation };
 
@@ -39,9 +40,10 @@ export function registerLayerNormGradient(): void {
   gradientRegistered = true;
 }
 
-function checkShapes(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, activation: string): void {
-  const n = x.shape[x.rank - 1];
-  if (x.rank < 1 || !(n > 0)) throw new LayerNormShapeError(`layerNorm: input must have a non-empty last axis, got shape [${x.shape}]`);
+/** Checks layerNorm's arguments for an input of `x`'s shape and dtype. */
+function checkShapes(x: { shape: readonly number[]; dtype: string }, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, activation: string): void {
+  const n = x.shape[x.shape.length - 1];
+  if (x.shape.length < 1 || !(n > 0)) throw new LayerNormShapeError(`layerNorm: input must have a non-empty last axis, got shape [${x.shape}]`);
   if (gamma.size !== n || gamma.rank !== 1) throw new LayerNormShapeError(`layerNorm: gamma must be [${n}] for input [${x.shape}], got [${gamma.shape}]`);
   if (beta.size !== n || beta.rank !== 1) throw new LayerNormShapeError(`layerNorm: beta must be [${n}] for input [${x.shape}], got [${beta.shape}]`);
   if (!(epsilon >= 0) || !Number.isFinite(epsilon)) throw new LayerNormShapeError(`layerNorm: epsilon must be a finite number ≥ 0, got ${epsilon}`);
@@ -111,4 +113,18 @@ export function layerNormJvp(x: tf.Tensor, xDot: tf.Tensor, gamma: tf.Tensor, be
     else if (activation === 'tanh') tangent = tf.mul(tf.sub(1, tf.square(value)), tangent);
     return { value, tangent };
   });
+}
+
+/**
+ * activation(layerNorm(x·W + b)) for x [batch, in]. On cpu-blas, while no gradient is being recorded, one kernel
+ * without the intermediate x·W + b (a target critic, best-of-N candidates, acting); otherwise dense, then
+ * layerNorm (their backward passes need the intermediate).
+ */
+export function denseLayerNorm(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number,
+  activation: LayerNormActivation = 'linear'): tf.Tensor2D {
+  const fusedHere = !tf.engine().isTapeOn() && tf.getKernel(DENSE_LAYER_NORM_KERNEL, tf.getBackend()) != null &&
+    x.rank === 2 && W.rank === 2 && W.shape[0] === x.shape[1] && b.size === W.shape[1] && x.dtype === 'float32' && W.dtype === 'float32' && b.dtype === 'float32';
+  if (!fusedHere) return tf.tidy(() => layerNorm(dense(x, W, b), gamma, beta, epsilon, activation) as tf.Tensor2D);
+  checkShapes({ shape: [x.shape[0], W.shape[1]], dtype: 'float32' }, gamma, beta, epsilon, activation);
+  return tf.engine().runKernel(DENSE_LAYER_NORM_KERNEL, { x, W, b, gamma, beta }, { epsilon, activation }) as tf.Tensor2D;
 }

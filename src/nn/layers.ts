@@ -2,7 +2,7 @@
 // the TF.js forward below (training), the tangent/JVP pass (src/nn/jvp.ts) and the ONNX exporter (src/export/onnx.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { dense } from './dense.ts';
-import { layerNorm } from './layernorm.ts';
+import { denseLayerNorm, layerNorm } from './layernorm.ts';
 
 
 export const ACTIVATIONS = ['relu', 'silu', 'gelu_tanh', 'mish', 'tanh'] as const;
@@ -85,6 +85,14 @@ export function runLayers(
     // Dense or LayerNorm followed by relu/tanh runs as one fused kernel (one backward kernel too) when nobody
     // watches layers.
     const fusable = !onLayer && next?.kind === 'activation' && (next.fn === 'relu' || next.fn === 'tanh') ? next.fn : null;
+    if (!onLayer && layer.kind === 'dense' && next?.kind === 'layernorm') {
+      // Dense → LayerNorm (→ relu/tanh): without a tape, one kernel that skips the intermediate.
+      const after = layers[i + 2];
+      const act = after?.kind === 'activation' && (after.fn === 'relu' || after.fn === 'tanh') ? after.fn : null;
+      h = denseLayerNorm(h as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias, next.gamma, next.beta, next.epsilon, act ?? 'linear');
+      i += act ? 2 : 1;
+      continue;
+    }
     if (fusable && layer.kind === 'dense') {
       h = dense(h as tf.Tensor2D, layer.kernel as tf.Tensor2D, layer.bias, fusable);
       i++;

@@ -6,7 +6,7 @@ import type { Blas } from './blas.ts';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.ts';
 import { denseActivationGradConfig, denseBiasGradConfig, denseForwardConfig } from './dense.ts';
 import { elementwiseConfigs } from './elementwise.ts';
-import { layerNormForwardConfig, layerNormGradConfig, layerNormJvpConfig } from './layernorm.ts';
+import { denseLayerNormConfig, layerNormForwardConfig, layerNormGradConfig, layerNormJvpConfig } from './layernorm.ts';
 import { PooledCpuBackend } from './cpu.ts';
 
 export const CPU_BLAS_BACKEND = 'cpu-blas';
@@ -50,6 +50,7 @@ export function registerCpuBlasBackend(blas: Blas): string[] {
     layerNormForwardConfig(CPU_BLAS_BACKEND),
     layerNormGradConfig(CPU_BLAS_BACKEND),
     layerNormJvpConfig(CPU_BLAS_BACKEND),
+    denseLayerNormConfig(blas, CPU_BLAS_BACKEND),
     ...elementwiseConfigs(stock, CPU_BLAS_BACKEND),
   ];
   for (const config of ours) {

@@ -18,6 +18,7 @@
 // Rows whose width is a multiple of 4 run in the WebAssembly SIMD module (float32 sums, four lanes); others,
 // or without WebAssembly SIMD, in the JS loops below (sums in double).
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { Blas } from './blas.ts';
 import { type CpuKernelArgs, output, sizeOf, uninitialized, valuesOf } from './cpu.ts';
 import { applyActivationInPlace } from './matmul.ts';
 import { SimdArena, round4, simdModule } from './simd.ts';
@@ -38,6 +39,7 @@ function simdArena(n: number): SimdArena | null {
 export const LAYER_NORM_KERNEL = 'OnestepLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'OnestepLayerNormGrad';
 export const LAYER_NORM_JVP_KERNEL = 'OnestepLayerNormJvp';
+export const DENSE_LAYER_NORM_KERNEL = 'OnestepDenseLayerNorm';
 
 /** Activations fused after the normalisation: their derivative can be read from the output y alone. */
 export const LAYER_NORM_ACTIVATIONS = ['linear', 'relu', 'tanh'] as const;
@@ -162,6 +164,54 @@ export function layerNormJvpConfig(backendName: string): KernelConfig {
     return [output(backend, [...x.shape], y), output(backend, [...x.shape], yDot)];
   };
   return { kernelName: LAYER_NORM_JVP_KERNEL, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/** Every row of `out` ([rows, n]) set to `bias`: one copy, then doubling copies of what is already there. */
+function fillRows(out: Float32Array, bias: Float32Array, rows: number, n: number): void {
+  if (rows === 0) return;
+  out.set(bias, 0);
+  for (let done = 1; done < rows;) {
+    const take = Math.min(done, rows - done);
+    out.copyWithin(done * n, 0, take * n);
+    done += take;
+  }
+}
+
+/**
+ * act(LayerNorm(x·W + b)) for x [rows, k], W [k, n], without the intermediate: where no gradient is recorded (a
+ * target network, best-of-N candidates, acting), nothing needs x·W + b, so sgemm writes it straight into the SIMD
+ * arena, LayerNorm runs there in place and one copy brings y out — one buffer and two full copies fewer than dense,
+ * then layerNorm. No gradient (layernorm.ts uses it only while no tape records).
+ */
+export function denseLayerNormConfig(blas: Blas, backendName: string): KernelConfig {
+  const kernelFunc = ({ inputs: { x, W, b, gamma, beta }, backend, attrs }: CpuKernelArgs<'x' | 'W' | 'b' | 'gamma' | 'beta'>): TensorInfo => {
+    const rows = x.shape[0], k = x.shape[1], n = W.shape[1], size = rows * n;
+    const activation = attrs!.activation as LayerNormActivation, epsilon = attrs!.epsilon as number;
+    const bias = valuesOf(backend, b), gv = valuesOf(backend, gamma), bv = valuesOf(backend, beta);
+    const simd = simdArena(n);
+    let y: Float32Array;
+    if (simd) {
+      // [x·W + b → y | γ | β | mean | rstd]
+      const G = size, B = G + n, M = B + n, S = M + round4(rows);
+      simd.reserve(S + rows);
+      const z = simd.region(0, size);
+      fillRows(z, bias, rows, n);
+      if (size > 0 && k > 0) blas.sgemm(false, false, rows, n, k, 1, valuesOf(backend, x), k, valuesOf(backend, W), n, 1, z, n);
+      simd.region(G, n).set(gv);
+      simd.region(B, n).set(bv);
+      simd.layerNorm(0, G, B, M, S, rows, n, epsilon, activation === 'relu');
+      y = uninitialized(size);
+      y.set(simd.region(0, size));
+      if (activation === 'tanh') applyActivationInPlace(y, activation, 0);
+    } else {
+      const z = uninitialized(size);
+      fillRows(z, bias, rows, n);
+      if (size > 0 && k > 0) blas.sgemm(false, false, rows, n, k, 1, valuesOf(backend, x), k, valuesOf(backend, W), n, 1, z, n);
+      y = forwardValues(z, gv, bv, size, n, epsilon, activation).y;
+    }
+    return output(backend, [rows, n], y);
+  };
+  return { kernelName: DENSE_LAYER_NORM_KERNEL, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 // Column accumulators for dγ and dβ, reused across calls (kernels run synchronously).
