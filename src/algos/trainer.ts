@@ -29,14 +29,26 @@ export interface GoalRelabeling {
   reward(observations: ArrayLike<number>, at: number, next: ArrayLike<number>, nextAt: number): number;
 }
 
-/** The environment contract the loop needs (src/sim's MujocoEnv satisfies it; tests use tiny pure-TS tasks). */
+/** What one environment step reports. */
+export interface TrainStep {
+  obs: Float32Array;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info?: { success?: boolean; mode?: string | null };
+}
+
+/**
+ * The environment contract the loop needs (src/sim's MujocoEnv satisfies it; tests use tiny pure-TS tasks). A
+ * robot over ROS 2 (src/ros/train-env.ts) answers asynchronously: reset and step may return promises.
+ */
 export interface TrainEnv {
   readonly observationSize: number;
   readonly actionSize: number;
   /** Present for goal-conditioned tasks: enables HER (LoopConfig.herRelabels). */
   readonly goal?: GoalRelabeling;
-  reset(seed: number): Float32Array;
-  step(action: Float32Array): { obs: Float32Array; reward: number; terminated: boolean; truncated: boolean; info?: { success?: boolean; mode?: string | null } };
+  reset(seed: number): Float32Array | Promise<Float32Array>;
+  step(action: Float32Array): TrainStep | Promise<TrainStep>;
 }
 
 /**
@@ -329,7 +341,7 @@ export class Trainer {
     const s = this.state;
     const d = this.env.actionSize;
     const randomAction = new Float32Array(d);
-    let obs = Float32Array.from(this.env.reset(trainEpisodeSeed(this.config.seed, s.episodes)));
+    let obs = Float32Array.from(await this.env.reset(trainEpisodeSeed(this.config.seed, s.episodes)));
     let episodeReturn = 0;
     let episodeLength = 0;
     let last: Record<string, number> = {};
@@ -342,7 +354,7 @@ export class Trainer {
     while (s.envSteps < totalSteps) {
       const action = s.envSteps < warmupSteps ? this.actRng.fillUniform(randomAction, -1, 1) : this.agent.act(obs, true, this.actRng);
       if (!action.every(Number.isFinite)) throw new Error(`training diverged: the policy produced a non-finite action at step ${s.envSteps}`);
-      const r = this.env.step(action);
+      const r = await this.env.step(action);
       this.replay.add(obs, action, r.reward, r.obs, r.terminated);
       episode?.add(obs, action, r.obs, r.terminated);
       obs.set(r.obs);
@@ -359,8 +371,13 @@ export class Trainer {
         }
       }
 
-      if (s.envSteps >= s.nextEvalAt || s.envSteps === totalSteps) {
+      // One robot for training and evaluation (env === evalEnv, e.g. over ROS 2) cannot evaluate mid-episode
+      // without wrecking the training episode: the evaluation then waits for the episode's end (with evalEvery a
+      // multiple of the episode length, the schedule is the same as with two environments).
+      const evalDue = s.envSteps >= s.nextEvalAt || s.envSteps === totalSteps;
+      if (evalDue && (this.env !== this.evalEnv || r.terminated || r.truncated || s.envSteps === totalSteps)) {
         s.nextEvalAt += this.config.evalEvery;
+        while (s.nextEvalAt <= s.envSteps) s.nextEvalAt += this.config.evalEvery; // a deferred evaluation catches up once
         await this.evaluate();
       }
 
@@ -386,7 +403,7 @@ export class Trainer {
         s.episodes++;
         episodeReturn = 0;
         episodeLength = 0;
-        obs = Float32Array.from(this.env.reset(trainEpisodeSeed(this.config.seed, s.episodes)));
+        obs = Float32Array.from(await this.env.reset(trainEpisodeSeed(this.config.seed, s.episodes)));
         // Checkpoints sit on episode boundaries: the environment state is then just "reset with the next seed".
         if (s.envSteps >= s.nextCheckpointAt || s.envSteps >= totalSteps) {
           while (s.nextCheckpointAt <= s.envSteps) s.nextCheckpointAt += this.config.checkpointEvery;
@@ -494,12 +511,12 @@ export class Trainer {
     let successes = 0;
     const modes: Record<string, number> = {};
     for (let k = 0; k < this.config.evalEpisodes; k++) {
-      let obs = this.evalEnv.reset(evalEpisodeSeed(this.config.seed, s.evals, k));
+      let obs = await this.evalEnv.reset(evalEpisodeSeed(this.config.seed, s.evals, k));
       let total = 0;
       let mode: string | null | undefined;
       let success = false;
       for (;;) {
-        const r = this.evalEnv.step(this.agent.act(obs, false, evalRng));
+        const r = await this.evalEnv.step(this.agent.act(obs, false, evalRng));
         total += r.reward;
         obs = r.obs;
         if (r.terminated || r.truncated) {

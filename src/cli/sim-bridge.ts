@@ -16,6 +16,7 @@ const OPTIONS = {
   'command-timeout-ms': { type: 'number', description: 'Real time: no command for this long → the watchdog action, counted (0 disables)', default: 500 },
   'watchdog-action': { type: 'string', choices: ['hold', 'zero'], description: 'Real time: what the watchdog commands (hold the command in force, or zero)', default: 'hold' },
   'lockstep-timeout-ms': { type: 'number', description: 'Lockstep: wall-clock wait for the command answering a state', default: 1000 },
+  'episode-end': { type: 'string', choices: ['next', 'hold'], description: 'When an episode ends: next = publish the next episode\'s first state at once; hold = publish the terminal state and wait for a reset (~/reset_episode, ResetSimulation, ~/reset): what onestep train --env ros needs', default: 'next' },
   'missed-command': { type: 'string', choices: ['hold', 'zero', 'abort'], description: 'Lockstep: no answer within the timeout → step with the command in force, with zero, or stop with an error (counted)', default: 'hold' },
   point: { type: 'string', array: true, description: 'A point to publish as PointStamped on /NAME, NAME=site:SITE or NAME=body:BODY (replaces the task\'s points)', default: [] as string[] },
   'commands-topic': { type: 'string', description: 'Float64MultiArray commands, one per actuator in command order', default: '/forward_position_controller/commands' },
@@ -41,6 +42,7 @@ type BridgeArgs = {
   'watchdog-action': 'hold' | 'zero';
   'lockstep-timeout-ms': number;
   'missed-command': 'hold' | 'zero' | 'abort';
+  'episode-end': 'next' | 'hold';
   point: string[];
   'commands-topic': string;
   transport: string;
@@ -72,11 +74,14 @@ const command: CommandModule = {
           '~/reset_simulation, ~/step_simulation, ~/get_simulation_state, ~/set_simulation_state, ~/get_simulator_features.\n\n' +
           'Lockstep: state k is published, step k+1 runs when its answer arrives: a JointState command by header stamp\n' +
           '= the state\'s stamp; a Float64MultiArray (no header) by arrival order, the first one after state k. When an\n' +
-          'episode ends, the next state published is the next episode\'s first (sim time restarts at 0).',
+          'episode ends, the next state published is the next episode\'s first (sim time restarts at 0), or with\n' +
+          '--episode-end hold the terminal state, held until a reset; ~/reset_episode (onestep_msgs/ResetEpisode) resets\n' +
+          'with a given seed (onestep train --env ros).',
       )
       .example('$0 sim-bridge --task arm_reach', 'arm_reach in real time on the ROS 2 graph of $ROS_DOMAIN_ID')
       .example('$0 sim-bridge --task arm_reach --clock lockstep --episodes 10 --json', 'lockstep with a controller, 10 episodes, JSON results')
       .example('$0 sim-bridge --mjcf robot.xml --frame-skip 10 --point tool=site:tcp', 'your own robot')
+      .example('$0 sim-bridge --task arm_reach --clock lockstep --episode-end hold --lockstep-timeout-ms 600000', 'the robot for onestep train --env ros')
       .example('$0 sim-bridge --task arm_reach --clock lockstep --record run.mcap', 'also record every state and command (rosbag2-style MCAP)'),
   handler: async () => {
     const { hideBin } = await import('yargs/helpers');
@@ -164,7 +169,7 @@ async function runBridge(args: BridgeArgs, ros: import('../ros/node/ros-args.ts'
     bridge = SimBridge.start({
       transport, robot, clock: args.clock, seed, episodes, realTimeFactor: args.rtf,
       commandTimeoutMs: args['command-timeout-ms'], watchdogAction: args['watchdog-action'],
-      lockstepTimeoutMs: args['lockstep-timeout-ms'], missedCommand: args['missed-command'],
+      lockstepTimeoutMs: args['lockstep-timeout-ms'], missedCommand: args['missed-command'], episodeEnd: args['episode-end'],
       topics: { commands: args['commands-topic'] }, logger: log, onEpisode, publishAlways: recording !== null,
     });
   } catch (err) {

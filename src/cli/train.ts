@@ -33,6 +33,12 @@ interface TrainArgs {
   hidden?: string;
   backend: string;
   progress: string;
+  env: string;
+  paramsFile?: string;
+  transport: string;
+  domainId?: number;
+  bridge: string;
+  rosTimeoutMs: number;
 }
 
 /** What config.json holds: enough to re-run or resume the same training. */
@@ -124,7 +130,14 @@ const command: CommandModule<object, TrainArgs> = {
       .option('checkpoint-every', { type: 'number', default: 5000, describe: 'environment steps between checkpoints (taken at the next episode end)' })
       .option('hidden', { type: 'string', describe: 'hidden layer widths of actor and critics', defaultDescription: 'task preset (256,256)' })
       .option('backend', { type: 'string', default: 'auto', describe: 'TF.js backend: auto, cpu-blas, wasm, cpu, tfjs-node, tfjs-node-gpu' })
-      .option('progress', progressOption) as unknown as Argv<TrainArgs>,
+      .option('progress', progressOption)
+      .option('env', { type: 'string', choices: ['sim', 'ros'], default: 'sim', describe: 'where episodes run: sim (MuJoCo in this process) or ros (a robot on ROS 2 — onestep sim-bridge --clock lockstep --episode-end hold, or a real arm speaking its topics; docs/sim-in-the-loop.md)' })
+      .option('params-file', { type: 'string', describe: '--env ros: the onestep serve parameters wiring the observation sources and the command topic (e.g. launch/arm_policy.yaml)' })
+      .option('transport', { type: 'string', choices: ['auto', 'rtps', 'rclnodejs', 'inproc'], default: 'auto', describe: '--env ros: ROS 2 transport (auto = rclnodejs on a sourced ROS 2, else the embedded rtps)' })
+      .option('domain-id', { type: 'number', describe: '--env ros: ROS domain id', defaultDescription: '$ROS_DOMAIN_ID or 0' })
+      .option('bridge', { type: 'string', default: '/sim_bridge', describe: '--env ros: the robot node whose ~/status (EpisodeStatus) and ~/reset_episode (ResetEpisode) it uses' })
+      .option('ros-timeout-ms', { type: 'number', default: 10_000, describe: '--env ros: how long to wait for the robot to answer a reset or a step' })
+      .example('$0 train --algo smfp --task arm_reach --steps 20000 --env ros --params-file launch/arm_policy.yaml', 'train against `onestep sim-bridge --task arm_reach --clock lockstep --episode-end hold --lockstep-timeout-ms 600000` on the ROS 2 graph') as unknown as Argv<TrainArgs>,
   handler: async (argv: ArgumentsCamelCase<TrainArgs>) => {
     const algo = argv.algo as Algo;
     checkFlagCombinations(argv, algo);
@@ -142,8 +155,7 @@ const command: CommandModule<object, TrainArgs> = {
     const finished = await trainUntilDoneOrInterrupted(trainer, argv.progress, title, run.out);
     await reportEnd(trainer, finished, config, title, run.out);
     session.agent.dispose();
-    session.env.close();
-    session.evalEnv.close();
+    await session.close();
   },
 };
 export default command;
@@ -289,6 +301,7 @@ async function newRunConfig(argv: TrainArgs, run: RunInputs): Promise<TrainConfi
       (argv.batch !== undefined ? ` --batch ${argv.batch}` : '') +
       (argv.utd !== undefined ? ` --utd ${argv.utd}` : '') +
       (argv.her !== undefined ? ` --her ${argv.her}` : '') +
+      (argv.env === 'ros' ? ` --env ros --params-file ${argv.paramsFile}` : '') +
       argv.set.map((s) => ` --set ${s}`).join(''),
   };
   if (existsSync(join(out, 'checkpoints', 'last'))) throw new UserError(`${out} already holds a run; pass --resume to continue it, or choose another --out`);
@@ -322,34 +335,43 @@ async function openSession(argv: TrainArgs, run: RunInputs, config: TrainConfig)
   const backend = await initBackend(argv.backend === 'auto' ? {} : { prefer: argv.backend as 'cpu-blas' });
   const { MujocoEnv } = await import('../sim/env.ts');
   const { createAgent } = await import('../algos/agents.ts');
-  const env = await MujocoEnv.make(config.task);
-  const evalEnv = await MujocoEnv.make(config.task);
+  const simEnv = await MujocoEnv.make(config.task);
+  // --env ros: one robot for training and evaluation (the trainer evaluates it between episodes); the task's own
+  // environment still says what its observation, action interface and goal are
+  const ros = argv.env === 'ros' ? await (await import('./train-ros.ts')).openRosEnv(argv, simEnv) : null;
+  const env: import('../algos/trainer.ts').TrainEnv = ros ? ros.env : simEnv;
+  const evalEnv: import('../algos/trainer.ts').TrainEnv = ros ? ros.env : await MujocoEnv.make(config.task);
+  const close = async () => {
+    simEnv.close();
+    if (ros) await ros.close();
+    else (evalEnv as InstanceType<typeof MujocoEnv>).close();
+  };
   const o = env.observationSize;
   const d = env.actionSize;
   if (run.dataset) {
     const { checkAgainstTask, DatasetError } = await import('../data/index.ts');
     try {
-      checkAgainstTask(run.dataset, { task: env.task, actionSize: d });
+      checkAgainstTask(run.dataset, { task: simEnv.task, actionSize: d });
     } catch (err) {
       throw err instanceof DatasetError ? new UserError(err.message) : err;
     }
   }
   const schedule = { offlineSteps: config.loop.offlineSteps ?? 0 };
   const agent = createAgent(config.algo, o, d, config.hyper, config.seed, schedule);
-  const { low, high, scale, offset, mode: actionMode } = env.actionSpec;
+  const { low, high, scale, offset, mode: actionMode } = simEnv.actionSpec;
   const policyInfo = {
     algorithm: config.algo,
     task: config.task,
     description: `${config.algo.toUpperCase()} on ${config.task}, seed ${config.seed}${config.dataset ? `, dataset ${config.dataset}` : ''}`,
-    observationNames: [...env.observationSpec.names],
-    actionNames: [...env.actionSpec.names],
+    observationNames: [...simEnv.observationSpec.names],
+    actionNames: [...simEnv.actionSpec.names],
     actionScale: Array.from(scale),
     actionOffset: Array.from(offset),
     actionLow: Array.from(low),
     actionHigh: Array.from(high),
     actionMode,
   };
-  return { backend, env, evalEnv, agent, policyInfo };
+  return { backend, env, evalEnv, agent, policyInfo, close };
 }
 
 /**

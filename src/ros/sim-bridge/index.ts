@@ -35,9 +35,11 @@ import type { MessageInfo, Publisher, ServiceServer, Subscription, Transport } f
 import { RealTimeFactorMeter, type Stamp, TickSchedule, writeStamp } from './clock.ts';
 import { type ArrayCommandMsg, CommandChecker, type JointStateCommandMsg } from './commands.ts';
 import { StatePublishers } from './publishers.ts';
-import { Result, SetStateResult, type SimulationControl, type SimulationResult, fail, offerSimulationServices, ok, stateName } from './services.ts';
 import {
-  type BridgeCounters, type BridgedRobot, type BridgeEpisode, type BridgeSummary, type BridgeTopics, BRIDGE_CLOCKS, DEFAULT_BRIDGE_TOPICS,
+  type EpisodeReset, Result, SetStateResult, type SimulationControl, type SimulationResult, fail, offerEpisodeService, offerSimulationServices, ok, stateName,
+} from './services.ts';
+import {
+  type BridgeCounters, type BridgedRobot, type BridgeEpisode, type BridgeSummary, type BridgeTopics, BRIDGE_CLOCKS, DEFAULT_BRIDGE_TOPICS, EPISODE_ENDS,
   type SimBridgeOptions, SimBridgeError, SimulationStateValue,
 } from './types.ts';
 
@@ -105,6 +107,8 @@ export class SimBridge implements SimulationControl {
   private started = false;
   /** The configured episodes are done (or a quit was asked for). */
   private finished = false;
+  /** episodeEnd 'hold': the terminal state is published, nothing steps until a reset. */
+  private holding = false;
   private readonly services: ServiceServer[];
   private resolveDone!: (s: BridgeSummary) => void;
   private rejectDone!: (e: Error) => void;
@@ -136,6 +140,7 @@ export class SimBridge implements SimulationControl {
       if (!(v >= 0) || !Number.isFinite(v)) throw new SimBridgeError(`${what} must be a number of milliseconds ≥ 0 (got ${v})`);
     }
     if (opts.clock === 'lockstep' && !((opts.lockstepTimeoutMs ?? 1000) > 0)) throw new SimBridgeError('lockstep needs a timeout > 0 ms');
+    if (opts.episodeEnd !== undefined && !EPISODE_ENDS.includes(opts.episodeEnd)) throw new SimBridgeError(`episode end must be one of ${EPISODE_ENDS.join(', ')} (got ${opts.episodeEnd})`);
     if (!BRIDGE_CLOCKS.includes(opts.clock)) throw new SimBridgeError(`clock must be one of ${BRIDGE_CLOCKS.join(', ')} (got ${opts.clock})`);
 
     const t = this.topics;
@@ -151,7 +156,7 @@ export class SimBridge implements SimulationControl {
     sub<Record<string, never>>(t.reset, 'std_msgs/msg/Empty', () => this.requestReset());
     sub<{ data: boolean }>(t.pause, 'std_msgs/msg/Bool', (m) => this.setPaused(m.data === true));
     sub<{ data: bigint | number }>(t.step, 'std_msgs/msg/UInt64', (m) => this.stepPaused(Number(m.data)));
-    this.services = opts.simulationServices === false ? [] : offerSimulationServices(transport, t.services, this);
+    this.services = opts.simulationServices === false ? [] : [...offerSimulationServices(transport, t.services, this), offerEpisodeService(transport, t.services, this)];
 
     this.done = new Promise<BridgeSummary>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -232,6 +237,7 @@ export class SimBridge implements SimulationControl {
 
   /** One control step with the command in force; publishes the next state (or the next episode's first). */
   private advance(): void {
+    if (this.holding) return; // the episode is over: nothing to step until a reset
     const t0 = performance.now();
     const r = this.robot.step(this.command);
     const t1 = performance.now();
@@ -245,7 +251,8 @@ export class SimBridge implements SimulationControl {
     this.lastTerminated = r.terminated;
     this.lastTruncated = r.truncated;
     if (r.terminated || r.truncated) {
-      this.publishStatus(); // the terminal step's reward, success and flags
+      const hold = this.opts.episodeEnd === 'hold';
+      if (!hold) this.publishStatus(); // the terminal step's reward, success and flags (with hold, its state says them)
       const result: BridgeEpisode = {
         episode: this.episode, seed: this.episodeSeed, return: this.episodeReturn, length: this.robot.stepIndex,
         success: this.robot.successMeaning === undefined ? null : r.info.success, mode: r.info.mode ?? null, terminated: r.terminated,
@@ -257,15 +264,22 @@ export class SimBridge implements SimulationControl {
         this.finish();
         return;
       }
+      if (hold) {
+        this.holding = true;
+        this.publishState();
+        return;
+      }
       this.nextEpisode();
     }
     this.rtf.update();
     this.publishState();
   }
 
-  private nextEpisode(): void {
+  /** The next episode, reset with `seed` (default: the bridge's own sequence, seed + its index). */
+  private nextEpisode(seed?: number): void {
     this.episode++;
-    this.episodeSeed = this.opts.seed + this.episode;
+    this.episodeSeed = seed ?? this.opts.seed + this.episode;
+    this.holding = false;
     this.robot.reset(this.episodeSeed);
     this.robot.readCommand(this.command);
     this.counters.resets++;
@@ -321,7 +335,7 @@ export class SimBridge implements SimulationControl {
     }
     if (!Number.isInteger(n) || n < 1) return 0;
     let k = 0;
-    for (; k < n && this.state === PAUSED; k++) {
+    for (; k < n && this.state === PAUSED && !this.holding; k++) {
       this.awaiting = false;
       this.answered = false;
       this.advance();
@@ -394,8 +408,33 @@ export class SimBridge implements SimulationControl {
   stepSimulation(steps: number): SimulationResult {
     if (this.state !== PAUSED) return fail(Result.OPERATION_FAILED, `the simulation is ${stateName(this.state)}, not paused: pause it first (SetSimulationState STATE_PAUSED)`);
     const done = this.stepPaused(steps);
-    if (done < steps) return fail(Result.OPERATION_FAILED, `stopped after ${done} of ${steps} steps: the run's episodes are done`);
+    if (done < steps) {
+      const why = this.holding ? 'the episode ended (episode end: hold): reset to go on' : 'the run\'s episodes are done';
+      return fail(Result.OPERATION_FAILED, `stopped after ${done} of ${steps} steps: ${why}`);
+    }
     return ok();
+  }
+
+  /** ResetEpisode: a new episode now, reset with `seed`; its first state is published before this returns. */
+  resetEpisode(seed: number): EpisodeReset {
+    const refuse = (message: string): EpisodeReset => ({ success: false, message, episode: this.episode, stamp: { sec: 0, nanosec: 0 } });
+    if (this.finished || this.state === QUITTING) return refuse('the bridge has finished its episodes');
+    if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) return refuse(`seed must be an integer in [0, 4294967295] (got ${seed})`);
+    this.log.info('episode reset requested', { episode: this.episode, step: this.robot.stepIndex, seed });
+    if (!this.started) {
+      // a controller that asks for an episode is there: start with it instead of waiting out the peer settle
+      if (this.peerTimer) clearTimeout(this.peerTimer);
+      this.peerTimer = null;
+      this.episodeSeed = seed;
+      this.robot.reset(seed);
+      this.robot.readCommand(this.command);
+      this.play();
+    } else {
+      this.nextEpisode(seed);
+      this.answered = false;
+      this.publishState();
+    }
+    return { success: true, message: '', episode: this.episode, stamp: { sec: this.stamp.sec, nanosec: this.stamp.nanosec } };
   }
 
   private publishState(): void {
@@ -410,7 +449,7 @@ export class SimBridge implements SimulationControl {
     // armed before the joint state goes out: an in-process controller may answer inside the publish
     this.pendingSec = stamp.sec;
     this.pendingNanosec = stamp.nanosec;
-    this.awaiting = this.opts.clock === 'lockstep';
+    this.awaiting = this.opts.clock === 'lockstep' && !this.holding;
     this.answered = false;
     this.out.sendJoints();
     const t1 = performance.now();

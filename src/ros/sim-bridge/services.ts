@@ -48,6 +48,21 @@ export const SIMULATION_SERVICES = {
 export const ok = (): SimulationResult => ({ result: Result.OK, error_message: '' });
 export const fail = (result: number, error_message: string): SimulationResult => ({ result, error_message });
 
+/** onestep_msgs/ResetEpisode's response. */
+export interface EpisodeReset {
+  success: boolean;
+  message: string;
+  episode: number;
+  stamp: { sec: number; nanosec: number };
+}
+
+/** onestep's seeded reset (what a training loop's reset(seed) needs), beside the standard ones: ~/reset_episode. */
+export function offerEpisodeService(transport: Transport, prefix: string, control: { resetEpisode(seed: number): EpisodeReset }): ServiceServer {
+  return transport.createService<{ seed: bigint | number }, EpisodeReset>(`${prefix.replace(/\/?$/, '/')}reset_episode`, 'onestep_msgs/srv/ResetEpisode', (req) =>
+    control.resetEpisode(Number(req.seed)),
+  );
+}
+
 /** Offers the five services under `prefix` ("~/" → /<node>/reset_simulation, …). */
 export function offerSimulationServices(transport: Transport, prefix: string, control: SimulationControl): ServiceServer[] {
   const name = (s: keyof typeof SIMULATION_SERVICES) => `${prefix.replace(/\/?$/, '/')}${s}`;

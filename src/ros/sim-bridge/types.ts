@@ -34,6 +34,8 @@ export type BridgeClock = 'realtime' | 'lockstep';
 export const BRIDGE_CLOCKS: readonly BridgeClock[] = ['realtime', 'lockstep'];
 export type SafeCommand = 'hold' | 'zero';
 export type MissedCommand = 'hold' | 'zero' | 'abort';
+export type EpisodeEnd = 'next' | 'hold';
+export const EPISODE_ENDS: readonly EpisodeEnd[] = ['next', 'hold'];
 
 export interface BridgeTopics {
   jointStates: string;
@@ -71,6 +73,12 @@ export interface SimBridgeOptions {
   seed: number;
   /** Stop stepping after this many finished episodes (`done` resolves); 0 = run until closed. */
   episodes?: number;
+  /**
+   * When an episode ends: `next` publishes the next episode's first state at once (a demo, an evaluation); `hold`
+   * publishes the terminal state and waits for a reset (ResetEpisode, ResetSimulation or ~/reset) — what a training
+   * loop needs, since it learns from the terminal observation. Default `next`.
+   */
+  episodeEnd?: EpisodeEnd;
   /** Real time: simulated seconds per wall second (default 1). */
   realTimeFactor?: number;
   /** Real time: no accepted command for this long → the watchdog's safe command (0 disables; default 500). */
