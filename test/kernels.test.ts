@@ -139,7 +139,7 @@ describe('_FusedMatMul', () => {
 
 describe('dense (OnestepDense / OnestepDenseGrad)', () => {
   for (const activation of ['linear', 'relu', 'tanh'] as const) {
-    for (const [rows, nIn, nOut] of [[1, 1, 1], [256, 17, 256], [7, 23, 1], [5, 3, 12], [33, 65, 31]]) {
+    for (const [rows, nIn, nOut] of [[1, 1, 1], [256, 17, 256], [7, 23, 1], [1280, 256, 1], [5, 3, 12], [33, 65, 31]]) {
       test(`${activation} ${rows}×${nIn}→${nOut} matches act(x·W + b) on stock cpu, value and gradients`, async () => {
         const inputs = [random([rows, nIn], 20, -2, 2), random([nIn, nOut], 21), random([nOut], 22)];
         const out: Arrays[] = [];
