@@ -2,7 +2,7 @@
 // what rosidl generates for the package; over inproc, every service and result code — reset, play/pause/stop/quit,
 // step while paused (and refused while playing), state, features; over rtps in a private network namespace,
 // `onestep service call` (a second process) pauses, steps, resets and reads the state of a running
-// `onestep sim-bridge`.
+// `onestep sim-bridge`; and onestep's seeded ~/reset_episode with the episode end held (--episode-end hold).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { InprocTransport } from '../src/ros/inproc.ts';
@@ -52,13 +52,15 @@ async function harness(opts: Partial<SimBridgeOptions> = {}) {
   const peer = new InprocTransport({ node: { name: 'caller', namespace: '/' }, domainId: d });
   const call = async <R = Res>(service: string, type: string, request: Record<string, unknown> = {}) =>
     peer.createClient<Record<string, unknown>, R>(`/sim_bridge/${service}`, `simulation_interfaces/srv/${type}`).call(request, { timeoutMs: 5000 });
+  const peerCall = async <R>(service: string, type: string, request: Record<string, unknown> = {}) =>
+    peer.createClient<Record<string, unknown>, R>(`/sim_bridge/${service}`, type).call(request, { timeoutMs: 5000 });
   const close = async () => {
     await bridge.close();
     await peer.close();
     robot.close();
   };
   cleanup.push(close);
-  return { bridge, robot, logs, call, close };
+  return { bridge, robot, logs, call, peerCall, close };
 }
 
 test('simulation_interfaces over inproc: features, state, pause, step, reset, stop, play, quit, with the package\'s result codes', async () => {
@@ -181,4 +183,34 @@ test('over rtps in a network namespace: `onestep service call` pauses, steps, re
   const summary = JSON.parse(out.split('\n').find((l) => l.startsWith('{"event":"summary"'))!);
   assert.ok(summary.counters.steps >= 5);
   assert.ok(summary.counters.commandsMissed >= 1, 'playing in lockstep without a controller: missed commands step it on');
+});
+
+test('episode end hold: the terminal state is published and held — commands and steps do nothing — until ~/reset_episode starts the seeded next one', async () => {
+  const h = await harness({ clock: 'realtime', realTimeFactor: 50, episodeEnd: 'hold' });
+  await until('the first episode ends', () => h.bridge.episodes.length === 1, 10_000);
+  const held = h.bridge.counters.steps;
+  assert.equal(held, 50);
+  assert.equal(h.robot.stepIndex, 50, 'the terminal state stays');
+  await sleep(60);
+  assert.equal(h.bridge.counters.steps, held, 'nothing steps while the end is held');
+  assert.equal((await h.call('set_simulation_state', 'SetSimulationState', { state: { state: PAUSED } })).result.result, OK);
+  const r = await h.call('step_simulation', 'StepSimulation', { steps: 2n });
+  assert.equal(r.result.result, OPERATION_FAILED);
+  assert.match(r.result.error_message, /stopped after 0 of 2 steps: the episode ended \(episode end: hold\)/);
+
+  const reset = (seed: bigint) => h.peerCall<{ success: boolean; message: string; episode: number; stamp: { sec: number; nanosec: number } }>('reset_episode', 'onestep_msgs/srv/ResetEpisode', { seed });
+  const bad = await reset(-1n);
+  assert.equal(bad.success, false);
+  assert.match(bad.message, /seed must be an integer/);
+  const ok = await reset(1234n);
+  assert.equal(ok.success, true);
+  assert.equal(ok.episode, 1);
+  assert.deepEqual(ok.stamp, { sec: 0, nanosec: 0 });
+  // the same start as an environment reset with that seed
+  const fresh = await SimRobot.forTask('arm_reach');
+  fresh.reset(1234);
+  assert.deepEqual([...h.robot.observation], [...fresh.observation]);
+  fresh.close();
+  assert.equal((await h.call('step_simulation', 'StepSimulation', { steps: 2n })).result.result, OK);
+  assert.equal(h.robot.stepIndex, 2);
 });
