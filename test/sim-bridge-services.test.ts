@@ -1,8 +1,8 @@
 // The sim bridge's simulation_interfaces services: the definitions in msgs/simulation_interfaces hash (REP-2011) to
 // what rosidl generates for the package; over inproc, every service and result code — reset, play/pause/stop/quit,
 // step while paused (and refused while playing), state, features; over rtps in a private network namespace,
-// `onestep service call` (a second process) pauses, steps, resets and reads the state of a running
-// `onestep sim-bridge`; and onestep's seeded ~/reset_episode with the episode end held (--episode-end hold).
+// `onestep service call` (a second process) and a Cyclone DDS C client (rmw_cyclonedds's request header, the
+// types from IDL) pause, step, reset and read the state of a running `onestep sim-bridge`; and onestep's seeded ~/reset_episode with the episode end held (--episode-end hold).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { InprocTransport } from '../src/ros/inproc.ts';
@@ -11,6 +11,7 @@ import { serviceTypeHash, typeHash } from '../src/ros/msgs/type-hash.ts';
 import { SimBridge, type SimBridgeOptions } from '../src/ros/sim-bridge/index.ts';
 import { SimRobot } from '../src/sim/robot.ts';
 import { netnsSkipReason, runInNetns } from './helpers/netns.ts';
+import { servicePeersDir } from './peers/service-peers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -213,4 +214,48 @@ test('episode end hold: the terminal state is published and held — commands an
   fresh.close();
   assert.equal((await h.call('step_simulation', 'StepSimulation', { steps: 2n })).result.result, OK);
   assert.equal(h.robot.stepIndex, 2);
+});
+
+test('a Cyclone DDS C client calls the bridge\'s simulation_interfaces services over rtps (and sees the package\'s type hash)', { skip, timeout: 180_000 }, async () => {
+  const peers = servicePeersDir();
+  const cyc = (name: string, type: string, service: string, value?: number) =>
+    `echo "=== ${name}"; ${peers}/service_peer_cyclone --role client --type ${type} --service /sim_bridge/${service} --timeout 20${value === undefined ? '' : ` --value ${value}`} 2>&1; echo "exit=$?"`;
+  const script = [
+    'node bin/onestep.js sim-bridge --task arm_reach --clock lockstep --lockstep-timeout-ms 200 --transport rtps > /tmp/sim-bridge-cyclone-services-$$.log 2>&1 &',
+    'bridge=$!',
+    cyc('state before', 'GetSimulationState', 'get_simulation_state'),
+    cyc('pause', 'SetSimulationState', 'set_simulation_state', PAUSED),
+    cyc('step', 'StepSimulation', 'step_simulation', 4),
+    cyc('state paused', 'GetSimulationState', 'get_simulation_state'),
+    cyc('partial reset', 'ResetSimulation', 'reset_simulation', 1),
+    cyc('reset', 'ResetSimulation', 'reset_simulation', 255),
+    cyc('pause again', 'SetSimulationState', 'set_simulation_state', PAUSED),
+    cyc('quit', 'SetSimulationState', 'set_simulation_state', QUITTING),
+    'wait $bridge; echo "=== bridge exit=$?"',
+    'cat /tmp/sim-bridge-cyclone-services-$$.log; rm -f /tmp/sim-bridge-cyclone-services-$$.log',
+  ].join('\n');
+  const r = await runInNetns(['bash', '-c', script], { timeoutMs: 170_000 });
+  const out = r.stdout;
+  const reply = (name: string) => {
+    const start = out.indexOf(`=== ${name}\n`);
+    assert.ok(start >= 0, `${name} in:\n${out}\n${r.stderr}`);
+    const rest = out.slice(start);
+    const line = /^REPLY 0 [\d.]+ (.*)$/m.exec(rest.slice(0, rest.indexOf('exit=')));
+    assert.ok(line, `${name}: ${rest.slice(0, 600)}`);
+    return line[1];
+  };
+  assert.equal(reply('state before'), 'state=0 result=1');
+  assert.equal(reply('pause'), 'result=1 message=""');
+  assert.equal(reply('step'), 'result=1 message=""');
+  assert.equal(reply('state paused'), 'state=2 result=1');
+  assert.match(reply('partial reset'), /^result=0 message="scope 1: the bridge resets time and state together/);
+  assert.equal(reply('reset'), 'result=1 message=""');
+  assert.match(reply('pause again'), /^result=101 message="already STATE_PAUSED"/);
+  assert.equal(reply('quit'), 'result=1 message=""');
+  assert.match(out, /=== bridge exit=0\n/);
+  assert.match(out, /reset requested episode=0 step=4\n/, 'the 4 steps happened before the reset');
+  // the request reader's USER_DATA carries its message's type hash: ResetSimulation_Request's as rosidl generates it
+  const hashes = new Map([...out.matchAll(/=== (\w[\w ]*)\n(?:(?!===).*\n)*?SERVER_TYPEHASH (RIHS01_\w+)/g)].map((m) => [m[1], m[2]]));
+  assert.equal(hashes.get('reset'), 'RIHS01_2c766d09c3aa30f01fadc55a42fd760b63db358c7d1d3b6a64ea9978225ffbc7');
+  assert.equal(hashes.get('pause'), typeHash('simulation_interfaces/srv/SetSimulationState_Request'));
 });

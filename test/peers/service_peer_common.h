@@ -10,7 +10,9 @@
  *   DONE k=v ...                summary (calls, replies, rtt_p50_us, rtt_p99_us, rtt_max_us)
  * Exit codes: 0 ok, 1 bad arguments, 2 timeout, 4 DDS error.
  *
- * Types (--type): Trigger, SetBool (std_srvs), GetParameters, SetParameters (rcl_interfaces).
+ * Types (--type): Trigger, SetBool (std_srvs), GetParameters, SetParameters (rcl_interfaces); Cyclone client only:
+ * ResetSimulation, StepSimulation, GetSimulationState, SetSimulationState (simulation_interfaces).
+ *   client --value N                  ResetSimulation scope, StepSimulation steps, SetSimulationState state
  *   client --data true|false          SetBool request
  *   client --names a,b                GetParameters request
  *   client --set name=double:0.5      SetParameters request (types: bool, int, double, string)
@@ -25,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-enum svc_type { S_TRIGGER, S_SET_BOOL, S_GET_PARAMETERS, S_SET_PARAMETERS };
+enum svc_type { S_TRIGGER, S_SET_BOOL, S_GET_PARAMETERS, S_SET_PARAMETERS, S_RESET_SIM, S_STEP_SIM, S_GET_SIM_STATE, S_SET_SIM_STATE };
 
 struct svc_opts {
   int server;             /* --role server|client */
@@ -44,6 +46,7 @@ struct svc_opts {
   long hold_ms;           /* --hold-ms N: server waits N ms before replying (-1: never replies) */
   double settle;          /* --settle S: client waits S after the service is available before the first call */
   double lease;           /* --lease S: participant lease duration (0: vendor default; Cyclone peer only) */
+  long value;             /* --value N: simulation_interfaces request field (scope, steps, state) */
 };
 
 static void svc_usage(const char *prog) {
@@ -76,6 +79,10 @@ static int svc_parse(int argc, char **argv, struct svc_opts *o) {
       else if (!strcmp(v, "SetBool")) o->type = S_SET_BOOL;
       else if (!strcmp(v, "GetParameters")) o->type = S_GET_PARAMETERS;
       else if (!strcmp(v, "SetParameters")) o->type = S_SET_PARAMETERS;
+      else if (!strcmp(v, "ResetSimulation")) o->type = S_RESET_SIM;
+      else if (!strcmp(v, "StepSimulation")) o->type = S_STEP_SIM;
+      else if (!strcmp(v, "GetSimulationState")) o->type = S_GET_SIM_STATE;
+      else if (!strcmp(v, "SetSimulationState")) o->type = S_SET_SIM_STATE;
       else { fprintf(stderr, "bad --type %s\n", v); return -1; }
     } else if (!strcmp(k, "--service")) o->service = v;
     else if (!strcmp(k, "--count")) o->count = atol(v);
@@ -88,6 +95,7 @@ static int svc_parse(int argc, char **argv, struct svc_opts *o) {
     else if (!strcmp(k, "--hold-ms")) o->hold_ms = atol(v);
     else if (!strcmp(k, "--settle")) o->settle = atof(v);
     else if (!strcmp(k, "--lease")) o->lease = atof(v);
+    else if (!strcmp(k, "--value")) o->value = atol(v);
     else { fprintf(stderr, "unknown option %s\n", k); return -1; }
   }
   if (o->server < 0 || (int)o->type < 0 || !o->service || o->service[0] != '/') {

@@ -21,6 +21,10 @@ static const dds_topic_descriptor_t *request_desc(enum svc_type t) {
     case S_TRIGGER: return &std_srvs_srv_dds__Trigger_Request__desc;
     case S_SET_BOOL: return &std_srvs_srv_dds__SetBool_Request__desc;
     case S_GET_PARAMETERS: return &rcl_interfaces_srv_dds__GetParameters_Request__desc;
+    case S_RESET_SIM: return &simulation_interfaces_srv_dds__ResetSimulation_Request__desc;
+    case S_STEP_SIM: return &simulation_interfaces_srv_dds__StepSimulation_Request__desc;
+    case S_GET_SIM_STATE: return &simulation_interfaces_srv_dds__GetSimulationState_Request__desc;
+    case S_SET_SIM_STATE: return &simulation_interfaces_srv_dds__SetSimulationState_Request__desc;
     default: return &rcl_interfaces_srv_dds__SetParameters_Request__desc;
   }
 }
@@ -29,6 +33,10 @@ static const dds_topic_descriptor_t *reply_desc(enum svc_type t) {
     case S_TRIGGER: return &std_srvs_srv_dds__Trigger_Response__desc;
     case S_SET_BOOL: return &std_srvs_srv_dds__SetBool_Response__desc;
     case S_GET_PARAMETERS: return &rcl_interfaces_srv_dds__GetParameters_Response__desc;
+    case S_RESET_SIM: return &simulation_interfaces_srv_dds__ResetSimulation_Response__desc;
+    case S_STEP_SIM: return &simulation_interfaces_srv_dds__StepSimulation_Response__desc;
+    case S_GET_SIM_STATE: return &simulation_interfaces_srv_dds__GetSimulationState_Response__desc;
+    case S_SET_SIM_STATE: return &simulation_interfaces_srv_dds__SetSimulationState_Response__desc;
     default: return &rcl_interfaces_srv_dds__SetParameters_Response__desc;
   }
 }
@@ -157,6 +165,26 @@ static void *make_request(const struct svc_opts *o, struct rpc_header h, char *n
     r->rpc_client_id = h.client_id; r->rpc_sequence = h.sequence; r->data = o->data != 0;
     return r;
   }
+  if (o->type == S_RESET_SIM) {
+    simulation_interfaces_srv_dds__ResetSimulation_Request_ *r = calloc(1, sizeof *r);
+    r->rpc_client_id = h.client_id; r->rpc_sequence = h.sequence; r->scope = (uint8_t)o->value;
+    return r;
+  }
+  if (o->type == S_STEP_SIM) {
+    simulation_interfaces_srv_dds__StepSimulation_Request_ *r = calloc(1, sizeof *r);
+    r->rpc_client_id = h.client_id; r->rpc_sequence = h.sequence; r->steps = (uint64_t)o->value;
+    return r;
+  }
+  if (o->type == S_GET_SIM_STATE) {
+    simulation_interfaces_srv_dds__GetSimulationState_Request_ *r = calloc(1, sizeof *r);
+    r->rpc_client_id = h.client_id; r->rpc_sequence = h.sequence;
+    return r;
+  }
+  if (o->type == S_SET_SIM_STATE) {
+    simulation_interfaces_srv_dds__SetSimulationState_Request_ *r = calloc(1, sizeof *r);
+    r->rpc_client_id = h.client_id; r->rpc_sequence = h.sequence; r->state.state = (uint8_t)o->value;
+    return r;
+  }
   if (o->type == S_GET_PARAMETERS) {
     rcl_interfaces_srv_dds__GetParameters_Request_ *r = calloc(1, sizeof *r);
     r->rpc_client_id = h.client_id; r->rpc_sequence = h.sequence;
@@ -185,6 +213,12 @@ static void describe_reply(const struct svc_opts *o, const void *s, char *out, s
   if (o->type == S_TRIGGER || o->type == S_SET_BOOL) {
     const std_srvs_srv_dds__Trigger_Response_ *r = s; /* same layout as SetBool_Response_ */
     snprintf(out, cap, "success=%s message=%s", r->success ? "true" : "false", r->message);
+  } else if (o->type == S_RESET_SIM || o->type == S_STEP_SIM || o->type == S_SET_SIM_STATE) {
+    const simulation_interfaces_srv_dds__ResetSimulation_Response_ *r = s; /* the three responses: header + Result */
+    snprintf(out, cap, "result=%u message=\"%s\"", (unsigned)r->result.result, r->result.error_message);
+  } else if (o->type == S_GET_SIM_STATE) {
+    const simulation_interfaces_srv_dds__GetSimulationState_Response_ *r = s;
+    snprintf(out, cap, "state=%u result=%u", (unsigned)r->state.state, (unsigned)r->result.result);
   } else if (o->type == S_GET_PARAMETERS) {
     const rcl_interfaces_srv_dds__GetParameters_Response_ *r = s;
     int n = snprintf(out, cap, "values=%u", r->values._length);
