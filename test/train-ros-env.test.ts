@@ -2,11 +2,12 @@
 // equals the same run in process — training and evaluation rows, the checkpoint's weights and replay, the exported
 // ONNX — with the observation assembled from /joint_states, /tool_tip, /target and the derived entries by the
 // params file the policy is served with (launch/arm_policy.yaml), actions sent as Float64MultiArray commands,
-// resets through ~/reset_episode. Both runs are the real CLI in this process; the bridge and the trainer talk over
-// the in-process transport (real CDR on every message): two processes over rtps would add two TF.js start-ups and
-// DDS discovery to a test that is about the environment's semantics (the rtps path is the one test/
-// sim-bridge-record.test.ts and the demo test drive). Also: the environment's own checks — a bridge that steps on
-// its own (a missed command) or starts the next episode by itself is refused with an error that says so.
+// resets through ~/reset_episode. The 300-step comparison runs both as the real CLI in this process, the bridge
+// and the trainer talking over the in-process transport (real CDR on every message): two processes would add a
+// TF.js start-up and DDS discovery to every run. A shorter run (150 steps) then does it as users do — `onestep
+// sim-bridge` and `onestep train --env ros` as two processes over rtps in a private network namespace — and
+// equals the in-process run too. Also: the environment's own checks — a bridge that steps on its own (a missed
+// command) or starts the next episode by itself is refused with an error that says so.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { readParametersFile } from '../src/ros/node/ros-args.ts';
 import { MujocoEnv } from '../src/sim/env.ts';
 import { SimRobot } from '../src/sim/robot.ts';
 import { onestepInProcess } from './helpers/cli.ts';
+import { REPO_ROOT, netnsSkipReason, runInNetns } from './helpers/netns.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'train-ros-env-'));
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -141,4 +143,35 @@ test('a bridge that does not hold the episode end, or steps without the environm
   await env2.reset(1);
   await new Promise((r) => setTimeout(r, 200)); // the trainer pauses longer than the bridge waits
   await assert.rejects(env2.step(action), /stepped without a command .* longer --lockstep-timeout-ms/);
+});
+
+const skip = netnsSkipReason();
+
+test('two processes over rtps (network namespace): onestep sim-bridge and onestep train --env ros give the in-process run', { skip, timeout: 300_000 }, async () => {
+  const short = ['--algo', 'smfp', '--task', 'arm_reach', '--steps', '150', '--seed', '5', '--hidden', '16,16', '--warmup', '50', '--batch', '32',
+    '--eval-every', '150', '--eval-episodes', '1', '--checkpoint-every', '150', '--progress', 'none'];
+  const work = join(REPO_ROOT, '.test-out', `train-ros-env-${process.pid}`);
+  cleanup.push(() => rmSync(work, { recursive: true, force: true }));
+  const overRos = join(work, 'ros');
+  const script = [
+    'node bin/onestep.js sim-bridge --task arm_reach --clock lockstep --episode-end hold --lockstep-timeout-ms 600000 --transport rtps --json > ' + join(work, 'bridge.log') + ' 2>&1 &',
+    'bridge=$!',
+    `node bin/onestep.js train ${short.join(' ')} --env ros --params-file launch/arm_policy.yaml --transport rtps --out ${overRos} 2>&1; echo "train exit=$?"`,
+    'kill -INT $bridge; wait $bridge; echo "bridge exit=$?"',
+  ].join('\n');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(work, { recursive: true });
+  const r = await runInNetns(['bash', '-c', script], { timeoutMs: 280_000 });
+  assert.match(r.stdout, /train exit=0/, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /bridge exit=0/, readFileSync(join(work, 'bridge.log'), 'utf8'));
+  const summary = JSON.parse(readFileSync(join(work, 'bridge.log'), 'utf8').split('\n').find((l) => l.startsWith('{"event":"summary"'))!);
+  assert.equal(summary.steps, 150 + 50, '150 training steps and one 50-step evaluation episode, all on the bridge');
+  assert.equal(summary.counters.commandsMissed, 0);
+
+  const inProcess = join(dir, 'sim-short');
+  const a = await onestepInProcess('train', ...short, '--out', inProcess);
+  assert.equal(a.code, 0, a.stderr);
+  assert.deepEqual(rows(join(overRos, 'metrics.jsonl')), rows(join(inProcess, 'metrics.jsonl')));
+  assert.deepEqual(rows(join(overRos, 'eval.jsonl')), rows(join(inProcess, 'eval.jsonl')));
+  assert.ok(readFileSync(join(overRos, 'policy.onnx')).equals(readFileSync(join(inProcess, 'policy.onnx'))), 'the same policy');
 });
