@@ -8,7 +8,8 @@
 // bridge's command order) and sensor_msgs/JointState on /joint_command (by joint name, any subset), plus
 // ~/reset (std_msgs/Empty), ~/pause (std_msgs/Bool) and ~/step (std_msgs/UInt64, only while paused). Services:
 // the standard simulation_interfaces ones (services.ts): ~/reset_simulation, ~/step_simulation,
-// ~/get_simulation_state, ~/set_simulation_state, ~/get_simulator_features.
+// ~/get_simulation_state, ~/set_simulation_state, ~/get_simulator_features; and onestep's ~/reset_episode
+// (onestep_msgs/ResetEpisode: a new episode with a given seed, what a training loop's reset(seed) asks for).
 //
 // Two clocks. Real time: a control step every control period ÷ real-time factor on an absolute wall-clock
 // schedule (a late tick is not caught up with a burst), each step with the newest accepted command, a command
@@ -21,13 +22,14 @@
 //
 // One state per control step: when an episode ends, the state published is the next episode's first (sim time
 // restarts at 0, so /clock and the stamps jump back, as after a simulator reset); the terminal step's reward,
-// success and flags are in ~/status. Bad commands (wrong length, non-finite, unknown or repeated joints) are
+// success and flags are in ~/status. With episodeEnd 'hold' (training: the learner needs the terminal observation)
+// the terminal state itself is published, its status flagged, and nothing steps until a reset. Bad commands (wrong length, non-finite, unknown or repeated joints) are
 // refused whole, counted and logged once per throttle period; they never reach the simulation.
 //
 // The folder: types.ts (options, topics, counters, reports), publishers.ts (what goes out per state),
 // commands.ts (checking what comes in), clock.ts (stamps, the real-time schedule, the measured factor),
-// services.ts (simulation_interfaces); this file
-// runs the simulation: lifecycle, stepping, lockstep, reset/pause/step, the summary.
+// services.ts (simulation_interfaces, ResetEpisode); this file runs the simulation: lifecycle, stepping, lockstep,
+// reset/pause/step, the summary.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LatencyRecorder, toMilliseconds } from '../../core/latency.ts';
 import { Logger, Throttle } from '../node/diagnostics.ts';
