@@ -4,8 +4,11 @@
 // session (same model, same session options), measured in the same run. The checkout's CLI (TypeScript through
 // tsx) is measured beside the installed one.
 //
-//   node --import tsx bench/footprint.ts [--runs 5] [--consumer DIR] [--json bench/out/footprint.json]
+//   node --import tsx bench/footprint.ts [--runs 5] [--consumer DIR] [--json bench/out/footprint.json] [--cli-only]
 //
+// --cli-only measures the CLI start alone (no serve runs, no network namespace). Besides `onestep --help` (answered
+// without yargs) it times `onestep --help --help`, which goes through the yargs program and prints the same text:
+// what `--help` cost before it skipped yargs, in the same run.
 // --consumer reuses a project installed by an earlier run (its path is printed); otherwise one is packed and
 // installed into a temporary folder first. The serve measurements run inside a private network namespace
 // (unshare -n, lo with multicast): the fake robot (onestep's own RTPS participant in this process) and the node
@@ -23,6 +26,7 @@ const opt = (name: string, def: string) => {
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
 };
 const runs = Number(opt('runs', '5'));
+const cliOnly = argv.includes('--cli-only');
 const jsonOut = opt('json', 'bench/out/footprint.json');
 const DOMAIN = 42;
 
@@ -168,6 +172,8 @@ function cliStart(consumer: string): Record<string, { seconds: Stat; peakMiB: St
   const cases: Record<string, string[]> = {
     'node -e 0 (bare Node)': ['-e', '0'],
     'onestep --help (installed: dist/)': [join(consumer, 'node_modules/onestep/bin/onestep.js'), '--help'],
+    'onestep --help --help (installed, via yargs)': [join(consumer, 'node_modules/onestep/bin/onestep.js'), '--help', '--help'],
+    'onestep --version (installed)': [join(consumer, 'node_modules/onestep/bin/onestep.js'), '--version'],
     'onestep --help (checkout: tsx)': [join(REPO_ROOT, 'bin/onestep.js'), '--help'],
   };
   const out: Record<string, { seconds: Stat; peakMiB: Stat }> = {};
@@ -202,6 +208,20 @@ async function outer(): Promise<void> {
   writeFileSync(join(consumer, 'plain-ort.cjs'), PLAIN_ORT);
   const duBytes = Number(spawnSync('du', ['-sb', join(consumer, 'node_modules')], { encoding: 'utf8' }).stdout.split('\t')[0]);
   const cli = cliStart(consumer);
+  const f = (x: Stat, d = 2) => `${x.min.toFixed(d)} / ${x.median.toFixed(d)}`;
+  const bare = cli['node -e 0 (bare Node)'].seconds.median;
+  const printCli = () => {
+    process.stdout.write(`\nCLI start (min / median of ${cli['node -e 0 (bare Node)'].seconds.n}, seconds; peak RSS MiB; median / bare Node's median)\n`);
+    for (const [name, c] of Object.entries(cli)) process.stdout.write(`  ${name.padEnd(44)} ${f(c.seconds, 3)} s   ${f(c.peakMiB, 0)} MiB   ${(c.seconds.median / bare).toFixed(2)}×\n`);
+  };
+  if (cliOnly) {
+    printCli();
+    process.stdout.write(`load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} → ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${cpus().length} × ${cpus()[0]?.model}; node ${process.version}\n`);
+    mkdirSync(dirname(jsonOut), { recursive: true });
+    writeFileSync(jsonOut, JSON.stringify({ runs, cli, loadavg: { start: loadStart, end: loadavg() }, node: process.version, date: new Date().toISOString() }, null, 2));
+    process.stderr.write(`footprint: wrote ${jsonOut}\n`);
+    return;
+  }
 
   const child = spawn(
     'unshare',
@@ -228,9 +248,7 @@ async function outer(): Promise<void> {
     helpInstalledOverBareNode: cli['onestep --help (installed: dist/)'].seconds.median / cli['node -e 0 (bare Node)'].seconds.median,
   };
 
-  const f = (x: Stat, d = 2) => `${x.min.toFixed(d)} / ${x.median.toFixed(d)}`;
-  process.stdout.write(`\nCLI start (min / median of ${cli['node -e 0 (bare Node)'].seconds.n}, seconds; peak RSS MiB)\n`);
-  for (const [name, c] of Object.entries(cli)) process.stdout.write(`  ${name.padEnd(36)} ${f(c.seconds, 3)} s   ${f(c.peakMiB, 0)} MiB\n`);
+  printCli();
   process.stdout.write(`\nserve (min / median of ${runs}): ready = spawn → "policy node started"; first action = spawn → first command at the robot (robot already publishing)\n`);
   for (const [name, x] of Object.entries(summary)) {
     process.stdout.write(`  ${name.padEnd(10)} ready ${f(x.readyS)} s  first action ${name === 'plain' ? '—' : `${f(x.firstActionS)} s`}  idle ${f(x.idleMiB, 1)} MiB  serving ${f(x.servingMiB, 1)} MiB (peak ${f(x.servingPeakMiB, 1)})\n`);

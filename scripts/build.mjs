@@ -4,7 +4,7 @@
 // TypeScript (e.g. a worker .mjs) are copied as they are, and outputs whose source is gone are removed, so dist/
 // holds exactly the current sources.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,9 @@ function walk(dir) {
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const started = performance.now();
+// When this build read src/: bin/onestep.js, in a checkout, trusts dist/ for `--help` only if no file of src/
+// changed since (an edit made while tsc ran counts as a change).
+const startedAtMs = Date.now();
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 if (result.status !== 0) {
   process.stderr.write(`build: tsc failed (exit ${result.status ?? result.signal}); nothing else done\n`);
@@ -41,10 +44,11 @@ for (const file of walk(src)) {
 let removed = 0;
 for (const file of walk(dist)) {
   const rel = relative(dist, file);
-  if (rel === '.tsbuildinfo') continue;
+  if (rel === '.tsbuildinfo' || rel === '.build-started') continue;
   const base = rel.replace(/\.d\.ts$/, '.ts').replace(/\.js$/, '.ts');
   if (existsSync(join(src, base)) || existsSync(join(src, rel))) continue;
   rmSync(file);
   removed++;
 }
+writeFileSync(join(dist, '.build-started'), `${startedAtMs}\n`);
 process.stdout.write(`build: dist/ from src/ in ${((performance.now() - started) / 1000).toFixed(1)} s (${copied} assets copied, ${removed} stale files removed)\n`);

@@ -6,28 +6,17 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/netns.ts';
+import { moduleRecorder } from './helpers/modules.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'onestep-modules-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('a serving policy node loads ONNX Runtime, and no TF.js, mujoco-js, protobuf library, dataset reader or yargs', async () => {
-  const list = join(dir, 'modules.txt');
-  const hook = join(dir, 'record-modules.mjs');
-  writeFileSync(hook, `import { register, Module } from 'node:module';
-import { appendFileSync } from 'node:fs';
-const file = ${JSON.stringify(list)};
-register('data:text/javascript,' + encodeURIComponent(\`import { appendFileSync } from 'node:fs';
-export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(\${JSON.stringify(file)}, r.url + '\\\\n'); return r; }\`));
-const load = Module._load;
-Module._load = function (request, parent, isMain) {
-  try { appendFileSync(file, Module._resolveFilename(request, parent, isMain) + '\\n'); } catch {}
-  return load.apply(this, arguments);
-};
-`);
+  const { hook, modules: recorded } = moduleRecorder(dir);
   const child = spawn('node', ['--import', hook, 'bin/onestep.js', 'serve', '--model', 'models/untrained-arm_reach/policy.onnx',
     '--params-file', 'launch/arm_policy.yaml', '--transport', 'inproc', '--ros-args', '-p', 'watch_model:=false'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -46,7 +35,7 @@ Module._load = function (request, parent, isMain) {
   const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('close', resolve)));
   assert.ok(started, `serve did not start: ${stderr}`);
   assert.equal(code, 0, stderr);
-  const modules = [...new Set(readFileSync(list, 'utf8').split('\n').filter(Boolean))];
+  const modules = recorded();
   // the record sees what is there: ONNX Runtime's addon package and the node itself
   assert.ok(modules.some((m) => /node_modules\/onnxruntime-node\//.test(m)), 'onnxruntime-node recorded');
   assert.ok(modules.some((m) => /src\/ros\/node\/policy-node\.ts$/.test(m)), 'policy-node recorded');

@@ -1,5 +1,7 @@
 // The `onestep` command line: one sub-command per file in this folder, registered in commands.ts.
 // `onestep serve` (not its --help) starts without yargs or the other commands: a serving node stays small.
+// `onestep --help` and `--version` are answered without yargs too (help.ts): importing yargs would double the
+// start time of the command people run first.
 import { formatUsageError, reportAndExit } from './errors.ts';
 
 process.on('unhandledRejection', (err) => reportAndExit(err));
@@ -7,7 +9,11 @@ process.on('unhandledRejection', (err) => reportAndExit(err));
 const words = process.argv.slice(2);
 const rosArgsAt = words.indexOf('--ros-args');
 const ownWords = rosArgsAt < 0 ? words : words.slice(0, rosArgsAt);
-if (words[0] === 'serve' && !ownWords.some((w) => w === '--help' || w === '-h' || w === '--version')) {
+if (words.length === 1 && (words[0] === '--help' || words[0] === '--version')) {
+  const { packageVersion, topLevelHelp } = await import('./help.ts');
+  if (words[0] === '--version') process.stdout.write(`${packageVersion()}\n`);
+  else process.stdout.write(topLevelHelp((await import('./commands.ts')).commands));
+} else if (words[0] === 'serve' && !ownWords.some((w) => w === '--help' || w === '-h' || w === '--version')) {
   const { runServe } = await import('./serve.ts');
   try {
     await runServe();

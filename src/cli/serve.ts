@@ -32,14 +32,16 @@ type ServeArgs = {
   'help-params': boolean;
 };
 
+const DESCRIBE = 'Serve an ONNX policy as a ROS 2 node: observations in, actions out';
+
 const command: CommandModule = {
   command: 'serve',
-  describe: 'Serve an ONNX policy as a ROS 2 node: observations in, actions out',
+  describe: DESCRIBE,
   builder: (y: Argv) =>
     y
       .strict(false)
       .options(OPTIONS)
-      .usage('$0 serve --model m.onnx [--params-file p.yaml] [--transport rtps|rclnodejs|inproc|auto] [--ros-args ...]')
+      .usage(`$0 serve --model m.onnx [--params-file p.yaml] [--transport rtps|rclnodejs|inproc|auto] [--ros-args ...]\n\n${DESCRIBE}`)
       .example('$0 serve --model models/arm_reach/policy.onnx --params-file launch/arm_policy.yaml', 'serve on the ROS 2 graph of $ROS_DOMAIN_ID')
       .example('$0 serve --model m.onnx --ros-args -r __ns:=/arm -p action.topic:=/arm/commands', 'what a launch file runs')
       .example('$0 serve --model m.onnx --record run.mcap', 'also record what goes in and out (ros2 bag / onestep replay / onestep profile read it)')
