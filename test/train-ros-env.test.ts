@@ -175,3 +175,15 @@ test('two processes over rtps (network namespace): onestep sim-bridge and oneste
   assert.deepEqual(rows(join(overRos, 'eval.jsonl')), rows(join(inProcess, 'eval.jsonl')));
   assert.ok(readFileSync(join(overRos, 'policy.onnx')).equals(readFileSync(join(inProcess, 'policy.onnx'))), 'the same policy');
 });
+
+test('--env ros: missing or misplaced flags and an absent robot get one clear line', async () => {
+  let r = await onestepInProcess('train', ...TINY, '--out', join(dir, 'bad1'), '--env', 'ros');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--env ros needs --params-file/);
+  r = await onestepInProcess('train', ...TINY, '--out', join(dir, 'bad2'), '--params-file', 'launch/arm_policy.yaml');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--params-file wires a robot on ROS 2: use it with --env ros/);
+  r = await onestepInProcess('train', ...TINY, '--out', join(dir, 'bad3'), '--env', 'ros', '--params-file', 'launch/arm_policy.yaml', '--transport', 'inproc', '--domain-id', '229', '--ros-timeout-ms', '300');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no \/sim_bridge\/reset_episode service within 300 ms: is `onestep sim-bridge --clock lockstep --episode-end hold` running/);
+});

@@ -2,7 +2,8 @@
 // (MeanFlowQL; BC baselines offline), or fine-tune SMFP from an offline checkpoint (--init). Writes, under --out:
 // config.json, metrics.jsonl/.csv (one row per training episode; offline, one per 1000 updates), eval.jsonl/.csv,
 // learning-curve.svg, checkpoints/last (everything needed to --resume exactly) and checkpoints/best, and the
-// exported policy.onnx (final) and policy-best.onnx. Ctrl-C checkpoints before it exits.
+// exported policy.onnx (final) and policy-best.onnx. Ctrl-C checkpoints before it exits. With --env ros the
+// episodes run on a robot over ROS 2 (onestep sim-bridge, or an arm speaking its topics; ./train-ros.ts).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -182,6 +183,8 @@ function checkFlagCombinations(argv: TrainArgs, algo: Algo): void {
   if (argv.init !== undefined && algo !== 'smfp') throw new UserError('--init fine-tunes SMFP from an offline checkpoint: use it with --algo smfp');
   if (argv.init !== undefined && !argv.dataset && !argv.resume) throw new UserError('--init needs --dataset: the offline data goes into the online replay beside the fine-tuning data');
   if (argv.steps !== undefined && argv.onlineSteps !== undefined && argv.steps !== argv.onlineSteps) throw new UserError('--steps and --online-steps name the same budget; give one');
+  if (argv.env !== 'ros' && argv.paramsFile !== undefined) throw new UserError('--params-file wires a robot on ROS 2: use it with --env ros');
+  if (argv.env === 'ros' && argv.paramsFile === undefined) throw new UserError('--env ros needs --params-file: the onestep serve parameters that wire the observation and the command topic (e.g. launch/arm_policy.yaml)');
 }
 
 /** A dataset error is the user's: one line. */
