@@ -1,7 +1,8 @@
 // Recording a policy node the way `onestep serve --record` does, then: replaying the recording with the recorded
 // (shipped) model gives bit-identical commands, in timer mode (launch/arm_policy.yaml, decimation and
-// interpolation) and in event mode; another model shows per-joint differences; and `onestep profile` reads the
-// recording (stages from the node's recorded timings).
+// interpolation) and in event mode, also across a watchdog trip mid-recording (its safe actions, the recovery and
+// the blend-in after it); another model shows per-joint differences; and `onestep profile` reads the recording
+// (stages from the node's recorded timings).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,13 +32,15 @@ writeArmPolicy(OTHER, { observationNames: [...(await readModelSpec(SHIPPED)).obs
 const JOINTS = ['joint1', 'joint2', 'joint3', 'joint4', 'joint5', 'joint6', 'joint7'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs the node on an inproc graph with a scripted robot for `ms`, recording as serve --record does. */
-async function recordRun(path: string, params: Map<string, ParameterValue>, ms: number, domainId: number): Promise<number> {
+/**
+ * Runs the node on an inproc graph with a scripted robot for `ms`, recording as serve --record does. `pause`: the
+ * robot stops publishing for a while (the watchdog trips). Without one the watchdog gets 2 s, so that these runs
+ * compare plain passes even when a loaded machine stalls the event loop past the launch file's 100 ms.
+ */
+async function recordRun(path: string, params: Map<string, ParameterValue>, ms: number, domainId: number, pause?: { atMs: number; forMs: number }): Promise<number> {
   params.set('diagnostics.timings', true);
   params.set('watch_model', false);
-  // a loaded CI machine can stall the event loop past the launch file's 100 ms watchdog; a stale event and its
-  // recovery (blend-in again) are not replayed (the replay runs without wall-clock time), so keep them out here
-  params.set('safety.watchdog_ms', 2000);
+  if (!pause) params.set('safety.watchdog_ms', 2000);
   const config = buildConfig(params);
   const inner = new InprocTransport({ node: { name: 'policy_node', namespace: '/' }, domainId });
   const session = await startRecording(inner, path, nodeRecordingOptions(config, '/policy_node', 'onestep serve'));
@@ -53,6 +56,10 @@ async function recordRun(path: string, params: Map<string, ParameterValue>, ms: 
   let k = 0;
   while (Date.now() - t0 < ms) {
     const now = Date.now();
+    if (pause && now - t0 >= pause.atMs && now - t0 < pause.atMs + pause.forMs) {
+      await sleep(8);
+      continue;
+    }
     const stamp = { sec: Math.floor(now / 1000), nanosec: (now % 1000) * 1e6 + k };
     tip.publish({ header: { stamp, frame_id: 'world' }, point: { x: 0.3 + 0.001 * k, y: 0.05, z: 0.5 } });
     target.publish({ header: { stamp, frame_id: 'world' }, point: { x: 0.5, y: -0.1, z: 0.3 } });
@@ -132,6 +139,38 @@ test('event mode: replay with the recorded model is identical; profile reads the
   assert.ok(a.stages.infer && a.stages.infer.count === a.counts.matched);
   assert.ok(a.e2e.p50 > a.stages.infer.p50, 'end to end inside the node covers the forward pass');
 });
+
+// A watchdog trip mid-recording: the robot goes quiet for 350 ms against the launch file's 100 ms watchdog and 5
+// recovery observations. The node publishes its safe action (and, in event mode, again at every timeout; in timer
+// mode at every tick), recovers after 5 fresh joint states and blends in again. The recording carries those events
+// (~/safety_events) and the replay re-enacts each at the same point of the observation stream: every command,
+// safe actions included, matches bit for bit.
+for (const [mode, domainId] of [['event', 94], ['timer', 95]] as const) {
+  test(`${mode} mode: a watchdog trip mid-recording replays bit for bit, its safe actions and the blend-in after it included`, async () => {
+    const path = join(dir, `watchdog-${mode}.mcap`);
+    const params = readParametersFile('launch/arm_policy.yaml', { name: 'policy_node', namespace: '/' });
+    params.set('model', SHIPPED);
+    params.set('mode', mode);
+    params.set('safety.blend_in_steps', 5);
+    await recordRun(path, params, 1300, domainId, { atMs: 500, forMs: 350 });
+    const rec = await Recording.open(path);
+    const kinds: number[] = [];
+    for await (const m of rec.messages<{ kind: number; safe_action: string }>(['/policy_node/safety_events'])) kinds.push(m.message.kind);
+    await rec.close();
+    assert.equal(kinds[0], 1, `the first event is STALE: ${kinds}`);
+    assert.equal(kinds.filter((k) => k === 4).length, 1, `one recovery: ${kinds}`);
+    assert.ok(kinds.includes(mode === 'event' ? 2 : 3), `${mode === 'event' ? 'STALE_AGAIN' : 'STALE_TICK'} events: ${kinds}`);
+
+    const same = await replayRecording(path, { model: SHIPPED, loadPolicy: load });
+    const text = formatReplay(same);
+    assert.equal(same.identical, true, text);
+    assert.ok(same.safeActionsCompared >= (mode === 'event' ? 3 : 5), `safe actions compared: ${text}`);
+    assert.equal(same.safeActions, 1, `only the final safe action at shutdown is left out: ${text}`);
+    assert.deepEqual(same.recoveries, { recorded: 1, replayed: 1 });
+    assert.equal(same.watchdogEvents, kinds.filter((k) => k !== 4).length);
+    assert.match(text, /watchdog: \d+ recorded events re-enacted/);
+  });
+}
 
 test('replay refuses what it cannot replay, with the reason', async () => {
   const path = join(dir, 'plain.mcap');

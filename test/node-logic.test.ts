@@ -246,3 +246,24 @@ test('watchdog: recovers after N consecutive observations even when they come sl
     w.stop();
   }
 });
+
+test('watchdog: a replayed expiry (timer off) makes the same state changes and callbacks as the timer', () => {
+  const calls: [boolean, number, boolean][] = [];
+  let recovered = 0;
+  const w = new Watchdog(0, 2, (first, idleMs, restarted) => calls.push([first, idleMs, restarted]), () => recovered++);
+  assert.equal(w.feed(0), true);
+  w.replayExpiry(120, true);
+  assert.equal(w.state, 'stale');
+  assert.equal(w.staleEvents, 1);
+  assert.equal(w.feed(1), false, 'one fresh observation of the two needed');
+  w.replayExpiry(100, false); // fired again while observations came: the count goes on
+  assert.equal(w.feed(2), true, 'the second one recovers');
+  assert.equal(recovered, 1);
+  w.replayExpiry(150, true);
+  assert.equal(w.feed(3), false);
+  w.replayExpiry(110, true); // a whole quiet timeout: the count restarts
+  assert.equal(w.feed(4), false);
+  assert.equal(w.feed(5), true);
+  assert.deepEqual(calls, [[true, 120, true], [false, 100, false], [true, 150, true], [false, 110, true]]);
+  assert.equal(w.staleEvents, 2);
+});

@@ -2,7 +2,9 @@
 // one and joint by joint, with the commands recorded — a regression check for a new model, or proof that a model
 // replays bit for bit. The node is the real PolicyNode with the recorded parameters (the attachment), driven
 // synchronously by a transport that delivers the recorded messages in log-time order; in timer mode each recorded
-// command marks one control tick, which a simulated /clock replays.
+// command marks one control tick, which a simulated /clock replays. The node's recorded safety events (~/safety_events:
+// the watchdog fired, fired again, held a tick while stale) are put back at the same point of the observation stream
+// (after the same number of observations), so the safe actions and the blend-in after the recovery replay too.
 import { parse as parseYaml } from 'yaml';
 import type {
   MessageHandler, NodeIdentity, Publisher, QosProfile, QosProfileName, ServiceClient, ServiceServer, Subscription, Transport,
@@ -16,6 +18,7 @@ import type { ParameterValue } from '../node/ros-args.ts';
 import { Recording } from './reader.ts';
 import { MONOTONIC_TO_WALL_KEY } from './recorder.ts';
 import { fnv1a32 } from '../node/timings.ts';
+import { SAFETY_EVENT } from '../node/safety.ts';
 
 export class ReplayError extends Error {
   override name = 'ReplayError';
@@ -108,8 +111,14 @@ export interface ReplayResult {
   maxAbs: number;
   /** Index of the first command over the tolerance (−1: none). */
   firstOver: number;
-  /** Recorded commands that answered no pass (watchdog safe actions, the final one at shutdown): not compared. */
+  /** Recorded commands that answered no pass and no recorded safety event (the final safe action at shutdown, a
+   * ~/disable hold, or a recording without ~/safety_events): not compared. */
   safeActions: number;
+  /** Watchdog events of the recording re-enacted in the replay (fired, fired again, stale ticks), and recoveries. */
+  watchdogEvents: number;
+  recoveries: { recorded: number; replayed: number };
+  /** Recorded safe actions paired with a recorded safety event and compared like any command. */
+  safeActionsCompared: number;
   identical: boolean;
 }
 
@@ -191,6 +200,17 @@ export async function replayRecording(path: string, o: { model?: string; loadPol
       passes.sort((a, b) => (a.sent < b.sent ? -1 : a.sent > b.sent ? 1 : 0));
     }
     const byPass = passes.length > 0;
+    // the node's safety events, each with the number of observations the node had received when it happened
+    type SafetyEvent = { kind: number; observations_received: bigint | number; idle_ms: number; recovery_restarted: boolean; safe_action: string; command_hash: number };
+    const eventsTopic = `${fqn === '/' ? '' : fqn}/safety_events`;
+    const events: (SafetyEvent & { logTime: bigint })[] = [];
+    if (rec.topic(eventsTopic)) for await (const m of rec.messages<SafetyEvent>([eventsTopic])) events.push({ ...m.message, logTime: m.logTime });
+    let nextEvent = 0;
+    let watchdogEvents = 0;
+    let safeActionsCompared = 0;
+    const recoveries = { recorded: events.filter((e) => e.kind === SAFETY_EVENT.RECOVERED).length, replayed: 0 };
+    /** Fingerprints of the safe actions the re-enacted events published, oldest first, until their recorded commands come. */
+    const expectedSafe: number[] = [];
     let safeActions = 0;
     const periodNs = BigInt(Math.round(1e9 / config.controlRateHz));
     let simNs = 1_000_000_000n;
@@ -204,16 +224,43 @@ export async function replayRecording(path: string, o: { model?: string; loadPol
       simNs -= periodNs;
       tick();
     }
+    /**
+     * Whether the next recorded event is due: the node has received as many observations as when it happened, and
+     * (`by`, timer mode, where control ticks fall between observations) it was logged no later than `by`.
+     */
+    const eventDue = (by?: bigint) => {
+      const e = events[nextEvent];
+      return e !== undefined && Number(e.observations_received) <= node.counters.observationsReceived && (by === undefined || e.logTime <= by);
+    };
+    const replayEvent = () => {
+      const e = events[nextEvent++];
+      const published = node.counters.safeActionsPublished;
+      if (e.kind === SAFETY_EVENT.STALE || e.kind === SAFETY_EVENT.STALE_AGAIN) node.replayWatchdogExpiry(e.idle_ms, e.recovery_restarted);
+      else if (e.kind === SAFETY_EVENT.STALE_TICK && recordedMode === 'timer') tick();
+      else return; // RECOVERED: the recorded observations recover the replayed node by themselves
+      watchdogEvents++;
+      if (e.safe_action !== '') expectedSafe.push(e.command_hash);
+      if ((node.counters.safeActionsPublished > published) !== (e.safe_action !== '')) {
+        o.log?.(`safety event ${watchdogEvents} (kind ${e.kind}): the recording ${e.safe_action !== '' ? 'published' : 'did not publish'} a safe action, the replay ${node.counters.safeActionsPublished > published ? 'did' : 'did not'}`);
+      }
+    };
     let nextTick = 0;
     let nextPass = 0;
     try {
       for await (const m of rec.messages()) {
-        if (m.topic === '/clock' || m.topic === timingsTopic) continue;
+        if (m.topic === '/clock' || m.topic === timingsTopic || m.topic === eventsTopic) continue;
         if (recordedMode === 'timer' && byPass) {
-          while (nextTick < passes.length && passes[nextTick].entered <= m.logTime) {
-            tick();
-            nextTick++;
+          // control ticks (the passes) and recorded events up to this message, in the order they happened
+          for (;;) {
+            const tickDue = nextTick < passes.length && passes[nextTick].entered <= m.logTime;
+            if (eventDue(m.logTime) && (!tickDue || events[nextEvent].logTime <= passes[nextTick].entered)) replayEvent();
+            else if (tickDue) {
+              tick();
+              nextTick++;
+            } else break;
           }
+        } else {
+          while (eventDue()) replayEvent();
         }
         if (m.topic === commandTopic) {
           if (byPass) {
@@ -226,8 +273,19 @@ export async function replayRecording(path: string, o: { model?: string; loadPol
             const ours = p !== undefined && (hash !== undefined ? p.hash === hash && p.encoded <= m.logTime + 50_000n : p.sent <= m.logTime + 2_000_000n);
             if (ours) nextPass++;
             else {
-              safeActions++;
-              continue;
+              const safeHash = fnv1a32(m.cdr);
+              // A safe action is logged just before its event (the node publishes the command first, then the event,
+              // in one callback): when the next event is this command's, re-enact it now.
+              const e = events[nextEvent];
+              if (expectedSafe.length === 0 && eventDue() && e.safe_action !== '' && e.command_hash === safeHash) replayEvent();
+              if (expectedSafe.length > 0 && expectedSafe[0] === safeHash) {
+                // the replayed node published its own safe action at the same point
+                expectedSafe.shift();
+                safeActionsCompared++;
+              } else {
+                safeActions++;
+                continue;
+              }
             }
           } else if (recordedMode === 'timer') {
             tick();
@@ -237,9 +295,13 @@ export async function replayRecording(path: string, o: { model?: string; loadPol
           transport.deliver(m.topic, m.cdr, process.hrtime.bigint());
         }
       }
-      while (recordedMode === 'timer' && byPass && nextTick < passes.length) {
-        tick();
-        nextTick++;
+      for (;;) {
+        const tickDue = recordedMode === 'timer' && byPass && nextTick < passes.length;
+        if (eventDue() && (!tickDue || events[nextEvent].logTime <= passes[nextTick].entered)) replayEvent();
+        else if (tickDue) {
+          tick();
+          nextTick++;
+        } else break;
       }
     } finally {
       // what the node published before its shutdown (which adds a final safe action)
@@ -248,6 +310,8 @@ export async function replayRecording(path: string, o: { model?: string; loadPol
       transport.published.set(commandTopic, replayedBytes);
     }
     const replayed = (transport.published.get(commandTopic) ?? []).map((b) => commandValues(commandType, codec.decode(b) as Record<string, any>));
+    const eventCodec = getMessageCodec('onestep_msgs/msg/SafetyEvent');
+    recoveries.replayed = (transport.published.get(eventsTopic) ?? []).filter((b) => (eventCodec.decode(b) as { kind: number }).kind === SAFETY_EVENT.RECOVERED).length;
     const names = node.actionNames;
     const tolerance = o.tolerance ?? 0;
     const n = Math.min(recorded.length, replayed.length);
@@ -276,7 +340,8 @@ export async function replayRecording(path: string, o: { model?: string; loadPol
     return {
       recording: path, model: o.model ?? '(the recorded model)', commandTopic, mode: recordedMode,
       recorded: recorded.length, replayed: replayed.length, compared: n, tolerance, joints, maxAbs, firstOver, safeActions,
-      identical: n > 0 && recorded.length === replayed.length && firstOver < 0,
+      watchdogEvents, recoveries, safeActionsCompared,
+      identical: n > 0 && recorded.length === replayed.length && firstOver < 0 && recoveries.recorded === recoveries.replayed,
     };
   } finally {
     await rec.close();
@@ -288,12 +353,15 @@ export function formatReplay(r: ReplayResult): string {
   const lines = [
     `replay of ${r.recording} with ${r.model} (${r.mode} mode, commands on ${r.commandTopic})`,
     `commands: recorded ${r.recorded}, replayed ${r.replayed}, compared ${r.compared}; tolerance ${r.tolerance}` +
-      (r.safeActions > 0 ? `; ${r.safeActions} recorded safe action${r.safeActions > 1 ? 's' : ''} not compared (a watchdog event mid-run restarts the blend-in, which a replay without wall-clock time does not reproduce)` : ''),
+      (r.safeActions > 0 ? `; ${r.safeActions} recorded safe action${r.safeActions > 1 ? 's' : ''} not compared (no recorded safety event explains ${r.safeActions > 1 ? 'them' : 'it'}: the final one at shutdown, a ~/disable hold)` : ''),
+    ...(r.watchdogEvents > 0 || r.recoveries.recorded > 0
+      ? [`watchdog: ${r.watchdogEvents} recorded event${r.watchdogEvents === 1 ? '' : 's'} re-enacted at the same point of the observation stream, ${r.safeActionsCompared} safe action${r.safeActionsCompared === 1 ? '' : 's'} compared; recoveries recorded ${r.recoveries.recorded}, replayed ${r.recoveries.replayed}`]
+      : []),
     '',
     `${'joint'.padEnd(16)}${'max |Δ|'.padStart(12)}${'mean |Δ|'.padStart(12)}${'rms'.padStart(12)}${'> tol'.padStart(8)}`,
     ...r.joints.map((j) => `${j.joint.padEnd(16)}${f(j.maxAbs).padStart(12)}${f(j.meanAbs).padStart(12)}${f(j.rms).padStart(12)}${String(j.over).padStart(8)}`),
     '',
-    r.identical ? 'identical: every command matches within the tolerance' : `DIFFERENT: max |Δ| ${f(r.maxAbs)}${r.firstOver >= 0 ? `, first at command ${r.firstOver}` : ''}${r.recorded !== r.replayed ? ', command counts differ' : ''}`,
+    r.identical ? 'identical: every command matches within the tolerance' : `DIFFERENT: max |Δ| ${f(r.maxAbs)}${r.firstOver >= 0 ? `, first at command ${r.firstOver}` : ''}${r.recorded !== r.replayed ? ', command counts differ' : ''}${r.recoveries.recorded !== r.recoveries.replayed ? ', watchdog recoveries differ' : ''}`,
   ];
   return lines.join('\n');
 }

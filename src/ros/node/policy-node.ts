@@ -25,8 +25,8 @@ import { ParameterServer, type ParameterChange, type ParameterDeclaration } from
 import { RUNTIME_PARAMETERS, buildConfig, declaredParameters, type NodeConfig } from './params.ts';
 import type { ParameterValue } from './ros-args.ts';
 import { Rosout } from './rosout.ts';
-import { SafetyFilter, Watchdog } from './safety.ts';
-import { PassTimingsPublisher, monotonicMinusPerformanceMs } from './timings.ts';
+import { SAFETY_EVENT, SafetyFilter, Watchdog } from './safety.ts';
+import { PassTimingsPublisher, fnv1a32, monotonicMinusPerformanceMs } from './timings.ts';
 import { PolicyNodeError, planFor, type Plan, type Policy, type PolicyLoader } from './policy-plan.ts';
 
 export { PolicyNodeError, planFor, type Policy, type PolicyLoader } from './policy-plan.ts';
@@ -95,6 +95,10 @@ export class PolicyNode {
   private controlMode: ControlMode;
   private readonly encoder: ActionEncoder;
   private readonly publisher: Publisher;
+  /** ~/safety_events: what the watchdog did and the safe actions it published (a recording carries them for replay). */
+  private readonly safetyEvents: Publisher;
+  /** Fingerprint (FNV-1a) of the last safe action published. */
+  private lastSafeHash = 0;
   private readonly subscriptions: Subscription[] = [];
   /** Per observation source, its resolved topic ("(derived)" for derived sources), for log lines. */
   private sourceTopics: string[] = [];
@@ -171,13 +175,14 @@ export class PolicyNode {
     const tfsMs = config.action.timeFromStartMs > 0 ? config.action.timeFromStartMs : config.mode === 'timer' ? 2000 / config.controlRateHz : 20;
     this.encoder = ActionEncoder.create(config.action.type, plan.mapper.names, plan.mapper.mode, (m) => actionCodec.encode(m as Record<string, unknown>), tfsMs * 1e6, this.clock);
     this.publisher = transport.advertise(config.action.topic, config.action.type, config.action.qos);
+    this.safetyEvents = transport.advertise('~/safety_events', 'onestep_msgs/msg/SafetyEvent', { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 100 });
     this.setPolicyIo(config.diagnostics.policyIo);
     if (config.diagnostics.rateHz > 0) this.openDiagnostics();
 
     this.watchdog = new Watchdog(
       config.safety.watchdogMs,
       config.safety.recoveryObservations,
-      (first) => this.onStale(first),
+      (first, idleMs, restarted) => this.onStale(first, idleMs, restarted),
       () => this.onRecover(),
     );    this.reloader = new ModelReloader(opts.loadPolicy, {
       running: () => ({ policy: this.policy, plan: this.plan, path: this.modelPath }),
@@ -428,7 +433,9 @@ export class PolicyNode {
     const config = this.opts.config;
     if (this.controlMode !== 'active') return;
     if (this.watchdog.state === 'stale') {
-      this.publishSafe();
+      if (this.publishSafe()) {
+        this.publishSafetyEvent(SAFETY_EVENT.STALE_TICK, t[ENTRY] - this.plan.assembler.sources[this.plan.triggerIndex].receivedAtMs, false, config.safety.staleAction);
+      }
       return;
     }
     if (this.state !== 'running') return;
@@ -469,7 +476,7 @@ export class PolicyNode {
   // ---------------------------------------------------------------------------------------------------------
   // watchdog and safe actions
 
-  private onStale(first: boolean): void {
+  private onStale(first: boolean, idleMs: number, recoveryRestarted: boolean): void {
     if (this.closed) return;
     if (first) {
       const now = performance.now();
@@ -480,7 +487,8 @@ export class PolicyNode {
       this.log.warn('observations stale: publishing the safe action', { timeout_ms: this.opts.config.safety.watchdogMs, safe_action: this.opts.config.safety.staleAction });
     }
     // timer mode keeps publishing the safe action from its own tick; a node not acting sends nothing
-    if ((first || this.opts.config.mode === 'event') && this.controlMode === 'active') this.publishSafe();
+    const published = (first || this.opts.config.mode === 'event') && this.controlMode === 'active' && this.publishSafe();
+    this.publishSafetyEvent(first ? SAFETY_EVENT.STALE : SAFETY_EVENT.STALE_AGAIN, idleMs, recoveryRestarted, published ? this.opts.config.safety.staleAction : '');
   }
 
   private onRecover(): void {
@@ -493,6 +501,30 @@ export class PolicyNode {
     this.log.info(this.controlMode === 'active' ? 'observations fresh again: acting' : 'observations fresh again', {
       blend_in_steps: this.opts.config.safety.blendInSteps, control_mode: this.controlMode,
     });
+    this.publishSafetyEvent(SAFETY_EVENT.RECOVERED, 0, false, '');
+  }
+
+  /** One onestep_msgs/SafetyEvent on ~/safety_events, after the safe action it reports (if any) went out. */
+  private publishSafetyEvent(kind: number, idleMs: number, recoveryRestarted: boolean, safeAction: string): void {
+    const now = Date.now();
+    this.safetyEvents.publish({
+      header: { stamp: { sec: Math.floor(now / 1000), nanosec: (now % 1000) * 1e6 }, frame_id: '' },
+      kind,
+      observations_received: this.counters.observationsReceived,
+      time_ns: Math.round((performance.now() + this.perfOffsetMs) * 1e6),
+      idle_ms: Number.isFinite(idleMs) ? idleMs : 0,
+      recovery_restarted: recoveryRestarted,
+      safe_action: safeAction,
+      command_hash: safeAction === '' ? 0 : this.lastSafeHash,
+    });
+  }
+
+  /**
+   * Re-enacts a recorded watchdog expiry (onestep replay, which runs with the watchdog's timer off): the same state
+   * change, safe action and event as when the timer fired after `idleMs` without a fresh observation.
+   */
+  replayWatchdogExpiry(idleMs: number, recoveryRestarted: boolean): void {
+    this.watchdog.replayExpiry(idleMs, recoveryRestarted);
   }
 
   /**
@@ -503,7 +535,9 @@ export class PolicyNode {
     if (!this.safety.hasCommand || this.counters.actionsPublished === 0) return false;
     if (!this.safety.safeAction(kind, this.command, this.tracker.hasVelocity ? this.tracker.velocity : null, this.dampingGain)) return false;
     this.safety.noteSent(this.command);
-    this.publisher.publishRaw(this.encoder.write(this.command, null));
+    const bytes = this.encoder.write(this.command, null);
+    this.lastSafeHash = fnv1a32(bytes);
+    this.publisher.publishRaw(bytes);
     this.counters.safeActionsPublished++;
     return true;
   }
@@ -734,6 +768,7 @@ export class PolicyNode {
     // reliable writers need a moment to (re)deliver the final command before their endpoints disappear
     await sleep(this.opts.shutdownGraceMs ?? 100);
     this.publisher.close();
+    this.safetyEvents.close();
     this.statusPublisher?.close();
     this.diagnosticsPublisher?.close();
     this.ioPublisher?.close();

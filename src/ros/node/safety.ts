@@ -179,6 +179,9 @@ function isFinitePrefix(a: ArrayLike<number>, n: number): boolean {
 
 export type WatchdogState = 'waiting' | 'running' | 'stale';
 
+/** onestep_msgs/SafetyEvent kinds (the constants of the .msg). */
+export const SAFETY_EVENT = { STALE: 1, STALE_AGAIN: 2, STALE_TICK: 3, RECOVERED: 4 } as const;
+
 /**
  * Stale-observation watchdog. `feed(nowMs)` only records the time (no timer call per observation: re-arming a
  * Node timer allocates); one timer runs to the deadline and, if an observation came meanwhile, re-arms itself
@@ -197,7 +200,8 @@ export class Watchdog {
   constructor(
     public timeoutMs: number,
     private recoverAfter: number,
-    private readonly onStale: (first: boolean) => void,
+    /** first: running → stale; idleMs: since the last feed; recoveryRestarted: the count towards recovery restarted. */
+    private readonly onStale: (first: boolean, idleMs: number, recoveryRestarted: boolean) => void,
     private readonly onRecover: () => void,
   ) {
     if (!(timeoutMs >= 0)) throw new SafetyConfigError(`safety.watchdog_ms is ${timeoutMs}, expected ≥ 0 (0 disables)`);
@@ -245,17 +249,30 @@ export class Watchdog {
       this.arm(this.timeoutMs - idle);
       return;
     }
+    // A stale watchdog recovers through `recoverAfter` consecutive fresh observations: the count restarts only
+    // when a timeout passes without one, not at every re-arm (else observations slower than timeout ÷
+    // recoverAfter, e.g. 20 Hz against 100 ms and 5, would never recover).
+    this.arm(this.timeoutMs);
+    this.fire(idle, idle >= this.timeoutMs);
+  }
+
+  private fire(idleMs: number, quietTimeout: boolean): void {
     const first = this.state !== 'stale';
     if (first) {
       this.state = 'stale';
       this.staleEvents++;
     }
-    // A stale watchdog recovers through `recoverAfter` consecutive fresh observations: the count restarts only
-    // when a timeout passes without one, not at every re-arm (else observations slower than timeout ÷
-    // recoverAfter, e.g. 20 Hz against 100 ms and 5, would never recover).
-    if (first || idle >= this.timeoutMs) this.freshSinceStale = 0;
-    this.arm(this.timeoutMs);
-    this.onStale(first);
+    const restarted = first || quietTimeout;
+    if (restarted) this.freshSinceStale = 0;
+    this.onStale(first, idleMs, restarted);
+  }
+
+  /**
+   * One expiry as a recording logged it (onestep replay, which runs without wall-clock time and with the timer
+   * off): the same state change and onStale call as the timer's, with the recorded idle time and restart.
+   */
+  replayExpiry(idleMs: number, recoveryRestarted: boolean): void {
+    this.fire(idleMs, recoveryRestarted);
   }
 
   stop(): void {
