@@ -124,7 +124,8 @@ describe('layerNorm on cpu-blas equals the composed TF.js ops', () => {
 
   test('denseLayerNorm runs its one kernel only while no tape records', async () => {
     await tf.setBackend('cpu-blas');
-    const [x, W, b, g, be] = [tf.ones([4, 3]), tf.ones([3, 8]), tf.zeros([8]), tf.ones([8]), tf.zeros([8])];
+    const [x, W] = [tf.ones([4, 3]) as tf.Tensor2D, tf.ones([3, 8]) as tf.Tensor2D];
+    const [b, g, be] = [tf.zeros([8]), tf.ones([8]), tf.zeros([8])];
     const plain = await tf.profile(() => tf.tidy(() => denseLayerNorm(x, W, b, g, be, 1e-5, 'relu')));
     assert.deepEqual(plain.kernelNames, ['OnestepDenseLayerNorm']);
     const taped = await tf.profile(() => tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(denseLayerNorm(x as tf.Tensor2D, W, b, g, be, 1e-5, 'relu')))(x)));

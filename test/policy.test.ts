@@ -50,6 +50,19 @@ test('input layout is [normalised obs, a_t, φ(t)] and the noise layout follows 
   disposePolicy(policy);
 });
 
+test('φ(t) for a number t (built in JS) is bit for bit what the tensor path gives for the same t', () => {
+  for (const timeFeatures of [{ kind: 'sinusoidal', count: 8, maxPeriod: 100 }, { kind: 'scalar' }] as const) {
+    const policy = createPolicy(policyConfig({ kind: 'meanflow', observationSize: 2, actionSize: 3, timeFeatures }));
+    for (const t of [0, 1, 0.37, 0.999]) {
+      const obs = tf.tensor2d([[0.5, -1], [2, 3], [0, 0]]), a = tf.tensor2d([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+      const fromNumber = meanflowInput(policy, obs, a, t).dataSync();
+      const fromTensor = meanflowInput(policy, obs, a, tf.fill([3, 1], t)).dataSync();
+      assert.deepEqual(Array.from(fromNumber), Array.from(fromTensor), `${timeFeatures.kind} t = ${t}`);
+    }
+    disposePolicy(policy);
+  }
+});
+
 test('observation std below the floor (or non-finite) becomes 1; normalisation is not trainable', () => {
   const policy = createPolicy(policyConfig({ kind: 'gaussian', observationSize: 4, actionSize: 2 }));
   const used = setObservationNormalization(policy, [0, 0, 0, 0], [0.5, 1e-9, 0, NaN]);

@@ -176,11 +176,30 @@ export function timeFeaturesDerivative(config: PolicyConfig, t: tf.Tensor): tf.T
 const column = (t: tf.Tensor | number, batch: number): tf.Tensor =>
   typeof t === 'number' ? tf.fill([batch, 1], t) : t.rank === 1 ? tf.reshape(t, [-1, 1]) : t;
 
+/**
+ * φ(t) for one number t, as a [batch, features] tensor built in JS: the values the tensor path gives (float32 angle,
+ * then cos/sin rounded to float32) without its five kernels (acting and best-of-N evaluate g at t = 1).
+ */
+function constantTimeFeatures(config: PolicyConfig, t: number, batch: number): tf.Tensor {
+  if (config.timeFeatures.kind === 'scalar') return tf.fill([batch, 1], t);
+  const freqs = timeFrequencies(config), k = freqs.length;
+  const row = new Float32Array(2 * k);
+  for (let i = 0; i < k; i++) {
+    const angle = Math.fround(Math.fround(t) * Math.fround(freqs[i]));
+    row[i] = Math.cos(angle);
+    row[k + i] = Math.sin(angle);
+  }
+  const values = new Float32Array(batch * 2 * k);
+  for (let b = 0; b < batch; b++) values.set(row, b * 2 * k);
+  return tf.tensor2d(values, [batch, 2 * k]);
+}
+
 /** The trunk input [normalised obs, a_t, φ(t)] of a meanflow policy; t is a number or [B] / [B, 1]. */
 export function meanflowInput(policy: PolicyNetwork, observation: tf.Tensor, actionT: tf.Tensor, t: tf.Tensor | number): tf.Tensor {
   return tf.tidy(() => {
-    const tCol = column(t, observation.shape[0]);
-    return tf.concat([normalizeObservation(policy, observation), actionT, timeFeatures(policy.config, tCol)], 1);
+    const B = observation.shape[0];
+    const phi = typeof t === 'number' ? constantTimeFeatures(policy.config, t, B) : timeFeatures(policy.config, column(t, B));
+    return tf.concat([normalizeObservation(policy, observation), actionT, phi], 1);
   });
 }
 

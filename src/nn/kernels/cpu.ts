@@ -152,6 +152,17 @@ export class PooledCpuBackend extends MathBackendCPU {
   }
 }
 
+/** Every row of `out` ([rows, n]) set to `bias`: one copy, then doubling copies of what is already there. */
+export function fillRows(out: Float32Array, bias: Float32Array, rows: number, n: number): void {
+  if (rows === 0) return;
+  out.set(bias, 0);
+  for (let done = 1; done < rows;) {
+    const take = Math.min(done, rows - done);
+    out.copyWithin(done * n, 0, take * n);
+    done += take;
+  }
+}
+
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (let i = 0; i < shape.length; i++) n *= shape[i];

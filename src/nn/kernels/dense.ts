@@ -4,7 +4,7 @@
 // needs no critic dW.
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Blas } from './blas.ts';
-import { type CpuKernelArgs, output, uninitialized, valuesOf } from './cpu.ts';
+import { type CpuKernelArgs, fillRows, output, uninitialized, valuesOf } from './cpu.ts';
 import { applyActivationInPlace } from './matmul.ts';
 import { SimdArena, round4, simdModule } from './simd.ts';
 
@@ -34,14 +34,14 @@ export function denseForwardConfig(blas: Blas, backendName: string): KernelConfi
     // With SIMD, the matmul lands in the arena, ReLU runs there and one memcpy brings it out.
     if (simd) simd.reserve(y.length);
     const acc = simd ? simd.region(0, y.length) : y;
-    // Start from the bias in every row (memcpy per row), then let sgemm accumulate x·W onto it (beta = 1).
+    // Start from the bias in every row (doubling copies), then let sgemm accumulate x·W onto it (beta = 1).
     const bias = valuesOf(backend, b);
     if (nOut === 1) {
       // A value head: one sgemv (sgemm with one output column ran at ~1/20 of its usual rate).
       acc.fill(bias[0]);
       if (y.length > 0 && nIn > 0) blas.sgemv(false, rows, nIn, 1, valuesOf(backend, x), nIn, valuesOf(backend, W), 1, acc);
     } else {
-      for (let r = 0; r < rows; r++) acc.set(bias, r * nOut);
+      fillRows(acc, bias, rows, nOut);
       if (y.length > 0 && nIn > 0) blas.sgemm(false, false, rows, nOut, nIn, 1, valuesOf(backend, x), nIn, valuesOf(backend, W), nOut, 1, acc, nOut);
     }
     if (simd) {

@@ -19,7 +19,7 @@
 // or without WebAssembly SIMD, in the JS loops below (sums in double).
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Blas } from './blas.ts';
-import { type CpuKernelArgs, output, sizeOf, uninitialized, valuesOf } from './cpu.ts';
+import { type CpuKernelArgs, fillRows, output, sizeOf, uninitialized, valuesOf } from './cpu.ts';
 import { applyActivationInPlace } from './matmul.ts';
 import { SimdArena, round4, simdModule } from './simd.ts';
 
@@ -160,17 +160,6 @@ export function layerNormJvpConfig(backendName: string): KernelConfig {
     return [output(backend, [...x.shape], y), output(backend, [...x.shape], yDot)];
   };
   return { kernelName: LAYER_NORM_JVP_KERNEL, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
-}
-
-/** Every row of `out` ([rows, n]) set to `bias`: one copy, then doubling copies of what is already there. */
-function fillRows(out: Float32Array, bias: Float32Array, rows: number, n: number): void {
-  if (rows === 0) return;
-  out.set(bias, 0);
-  for (let done = 1; done < rows;) {
-    const take = Math.min(done, rows - done);
-    out.copyWithin(done * n, 0, take * n);
-    done += take;
-  }
 }
 
 /**
