@@ -29,6 +29,11 @@ if (result.status !== 0) {
   process.exit(1);
 }
 
+// the command list for `onestep --help` (src/cli/help.ts), from the compiled command modules themselves
+const { commands } = await import(new URL('../dist/cli/commands.js', import.meta.url).href);
+const { commandManifest } = await import(new URL('../dist/cli/help.js', import.meta.url).href);
+writeFileSync(join(dist, 'cli/commands.json'), commandManifest(commands));
+
 // assets: every non-TypeScript file under src/
 let copied = 0;
 for (const file of walk(src)) {
@@ -44,7 +49,7 @@ for (const file of walk(src)) {
 let removed = 0;
 for (const file of walk(dist)) {
   const rel = relative(dist, file);
-  if (rel === '.tsbuildinfo' || rel === '.build-started') continue;
+  if (rel === '.tsbuildinfo' || rel === '.build-started' || rel === 'cli/commands.json') continue;
   const base = rel.replace(/\.d\.ts$/, '.ts').replace(/\.js$/, '.ts');
   if (existsSync(join(src, base)) || existsSync(join(src, rel))) continue;
   rmSync(file);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { createProgram } from '../src/cli/program.ts';
 import { commands } from '../src/cli/commands.ts';
-import { topLevelHelp } from '../src/cli/help.ts';
+import { commandManifest, topLevelHelp } from '../src/cli/help.ts';
 import { onestepInProcess } from './helpers/cli.ts';
 import { moduleRecorder } from './helpers/modules.ts';
 import { REPO_ROOT } from './helpers/netns.ts';
@@ -23,6 +23,12 @@ test('the top-level help equals yargs\' rendering of the full program at every w
     const expected = `${await createProgram([]).wrap(width).getHelp()}\n`;
     assert.equal(topLevelHelp(commands, width), expected, `width ${width}`);
   }
+});
+
+test('the command list the build stores for the compiled CLI gives the same help', () => {
+  const manifest = JSON.parse(commandManifest(commands)) as Parameters<typeof topLevelHelp>[0];
+  assert.equal(manifest.length, commands.length);
+  for (const width of [110, 60]) assert.equal(topLevelHelp(manifest, width), topLevelHelp(commands, width));
 });
 
 test('onestep --help prints that text without loading yargs; --version prints the package version', () => {

@@ -3,6 +3,8 @@
 // command list needs none of it: main.ts answers these two from here and hands everything else to yargs.
 // `topLevelHelp` lays the text out the way yargs does (cliui's columns, word wrap and right-aligned type
 // hints); test/cli-help.test.ts checks it is identical to yargs' own rendering at several terminal widths.
+// The compiled package carries the command list as dist/cli/commands.json (written by the build from the command
+// modules themselves), so that its --help reads one small file instead of loading twenty modules.
 import { readFileSync } from 'node:fs';
 
 /** The program's usage line and description (`$0` is the script name), shared with the yargs program. */
@@ -107,4 +109,18 @@ export function topLevelHelp(commands: readonly CommandSummary[], columns = help
 /** The package's version (what `--version` prints), from the package.json above this folder (src/ or dist/). */
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** The command list as the build stores it beside the compiled modules (dist/cli/commands.json). */
+export function commandManifest(commands: readonly CommandSummary[]): string {
+  return `${JSON.stringify(commands.map(({ command, describe }) => ({ command, describe })))}\n`;
+}
+
+/** The command list: the build's manifest when running compiled, else (sources) the command modules. */
+export async function commandSummaries(): Promise<CommandSummary[]> {
+  try {
+    return JSON.parse(readFileSync(new URL('./commands.json', import.meta.url), 'utf8')) as CommandSummary[];
+  } catch {
+    return (await import('./commands.ts')).commands;
+  }
 }

@@ -10,9 +10,9 @@ const words = process.argv.slice(2);
 const rosArgsAt = words.indexOf('--ros-args');
 const ownWords = rosArgsAt < 0 ? words : words.slice(0, rosArgsAt);
 if (words.length === 1 && (words[0] === '--help' || words[0] === '--version')) {
-  const { packageVersion, topLevelHelp } = await import('./help.ts');
+  const { commandSummaries, packageVersion, topLevelHelp } = await import('./help.ts');
   if (words[0] === '--version') process.stdout.write(`${packageVersion()}\n`);
-  else process.stdout.write(topLevelHelp((await import('./commands.ts')).commands));
+  else process.stdout.write(topLevelHelp(await commandSummaries()));
 } else if (words[0] === 'serve' && !ownWords.some((w) => w === '--help' || w === '-h' || w === '--version')) {
   const { runServe } = await import('./serve.ts');
   try {
