@@ -109,7 +109,7 @@ export class RosEnv<G = undefined> {
   private failure: RosEnvError | null = null;
   private wake: (() => void) | null = null;
   private episode = -1;
-  private step_ = 0;
+  private stepInEpisode = 0;
   private episodeOver = true;
   private closed = false;
 
@@ -183,7 +183,7 @@ export class RosEnv<G = undefined> {
     }
     if (!reply.success) throw new RosEnvError(`${this.resetClient.name} refused seed ${seed}: ${reply.message}`);
     this.episode = reply.episode;
-    this.step_ = 0;
+    this.stepInEpisode = 0;
     if (this.status !== null && this.status.episode !== reply.episode) this.status = null;
     const obs = await this.gather(this.episode, 0, `the first state of episode ${reply.episode} (seed ${seed})`);
     this.stats.waitMs += performance.now() - t0;
@@ -208,13 +208,13 @@ export class RosEnv<G = undefined> {
       this.command[i] = c < this.low[i] ? this.low[i] : c > this.high[i] ? this.high[i] : c;
     }
     // expected before the command goes out: the answer may come during the publish (inproc)
-    this.beginWait({ episode: this.episode, step: this.step_ + 1 });
+    this.beginWait({ episode: this.episode, step: this.stepInEpisode + 1 });
     const t0 = performance.now();
     this.commandPublisher.publish(this.message);
-    const obs = await this.gather(this.episode, this.step_ + 1, `the state after step ${this.step_} of episode ${this.episode}`, true);
+    const obs = await this.gather(this.episode, this.stepInEpisode + 1, `the state after step ${this.stepInEpisode} of episode ${this.episode}`, true);
     this.stats.waitMs += performance.now() - t0;
     this.stats.steps++;
-    this.step_++;
+    this.stepInEpisode++;
     const s = this.status as StatusMsg;
     if (s.terminated || s.truncated) this.episodeOver = true;
     const info = this.hasModes ? { success: s.success, mode: s.mode === '' ? null : s.mode } : { success: s.success };
