@@ -159,16 +159,20 @@ async function makeAlgosUpdate(algo: 'sac' | 'smfp' = 'sac', layerNorm = false):
   }
 }
 
-/** Runs `fn` with the fused LayerNorm kernel unregistered from cpu-blas, so layerNorm() composes TF.js ops. */
+/** Runs `fn` with the fused LayerNorm kernels unregistered from cpu-blas, so layerNorm() composes TF.js ops. */
 async function withComposedLayerNorm<T>(fn: () => T): Promise<T> {
-  const { LAYER_NORM_KERNEL } = await import('../src/nn/kernels/layernorm.ts');
-  const config = tf.getKernel(LAYER_NORM_KERNEL, 'cpu-blas');
-  if (!config) throw new Error(`${LAYER_NORM_KERNEL} is not registered on cpu-blas`);
-  tf.unregisterKernel(LAYER_NORM_KERNEL, 'cpu-blas');
+  // every kernel with LayerNorm inside (forward, its JVP, Dense → LayerNorm): without them layerNorm() composes
+  const { LAYER_NORM_KERNEL, LAYER_NORM_JVP_KERNEL, DENSE_LAYER_NORM_KERNEL } = await import('../src/nn/kernels/layernorm.ts');
+  const configs = [LAYER_NORM_KERNEL, LAYER_NORM_JVP_KERNEL, DENSE_LAYER_NORM_KERNEL].map((name) => {
+    const config = tf.getKernel(name, 'cpu-blas');
+    if (!config) throw new Error(`${name} is not registered on cpu-blas`);
+    return config;
+  });
+  for (const c of configs) tf.unregisterKernel(c.kernelName, 'cpu-blas');
   try {
     return fn();
   } finally {
-    tf.registerKernel(config);
+    for (const c of configs) tf.registerKernel(c);
   }
 }
 
