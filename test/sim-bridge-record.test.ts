@@ -3,7 +3,7 @@
 // payload decoded by @foxglove/rosmsg2-serialization against the schema text in the file (not onestep's CDR code):
 // one channel per topic the bridge publishes or takes, with its type, ros2msg schema and QoS; one message per
 // state on each state topic, one per command received; the recorded joint positions are the ones the controller
-// saw, and the statistics agree.
+// saw, and the statistics agree; `onestep profile` reads it (each state paired with the command that answered it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT, netnsSkipReason, runInNetns } from './helpers/netns.ts';
 import { bridgeClient, type BridgeScenario, type ClientResult } from './peers/bridge-scenario.ts';
+import { onestepInProcess } from './helpers/cli.ts';
 
 const skip = netnsSkipReason();
 const work = join(REPO_ROOT, '.test-out', `sim-bridge-record-${process.pid}`);
@@ -97,4 +98,9 @@ test('a recorded lockstep episode reads back: channels, schemas, QoS, one messag
   } finally {
     await handle.close();
   }
+  // the bridge's side of the loop: state published → command received, all 50 paired
+  const profile = await onestepInProcess('profile', file, '--warmup', '0');
+  assert.equal(profile.code, 0, profile.stderr);
+  assert.match(profile.stdout, /recorded by onestep sim-bridge/);
+  assert.match(profile.stdout, /observations 50 \(after 0 warm-up\), commands 50, matched 50/);
 });
