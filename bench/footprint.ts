@@ -174,7 +174,9 @@ function cliStart(consumer: string): Record<string, { seconds: Stat; peakMiB: St
     'onestep --help (installed: dist/)': [join(consumer, 'node_modules/onestep/bin/onestep.js'), '--help'],
     'onestep --help --help (installed, via yargs)': [join(consumer, 'node_modules/onestep/bin/onestep.js'), '--help', '--help'],
     'onestep --version (installed)': [join(consumer, 'node_modules/onestep/bin/onestep.js'), '--version'],
-    'onestep --help (checkout: tsx)': [join(REPO_ROOT, 'bin/onestep.js'), '--help'],
+    // dist/ when it is current (the pack above just built it), else the sources through tsx
+    'onestep --help (checkout)': [join(REPO_ROOT, 'bin/onestep.js'), '--help'],
+    'onestep --help --help (checkout: tsx, yargs)': [join(REPO_ROOT, 'bin/onestep.js'), '--help', '--help'],
   };
   const out: Record<string, { seconds: Stat; peakMiB: Stat }> = {};
   const times: Record<string, number[]> = {};
