@@ -1,6 +1,6 @@
 // `onestep train --env ros`: SMFP on arm_reach trained through `onestep sim-bridge` (lockstep, episode end held)
 // equals the same run in process — training and evaluation rows, the checkpoint's weights and replay, the exported
-// ONNX — with the observation assembled from /joint_states, /tool_tip, /target and the derived entries by the
+// ONNX — and so does offline → online (MeanFlowQL on a dataset, then fine-tuned through the bridge), with the observation assembled from /joint_states, /tool_tip, /target and the derived entries by the
 // params file the policy is served with (launch/arm_policy.yaml), actions sent as Float64MultiArray commands,
 // resets through ~/reset_episode. The 300-step comparison runs both as the real CLI in this process, the bridge
 // and the trainer talking over the in-process transport (real CDR on every message): two processes would add a
@@ -22,6 +22,8 @@ import { readParametersFile } from '../src/ros/node/ros-args.ts';
 import { MujocoEnv } from '../src/sim/env.ts';
 import { SimRobot } from '../src/sim/robot.ts';
 import { onestepInProcess } from './helpers/cli.ts';
+import { writeDatasetNpz } from '../src/data/index.ts';
+import { Rng } from '../src/core/rng.ts';
 import { REPO_ROOT, netnsSkipReason, runInNetns } from './helpers/netns.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'train-ros-env-'));
@@ -186,4 +188,49 @@ test('--env ros: missing or misplaced flags and an absent robot get one clear li
   r = await onestepInProcess('train', ...TINY, '--out', join(dir, 'bad3'), '--env', 'ros', '--params-file', 'launch/arm_policy.yaml', '--transport', 'inproc', '--domain-id', '229', '--ros-timeout-ms', '300');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no \/sim_bridge\/reset_episode service within 300 ms: is `onestep sim-bridge --clock lockstep --episode-end hold` running/);
+});
+
+test('offline → online through the bridge: MeanFlowQL on a dataset, then fine-tuned over ROS, is the in-process run', { timeout: 300_000 }, async () => {
+  // 4 episodes of uniform random actions on arm_reach
+  const data = join(dir, 'arm_reach.npz');
+  const env = await MujocoEnv.make('arm_reach');
+  const rng = new Rng(7);
+  const [o, d] = [env.observationSize, env.actionSize];
+  const cols = { obs: [] as number[], act: [] as number[], rew: [] as number[], next: [] as number[], term: [] as number[], end: [] as number[] };
+  for (let k = 0; k < 4; k++) {
+    let obs = Float32Array.from(env.reset(k));
+    for (;;) {
+      const act = rng.fillUniform(new Float32Array(d), -1, 1);
+      const r = env.step(act);
+      cols.obs.push(...obs); cols.act.push(...act); cols.rew.push(r.reward); cols.next.push(...r.obs);
+      cols.term.push(r.terminated ? 1 : 0); cols.end.push(r.terminated || r.truncated ? 1 : 0);
+      obs = Float32Array.from(r.obs);
+      if (r.terminated || r.truncated) break;
+    }
+  }
+  writeDatasetNpz(data, {
+    source: data, size: cols.rew.length, observationSize: o, actionSize: d, task: 'arm_reach', observationNames: env.observationSpec.names,
+    observations: Float32Array.from(cols.obs), actions: Float32Array.from(cols.act), rewards: Float32Array.from(cols.rew),
+    nextObservations: Float32Array.from(cols.next), terminals: Float32Array.from(cols.term), masks: Float32Array.from(cols.term, (t) => 1 - t),
+    episodeEnds: Float32Array.from(cols.end),
+  });
+  env.close();
+
+  const domain = 230;
+  const { bridge } = await startBridge(domain);
+  const flags = ['--algo', 'meanflowql', '--dataset', data, '--offline-steps', '40', '--online-steps', '100', '--seed', '2', '--hidden', '16,16', '--batch', '32',
+    '--eval-every', '50', '--eval-episodes', '1', '--checkpoint-every', '100', '--progress', 'none'];
+  const inProcess = join(dir, 'mfql-sim');
+  const overRos = join(dir, 'mfql-ros');
+  const a = await onestepInProcess('train', ...flags, '--out', inProcess);
+  assert.equal(a.code, 0, a.stderr);
+  const b = await onestepInProcess('train', ...flags, '--out', overRos, '--env', 'ros', '--params-file', 'launch/arm_policy.yaml', '--transport', 'inproc', '--domain-id', String(domain));
+  assert.equal(b.code, 0, b.stderr);
+  const evalA = rows(join(inProcess, 'eval.jsonl'));
+  assert.deepEqual(evalA.map((e) => [e.phase, e.env_steps]), [['offline', 0], ['online', 50], ['online', 100]]);
+  assert.deepEqual(rows(join(overRos, 'eval.jsonl')), evalA, 'offline and online evaluations equal');
+  assert.deepEqual(rows(join(overRos, 'metrics.jsonl')), rows(join(inProcess, 'metrics.jsonl')), 'offline and online training rows equal');
+  assert.ok(readFileSync(join(overRos, 'policy.onnx')).equals(readFileSync(join(inProcess, 'policy.onnx'))), 'the same policy');
+  // the offline phase's evaluation ran on the bridge too: 3 evaluation episodes and 100 online steps
+  assert.equal(bridge.counters.steps, 100 + 3 * 50);
 });
