@@ -89,22 +89,25 @@ export class ClientCore<Req, Res> implements ServiceClient<Req, Res> {
 
   /** A reply arrived for `key`; false when no call waits for it (late, duplicate, or another client's). */
   resolve(key: string, response: Res): boolean {
-    const p = this.pending.get(key);
-    if (!p) return false;
-    this.pending.delete(key);
-    clearTimeout(p.timer);
-    p.resolve(response);
-    return true;
+    const p = this.take(key);
+    p?.resolve(response);
+    return p !== undefined;
   }
 
   /** A reply for `key` that cannot be decoded: that call fails (the others go on). */
   fail(key: string, error: Error): boolean {
+    const p = this.take(key);
+    p?.reject(error);
+    return p !== undefined;
+  }
+
+  /** The call waiting for `key`, no longer pending and with its timeout cleared; undefined when none waits. */
+  private take(key: string) {
     const p = this.pending.get(key);
-    if (!p) return false;
+    if (!p) return undefined;
     this.pending.delete(key);
     clearTimeout(p.timer);
-    p.reject(error);
-    return true;
+    return p;
   }
 
   get pendingCalls(): number {
