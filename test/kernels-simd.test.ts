@@ -86,3 +86,44 @@ test('reserve grows the memory and fresh regions see it', () => {
   a.relu((1 << 20) - 4, 4);
   assert.deepEqual(Array.from(a.region((1 << 20) - 4, 4)), [1, 0, 3, 0]);
 });
+
+test('layerNormTangent matches a float64 reference of the LayerNorm JVP, with and without the ReLU mask', () => {
+  const a = arena();
+  for (const [rows, n] of [[1, 4], [3, 8], [5, 256]]) {
+    for (const relu of [false, true]) {
+      const size = rows * n, R = round4(rows);
+      const x = series(size, rows + n), d = series(size, 3 * n + 1), g = Float32Array.from({ length: n }, (_, j) => 0.5 + (j % 7) / 7);
+      const mean = new Float32Array(rows), rstd = new Float32Array(rows), y = new Float32Array(size);
+      for (let r = 0; r < rows; r++) {
+        let mu = 0, v = 0;
+        for (let j = 0; j < n; j++) mu += x[r * n + j] / n;
+        for (let j = 0; j < n; j++) v += (x[r * n + j] - mu) ** 2 / n;
+        mean[r] = mu;
+        rstd[r] = 1 / Math.sqrt(v + 1e-5);
+        for (let j = 0; j < n; j++) y[r * n + j] = (x[r * n + j] - mu) * rstd[r] * g[j] - 0.1; // β = −0.1: some y ≤ 0
+      }
+      // [d | x | γ | y | mean | rstd]
+      const D = 0, X = size, G = 2 * size, Y = G + n, M = Y + size, S = M + R;
+      a.reserve(S + R);
+      a.region(D, size).set(d);
+      a.region(X, size).set(x);
+      a.region(G, n).set(g);
+      a.region(Y, size).set(y);
+      a.region(M, rows).set(mean);
+      a.region(S, rows).set(rstd);
+      a.layerNormTangent(D, X, G, Y, M, S, rows, n, relu);
+      const out = a.region(D, size);
+      for (let r = 0; r < rows; r++) {
+        const o = r * n, s = rstd[r];
+        let md = 0, h = 0;
+        for (let j = 0; j < n; j++) md += d[o + j] / n;
+        for (let j = 0; j < n; j++) h += (x[o + j] - mean[r]) * s * (d[o + j] - md) / n;
+        for (let j = 0; j < n; j++) {
+          let want = g[j] * s * ((d[o + j] - md) - (x[o + j] - mean[r]) * s * h);
+          if (relu && !(y[o + j] > 0)) want = 0;
+          assert.ok(Math.abs(out[o + j] - want) <= 1e-4 * Math.max(1, Math.abs(want)), `${rows}×${n} relu ${relu} [${r}, ${j}]: ${out[o + j]} vs ${want}`);
+        }
+      }
+    }
+  }
+});

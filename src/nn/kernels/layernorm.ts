@@ -147,16 +147,38 @@ function tangentRows(xv: Float32Array, dv: Float32Array, gv: Float32Array, y: Fl
 /**
  * The forward-mode JVP of the forward kernel: [y, ẏ] from x, ẋ, γ, β. y is the forward kernel's output bit for bit
  * (the same code computes it); ẏ replaces ~12 composed element-wise ops per layer (each a full pass and a fresh
- * buffer). It has no gradient: the JVP runs outside any tape (the MeanFlow target is stop-gradient).
+ * buffer): in the SIMD module beside the forward for widths that are a multiple of 4, else in the JS loops. It has
+ * no gradient: the JVP runs outside any tape (the MeanFlow target is stop-gradient).
  */
 export function layerNormJvpConfig(backendName: string): KernelConfig {
   const kernelFunc = ({ inputs: { x, xDot, gamma, beta }, backend, attrs }: CpuKernelArgs<'x' | 'xDot' | 'gamma' | 'beta'>): TensorInfo[] => {
     const n = x.shape[x.shape.length - 1], size = sizeOf(x.shape), rows = n > 0 ? size / n : 0;
-    const activation = attrs!.activation as LayerNormActivation;
-    const xv = valuesOf(backend, x), gv = valuesOf(backend, gamma);
-    const { y, mean, rstd } = forwardValues(xv, gv, valuesOf(backend, beta), size, n, attrs!.epsilon as number, activation);
-    const yDot = uninitialized(size);
-    tangentRows(xv, valuesOf(backend, xDot), gv, y, mean, rstd, rows, n, activation, yDot);
+    const activation = attrs!.activation as LayerNormActivation, epsilon = attrs!.epsilon as number;
+    const xv = valuesOf(backend, x), gv = valuesOf(backend, gamma), dv = valuesOf(backend, xDot);
+    const simd = simdArena(n);
+    if (!simd) {
+      const { y, mean, rstd } = forwardValues(xv, gv, valuesOf(backend, beta), size, n, epsilon, activation);
+      const yDot = uninitialized(size);
+      tangentRows(xv, dv, gv, y, mean, rstd, rows, n, activation, yDot);
+      return [output(backend, [...x.shape], y), output(backend, [...x.shape], yDot)];
+    }
+    // [x → y | ẋ → ẏ | x | γ | β | mean | rstd]: the forward's own SIMD call, then the tangent beside it
+    const Y = 0, D = size, X = 2 * size, G = 3 * size, B = G + n, M = B + n, S = M + round4(rows);
+    simd.reserve(S + rows);
+    simd.region(Y, size).set(xv);
+    simd.region(X, size).set(xv);
+    simd.region(D, size).set(dv);
+    simd.region(G, n).set(gv);
+    simd.region(B, n).set(valuesOf(backend, beta));
+    simd.layerNorm(Y, G, B, M, S, rows, n, epsilon, activation === 'relu');
+    simd.layerNormTangent(D, X, G, Y, M, S, rows, n, activation === 'relu');
+    const y = uninitialized(size), yDot = uninitialized(size);
+    y.set(simd.region(Y, size));
+    yDot.set(simd.region(D, size));
+    if (activation === 'tanh') {
+      applyActivationInPlace(y, activation, 0);
+      for (let i = 0; i < size; i++) yDot[i] *= 1 - y[i] * y[i];
+    }
     return [output(backend, [...x.shape], y), output(backend, [...x.shape], yDot)];
   };
   return { kernelName: LAYER_NORM_JVP_KERNEL, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };

@@ -1,5 +1,5 @@
-// The loops JS runs slowest in a training step (ReLU, its gradient mask, Adam, LayerNorm forward and backward)
-// as a ~1.4 KB WebAssembly SIMD module: the source is simd.wat beside this file, the bytes (simd.wasm) are built
+// The loops JS runs slowest in a training step (ReLU, its gradient mask, Adam, LayerNorm forward, backward and JVP)
+// as a ~1.9 KB WebAssembly SIMD module: the source is simd.wat beside this file, the bytes (simd.wasm) are built
 // from it by scripts/build-wasm.ts and checked in, so nothing compiles at install time. Data is copied into the
 // module's memory (a memcpy is ~20× cheaper than a scalar JS pass here) and, for matmul outputs, sgemm writes
 // there directly. Without WebAssembly SIMD, callers use their JS loops.
@@ -28,6 +28,7 @@ interface SimdExports {
   layerNorm(x: number, g: number, b: number, mean: number, rstd: number, rows: number, n: number, eps: number, lo: number): void;
   layerNormGrad(dy: number, y: number, x: number, g: number, mean: number, rstd: number, dmean: number, drstd: number,
     dg: number, db: number, rows: number, n: number, lo: number, all: number): void;
+  layerNormTangent(d: number, x: number, g: number, y: number, mean: number, rstd: number, rows: number, n: number, lo: number, all: number): void;
   memory: WasmMemory;
 }
 
@@ -99,6 +100,14 @@ export class SimdArena {
   layerNormGrad(dyAt: number, yAt: number, xAt: number, gAt: number, meanAt: number, rstdAt: number, dmeanAt: number, drstdAt: number,
     dgAt: number, dbAt: number, rows: number, n: number, relu: boolean): void {
     this.fns.layerNormGrad(dyAt * 4, yAt * 4, xAt * 4, gAt * 4, meanAt * 4, rstdAt * 4, dmeanAt * 4, drstdAt * 4, dgAt * 4, dbAt * 4, rows, n, 0, relu ? 0 : -1);
+  }
+
+  /**
+   * The LayerNorm tangent (JVP) for `n` a multiple of 4, in place over the input tangent at dAt, from the input x, γ,
+   * the forward's output y and its mean and rstd; with `relu`, zero where y ≤ 0. Sums are float32, four lanes wide.
+   */
+  layerNormTangent(dAt: number, xAt: number, gAt: number, yAt: number, meanAt: number, rstdAt: number, rows: number, n: number, relu: boolean): void {
+    this.fns.layerNormTangent(dAt * 4, xAt * 4, gAt * 4, yAt * 4, meanAt * 4, rstdAt * 4, rows, n, 0, relu ? 0 : -1);
   }
 }
 

@@ -1,4 +1,4 @@
-;; The loops JS runs slowest in a training step (ReLU, its gradient mask, Adam, LayerNorm forward and backward),
+;; The loops JS runs slowest in a training step (ReLU, its gradient mask, Adam, LayerNorm forward, backward and JVP),
 ;; four float32 lanes at a time. src/nn/kernels/simd.ts runs them; `node scripts/build-wasm.ts` assembles this
 ;; file with wabt into src/nn/kernels/simd-wasm.ts (the bytes, checked in, so nothing compiles at install time),
 ;; and test/kernels-simd.test.ts checks that the checked-in bytes are what this file assembles to.
@@ -251,10 +251,91 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $nextRow))))
 
+  ;; layerNormTangent(d, x, γ, y, mean, rstd, rows, n, lo, all): the forward-mode tangent of layerNorm (the JVP),
+  ;; in place over the input tangent d. Per row, with the forward's μ and s = rstd:
+  ;;   m = mean(d);  k = s²·(Σ(x − μ)d − m·Σ(x − μ))/n;  d ← γ·s·((d − m) − (x − μ)·k)
+  ;; then masked where y ≤ lo unless `all` (an i32 lane mask: −1 every lane, 0 the ReLU mask), as layerNormGrad.
+  (func $layerNormTangent (param $d i32) (param $x i32) (param $gamma i32) (param $y i32) (param $mean i32)
+    (param $rstd i32) (param $rows i32) (param $n i32) (param $lo f32) (param $all i32)
+    (local $r i32) (local $j i32) (local $rowBytes i32) (local $off i32) (local $rowFloat i32)
+    (local $scale f32) (local $nf f32) (local $m f32) (local $k f32)
+    (local $loV v128) (local $allV v128) (local $muV v128) (local $mV v128) (local $kV v128) (local $scaleV v128)
+    (local $dv v128) (local $xc v128) (local $sumD v128) (local $sumC v128) (local $sumP v128)
+    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $nf (f32.convert_i32_u (local.get $n)))
+    (local.set $loV (f32x4.splat (local.get $lo)))
+    (local.set $allV (i32x4.splat (local.get $all)))
+    (local.set $r (i32.const 0))
+    (block $rowsDone
+      (loop $nextRow
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $off (i32.mul (local.get $r) (local.get $rowBytes)))
+        (local.set $rowFloat (i32.shl (local.get $r) (i32.const 2)))
+        (local.set $muV (f32x4.splat (f32.load (i32.add (local.get $mean) (local.get $rowFloat)))))
+        (local.set $scale (f32.load (i32.add (local.get $rstd) (local.get $rowFloat))))
+        (local.set $scaleV (f32x4.splat (local.get $scale)))
+        (local.set $sumD (f32x4.splat (f32.const 0)))
+        (local.set $sumC (f32x4.splat (f32.const 0)))
+        (local.set $sumP (f32x4.splat (f32.const 0)))
+        (local.set $j (i32.const 0))
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (local.set $dv (v128.load (i32.add (i32.add (local.get $d) (local.get $off)) (local.get $j))))
+            (local.set $xc (f32x4.sub (v128.load (i32.add (i32.add (local.get $x) (local.get $off)) (local.get $j))) (local.get $muV)))
+            (local.set $sumD (f32x4.add (local.get $sumD) (local.get $dv)))
+            (local.set $sumC (f32x4.add (local.get $sumC) (local.get $xc)))
+            (local.set $sumP (f32x4.add (local.get $sumP) (f32x4.mul (local.get $xc) (local.get $dv))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $next)))
+        (local.set $m
+          (f32.div
+            (f32.add
+              (f32.add (f32x4.extract_lane 0 (local.get $sumD)) (f32x4.extract_lane 1 (local.get $sumD)))
+              (f32.add (f32x4.extract_lane 2 (local.get $sumD)) (f32x4.extract_lane 3 (local.get $sumD))))
+            (local.get $nf)))
+        (local.set $k
+          (f32.div
+            (f32.mul
+              (f32.mul (local.get $scale) (local.get $scale))
+              (f32.sub
+                (f32.add
+                  (f32.add (f32x4.extract_lane 0 (local.get $sumP)) (f32x4.extract_lane 1 (local.get $sumP)))
+                  (f32.add (f32x4.extract_lane 2 (local.get $sumP)) (f32x4.extract_lane 3 (local.get $sumP))))
+                (f32.mul
+                  (local.get $m)
+                  (f32.add
+                    (f32.add (f32x4.extract_lane 0 (local.get $sumC)) (f32x4.extract_lane 1 (local.get $sumC)))
+                    (f32.add (f32x4.extract_lane 2 (local.get $sumC)) (f32x4.extract_lane 3 (local.get $sumC)))))))
+            (local.get $nf)))
+        (local.set $mV (f32x4.splat (local.get $m)))
+        (local.set $kV (f32x4.splat (local.get $k)))
+        (local.set $j (i32.const 0))
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (v128.store (i32.add (i32.add (local.get $d) (local.get $off)) (local.get $j))
+              (v128.and
+                (f32x4.mul
+                  (f32x4.mul (v128.load (i32.add (local.get $gamma) (local.get $j))) (local.get $scaleV))
+                  (f32x4.sub
+                    (f32x4.sub (v128.load (i32.add (i32.add (local.get $d) (local.get $off)) (local.get $j))) (local.get $mV))
+                    (f32x4.mul
+                      (f32x4.sub (v128.load (i32.add (i32.add (local.get $x) (local.get $off)) (local.get $j))) (local.get $muV))
+                      (local.get $kV))))
+                (v128.or
+                  (f32x4.gt (v128.load (i32.add (i32.add (local.get $y) (local.get $off)) (local.get $j))) (local.get $loV))
+                  (local.get $allV))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $next)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $nextRow))))
+
   (memory 1)
   (export "relu" (func $relu))
   (export "reluMask" (func $reluMask))
   (export "adam" (func $adam))
   (export "layerNorm" (func $layerNorm))
   (export "layerNormGrad" (func $layerNormGrad))
+  (export "layerNormTangent" (func $layerNormTangent))
   (export "memory" (memory 0)))
