@@ -2,9 +2,9 @@
 // equals the same run in process — training and evaluation rows, the checkpoint's weights and replay, the exported
 // ONNX — and so does offline → online (MeanFlowQL on a dataset, then fine-tuned through the bridge), with the observation assembled from /joint_states, /tool_tip, /target and the derived entries by the
 // params file the policy is served with (launch/arm_policy.yaml), actions sent as Float64MultiArray commands,
-// resets through ~/reset_episode. The 300-step comparison runs both as the real CLI in this process, the bridge
+// resets through ~/reset_episode. The 200-step comparison runs both as the real CLI in this process, the bridge
 // and the trainer talking over the in-process transport (real CDR on every message): two processes would add a
-// TF.js start-up and DDS discovery to every run. A shorter run (150 steps) then does it as users do — `onestep
+// TF.js start-up and DDS discovery to every run. A shorter run (100 steps) then does it as users do — `onestep
 // sim-bridge` and `onestep train --env ros` as two processes over rtps in a private network namespace — and
 // equals the in-process run too. Also: the environment's own checks — a bridge that steps on its own (a missed
 // command) or starts the next episode by itself is refused with an error that says so.
@@ -48,8 +48,8 @@ async function startBridge(domain: number, opts: Partial<SimBridgeOptions> = {})
   return { bridge, robot, logs };
 }
 
-const TINY = ['--algo', 'smfp', '--task', 'arm_reach', '--steps', '300', '--seed', '3', '--hidden', '16,16', '--warmup', '100', '--batch', '32',
-  '--eval-every', '150', '--eval-episodes', '2', '--checkpoint-every', '300', '--progress', 'none'];
+const TINY = ['--algo', 'smfp', '--task', 'arm_reach', '--steps', '200', '--seed', '3', '--hidden', '16,16', '--warmup', '100', '--batch', '32',
+  '--eval-every', '100', '--eval-episodes', '2', '--checkpoint-every', '200', '--progress', 'none'];
 const TIMING = new Set(['env_steps_per_s', 'updates_per_s']);
 const rows = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => Object.fromEntries(Object.entries(JSON.parse(l)).filter(([k]) => !TIMING.has(k))));
 
@@ -62,16 +62,16 @@ test('SMFP over the bridge (lockstep, fixed seeds) is the in-process run: metric
   assert.equal(a.code, 0, a.stderr);
   const b = await onestepInProcess('train', ...TINY, '--out', overRos, '--env', 'ros', '--params-file', 'launch/arm_policy.yaml', '--transport', 'inproc', '--domain-id', String(domain));
   assert.equal(b.code, 0, b.stderr);
-  assert.match(b.stdout, /trained smfp on arm_reach, seed 3: 300 environment steps/);
+  assert.match(b.stdout, /trained smfp on arm_reach, seed 3: 200 environment steps/);
 
   const trainA = rows(join(inProcess, 'metrics.jsonl'));
-  assert.equal(trainA.length, 6, 'six 50-step training episodes');
+  assert.equal(trainA.length, 4, 'four 50-step training episodes');
   assert.deepEqual(rows(join(overRos, 'metrics.jsonl')), trainA, 'training rows (returns, losses) equal');
   const evalA = rows(join(inProcess, 'eval.jsonl'));
   assert.equal(evalA.length, 2);
   assert.deepEqual(rows(join(overRos, 'eval.jsonl')), evalA, 'evaluation rows equal');
-  // the bridge ran every step of it: 300 training steps and 2 evaluations × 2 episodes × 50 steps
-  assert.equal(bridge.counters.steps, 300 + 200);
+  // the bridge ran every step of it: 200 training steps and 2 evaluations × 2 episodes × 50 steps
+  assert.equal(bridge.counters.steps, 200 + 200);
   assert.equal(bridge.counters.commandsMissed, 0);
   assert.equal(bridge.counters.commandsRefused, 0);
 
@@ -150,8 +150,8 @@ test('a bridge that does not hold the episode end, or steps without the environm
 const skip = netnsSkipReason();
 
 test('two processes over rtps (network namespace): onestep sim-bridge and onestep train --env ros give the in-process run', { skip, timeout: 300_000 }, async () => {
-  const short = ['--algo', 'smfp', '--task', 'arm_reach', '--steps', '150', '--seed', '5', '--hidden', '16,16', '--warmup', '50', '--batch', '32',
-    '--eval-every', '150', '--eval-episodes', '1', '--checkpoint-every', '150', '--progress', 'none'];
+  const short = ['--algo', 'smfp', '--task', 'arm_reach', '--steps', '100', '--seed', '5', '--hidden', '16,16', '--warmup', '50', '--batch', '32',
+    '--eval-every', '100', '--eval-episodes', '1', '--checkpoint-every', '100', '--progress', 'none'];
   const work = join(REPO_ROOT, '.test-out', `train-ros-env-${process.pid}`);
   cleanup.push(() => rmSync(work, { recursive: true, force: true }));
   const overRos = join(work, 'ros');
@@ -167,7 +167,7 @@ test('two processes over rtps (network namespace): onestep sim-bridge and oneste
   assert.match(r.stdout, /train exit=0/, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /bridge exit=0/, readFileSync(join(work, 'bridge.log'), 'utf8'));
   const summary = JSON.parse(readFileSync(join(work, 'bridge.log'), 'utf8').split('\n').find((l) => l.startsWith('{"event":"summary"'))!);
-  assert.equal(summary.steps, 150 + 50, '150 training steps and one 50-step evaluation episode, all on the bridge');
+  assert.equal(summary.steps, 100 + 50, '100 training steps and one 50-step evaluation episode, all on the bridge');
   assert.equal(summary.counters.commandsMissed, 0);
 
   const inProcess = join(dir, 'sim-short');
