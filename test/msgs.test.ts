@@ -51,6 +51,62 @@ test('JointState round-trips; aligned float64[] decode as views into the receive
   assert.notEqual(moved.velocity.buffer, shifted.buffer);
 });
 
+test('repeated strings come from the decoder\'s cache only while their bytes are the same; misaligned short arrays are copies', () => {
+  const codec = getMessageCodec<{ header: { frame_id: string }; name: string[]; position: Float64Array; velocity: Float64Array }>('sensor_msgs/msg/JointState');
+  const msg = (names: string[], frame: string, x: number) => ({
+    header: { stamp: { sec: 1, nanosec: 2 }, frame_id: frame },
+    name: names,
+    position: names.map((_, i) => x + i),
+    velocity: names.map((_, i) => -x - i),
+  });
+  // payload at an offset ≡ 0 (mod 8), as in a received datagram: float64 arrays are misaligned in memory
+  const at0 = (m: ReturnType<typeof msg>) => {
+    const e = codec.encode(m as never);
+    const b = new Uint8Array(e.byteLength + 8).subarray(8);
+    b.set(e);
+    return b;
+  };
+  const seq: [string[], string][] = [
+    [['joint1', 'joint2', 'joint3'], 'base'],
+    [['joint1', 'joint2', 'joint3'], 'base'],
+    [['joint1', 'jOint2', 'joint3'], 'base'], // same length, one byte differs
+    [['joint1', 'joint2'], 'bas'], // shorter
+    [['joint1', 'joint2', 'joint3', 'a_much_longer_joint_name_than_before'], 'base_link_frame'], // longer: the cache entry grows
+    [['joint1', 'joint2', 'joint3', 'a_much_longer_joint_name_than_before'], 'base_link_frame'],
+    [['jöint1', '✓', ''], ''], // multi-byte UTF-8, empty strings
+    [['x'.repeat(100), 'joint2'], 'base'], // longer than what is cached
+    [['joint1', 'joint2', 'joint3'], 'base'],
+  ];
+  const firstPass: string[][] = [];
+  for (let k = 0; k < seq.length; k++) {
+    const [names, frame] = seq[k];
+    const bytes = at0(msg(names, frame, k));
+    const back = codec.decode(bytes);
+    assert.deepEqual(back.name, names, `message ${k}`);
+    assert.equal(back.header.frame_id, frame, `message ${k}`);
+    assert.deepEqual([...back.position], names.map((_, i) => k + i));
+    assert.deepEqual([...back.velocity], names.map((_, i) => -k - i));
+    assert.notEqual(back.position.buffer, bytes.buffer, 'misaligned: a copy, not a view');
+    // a later message overwriting the same bytes does not change what was decoded
+    bytes.fill(0xee, 4);
+    assert.deepEqual(back.name, names);
+    assert.deepEqual([...back.position], names.map((_, i) => k + i));
+    firstPass.push(back.name);
+  }
+  // a cached string is the same string value, whatever the buffer it came from
+  assert.equal(codec.decode(at0(msg(['joint1'], 'base', 0))).name[0], firstPass[0][0]);
+  // big-endian short arrays are copied with their bytes swapped
+  const f64 = getMessageCodec<{ data: Float64Array }>('std_msgs/msg/Float64MultiArray');
+  const be = Buffer.alloc(4 + 4 + 4 + 4 + 4 + 16);
+  be.writeUInt16BE(0x0000, 0);
+  be.writeUInt32BE(0, 4);
+  be.writeUInt32BE(0, 8);
+  be.writeUInt32BE(2, 12);
+  be.writeDoubleBE(0.75, 20);
+  be.writeDoubleBE(-8, 28);
+  assert.deepEqual([...f64.decode(new Uint8Array(be.buffer, be.byteOffset, 36)).data], [0.75, -8]);
+});
+
 test('CDR_BE payloads decode; encapsulation options are ignored', () => {
   const codec = getMessageCodec<{ layout: { dim: unknown[]; data_offset: number }; data: Float64Array }>('std_msgs/Float64MultiArray');
   const be = Buffer.alloc(4 + 4 + 4 + 4 + 4 + 16);

@@ -1,6 +1,13 @@
 // CDR decoding of one message by its plan (plan.ts): every length is bounded by the bytes given, numeric arrays
 // become typed-array views into the received bytes where endianness and alignment allow.
-import { CdrDecodeError, HOST_LE, SIZE, ALIGN, TYPED, elementMinSize, type Primitive, type StructPlan } from './plan.ts';
+//
+// Per message, the receive path of a ROS node decodes the same shapes again and again (a JointState's joint names,
+// a header's frame id), so two things are kept cheap: a string equal to the one last decoded at the same place in
+// the message (field and element index) is the cached string, compared byte for byte instead of decoded again; and
+// a short misaligned numeric array (a float64 array of a DATA payload starts at 4 mod 8 in the datagram) is a fresh
+// small typed array filled element by element, which V8 keeps on its heap, rather than a copy of an ArrayBuffer
+// slice (a new backing store per array).
+import { CdrDecodeError, HOST_LE, SIZE, ALIGN, TYPED, elementMinSize, type FieldPlan, type Primitive, type StructPlan } from './plan.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -50,19 +57,39 @@ class Reader {
     return n;
   }
 
-  string(bound: number | undefined): string {
+  /** A string; `f` and `index` name its place in the message, where the last string decoded there is cached. */
+  string(f: FieldPlan, index: number): string {
     this.align(4);
     this.need(4);
     const n = this.view.getUint32(this.offset, this.little);
     this.offset += 4;
     if (n === 0) return ''; // some writers send an empty string as length 0
     if (n > this.end - this.offset) this.fail(`string length ${n} exceeds the ${this.end - this.offset} bytes left`);
-    const start = this.bytes.byteOffset + this.offset;
-    if (this.bytes[this.offset + n - 1] !== 0) this.fail('string is not NUL-terminated');
+    const bytes = this.bytes;
+    const at = this.offset;
+    if (bytes[at + n - 1] !== 0) this.fail('string is not NUL-terminated');
+    const bound = f.stringBound;
     if (bound !== undefined && n - 1 > bound) this.fail(`string of ${n - 1} bytes exceeds its bound ${bound}`);
-    const s = utf8.decode(new Uint8Array(this.bytes.buffer, start, n - 1));
     this.offset += n;
-    return s;
+    const len = n - 1;
+    if (len > STRING_CACHE_MAX_BYTES || index >= STRING_CACHE_MAX_ELEMENTS) return utf8.decode(bytes.subarray(at, at + len));
+    const cache = (f.decodedStrings ??= []);
+    const hit = cache[index];
+    if (hit !== undefined && hit.length === len) {
+      const kept = hit.bytes;
+      let i = 0;
+      while (i < len && kept[i] === bytes[at + i]) i++;
+      if (i === len) return hit.value;
+    }
+    const value = utf8.decode(bytes.subarray(at, at + len));
+    if (hit !== undefined && hit.bytes.length >= len) {
+      hit.bytes.set(bytes.subarray(at, at + len));
+      hit.length = len;
+      hit.value = value;
+    } else {
+      cache[index] = { bytes: bytes.slice(at, at + Math.max(len, 16)), length: len, value };
+    }
+    return value;
   }
 
   scalar(p: Exclude<Primitive, 'string'>): unknown {
@@ -98,6 +125,11 @@ class Reader {
     let out: ArrayBufferView;
     if (size === 1 || (this.little === HOST_LE && abs % size === 0)) {
       out = new Ctor(this.bytes.buffer as ArrayBuffer, abs, n); // zero-copy view
+    } else if (n * size <= SMALL_ARRAY_BYTES && GETTER[p] !== undefined) {
+      const arr = new Ctor(n); // small enough to live on V8's heap: no backing store allocated
+      const get = GETTER[p]!;
+      for (let i = 0; i < n; i++) (arr as unknown as unknown[])[i] = get(this.view, this.offset + i * size, this.little);
+      out = arr;
     } else if (this.little === HOST_LE) {
       out = new Ctor((this.bytes.buffer as ArrayBuffer).slice(abs, abs + n * size)); // one block copy to realign
     } else {
@@ -110,6 +142,12 @@ class Reader {
     return out;
   }
 }
+
+/** Strings up to this many bytes, at element indices below the next constant, are cached where they were decoded. */
+const STRING_CACHE_MAX_BYTES = 64;
+const STRING_CACHE_MAX_ELEMENTS = 64;
+/** V8 keeps typed arrays up to 64 bytes on its heap (V8_TYPED_ARRAY_MAX_SIZE_IN_HEAP). */
+const SMALL_ARRAY_BYTES = 64;
 
 const GETTER: Partial<Record<Primitive, (v: DataView, o: number, le: boolean) => number | bigint>> = {
   int16: (v, o, le) => v.getInt16(o, le), uint16: (v, o, le) => v.getUint16(o, le),
@@ -130,7 +168,7 @@ function readStruct(r: Reader, plan: StructPlan): Record<string, unknown> {
     r.field = f.path;
     if (f.arrayLength === undefined) {
       if (f.struct) msg[f.name] = readStruct(r, f.struct);
-      else if (f.primitive === 'string') msg[f.name] = r.string(f.stringBound);
+      else if (f.primitive === 'string') msg[f.name] = r.string(f, 0);
       else msg[f.name] = r.scalar(f.primitive as Exclude<Primitive, 'string'>);
       continue;
     }
@@ -143,7 +181,7 @@ function readStruct(r: Reader, plan: StructPlan): Record<string, unknown> {
     const out = new Array<unknown>(n);
     for (let i = 0; i < n; i++) {
       if (f.struct) out[i] = readStruct(r, f.struct);
-      else if (f.primitive === 'string') out[i] = r.string(f.stringBound);
+      else if (f.primitive === 'string') out[i] = r.string(f, i);
       else out[i] = r.scalar(f.primitive as Exclude<Primitive, 'string'>);
       r.field = f.path;
     }

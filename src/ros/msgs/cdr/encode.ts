@@ -30,8 +30,30 @@ function pad(offset: number, n: number): number {
   return rem ? offset + n - rem : offset;
 }
 
+// Short strings a publisher sends again and again (joint names, frame ids) are kept UTF-8 encoded: a Map lookup by
+// the string and a byte copy cost less than measuring and encoding it through Buffer's C++ bindings every message.
+const UTF8_CACHE_MAX_CHARS = 64;
+const UTF8_CACHE_MAX_ENTRIES = 4096;
+const utf8Cache = new Map<string, Uint8Array>();
+
+/** The UTF-8 bytes of a short string, cached (undefined for long strings: those are encoded in place). */
+function utf8Of(s: string): Uint8Array | undefined {
+  if (s.length > UTF8_CACHE_MAX_CHARS) return undefined;
+  let e = utf8Cache.get(s);
+  if (e === undefined) {
+    if (utf8Cache.size >= UTF8_CACHE_MAX_ENTRIES) utf8Cache.clear();
+    e = new Uint8Array(Buffer.from(s, 'utf8'));
+    utf8Cache.set(s, e);
+  }
+  return e;
+}
+
+function utf8Length(s: string): number {
+  return utf8Of(s)?.length ?? Buffer.byteLength(s, 'utf8');
+}
+
 function sizeScalar(offset: number, p: Primitive, v: unknown): number {
-  if (p === 'string') return pad(offset, 4) + 4 + (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 0) + 1;
+  if (p === 'string') return pad(offset, 4) + 4 + (typeof v === 'string' ? utf8Length(v) : 0) + 1;
   return pad(offset, ALIGN[p]) + SIZE[p];
 }
 
@@ -72,7 +94,17 @@ function writeScalar(w: Writer, p: Primitive, v: unknown, bound?: number): void 
     if (v !== undefined && typeof v !== 'string') w.fail(`expected a string, got ${describe(v)}`);
     const s = (v ?? '') as string;
     w.offset = pad(w.offset, 4);
-    const n = s.length === 0 ? 0 : w.buf.write(s, w.offset + 4, 'utf8');
+    let n = 0;
+    if (s.length > 0) {
+      const e = utf8Of(s);
+      if (e === undefined) n = w.buf.write(s, w.offset + 4, 'utf8');
+      else {
+        const bytes = w.bytes;
+        const at = w.offset + 4;
+        n = e.length;
+        for (let i = 0; i < n; i++) bytes[at + i] = e[i];
+      }
+    }
     if (bound !== undefined && n > bound) w.fail(`string of ${n} bytes exceeds its bound ${bound}`);
     view.setUint32(w.offset, n + 1, true);
     w.bytes[w.offset + 4 + n] = 0;

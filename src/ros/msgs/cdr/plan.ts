@@ -74,6 +74,15 @@ export interface FieldPlan {
   defaultValue?: unknown;
   /** For fixed-size arrays: the value used when a message leaves the field out. */
   zeros?: ArrayLike<unknown>;
+  /** decode.ts: the string last decoded at each element index of this field (its UTF-8 bytes and value). */
+  decodedStrings?: (DecodedString | undefined)[];
+}
+
+export interface DecodedString {
+  /** UTF-8 bytes in bytes[0, length) (the buffer may be longer, so a slightly longer string reuses it). */
+  bytes: Uint8Array;
+  length: number;
+  value: string;
 }
 
 export interface StructPlan {
