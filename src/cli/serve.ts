@@ -14,7 +14,7 @@ const OPTIONS = {
   'log-level': { type: 'string', choices: ['debug', 'info', 'warn', 'error', 'fatal'], description: 'Log level (--ros-args --log-level overrides)', default: 'info' },
   deterministic: { type: 'boolean', description: 'Zero noise: the policy\'s mode action (sets the "deterministic" parameter)', default: undefined as boolean | undefined, defaultDescription: 'the parameter (false)' },
   check: { type: 'boolean', description: 'Load the model and parameters, check the mapping, print it and exit without opening the network', default: false },
-  record: { type: 'string', description: 'Record observations, commands, status, /clock and per-pass timings (diagnostics.timings turns on) into this MCAP file, as rosbag2 writes it; the model and parameters are attached', default: '' },
+  record: { type: 'string', description: 'Record observations, commands, status, safety events (watchdog; onestep replay re-enacts them), /clock and per-pass timings (diagnostics.timings turns on) into this MCAP file, as rosbag2 writes it; the model and parameters are attached', default: '' },
   'help-params': { type: 'boolean', description: 'List every node parameter with its type, default and meaning, and exit', default: false },
 } satisfies Record<string, Options>;
 
