@@ -46,7 +46,8 @@ export function poisonUninitialized(on: boolean): void {
 // on first touch, and V8 frees the old ones only at its next GC. Measured: an sgemm into a fresh 1280 × 256
 // output cost 4.7 ms of CPU against 1.6 ms into a reused one (1.3 vs 0.34 ms at 256 × 256) — in a MeanFlowQL
 // update the page faults cost more than the arithmetic. So the cpu-blas backend gives the buffers of disposed
-// tensors back to a pool that uninitialized() draws from, the way PyTorch's allocator reuses freed blocks.
+// tensors back to a pool that uninitialized() draws from (PyTorch frees a tensor the moment its last reference goes,
+// so the allocator hands the same warm block out again; the pool gets TF.js's disposals the same effect).
 //
 // Only buffers uninitialized() allocated are recycled, and only while nothing outside the backend can see them:
 // a buffer is "escaped" for good once its values are read out (dataSync()/data() return the backend's own array
