@@ -270,3 +270,68 @@ test('interfaces: a named interface binds to its address; an unknown one is a cl
   await a.close();
   await b.close();
 });
+
+/** User DATA submessages (writer entity kind 0x03) in each datagram `net` carries while recording. */
+function recordUserDatagrams(net: MemoryNetwork): { port: number; datas: number }[] {
+  const seen: { port: number; datas: number }[] = [];
+  net.dropFilter = (bytes, port) => {
+    let datas = 0;
+    for (let pos = 20; pos + 4 <= bytes.length; ) {
+      const len = bytes[pos + 2] | (bytes[pos + 3] << 8);
+      if ((bytes[pos] === SubmessageId.DATA || bytes[pos] === SubmessageId.DATA_FRAG) && bytes[pos + 15] === 0x03) datas++;
+      if (len === 0) break;
+      pos += 4 + len;
+    }
+    if (datas > 0) seen.push({ port, datas });
+    return false;
+  };
+  return seen;
+}
+
+test('coalesce: samples for the same readers share one datagram; other readers, oversized and fragmented samples go on their own, in order', async () => {
+  const net = new MemoryNetwork();
+  const quiet = { warn: () => {}, debug: () => {} };
+  const [a, b, c] = await Promise.all([0, 1, 2].map(() => Participant.create({ platform: net.platform(), logger: quiet, env: {} })));
+  await until(() => a.remote.size === 2 && b.remote.size === 2 && c.remote.size === 2, 5000, 'discovery');
+  const q = fromRosQos(qos('reliable', 'volatile', 10), true);
+  const [w1, w2, w3] = ['rt/one', 'rt/two', 'rt/three'].map((topicName) => a.createWriter({ topicName, typeName: TYPE, qos: q }));
+  const got = { b: [] as string[], c: [] as string[] };
+  const read = (p: Participant, topicName: string, into: string[]) =>
+    p.createReader({ topicName, typeName: TYPE, qos: fromRosQos(qos('reliable', 'volatile'), false), onSample: (s) => into.push(`${topicName.slice(3)}:${idOf(s)}:${s.length}`) });
+  for (const t of ['rt/one', 'rt/two', 'rt/three']) read(b, t, got.b);
+  read(c, 'rt/three', got.c);
+  await until(() => w1.matchedReaders() === 1 && w2.matchedReaders() === 1 && w3.matchedReaders() === 2, 5000, 'match');
+  await new Promise((r) => setTimeout(r, 100));
+  const bPort = a.remote.get(b.prefix)!.defaultLocators[0].port;
+  const datagrams = recordUserDatagrams(net);
+
+  a.coalesce(() => {
+    w1.write(sample(1));
+    w2.write(sample(2));
+    w1.write(sample(3)); // joins too: [one:1, two:2, one:3] → b
+    w3.write(sample(4)); // b and c read three: the datagram so far leaves for b, this one starts the next
+    w3.write(sample(5)); // → b, c with 4
+    w2.write(sample(6, 9000)); // fits no datagram with the pending ones: they leave, it starts its own
+    w1.write(sample(7, 9000)); // 9000 + 9000 > 14720: on its own again
+    w2.write(sample(8, 40000)); // fragmented: DATA_FRAGs as ever, after what was pending
+    w1.write(sample(9)); // pending until coalesce returns
+  });
+  const expected = ['one:1:12', 'two:2:12', 'one:3:12', 'three:4:12', 'three:5:12', 'two:6:9000', 'one:7:9000', 'two:8:40000', 'one:9:12'];
+  await until(() => got.b.length === expected.length && got.c.length === 2, 5000, `delivery (b has ${got.b.length})`);
+  assert.deepEqual(got.b, expected, 'b: every sample, in publication order');
+  assert.deepEqual(got.c, ['three:4:12', 'three:5:12']);
+  const toB = datagrams.filter((d) => d.port === bPort).map((d) => d.datas);
+  // [1,2,3], [4,5], [6], [7], fragments of 8 (40000 / 1344 per DATA_FRAG: 30 in 3 datagrams), [9]
+  assert.deepEqual(toB.slice(0, 4), [3, 2, 1, 1]);
+  assert.equal(toB[toB.length - 1], 1);
+  assert.equal(toB.slice(4, -1).reduce((s, n) => s + n, 0), Math.ceil(40000 / 1344), 'all fragments of the large sample');
+  assert.deepEqual(datagrams.filter((d) => d.port !== bPort).map((d) => d.datas), [2], 'c: one datagram with both of its samples');
+
+  // outside coalesce, one datagram per sample as before
+  datagrams.length = 0;
+  w1.write(sample(10));
+  w2.write(sample(11));
+  await until(() => got.b.length === expected.length + 2, 5000, 'uncoalesced delivery');
+  assert.deepEqual(datagrams.map((d) => d.datas), [1, 1]);
+  await Promise.all([a, b, c].map((p) => p.close()));
+});

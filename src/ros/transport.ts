@@ -179,6 +179,11 @@ export interface Transport {
   createClient<Req = unknown, Res = unknown>(name: string, type: string, qos?: QosProfile | QosProfileName): ServiceClient<Req, Res>;
   /** Services currently known in the graph (own and discovered). */
   services(): ServiceInfo[];
+  /**
+   * Runs `publish`, which publishes several messages at once (a simulator's state on several topics): where the
+   * transport can, what goes to the same subscribers leaves together (rtps: one datagram). Optional.
+   */
+  coalesce?(publish: () => void): void;
   /** Closes every endpoint and leaves the graph; the transport cannot be used afterwards. */
   close(): Promise<void>;
 }

@@ -108,6 +108,13 @@ export function defineInteropTests(vendor: PeerVendor): void {
     });
   }
 
+  // Transport.coalesce (the sim bridge's state): several DATA submessages, each with its INFO_TS, in one datagram;
+  // best-effort, so that no resend (one sample per datagram) could make up for a datagram the reader refused
+  test(`onestep → ${vendor}: JointState coalesced 4 to a datagram, best-effort`, opts, async () => {
+    const r = await runScenarioInNetns({ writer: 'onestep', reader: vendor, type: 'JointState', reliability: 'best_effort', size: 6, count: 40, coalesce: 4 });
+    expectAll(r, 40, `onestep → ${vendor} coalesced`);
+  });
+
   test(`${vendor} → onestep: JointState, best-effort (sensor data)`, opts, async () => {
     const r = await runScenarioInNetns({ writer: vendor, reader: 'onestep', type: 'JointState', reliability: 'best_effort', depth: 5, count: 50, rate: 200 });
     expectMost(r, 50, `${vendor} → onestep best-effort`);

@@ -32,6 +32,8 @@ export interface Scenario {
   quiet?: boolean;
   /** Environment the onestep participant reads (ROS_LOCALHOST_ONLY, ROS_AUTOMATIC_DISCOVERY_RANGE, ...). */
   onestepEnv?: Record<string, string>;
+  /** An onestep writer publishes this many messages per Transport.coalesce call (several DATA in one datagram). */
+  coalesce?: number;
   timeoutMs?: number;
 }
 
@@ -131,6 +133,15 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
           if (wait > 1) await sleep(wait);
           else if (i % 32 === 31) await new Promise<void>((r) => setImmediate(r)); // behind schedule: still let I/O run
         } else if (i % 32 === 31) await new Promise<void>((r) => setImmediate(r));
+        if (s.coalesce !== undefined && s.coalesce > 1) {
+          const first = i;
+          i = Math.min(count, i + s.coalesce) - 1;
+          const last = i;
+          t.coalesce!(() => {
+            for (let k = first; k <= last; k++) pub.publish(makeMessage(s.type, k, size));
+          });
+          continue;
+        }
         pub.publish(makeMessage(s.type, i, size));
       }
       result.sent = count;

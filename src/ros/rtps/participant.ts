@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { WireWriter } from './wire/writer.ts';
 import { RtpsUsageError } from './wire/errors.ts';
 import { EntityIds, EntityKind, guidToHex, makeEntityId, type EntityId, type Guid, type GuidPrefix, type PrefixMap } from './ids/guid.ts';
-import { udpv4, type Locator } from './ids/locator.ts';
-import { writeHeader, VENDOR_ID } from './message/header.ts';
+import { sameLocators, udpv4, type Locator } from './ids/locator.ts';
+import { RTPS_HEADER_SIZE, writeHeader, VENDOR_ID } from './message/header.ts';
 import { MessageReceiver } from './message/receiver.ts';
 import { writeInfoDst } from './submessages/info-dst.ts';
 import { BuiltinEndpoint } from './parameters/pid.ts';
@@ -117,6 +117,11 @@ export class Participant extends EventEmitter<ParticipantEvents> implements Mess
   private nextEntityKey = 1;
   /** Our writers by entity id (ACKNACK routing, the tick), builtin ones included. */
   private readonly writers = new Map<EntityId, StatefulWriter>();
+  /** coalesce(): nesting depth; the readers of the datagram being built in `out`; where its last sample starts. */
+  private coalescing = 0;
+  private pendingLocators: readonly Locator[] | null = null;
+  private pendingEnd = 0;
+  private sampleStart = 0;
 
   private constructor(options: ParticipantOptions) {
     super();
@@ -261,10 +266,68 @@ export class Participant extends EventEmitter<ParticipantEvents> implements Mess
   // ------------------------------------------------------------------------------------------ message sender
 
   begin(destination?: GuidPrefix): WireWriter {
+    // anything else sent while coalescing (heartbeats, resends, acknowledgements) leaves after what is pending
+    if (this.pendingLocators !== null) this.sendPending();
     const w = this.out.reset();
     writeHeader(w, this.prefix);
     if (destination) writeInfoDst(w, destination);
     return w;
+  }
+
+  beginSample(bytes: number): WireWriter {
+    const w = this.out;
+    if (this.pendingLocators !== null && w.pos + bytes <= this.maxMessageSize) {
+      this.sampleStart = w.pos;
+      return w;
+    }
+    this.begin();
+    this.sampleStart = w.pos;
+    return w;
+  }
+
+  flushSample(locators: readonly Locator[]): void {
+    if (this.coalescing === 0) {
+      this.flush(locators);
+      return;
+    }
+    const pending = this.pendingLocators;
+    if (pending === null || pending === locators || sameLocators(pending, locators)) {
+      this.pendingLocators = locators;
+      this.pendingEnd = this.out.pos;
+      return;
+    }
+    // other readers: what was pending goes to its own, and this sample starts the next datagram
+    const w = this.out;
+    const start = this.sampleStart;
+    const end = w.pos;
+    w.pos = start;
+    this.flush(pending);
+    w.bytes.copyWithin(RTPS_HEADER_SIZE, start, end);
+    w.pos = RTPS_HEADER_SIZE + end - start;
+    this.pendingLocators = locators;
+    this.pendingEnd = w.pos;
+  }
+
+  /**
+   * Runs `publish` (synchronous writes of user samples) and sends the samples it writes for the same readers as one
+   * datagram (several DATA submessages after one RTPS header, RTPS 8.3.3), rather than one datagram each: a
+   * subscriber to several of them is woken and reads once, and the publisher makes one sendmsg call. Samples that do
+   * not fit in maxMessageSize together, fragmented samples and other traffic go out as usual, in order.
+   */
+  coalesce(publish: () => void): void {
+    this.coalescing++;
+    try {
+      publish();
+    } finally {
+      if (--this.coalescing === 0 && this.pendingLocators !== null) this.sendPending();
+    }
+  }
+
+  private sendPending(): void {
+    const locators = this.pendingLocators!;
+    this.pendingLocators = null;
+    this.out.pos = this.pendingEnd; // not a sample left half-written by a throw
+    this.flush(locators);
   }
 
   flush(locators: readonly Locator[]): void {

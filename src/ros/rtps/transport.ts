@@ -269,6 +269,10 @@ export class RtpsTransport implements Transport {
     return rtpsServices(this.participant);
   }
 
+  coalesce(publish: () => void): void {
+    this.participant.coalesce(publish);
+  }
+
   topics(): TopicInfo[] {
     const byTopic = new Map<string, { types: Set<string>; publishers: number; subscribers: number }>();
     const add = (ddsTopic: string, ddsType: string, isWriter: boolean) => {

@@ -441,6 +441,19 @@ export class SimBridge implements SimulationControl {
 
   private publishState(): void {
     const t0 = performance.now();
+    // one state is several topics for the same subscribers: over rtps they leave as one datagram, so the controller
+    // is woken (and the bridge calls sendmsg) once per step instead of once per topic
+    if (this.transport.coalesce !== undefined) this.transport.coalesce(this.sendState);
+    else this.sendState();
+    const t1 = performance.now();
+    this.publishedAtMs = t1;
+    this.firstAnswerPending = true;
+    this.latency.publish.record((t1 - t0) * 1000);
+    if (this.awaiting && this.state === PLAYING) this.missTimer?.refresh();
+    this.opts.onState?.({ episode: this.episode, step: this.robot.stepIndex, stampSec: this.stamp.sec, stampNanosec: this.stamp.nanosec, observation: this.robot.observation });
+  }
+
+  private readonly sendState = (): void => {
     const stamp = writeStamp(this.robot.time, this.stamp);
     this.out.publishPoints(this.robot, stamp);
     this.publishStatus();
@@ -454,13 +467,7 @@ export class SimBridge implements SimulationControl {
     this.awaiting = this.opts.clock === 'lockstep' && !this.holding;
     this.answered = false;
     this.out.sendJoints();
-    const t1 = performance.now();
-    this.publishedAtMs = t1;
-    this.firstAnswerPending = true;
-    this.latency.publish.record((t1 - t0) * 1000);
-    if (this.awaiting && this.state === PLAYING) this.missTimer?.refresh();
-    this.opts.onState?.({ episode: this.episode, step: this.robot.stepIndex, stampSec: stamp.sec, stampNanosec: stamp.nanosec, observation: this.robot.observation });
-  }
+  };
 
   private publishStatus(): void {
     // encoding the status is the costliest part of a state: skipped while nobody listens (it is volatile anyway)

@@ -14,4 +14,11 @@ export interface MessageSender {
   begin(destination?: GuidPrefix): WireWriter;
   /** Sends the message built since begin() to every locator. */
   flush(locators: readonly Locator[]): void;
+  /**
+   * Starts one sample for every matched reader (no INFO_DST), at most `bytes` long. While the participant coalesces
+   * (Participant.coalesce), the sample joins the datagram being built, if it fits; otherwise it is begin().
+   */
+  beginSample(bytes: number): WireWriter;
+  /** Ends a beginSample(): sent to `locators` now, or, while coalescing, kept for one datagram with the next samples. */
+  flushSample(locators: readonly Locator[]): void;
 }

@@ -155,12 +155,16 @@ export class StatefulWriter {
     const sender = this.sender;
     const reliable = this.reliable;
     // inline QoS (a related sample identity) takes at most 64 bytes
-    if (length + DATA_OVERHEAD + 64 + (inlineQos ? 64 : 0) <= sender.maxMessageSize) {
-      const w = sender.begin(destination);
+    const bound = length + DATA_OVERHEAD + 64 + (inlineQos ? 64 : 0);
+    if (bound <= sender.maxMessageSize) {
+      // a sample for every reader may share its datagram with other writers' samples (Participant.coalesce)
+      const shared = destination === undefined;
+      const w = shared ? sender.beginSample(bound) : sender.begin(destination);
       writeInfoTsNow(w);
       writeData(w, readerId, this.guid.entityId, sn, payload, 0, length, inlineQos, change?.keyOnly ?? false);
       if (reliable && piggybackHeartbeat) this.writeHeartbeat(w, readerId, true);
-      sender.flush(locators);
+      if (shared) sender.flushSample(locators);
+      else sender.flush(locators);
       return;
     }
     const fragmentSize = sender.fragmentSize;

@@ -26,6 +26,13 @@ export function locatorEquals(a: Locator, b: Locator): boolean {
   return a.kind === b.kind && a.port === b.port && a.address === b.address;
 }
 
+/** The same locators in the same order. */
+export function sameLocators(a: readonly Locator[], b: readonly Locator[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!locatorEquals(a[i], b[i])) return false;
+  return true;
+}
+
 export function isMulticastIPv4(address: string): boolean {
   const first = Number(address.split('.')[0]);
   return first >= 224 && first <= 239;
