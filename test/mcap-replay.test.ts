@@ -38,7 +38,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * compare plain passes even when a loaded machine stalls the event loop past the launch file's 100 ms.
  */
 async function recordRun(path: string, params: Map<string, ParameterValue>, ms: number, domainId: number, pause?: { atMs: number; forMs: number }): Promise<number> {
-  params.set('diagnostics.timings', true);
+  if (!params.has('diagnostics.timings')) params.set('diagnostics.timings', true);
   params.set('watch_model', false);
   if (!pause) params.set('safety.watchdog_ms', 2000);
   const config = buildConfig(params);
@@ -171,6 +171,22 @@ for (const [mode, domainId] of [['event', 94], ['timer', 95]] as const) {
     assert.match(text, /watchdog: \d+ recorded events re-enacted/);
   });
 }
+
+test('event mode without the recorded timings: the watchdog trip still replays bit for bit (every command is compared in order)', async () => {
+  const path = join(dir, 'watchdog-event-no-timings.mcap');
+  const params = readParametersFile('launch/arm_policy.yaml', { name: 'policy_node', namespace: '/' });
+  params.set('model', SHIPPED);
+  params.set('mode', 'event');
+  params.set('safety.blend_in_steps', 5);
+  params.set('diagnostics.timings', false);
+  await recordRun(path, params, 1100, 96, { atMs: 400, forMs: 350 });
+  const same = await replayRecording(path, { model: SHIPPED, loadPolicy: load });
+  assert.ok(same.watchdogEvents >= 2, formatReplay(same));
+  assert.deepEqual(same.recoveries, { recorded: 1, replayed: 1 });
+  // without fingerprints every recorded command counts, the final safe action at shutdown too (the replay stops before it)
+  assert.equal(same.recorded, same.replayed + 1, formatReplay(same));
+  assert.equal(same.firstOver, -1, formatReplay(same));
+});
 
 test('replay refuses what it cannot replay, with the reason', async () => {
   const path = join(dir, 'plain.mcap');

@@ -204,7 +204,11 @@ export async function replayRecording(path: string, o: { model?: string; loadPol
     type SafetyEvent = { kind: number; observations_received: bigint | number; idle_ms: number; recovery_restarted: boolean; safe_action: string; command_hash: number };
     const eventsTopic = `${fqn === '/' ? '' : fqn}/safety_events`;
     const events: (SafetyEvent & { logTime: bigint })[] = [];
-    if (rec.topic(eventsTopic)) for await (const m of rec.messages<SafetyEvent>([eventsTopic])) events.push({ ...m.message, logTime: m.logTime });
+    // (timer mode needs the passes to tell a stale tick's safe action from a pass's command; without the recorded
+    // timings each recorded command is one tick, as before, and the events are left aside)
+    if (rec.topic(eventsTopic) && (byPass || recordedMode === 'event')) {
+      for await (const m of rec.messages<SafetyEvent>([eventsTopic])) events.push({ ...m.message, logTime: m.logTime });
+    }
     let nextEvent = 0;
     let watchdogEvents = 0;
     let safeActionsCompared = 0;
