@@ -248,3 +248,48 @@ test('fuzz: 20,000 mutated JointState payloads only ever raise CdrDecodeError', 
   }
   assert.ok(decoded > 0 && decoded < 20_000);
 });
+
+test('the compiled decoder equals the interpreted one: same messages, same errors, over 6 types and 30,000 mutated payloads', async () => {
+  const { ros2jazzy } = await import('@foxglove/rosmsg-msgs-common');
+  const { compileStruct } = await import('../src/ros/msgs/cdr/plan.ts');
+  const { encodeCdr } = await import('../src/ros/msgs/cdr/encode.ts');
+  const { decodeCdr, decodeCdrInterpreted } = await import('../src/ros/msgs/cdr/decode.ts');
+  const lookup = (t: string) => (ros2jazzy as Record<string, import('@foxglove/message-definition').MessageDefinition>)[t];
+  const samples: [string, unknown][] = [
+    ['sensor_msgs/JointState', { header: { stamp: { sec: 3, nanosec: 4 }, frame_id: 'base' }, name: ['a', 'bb', 'ccc'], position: [1, 2, 3], velocity: [4], effort: [] }],
+    ['std_msgs/Float64MultiArray', { layout: { dim: [{ label: 'x', size: 3, stride: 3 }], data_offset: 1 }, data: [0.5, -1, 2] }],
+    ['geometry_msgs/PointStamped', { header: { frame_id: 'world' }, point: { x: 1, y: 2, z: 3 } }],
+    ['sensor_msgs/Imu', { orientation: { w: 1 }, orientation_covariance: [1, 0, 0, 0, 1, 0, 0, 0, 1] }],
+    ['trajectory_msgs/JointTrajectory', { joint_names: ['j1', 'j2'], points: [{ positions: [1, 2], velocities: [], accelerations: [], effort: [], time_from_start: { sec: 1, nanosec: 5 } }, { positions: [3, 4], time_from_start: { sec: 2, nanosec: 0 } }] }],
+    ['diagnostic_msgs/DiagnosticArray', { status: [{ level: 1, name: 'n', message: 'm', hardware_id: 'h', values: [{ key: 'k', value: 'v' }, { key: 'k2', value: '' }] }] }],
+  ];
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const attempt = (f: () => unknown) => {
+    try {
+      return { value: f() };
+    } catch (err) {
+      if (!(err instanceof CdrDecodeError)) throw err;
+      return { error: err.message };
+    }
+  };
+  let same = 0;
+  let errors = 0;
+  for (const [type, msg] of samples) {
+    const plan = compileStruct(type, lookup);
+    const base = encodeCdr(plan, msg);
+    assert.deepEqual(decodeCdr(plan, base), decodeCdrInterpreted(plan, base), type);
+    for (let i = 0; i < 5000; i++) {
+      const b = Uint8Array.from(base);
+      const flips = 1 + Math.floor(rand() * 3);
+      for (let k = 0; k < flips; k++) b[4 + Math.floor(rand() * (b.length - 4))] = Math.floor(rand() * 256);
+      const bytes = b.subarray(0, rand() < 0.2 ? Math.floor(rand() * b.length) : b.length);
+      const compiled = attempt(() => decodeCdr(plan, bytes));
+      const interpreted = attempt(() => decodeCdrInterpreted(plan, bytes));
+      assert.deepEqual(compiled, interpreted, `${type}, mutation ${i}`);
+      if (compiled.error) errors++;
+      else same++;
+    }
+  }
+  assert.ok(same > 1000 && errors > 1000, `both outcomes exercised (${same} decoded, ${errors} refused)`);
+});

@@ -190,8 +190,75 @@ function readStruct(r: Reader, plan: StructPlan): Record<string, unknown> {
   return msg;
 }
 
+/**
+ * A plan's reading compiled to straight-line JavaScript (once per plan, on first use): the same Reader calls in the
+ * same order as readStruct, so the same bytes give the same message, key order and errors, but no walk over field
+ * descriptors and no computed-key stores into an empty object; the message is one object literal per struct,
+ * which V8 gives a fixed shape. A ROS node decodes every message it receives, so this is the receive path's.
+ */
+type CompiledRead = (r: Reader) => Record<string, unknown>;
+
+const compiled = new WeakMap<StructPlan, CompiledRead>();
+
+function compile(plan: StructPlan): CompiledRead {
+  const fields: FieldPlan[] = [];
+  let vars = 0;
+  const fieldRef = (f: FieldPlan) => {
+    fields.push(f);
+    return `F[${fields.length - 1}]`;
+  };
+  // code that leaves the value of one element of `f` in a new variable; returns [code, variable]
+  const element = (f: FieldPlan, index: string, indent: string): [string, string] => {
+    const v = `v${vars++}`;
+    if (f.struct) {
+      const [code, value] = struct(f.struct, indent);
+      return [`${code}${indent}const ${v} = ${value};\n`, v];
+    }
+    if (f.primitive === 'string') return [`${indent}const ${v} = r.string(${fieldRef(f)}, ${index});\n`, v];
+    return [`${indent}const ${v} = r.scalar(${JSON.stringify(f.primitive)});\n`, v];
+  };
+  // code reading struct `p`; returns [code, expression of the message object]
+  const struct = (p: StructPlan, indent: string): [string, string] => {
+    if (p.empty) return [`${indent}r.need(1);\n${indent}r.offset += 1;\n`, '{}'];
+    let code = '';
+    const entries: string[] = [];
+    for (const f of p.fields) {
+      const path = JSON.stringify(f.path);
+      code += `${indent}r.field = ${path};\n`;
+      if (f.arrayLength === undefined) {
+        const [c, v] = element(f, '0', indent);
+        code += c;
+        entries.push(`${JSON.stringify(f.name)}: ${v}`);
+        continue;
+      }
+      const n = `v${vars++}`;
+      code += `${indent}const ${n} = ${f.arrayLength >= 0 ? f.arrayLength : `r.count(${elementMinSize(f)})`};\n`;
+      if (f.arrayBound !== undefined) code += `${indent}if (${n} > ${f.arrayBound}) r.fail(\`sequence length \${${n}} exceeds its bound ${f.arrayBound}\`);\n`;
+      const out = `v${vars++}`;
+      if (f.primitive && TYPED[f.primitive]) {
+        code += `${indent}const ${out} = r.numericArray(${JSON.stringify(f.primitive)}, ${n});\n`;
+      } else {
+        const i = `i${vars++}`;
+        const [c, v] = element(f, i, `${indent}  `);
+        code += `${indent}const ${out} = new Array(${n});\n${indent}for (let ${i} = 0; ${i} < ${n}; ${i}++) {\n${c}${indent}  ${out}[${i}] = ${v};\n${indent}  r.field = ${path};\n${indent}}\n`;
+      }
+      entries.push(`${JSON.stringify(f.name)}: ${out}`);
+    }
+    return [code, `{ ${entries.join(', ')} }`];
+  };
+  const [code, value] = struct(plan, '  ');
+  return new Function('F', `return function read(r) {\n${code}  return ${value};\n};`)(fields) as CompiledRead;
+}
+
 /** Decodes encapsulation header + CDR body. Numeric arrays may be views into `bytes`: copy them to keep them. */
 export function decodeCdr<T>(plan: StructPlan, bytes: Uint8Array): T {
   const r = new Reader(bytes, plan.type);
-  return readStruct(r, plan) as T;
+  let read = compiled.get(plan);
+  if (read === undefined) compiled.set(plan, (read = compile(plan)));
+  return read(r) as T;
+}
+
+/** The interpreted reading (what the compiled one must equal): for tests. */
+export function decodeCdrInterpreted<T>(plan: StructPlan, bytes: Uint8Array): T {
+  return readStruct(new Reader(bytes, plan.type), plan) as T;
 }
