@@ -5,21 +5,15 @@
 // Runtime); the result is cached beside it as eval-sampled.json / eval-zero.json.
 //
 //   node --import tsx scripts/offline-grid.ts [runs/off] [--curves docs/curves] [--episodes 50] [--seed 10000]
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderCurves, type CurveSeries } from '../src/algos/plot.ts';
+import { evaluateRun as evaluate, type EvalResult } from './eval-cache.ts';
 
 const ALGOS = ['meanflowql', 'bc', 'gaussian-bc'] as const;
 const LABEL: Record<string, string> = { meanflowql: 'MeanFlowQL', bc: 'MeanFlow BC', 'gaussian-bc': 'Gaussian BC' };
 const COLOR: Record<string, string> = { meanflowql: '#d62728', bc: '#2ca02c', 'gaussian-bc': '#1f77b4' };
-
-interface EvalResult {
-  successRate: number;
-  meanReturn: number;
-  modeCounts: Record<string, number> | null;
-}
 
 interface EvalRow {
   updates: number;
@@ -42,19 +36,6 @@ interface Run {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
-
-function evaluate(dir: string, episodes: number, seed: number, deterministic: boolean): EvalResult {
-  const cache = join(dir, deterministic ? 'eval-zero.json' : 'eval-sampled.json');
-  if (existsSync(cache)) {
-    const cached = JSON.parse(readFileSync(cache, 'utf8')) as EvalResult & { episodes: number; seed: number };
-    if (cached.episodes === episodes && cached.seed === seed) return cached;
-  }
-  const args = ['bin/onestep.js', 'eval', '--model', join(dir, 'policy.onnx'), '--episodes', String(episodes), '--seed', String(seed), '--json'];
-  if (deterministic) args.push('--deterministic');
-  const out = execFileSync('node', args, { encoding: 'utf8' });
-  writeFileSync(cache, out);
-  return JSON.parse(out) as EvalResult;
-}
 
 function loadRuns(root: string, episodes: number, seed: number): Run[] {
   const runs: Run[] = [];
