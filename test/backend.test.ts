@@ -102,6 +102,7 @@ test('onestep doctor prints the backend, BLAS, versions and a passing self-test'
     assert.match(out, /^backend: cpu-blas/m);
     assert.match(out, /^blas: .*libopenblas/m);
     assert.match(out, /^simd loops: WebAssembly SIMD/m);
+    assert.match(out, process.env.ONESTEP_BUFFER_POOL_MB?.trim() === '0' ? /^output buffers: fresh/m : /^output buffers: recycled from disposed tensors, up to \d+ MB/m);
     assert.match(out, /^not tfjs-node: /m);
   }
   assert.match(out, /^tfjs-core: 4\.\d+\.\d+/m);

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type BlasInfo, OPENBLAS_CANDIDATES, probeOpenBlas } from './kernels/blas.ts';
 import { CPU_BLAS_BACKEND, registerCpuBlasBackend } from './kernels/index.ts';
 import { simdModule } from './kernels/simd.ts';
+import { bufferPoolMegabytes } from './kernels/cpu.ts';
 import { registerDenseGradient } from './dense.ts';
 
 /** The TF.js backends onestep can train on. */
@@ -183,7 +184,11 @@ export function describeBackend(info: BackendInfo): string[] {
     if (info.blas.config) lines.push(`blas config: ${info.blas.config}`);
   }
   if (info.simd !== undefined) {
-    lines.push(`simd loops: ${info.simd ? 'WebAssembly SIMD (ReLU, ReLU gradient, Adam, LayerNorm)' : 'off, JS loops (ONESTEP_SIMD=0 or no WebAssembly SIMD)'}`);
+    lines.push(`simd loops: ${info.simd ? 'WebAssembly SIMD (ReLU, ReLU gradient, Adam, LayerNorm and its gradient and JVP)' : 'off, JS loops (ONESTEP_SIMD=0 or no WebAssembly SIMD)'}`);
+  }
+  if (info.backend === 'cpu-blas') {
+    const mb = bufferPoolMegabytes();
+    lines.push(`output buffers: ${mb > 0 ? `recycled from disposed tensors, up to ${mb} MB` : 'fresh for every output'} (ONESTEP_BUFFER_POOL_MB)`);
   }
   if (info.fastKernels.length) lines.push(`fast kernels: ${info.fastKernels.join(', ')}`);
   for (const n of info.notChosen) lines.push(`not ${n.backend}: ${n.reason}`);

@@ -87,7 +87,17 @@ class BufferPool {
   }
 }
 // A SAC or MeanFlowQL update at batch 256 (1280 rows in best-of-5) cycles through ~20–40 MB of outputs.
-const pool = new BufferPool(Number(process.env.ONESTEP_BUFFER_POOL_MB ?? 64) * 2 ** 20);
+const poolMegabytes = (() => {
+  const raw = process.env.ONESTEP_BUFFER_POOL_MB?.trim();
+  const mb = raw ? Number(raw) : 64;
+  return Number.isFinite(mb) && mb >= 0 ? mb : 64;
+})();
+const pool = new BufferPool(poolMegabytes * 2 ** 20);
+
+/** The pool's cap in MB (ONESTEP_BUFFER_POOL_MB, default 64; 0 turns recycling off). */
+export function bufferPoolMegabytes(): number {
+  return poolMegabytes;
+}
 
 /** Bytes held by the pool now (tests). */
 export function pooledBytes(): number {
