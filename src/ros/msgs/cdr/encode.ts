@@ -1,6 +1,7 @@
 // CDR encoding of one message by its plan (plan.ts): a sizing pass that validates the message's shape, then a
 // writing pass into one buffer (the caller's, on the hot path), strings encoded as UTF-8 in place.
 import { CdrEncodeError, HOST_LE, SIZE, ALIGN, TYPED, INT_RANGE, type Primitive, type StructPlan } from './plan.ts';
+import { compileEncoder, type CompiledEncoder } from './compiled-encode.ts';
 
 export class Writer {
   view!: DataView;
@@ -214,9 +215,19 @@ function writeStruct(w: Writer, plan: StructPlan, msg: unknown): void {
   }
 }
 
+const compiledEncoders = new WeakMap<StructPlan, CompiledEncoder | null>();
+
+/** The plan's compiled encoder (compiled-encode.ts), or null where the plan has fields it leaves to this file. */
+function compiledOf(plan: StructPlan): CompiledEncoder | null {
+  let c = compiledEncoders.get(plan);
+  if (c === undefined) compiledEncoders.set(plan, (c = compileEncoder(plan, utf8Of)));
+  return c;
+}
+
 /** Size in bytes (header included) of `msg` encoded as `plan`; validates the shape of `msg`. */
 export function encodedSize(plan: StructPlan, msg: unknown): number {
-  return sizeStruct(plan, msg, 4, scratchOf(plan));
+  const size = compiledOf(plan)?.size(msg) ?? -1;
+  return size >= 0 ? size : sizeStruct(plan, msg, 4, scratchOf(plan));
 }
 
 /**
@@ -224,8 +235,20 @@ export function encodedSize(plan: StructPlan, msg: unknown): number {
  * and returns the written bytes (a subarray of `out` when it was large enough).
  */
 export function encodeCdr(plan: StructPlan, msg: unknown, out?: Uint8Array): Uint8Array {
+  return encode(plan, msg, out, compiledOf(plan));
+}
+
+/** The interpreted encoding (what the compiled one must equal): for tests. */
+export function encodeCdrInterpreted(plan: StructPlan, msg: unknown, out?: Uint8Array): Uint8Array {
+  return encode(plan, msg, out, null);
+}
+
+function encode(plan: StructPlan, msg: unknown, out: Uint8Array | undefined, compiled: CompiledEncoder | null): Uint8Array {
   const w = scratchOf(plan);
-  const size = sizeStruct(plan, msg, 4, w);
+  // the compiled code takes the messages it can vouch for; the rest (and every error) is the interpreted walk's
+  let size = compiled !== null ? compiled.size(msg) : -1;
+  const fast = size >= 0;
+  if (!fast) size = sizeStruct(plan, msg, 4, w);
   // options bytes carry the trailing padding count (mod 4), as Cyclone and rmw write it
   const padded = size + ((4 - (size % 4)) % 4);
   const bytes = out && out.byteLength >= padded ? out : new Uint8Array(padded);
@@ -239,7 +262,8 @@ export function encodeCdr(plan: StructPlan, msg: unknown, out?: Uint8Array): Uin
   bytes[2] = 0;
   bytes[3] = padded - size;
   w.offset = 4;
-  writeStruct(w, plan, msg);
+  if (fast) compiled!.write(w, msg);
+  else writeStruct(w, plan, msg);
   bytes.fill(0, size, padded);
   return bytes.subarray(0, padded);
 }
