@@ -144,9 +144,13 @@ async function main(): Promise<void> {
     soak = {
       minutes: soakMinutes, rate_hz: rate, sent: r.summary.sent, commands_at_robot: r.summary.cmds,
       actions: r.counters.actionsPublished, node_dropped: r.counters.observationsDropped,
+      // commands at the robot beyond the actions: the safe action (hold) of each stale-watchdog event, and at shutdown
+      safe_actions: r.counters.safeActionsPublished, stale_events: r.counters.staleEvents, deadline_misses: r.counters.deadlineMisses,
       rss_first_mb: mb(r.rss[0].rss), rss_after_1min_mb: mb(afterWarmup.rss), rss_last_mb: mb(last.rss),
       rss_max_mb: mb(Math.max(...r.rss.map((s) => s.rss))),
       rss_growth_after_warmup_mb: mb(last.rss - afterWarmup.rss), samples: r.rss.length,
+      // RSS every tenth of the soak (a slow leak shows as a trend, start-up settling does not)
+      rss_by_tenth_mb: Array.from({ length: 11 }, (_, k) => mb(r.rss[Math.min(r.rss.length - 1, Math.round((k * (r.rss.length - 1)) / 10))].rss)),
     };
     process.stderr.write(`${JSON.stringify(soak)}\n`);
   }
