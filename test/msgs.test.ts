@@ -33,7 +33,8 @@ test('JointState round-trips; aligned float64[] decode as views into the receive
     effort: [],
   };
   // CDR aligns relative to the body, which starts after the 4-byte header: a payload at byteOffset ≡ 4 (mod 8)
-  // has its float64 arrays 8-aligned in memory (the receive path places payloads so)
+  // has its float64 arrays 8-aligned in memory (a DATA payload in a received datagram starts at 0 mod 8, so there
+  // they are copies: see the next test)
   const encoded = codec.encode(msg);
   const bytes = new Uint8Array(encoded.byteLength + 4).subarray(4);
   bytes.set(encoded);
