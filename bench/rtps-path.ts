@@ -4,12 +4,13 @@
 // node:dgram's 'message' event calls), decoded and handed to the subscription callback.
 //   node --import tsx bench/rtps-path.ts [--iterations 200000] [--rounds 7] [--reliability reliable|best_effort]
 //   node --cpu-prof --import tsx bench/rtps-path.ts ...   (where the time goes)
-// Prints µs per message at p50 of the rounds for: publish (encode + RTPS writer + history), receive (RTPS
-// receiver + reader + decode + callback), and the sum. Two participants on the in-memory network discover each
-// other first; nothing leaves the process.
+// Prints µs per message, the median of the rounds, for: the codec alone (encode into a reused buffer; decode),
+// publish (encode + RTPS writer + history), receive (RTPS receiver + reader + decode + callback), and the sum. Two
+// participants on the in-memory network discover each other first; nothing leaves the process.
 import { RtpsTransport } from '../src/ros/rtps/transport.ts';
 import { MemoryNetwork } from '../src/ros/rtps/platform/memory-udp.ts';
 import type { BindOptions, UdpPlatform, UdpSocket } from '../src/ros/rtps/platform/udp.ts';
+import { getMessageCodec } from '../src/ros/msgs/index.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -99,10 +100,28 @@ const snView = new DataView(datagram.buffer, datagram.byteOffset + 48, 8);
 let sn = snView.getUint32(4, true) - 1; // the captured sample was never delivered: it is the next one expected
 const receive = (bytes: Uint8Array) => b.participant.receive(bytes);
 
+// the codec alone: encode into a reused buffer, and decode the payload where a received DATA has it (0 mod 8)
+const codec = getMessageCodec('sensor_msgs/msg/JointState');
+const encodeBuffer = new Uint8Array(1024);
+const encoded = codec.encode(msg);
+const payload = new Uint8Array(encoded.length + 56).subarray(56);
+payload.set(encoded);
+
 const n = Math.max(1, Math.round(iterations / rounds));
 const publishUs: number[] = [];
 const receiveUs: number[] = [];
+const encodeUs: number[] = [];
+const decodeUs: number[] = [];
 for (let r = 0; r < rounds; r++) {
+  let c0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    msg.header.stamp.nanosec = i;
+    codec.encodeInto(msg, encodeBuffer);
+  }
+  encodeUs.push(Number(process.hrtime.bigint() - c0) / 1e3 / n);
+  c0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) checksum += (codec.decode(payload) as { position: Float64Array }).position[i % 7];
+  decodeUs.push(Number(process.hrtime.bigint() - c0) / 1e3 / n);
   let t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     msg.header.stamp.nanosec = i;
@@ -121,6 +140,10 @@ for (let r = 0; r < rounds; r++) {
 const p = median(publishUs);
 const q = median(receiveUs);
 console.log(`rtps path, sensor_msgs/JointState (7 joints), ${reliability}, ${rounds} rounds × ${n}: µs per message (median of rounds)`);
+const e = median(encodeUs);
+const d = median(decodeUs);
+console.log(`  codec alone: encode into a reused buffer              ${e.toFixed(3)}   rounds ${encodeUs.map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`  codec alone: decode (payload at 0 mod 8, as received) ${d.toFixed(3)}   rounds ${decodeUs.map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`  publish (encode + writer + datagram built)       ${p.toFixed(3)}   rounds ${publishUs.map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`  receive (receiver + reader + decode + callback)  ${q.toFixed(3)}   rounds ${receiveUs.map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`  sum                                              ${(p + q).toFixed(3)}   (checksum ${checksum.toFixed(1)})`);
