@@ -4,7 +4,7 @@
 // the online phase then fine-tunes with the dataset in the replay (offline → online). Everything random is seeded
 // and checkpointed (RNG streams, replay, weights, optimiser moments, counters), and online checkpoints are taken at
 // episode boundaries, so a resumed run reproduces an uninterrupted one exactly.
-// Why ~570 lines in one file: the loop reads top to bottom in the order it runs, and its phases share one loop
+// Why ~590 lines in one file: the loop reads top to bottom in the order it runs, and its phases share one loop
 // state that the checkpoint saves whole; the episode record, observation statistics and run files live apart.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
 // maps and filters the action, patches a pre-serialized message and publishes the bytes.
 // What ROS tools reach: parameter services (live changes to the parameters in RUNTIME_PARAMETERS), the node
 // services ~/reload, ~/enable, ~/disable with the control mode machine, /rosout, and use_sim_time.
-// Why one ~750-line class: the hot path and the state machines it drives (control mode, blend-in, watchdog,
+// Why one ~710-line class: the hot path and the state machines it drives (control mode, blend-in, watchdog,
 // deadline) read and write the same preallocated fields on every pass, and keeping them on one object keeps the
 // path free of indirection. What stands apart is in its own file: the model's plan (policy-plan.ts), reloading
 // (model-reload.ts), observation assembly, action mapping and encoding, safety, diagnostics, parameters.

@@ -30,6 +30,10 @@
 // commands.ts (checking what comes in), clock.ts (stamps, the real-time schedule, the measured factor),
 // services.ts (simulation_interfaces, ResetEpisode); this file runs the simulation: lifecycle, stepping, lockstep,
 // reset/pause/step, the summary.
+// Why one ~610-line class: what is left is one state machine. Stepping, the lockstep wait, the real-time tick,
+// pause/step/reset (from topics and from services) and the episode end all read and write the same few fields
+// (simulation state, the awaited stamp, the command in force, hold, the episode's return) in an order that matters;
+// spread over objects they would share that mutable state through accessors and the order would be harder to see.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LatencyRecorder, toMilliseconds } from '../../core/latency.ts';
 import { Logger, Throttle } from '../node/diagnostics.ts';
