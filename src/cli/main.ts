@@ -7,16 +7,14 @@ import { formatUsageError, reportAndExit } from './errors.ts';
 process.on('unhandledRejection', (err) => reportAndExit(err));
 
 const words = process.argv.slice(2);
-const rosArgsAt = words.indexOf('--ros-args');
-const ownWords = rosArgsAt < 0 ? words : words.slice(0, rosArgsAt);
+const serve = words[0] === 'serve' ? await import('./serve.ts') : null;
 if (words.length === 1 && (words[0] === '--help' || words[0] === '--version')) {
   const { commandSummaries, packageVersion, topLevelHelp } = await import('./help.ts');
   if (words[0] === '--version') process.stdout.write(`${packageVersion()}\n`);
   else process.stdout.write(topLevelHelp(await commandSummaries()));
-} else if (words[0] === 'serve' && !ownWords.some((w) => w === '--help' || w === '-h' || w === '--version')) {
-  const { runServe } = await import('./serve.ts');
+} else if (serve?.runsWithoutYargs(words)) {
   try {
-    await runServe();
+    await serve.runServe(words);
   } catch (err) {
     reportAndExit(err);
   }

@@ -46,17 +46,29 @@ const command: CommandModule = {
       .example('$0 serve --model m.onnx --ros-args -r __ns:=/arm -p action.topic:=/arm/commands', 'what a launch file runs')
       .example('$0 serve --model m.onnx --record run.mcap', 'also record what goes in and out (ros2 bag / onestep replay / onestep profile read it)')
       .example('$0 serve --help-params', 'every parameter'),
-  handler: () => runServe(),
+  // main.ts does not come here (see runsWithoutYargs): this is for a program run another way.
+  handler: () => runServe(process.argv.slice(2)),
 };
 export default command;
 
 /**
- * `onestep serve` from process.argv. main.ts calls it directly, without loading yargs (a serving process stays
- * small); the options are parsed strictly by the same declarations yargs shows in --help.
+ * Whether `onestep <words>` is served by runServe without yargs: `serve` with no --help, -h or --version among its
+ * own words (those before --ros-args); help and version go to yargs, which prints them from the declarations.
  */
-export async function runServe(): Promise<void> {
+export function runsWithoutYargs(words: string[]): boolean {
+  const rosArgsAt = words.indexOf('--ros-args');
+  const ownWords = rosArgsAt < 0 ? words : words.slice(0, rosArgsAt);
+  return words[0] === 'serve' && !ownWords.some((w) => w === '--help' || w === '-h' || w === '--version');
+}
+
+/**
+ * `onestep serve` from the words after `onestep` (main.ts passes process.argv's). main.ts calls it directly, without
+ * loading yargs (a serving process stays small); the options are parsed strictly by the same declarations yargs
+ * shows in --help.
+ */
+export async function runServe(words: string[]): Promise<void> {
   const { parseRosArgs } = await import('../ros/node/ros-args.ts');
-  const ros = parseRosArgs(process.argv.slice(2));
+  const ros = parseRosArgs(words);
   const rest = ros.rest[0] === 'serve' ? ros.rest.slice(1) : ros.rest;
   const { parseCommandOptions } = await import('./options.ts');
   const args = parseCommandOptions(rest, OPTIONS) as unknown as ServeArgs & { _: string[] };

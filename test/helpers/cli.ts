@@ -24,21 +24,30 @@ export async function onestep(...args: string[]): Promise<CliResult> {
 }
 
 /**
- * Runs `onestep <args>` in this process — the same yargs program and the same error formatting as the CLI, without
- * a process start per case (tsx and yargs cost about a second each). For the one-line errors of bad input; keep one
- * real subprocess per command to prove the wiring. stdout is captured, not printed.
+ * Runs `onestep <args>` in this process — the same yargs program (or, for `onestep serve`, the same direct path
+ * main.ts takes) and the same error formatting as the CLI, without a process start per case (tsx and yargs cost
+ * about a second each). For the one-line errors of bad input; keep one real subprocess per command to prove the
+ * wiring. stdout is captured, not printed. Not for a serve that would start a node: it would keep running here.
  */
 export async function onestepInProcess(...args: string[]): Promise<CliResult> {
   const { createProgram } = await import('../../src/cli/program.ts');
   const { formatError, formatUsageError } = await import('../../src/cli/errors.ts');
+  const { runServe, runsWithoutYargs } = await import('../../src/cli/serve.ts');
   let stdout = '';
   const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  // Text only: the test runner reports to the parent over this process's stdout in binary chunks, which must go
+  // through (swallowed, a test's result would vanish from the run); the CLI writes strings.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string') return (write as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+    stdout += chunk;
     return true;
   }) as typeof process.stdout.write;
   let usage: string | undefined;
   try {
+    if (runsWithoutYargs(args)) {
+      await runServe(args);
+      return { code: 0, stdout, stderr: '' };
+    }
     await createProgram(args)
       .exitProcess(false)
       .fail((msg, err) => {
