@@ -17,19 +17,14 @@ import { PARAMETER_TYPE, plainToParameterValueMsg, type ParameterValueMsg } from
 import type { ParameterValue } from '../src/ros/node/ros-args.ts';
 import type { ServiceClient, Transport } from '../src/ros/transport.ts';
 import { ARM_JOINTS, writeArmPolicy } from './serve-fixture.ts';
+import { sleep, until as waitUntil } from './helpers/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'onestep-node-if-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let domain = 500;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
+// This file's waits time out sooner than the helper's default.
+const until = (what: string, cond: () => boolean, timeoutMs = 3000) => waitUntil(what, cond, timeoutMs);
 
 type SetResult = { successful: boolean; reason: string };
 type Trigger = { success: boolean; message: string };

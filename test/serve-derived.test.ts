@@ -13,6 +13,7 @@ import { Logger } from '../src/ros/node/diagnostics.ts';
 import { ObservationAssembler, ObservationLayoutError, layoutSources, type SourceConfig } from '../src/ros/node/observation.ts';
 import { ActionMapper } from '../src/ros/node/action.ts';
 import { ParameterError, parametersFromYaml, type ParameterValue } from '../src/ros/node/ros-args.ts';
+import { sleep, until as waitUntil } from './helpers/wait.ts';
 
 const MODEL = 'models/untrained-arm_reach/policy.onnx';
 const JOINTS = ['joint1', 'joint2', 'joint3', 'joint4', 'joint5', 'joint6', 'joint7'];
@@ -112,14 +113,8 @@ test('a last_command source without a JointState source is refused at start', as
 // ---------------------------------------------------------------------------------------------------------------
 // The node with the shipped parameters (event mode for one action per observation)
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
+// This file's waits time out sooner than the helper's default.
+const until = (what: string, cond: () => boolean, timeoutMs = 3000) => waitUntil(what, cond, timeoutMs);
 
 let domain = 191;
 const open: (() => Promise<void>)[] = [];

@@ -14,19 +14,14 @@ import { PolicyNode, PolicyNodeError } from '../src/ros/node/policy-node.ts';
 import { Logger } from '../src/ros/node/diagnostics.ts';
 import type { ParameterValue } from '../src/ros/node/ros-args.ts';
 import { ARM_JOINTS, writeArmPolicy, type Fixture } from './serve-fixture.ts';
+import { sleep, until as waitUntil } from './helpers/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'onestep-serve-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let domain = 100;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
+// This file's waits time out sooner than the helper's default.
+const until = (what: string, cond: () => boolean, timeoutMs = 3000) => waitUntil(what, cond, timeoutMs);
 
 interface Harness {
   node: PolicyNode;

@@ -12,15 +12,8 @@ import { SimBridge, type SimBridgeOptions } from '../src/ros/sim-bridge/index.ts
 import { SimRobot } from '../src/sim/robot.ts';
 import { netnsSkipReason, runInNetns } from './helpers/netns.ts';
 import { servicePeersDir } from './peers/service-peers.ts';
+import { sleep, until } from './helpers/wait.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
 
 const cleanup: (() => Promise<unknown>)[] = [];
 after(async () => {

@@ -9,17 +9,10 @@ import { Logger } from '../src/ros/node/diagnostics.ts';
 import { SimBridge, type BridgeSummary, type PublishedState, type SimBridgeOptions } from '../src/ros/sim-bridge/index.ts';
 import { MujocoEnv } from '../src/sim/env.ts';
 import { SimRobot } from '../src/sim/robot.ts';
+import { sleep, until } from './helpers/wait.ts';
 
 const JOINTS = ['joint1', 'joint2', 'joint3', 'joint4', 'joint5', 'joint6', 'joint7'];
 const HOME = [0, 0.3, 0, 1.6, 0, 1.0, 0];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
 
 let domain = 150;
 const cleanup: (() => Promise<unknown>)[] = [];
