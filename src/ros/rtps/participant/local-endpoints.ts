@@ -6,19 +6,28 @@ import { guidToHex, type Guid } from '../ids/guid.ts';
 import { writeRelatedSampleIdentity, type SampleIdentity } from '../submessages/inline-qos.ts';
 import type { EndpointOwner, LocalReaderEntry, LocalWriterEntry, RemoteEndpoint } from './model.ts';
 
-export class LocalWriter {
+/** What a writer and a reader handle share: the endpoint's identity, and closing it once. */
+abstract class LocalEndpoint<Entry extends LocalWriterEntry | LocalReaderEntry> {
   readonly guid: Guid;
   readonly guidHex: string;
-  private closed = false;
+  protected closed = false;
 
   constructor(
-    private readonly participant: EndpointOwner,
-    private readonly entry: LocalWriterEntry,
+    protected readonly participant: EndpointOwner,
+    protected readonly entry: Entry,
   ) {
     this.guid = entry.data.guid;
     this.guidHex = guidToHex(this.guid);
   }
 
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.participant.deleteEndpoint(this.entry);
+  }
+}
+
+export class LocalWriter extends LocalEndpoint<LocalWriterEntry> {
   get topicName(): string {
     return this.entry.data.topicName;
   }
@@ -56,27 +65,9 @@ export class LocalWriter {
   allAcknowledged(): boolean {
     return this.entry.writer.allAcknowledged();
   }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.participant.deleteEndpoint(this.entry);
-  }
 }
 
-export class LocalReader {
-  readonly guid: Guid;
-  readonly guidHex: string;
-  private closed = false;
-
-  constructor(
-    private readonly participant: EndpointOwner,
-    private readonly entry: LocalReaderEntry,
-  ) {
-    this.guid = entry.data.guid;
-    this.guidHex = guidToHex(this.guid);
-  }
-
+export class LocalReader extends LocalEndpoint<LocalReaderEntry> {
   matchedWriters(): number {
     return this.entry.reader.writers.size;
   }
@@ -88,11 +79,5 @@ export class LocalReader {
 
   get delivered(): number {
     return this.entry.reader.delivered;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.participant.deleteEndpoint(this.entry);
   }
 }
