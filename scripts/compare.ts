@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderCurves, type CurveSeries } from '../src/algos/plot.ts';
+import { mean, std } from './stats.ts';
 
 interface EvalRow {
   env_steps: number;
@@ -27,8 +28,6 @@ interface Run {
   config: { loop: { totalSteps: number }; command: string };
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 
 function loadRuns(root: string): Run[] {
   const runs: Run[] = [];

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderCurves, type CurveSeries } from '../src/algos/plot.ts';
 import { evaluateRun as evaluate, type EvalResult } from './eval-cache.ts';
+import { mean, std } from './stats.ts';
 
 const ALGOS = ['meanflowql', 'bc', 'gaussian-bc'] as const;
 const LABEL: Record<string, string> = { meanflowql: 'MeanFlowQL', bc: 'MeanFlow BC', 'gaussian-bc': 'Gaussian BC' };
@@ -33,8 +34,6 @@ interface Run {
   zero: EvalResult;
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
 
 function loadRuns(root: string, episodes: number, seed: number): Run[] {
