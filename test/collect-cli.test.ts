@@ -104,3 +104,54 @@ test('bad input: one line naming what was wrong, no stack trace', async () => {
   const r = await onestep('dataset', 'info', join(dir, 'notes.txt'));
   assert.match(r.stderr, /is not a dataset onestep reads: give an \.npz file, a Minari dataset folder or its main_data\.hdf5/);
 });
+
+test('DAgger: --label scripted stores the controller\'s action at the states another policy reached; dataset merge joins rounds', async () => {
+  const driven = join(dir, 'random-relabelled.npz');
+  const expert = join(dir, 'scripted.npz');
+  const common = ['--task', 'arm_reach', '--episodes', '2', '--seed', '3', '--progress', 'none'];
+  const a = await onestep('collect', ...common, '--policy', 'random', '--label', 'scripted', '--out', driven);
+  const b = await onestep('collect', ...common, '--out', expert);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(a.stdout, /^policy random \(stored action: scripted\)$/m);
+  const ds = readNpz(driven);
+  const ref = readNpz(expert);
+  const rows = ds.size / 2;
+  const { observationSize: d, actionSize: n } = ds;
+  const commandAt = ds.observationNames!.indexOf('joint1_command');
+  assert.ok(commandAt > 0);
+  for (const start of [0, rows]) {
+    // the same reset state: the label there is the scripted controller's own first action
+    assert.deepEqual(ds.observations.subarray(start * d, (start + 1) * d), ref.observations.subarray(start * d, (start + 1) * d));
+    assert.deepEqual(ds.actions.subarray(start * n, (start + 1) * n), ref.actions.subarray(start * n, (start + 1) * n));
+  }
+  // …but the random policy drove: the joint commands in force after the steps are not the stored labels' (which
+  // would move by at most the controller's small Cartesian step), so the episodes part from the scripted ones.
+  let apart = 0;
+  for (let i = 0; i < 7; i++) apart = Math.max(apart, Math.abs(ds.observations[(rows - 1) * d + commandAt + i] - ref.observations[(rows - 1) * d + commandAt + i]));
+  assert.ok(apart > 0.05, `last commands differ by ${apart} rad`);
+
+  const merged = join(dir, 'merged.npz');
+  const m = await onestep('dataset', 'merge', expert, driven, '--out', merged);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stdout, new RegExp(`^wrote .*merged\\.npz: ${2 * ds.size} transitions in 4 episodes from 2 datasets \\(${ds.size} \\+ ${ds.size}\\)`));
+  const all = readNpz(merged);
+  assert.equal(all.size, 2 * ds.size);
+  assert.deepEqual(all.actions.subarray(0, ref.actions.length), ref.actions);
+  assert.deepEqual(all.actions.subarray(ref.actions.length), ds.actions);
+  assert.deepEqual(all.nextObservations.subarray(ref.nextObservations.length), ds.nextObservations);
+  assert.equal(all.episodeEnds.reduce((s, e) => s + e, 0), 4);
+  assert.deepEqual((all.metadata?.merged as { transitions: number }[]).map((p) => p.transitions), [ds.size, ds.size]);
+
+  const other = join(dir, 'two-way.npz');
+  assert.equal((await onestep('collect', '--task', 'two_way', '--episodes', '1', '--out', other, '--progress', 'none')).code, 0);
+  const cases: [string[], RegExp][] = [
+    [['dataset', 'merge', expert, other, '--out', join(dir, 'bad.npz')], /^onestep: .*two-way\.npz: key 'observations': observation size 8 differs from 31 in .*scripted\.npz$/],
+    [['collect', '--task', 'arm_reach', '--episodes', '1', '--label', 'scripted', '--out', join(dir, 'x.npz')], /^onestep: --label scripted relabels the episodes of another policy/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await onestepInProcess(...args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}`);
+    assert.match(r.stderr.trim(), message);
+  }
+});

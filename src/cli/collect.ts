@@ -6,6 +6,11 @@
 //               clean one — the correction the controller would make there (--label clean, the default).
 //               --label executed stores the noisy action instead: what an offline RL critic wants, since then
 //               (s, a, r, s') is exactly what happened.
+//   --label scripted
+//               DAgger relabelling (Ross et al., 2011): a learner (an exported model, or random actions) drives the
+//               episodes and the task's scripted controller labels every state the learner reached with the action
+//               it would take there. The scripted controllers are functions of the simulator state, so the label is
+//               the expert's answer at that state; aggregate rounds with `onestep dataset merge` and retrain.
 //   --mix       a deliberately multimodal dataset: each episode's scripted controller is forced into one of the
 //               task's modes (two_way: left or right) with the given shares, drawn independently of the start
 //               state, so p(action | state) itself has two modes.
@@ -26,7 +31,7 @@ interface CollectArgs {
   policy: string;
   episodes: number;
   noise: number;
-  label: 'clean' | 'executed';
+  label: 'clean' | 'executed' | 'scripted';
   mix?: string;
   seed: number;
   deterministic: boolean;
@@ -81,7 +86,7 @@ const command: CommandModule<object, CollectArgs> = {
       .option('policy', { type: 'string', default: 'scripted', describe: 'scripted | random | path to an exported model.onnx' })
       .option('episodes', { type: 'number', demandOption: true, describe: 'episodes to record (episode k is reset with seed + k)' })
       .option('noise', { type: 'number', default: 0, describe: 'std of Gaussian noise added to the executed action (DART-style), in action units' })
-      .option('label', { choices: ['clean', 'executed'] as const, default: 'clean' as const, describe: 'with --noise, store the clean action (DART) or the noisy one that was executed' })
+      .option('label', { choices: ['clean', 'executed', 'scripted'] as const, default: 'clean' as const, describe: 'stored action: the policy\'s clean one (DART with --noise), the noisy one executed, or the scripted controller\'s at each visited state (DAgger relabelling of a model\'s or random episodes)' })
       .option('mix', { type: 'string', describe: 'scripted only: force the task\'s modes per episode, e.g. left,right (equal shares) or left=0.7,right=0.3' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the first episode, the noise, the mode order and the random/ONNX policy' })
       .option('deterministic', { type: 'boolean', default: false, describe: 'ONNX policies: feed zero noise (the mode action)' })
@@ -97,6 +102,7 @@ const command: CommandModule<object, CollectArgs> = {
     const name = argv.policy;
     if (!['random', 'scripted'].includes(name) && !name.endsWith('.onnx')) throw new UserError(`--policy must be scripted, random or a path ending in .onnx (got '${name}')`);
     if (argv.mix !== undefined && name !== 'scripted') throw new UserError('--mix forces the scripted controller into modes: use it with --policy scripted');
+    if (argv.label === 'scripted' && name === 'scripted') throw new UserError('--label scripted relabels the episodes of another policy (a model.onnx or random) with the scripted controller; with --policy scripted use --label clean');
 
     const { MujocoEnv } = await import('../sim/env.ts');
     const { randomPolicy, scriptedPolicy } = await import('../sim/evaluate.ts');
@@ -122,6 +128,12 @@ const command: CommandModule<object, CollectArgs> = {
       else {
         onnx = await loadOnnxPolicy(name, env, { seed, deterministic: argv.deterministic });
         basePolicy = onnx.policy;
+      }
+
+      let expert: Policy | undefined;
+      if (argv.label === 'scripted') {
+        if (!task.scripted) throw new UserError(`--label scripted: ${task.name} has no scripted controller to label with`);
+        expert = scriptedPolicy(env);
       }
 
       const d = env.observationSize;
@@ -150,7 +162,8 @@ const command: CommandModule<object, CollectArgs> = {
             const x = argv.noise > 0 ? clean[i] + argv.noise * noiseRng.normal() : clean[i];
             executed[i] = x > 1 ? 1 : x < -1 ? -1 : x;
           }
-          actions.set(argv.label === 'executed' ? executed : clean, row * a);
+          // the expert is asked at the same state, before the step (its action buffer is reused: copied at once)
+          actions.set(expert ? expert(obs) : argv.label === 'executed' ? executed : clean, row * a);
           const r = env.step(executed);
           nextObservations.set(r.obs, row * d);
           rewards[row] = r.reward;
@@ -224,7 +237,7 @@ const command: CommandModule<object, CollectArgs> = {
       } else {
         const lines = [
           `wrote ${argv.out}: ${episodes} episodes, ${size} transitions of ${task.name} (observation ${d}, action ${a}), ${formatBytes(bytes)}`,
-          `policy ${name}${argv.noise > 0 ? `, noise σ ${argv.noise} (stored action: ${argv.label})` : ''}${mix ? `, modes forced ${[...mix].map(([m, f]) => `${m} ${(100 * f).toFixed(0)}%`).join(' / ')}` : ''}`,
+          `policy ${name}${argv.noise > 0 ? `, noise σ ${argv.noise}` : ''}${argv.noise > 0 || argv.label === 'scripted' ? ` (stored action: ${argv.label})` : ''}${mix ? `, modes forced ${[...mix].map(([m, f]) => `${m} ${(100 * f).toFixed(0)}%`).join(' / ')}` : ''}`,
           `return ${s.returnMean.toFixed(2)} ± ${s.returnStd.toFixed(2)} (mean ± std over episodes)`,
         ];
         if (s.successRate !== null) lines.push(`success ${(100 * s.successRate).toFixed(1)}% (${task.successMeaning})`);

@@ -107,10 +107,48 @@ const info: CommandModule<object, InfoArgs> = {
   },
 };
 
+interface MergeArgs {
+  files: string[];
+  out: string;
+  compress: boolean;
+}
+
+const merge: CommandModule<object, MergeArgs> = {
+  command: 'merge <files..>',
+  describe: 'Join datasets of one task end to end into one .npz (DAgger aggregation, adding demonstrations)',
+  builder: (y: Argv) =>
+    y
+      .positional('files', { type: 'string', array: true, describe: '.npz files or Minari datasets, in order' })
+      .option('out', { type: 'string', demandOption: true, describe: 'the .npz file to write (replaced atomically; may be one of the inputs)' })
+      .option('compress', { type: 'boolean', default: true, describe: 'deflate the arrays; --no-compress stores them' }) as unknown as Argv<MergeArgs>,
+  handler: async (argv: ArgumentsCamelCase<MergeArgs>) => {
+    if (!argv.out.endsWith('.npz')) throw new UserError(`--out must name an .npz file (got '${argv.out}')`);
+    const { loadDataset, mergeDatasets, writeDatasetNpz, summarizeDataset, DatasetError } = await import('../data/index.ts');
+    const asUserError = (err: unknown) => {
+      throw err instanceof DatasetError ? new UserError(err.message) : err;
+    };
+    const parts = [];
+    for (const file of argv.files) parts.push(await loadDataset(file).catch(asUserError));
+    const merged = (() => {
+      try {
+        return mergeDatasets(parts, argv.out);
+      } catch (err) {
+        return asUserError(err);
+      }
+    })();
+    writeDatasetNpz(argv.out, merged, { compress: argv.compress });
+    const s = summarizeDataset(merged);
+    process.stdout.write(
+      `wrote ${argv.out}: ${s.transitions} transitions in ${s.episodes} episodes from ${parts.length} datasets (${parts.map((p) => p.size).join(' + ')})` +
+        `${s.successRate !== null ? `, success ${(100 * s.successRate).toFixed(1)}%` : ''}, ${formatBytes(statSync(argv.out).size)}\n`,
+    );
+  },
+};
+
 const command: CommandModule = {
   command: 'dataset <command>',
-  describe: 'Inspect offline datasets: info',
-  builder: (y: Argv) => y.command(info as unknown as CommandModule).demandCommand(1, 'name a dataset command: info'),
+  describe: 'Inspect and combine offline datasets: info, merge',
+  builder: (y: Argv) => y.command(info as unknown as CommandModule).command(merge as unknown as CommandModule).demandCommand(1, 'name a dataset command: info or merge'),
   handler: () => {},
 };
 export default command;

@@ -13,6 +13,7 @@ import { DatasetError, type DatasetExpectation, checkAgainstTask } from './valid
 export type { OfflineDataset } from './dataset.ts';
 export { readNpz, writeDatasetNpz, writeNpz } from './npz.ts';
 export { readMinari } from './minari.ts';
+export { mergeDatasets } from './merge.ts';
 export { ACTION_TOLERANCE, DatasetError, type DatasetErrorCode, type DatasetExpectation, checkAgainstTask } from './validate.ts';
 export { type ColumnStatistics, type DatasetSummary, columnStatistics, episodeRanges, summarizeDataset } from './stats.ts';
 
