@@ -1,5 +1,6 @@
 // `onestep train` with a dataset, as a user runs it: bad combinations fail with one line; MeanFlowQL trains offline
-// then online and exports a policy `onestep serve` takes (spec meanflowql, noise [e]); SMFP starts from its checkpoint.
+// then online and exports a policy `onestep serve` takes (spec meanflowql, noise [e]); SMFP starts from its checkpoint,
+// SAC from a Gaussian BC checkpoint (its actor exactly: the first deterministic action is the BC's mean action).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -11,6 +12,12 @@ import { Rng } from '../src/core/rng.ts';
 import { readOnnxModelInfo } from '../src/format/onnx-metadata.ts';
 import { SPEC_METADATA_KEY, parsePolicySpec } from '../src/format/spec.ts';
 import { onestep } from './helpers/cli.ts';
+import { initBackend } from '../src/nn/backend.ts';
+import { loadCheckpoint } from '../src/nn/checkpoint.ts';
+import { disposePolicy, policyAction, policyWeights } from '../src/nn/policy.ts';
+import { SAC_DEFAULTS, Sac } from '../src/algos/sac.ts';
+import { initHyperFrom, initSacFromOffline } from '../src/algos/offline-init.ts';
+import * as tf from '@tensorflow/tfjs-core';
 
 const dir = mkdtempSync(join(tmpdir(), 'train-offline-'));
 const DATA = join(dir, 'two_way.npz');
@@ -59,7 +66,7 @@ async function fails(args: string[], message: RegExp): Promise<void> {
 test('dataset flags: wrong combinations and a bad dataset fail with one clear line', async () => {
   const out = join(dir, 'never');
   await fails(['--algo', 'meanflowql', '--task', 'two_way', '--out', out], /--algo meanflowql trains on a dataset first: pass --dataset/);
-  await fails(['--algo', 'sac', '--task', 'two_way', '--init', 'x', '--out', out], /--init fine-tunes SMFP .* --algo smfp/);
+  await fails(['--algo', 'bc', '--dataset', DATA, '--init', 'x', '--out', out], /--init fine-tunes SMFP .* or SAC .* --algo smfp or --algo sac/);
   await fails(['--algo', 'smfp', '--task', 'two_way', '--offline-steps', '10', '--out', out], /--offline-steps needs an offline algorithm/);
   await fails(['--algo', 'bc', '--dataset', join(dir, 'missing.npz'), '--out', out], /missing\.npz.*does not exist/);
   await fails(['--algo', 'bc', '--dataset', DATA, '--task', 'arm_reach', '--out', out], /two_way\.npz.*observ/);
@@ -89,4 +96,47 @@ test('meanflowql: offline then online from a dataset, exported for serving; smfp
   const smfpConfig = JSON.parse(readFileSync(join(tuned, 'config.json'), 'utf8'));
   assert.deepEqual(smfpConfig.hyper.actorHidden, [16, 16]);
   assert.equal(smfpConfig.hyper.squash, 'clip');
+});
+
+test('sac --init: a Gaussian BC checkpoint\'s actor carries over exactly; a checkpoint of another kind or a mismatched width fails in one line', async () => {
+  const bc = join(dir, 'gbc');
+  const r = await onestep('train', '--algo', 'gaussian-bc', '--dataset', DATA, '--offline-steps', '40', ...small, '--out', bc);
+  assert.equal(r.code, 0, r.stderr);
+  const ckptDir = join(bc, 'checkpoints', 'last');
+
+  // In process: SAC built with the hyper-parameters --init fixes, then loaded, acts (ξ = 0) as the BC's mean action.
+  await initBackend();
+  const ckpt = await loadCheckpoint(ckptDir);
+  const hyper = { ...SAC_DEFAULTS, ...initHyperFrom('sac', ckpt), critic: { ...SAC_DEFAULTS.critic, hiddenSizes: [16, 16] } };
+  assert.deepEqual([hyper.actorHidden, hyper.actorActivation, hyper.actorLayerNorm], [[16, 16], 'relu', true], 'the Gaussian BC actor is ReLU + LayerNorm');
+  const sac = new Sac(8, 2, hyper, 7);
+  const obs = Float32Array.from([0.3, -1.2, 0.5, 2.0, -0.7, 0.1, 1.5, -0.4]);
+  const bcMean = tf.tidy(() => policyAction(ckpt.policy, tf.tensor2d(obs, [1, 8]), tf.zeros([1, 2])).dataSync() as Float32Array);
+  const before = sac.act(obs, false, new Rng(0));
+  assert.ok(Math.abs(before[0] - bcMean[0]) + Math.abs(before[1] - bcMean[1]) > 1e-3, 'a fresh SAC actor acts differently');
+  const carried = initSacFromOffline(sac, ckpt);
+  assert.deepEqual(carried, ['tanh-Gaussian actor (mean and log-σ heads)', 'observation statistics', 'fresh critics', 'α at 1']);
+  const after = sac.act(obs, false, new Rng(0));
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(after[i] - bcMean[i]) < 1e-6, `action ${i}: ${after[i]} vs the BC's ${bcMean[i]}`);
+  const sacWeights = policyWeights(sac.policy);
+  for (const [name, v] of policyWeights(ckpt.policy)) assert.deepEqual(sacWeights.get(name)!.dataSync(), v.dataSync(), name);
+  const narrow = new Sac(8, 2, { ...hyper, actorHidden: [8, 8] }, 7);
+  assert.throws(() => initSacFromOffline(narrow, ckpt), /gaussian-bc checkpoint's actor has hidden widths \[16, 16\], SAC's has \[8, 8\]/);
+  assert.throws(() => initHyperFrom('smfp', ckpt), /a gaussian-bc checkpoint has no plain MeanFlow map .* \(use a meanflowql or bc checkpoint\)/);
+  for (const agent of [sac, narrow]) agent.dispose();
+  disposePolicy(ckpt.policy);
+
+  // As a user runs it: the actor's shape follows the checkpoint (here 16×16 LayerNorm), critics start fresh.
+  const tuned = join(dir, 'sac-init');
+  const s = await onestep('train', '--algo', 'sac', '--init', ckptDir, '--dataset', DATA, '--steps', '50', ...small, '--out', tuned);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stderr, /SAC starts from .* \(gaussian-bc, 40 updates\): tanh-Gaussian actor \(mean and log-σ heads\), observation statistics, fresh critics, α at 1/);
+  const config = JSON.parse(readFileSync(join(tuned, 'config.json'), 'utf8'));
+  assert.equal(config.init, ckptDir);
+  assert.deepEqual([config.hyper.actorHidden, config.hyper.actorLayerNorm], [[16, 16], true]);
+  assert.ok(existsSync(join(tuned, 'policy.onnx')));
+  await fails(['--algo', 'sac', '--init', ckptDir, '--dataset', DATA, '--steps', '50', ...small, '--set', 'actorHidden=[8,8]', '--out', join(dir, 'sac-narrow')],
+    /--init .*: the checkpoint's actor has actorHidden \[16,16\], --config\/--set asks for \[8,8\]/);
+  await fails(['--algo', 'sac', '--init', join(dir, 'mfql', 'checkpoints', 'last'), '--dataset', DATA, '--steps', '50', ...small, '--out', join(dir, 'sac-from-mfql')],
+    /--init .*: a meanflowql checkpoint has no tanh-Gaussian actor to start SAC from \(use a gaussian-bc checkpoint\)/);
 });

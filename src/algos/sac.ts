@@ -3,6 +3,7 @@
 // Replay, critics, optimiser and temperature are the shared modules SMFP uses too (same budgets).
 import * as tf from '@tensorflow/tfjs-core';
 import { createPolicy, gaussianHeads, normalizeObservation, policyConfig, policySample, policyWeights, setObservationNormalization, trainableVariables, type PolicyNetwork } from '../nn/policy.ts';
+import type { Activation } from '../nn/layers.ts';
 import type { Adam } from '../nn/optim.ts';
 import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, batchTensors, disposeActorCritic, gaussianNoise, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
@@ -22,6 +23,9 @@ export interface SacConfig {
   /** Actor and temperature update once every `policyDelay` critic updates (CleanRL uses 2; flow-rl 1). */
   policyDelay: number;
   actorHidden: number[];
+  /** The actor's activation and LayerNorm (CleanRL's: ReLU, none); --init takes a Gaussian BC checkpoint's. */
+  actorActivation: Activation;
+  actorLayerNorm: boolean;
   critic: CriticConfig;
   logStdMin: number;
   logStdMax: number;
@@ -38,6 +42,8 @@ export const SAC_DEFAULTS: SacConfig = {
   targetEntropy: null,
   policyDelay: 1,
   actorHidden: [256, 256],
+  actorActivation: 'relu',
+  actorLayerNorm: false,
   critic: DEFAULT_CRITIC,
   logStdMin: -5,
   logStdMax: 2,
@@ -81,7 +87,7 @@ export class Sac implements Agent {
   ) {
     validateSacConfig(config);
     this.policy = createPolicy(
-      policyConfig({ kind: 'gaussian', observationSize, actionSize, hiddenSizes: config.actorHidden, activation: 'relu', layerNorm: false, logStdHead: { min: config.logStdMin, max: config.logStdMax, bound: 'tanh' }, squash: 'tanh' }),
+      policyConfig({ kind: 'gaussian', observationSize, actionSize, hiddenSizes: config.actorHidden, activation: config.actorActivation ?? 'relu', layerNorm: config.actorLayerNorm ?? false, logStdHead: { min: config.logStdMin, max: config.logStdMax, bound: 'tanh' }, squash: 'tanh' }),
       seed,
     );
     this.critic = new TwinCritic(observationSize, actionSize, config.critic, seed + 10_000);

@@ -35,7 +35,7 @@ export type { Agent, AgentState, AlgorithmName } from '../algos/agent.ts';
 export { SMFP_DEFAULTS, Smfp, SmfpConfigError, type SmfpConfig } from '../algos/smfp.ts';
 export { SAC_DEFAULTS, Sac, SacConfigError, type SacConfig } from '../algos/sac.ts';
 export { MEANFLOWQL_DEFAULTS, MeanFlowQl, MeanFlowQlConfigError, type ActionSelection, type MeanFlowQlConfig, type OfflineSchedule } from '../algos/meanflowql.ts';
-export { initSmfpFromOffline } from '../algos/smfp-init.ts';
+export { INIT_SOURCES, initHyperFrom, initSacFromOffline, initSmfpFromOffline } from '../algos/offline-init.ts';
 export { GAUSSIAN_BC_DEFAULTS, GaussianBc, MEANFLOW_BC_DEFAULTS, MeanFlowBc, type GaussianBcConfig, type MeanFlowBcConfig } from '../algos/bc.ts';
 export { DEFAULT_CRITIC, type CriticConfig } from '../algos/critic.ts';
 export { TASK_PRESETS, taskPreset, type TaskPreset } from '../algos/presets.ts';

@@ -1,7 +1,7 @@
 // The run configuration of `onestep train` (./train.ts): its flags, the checks on their combinations, and
 // config.json — for a new run settled from algorithm defaults < task preset < --hidden < --config < --set; for a
-// resumed run read back, with --set and a new --steps recorded in its command — and the SMFP hyper-parameters an
-// --init checkpoint fixes. All of it is decided before the backend, the environments or the agent exist.
+// resumed run read back, with --set and a new --steps recorded in its command — and the SMFP or SAC hyper-parameters
+// an --init checkpoint fixes. All of it is decided before the backend, the environments or the agent exist.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from './errors.ts';
@@ -48,7 +48,7 @@ export interface TrainConfig {
   command: string;
   /** The offline dataset (offline phase and/or kept in the online replay). */
   dataset?: string;
-  /** SMFP only: the offline checkpoint whose MeanFlow map (and critics, when their shapes fit) it started from. */
+  /** SMFP or SAC: the offline checkpoint it started from (SMFP: MeanFlow map, critics when they fit; SAC: the actor). */
   init?: string;
 }
 
@@ -113,7 +113,7 @@ export function checkFlagCombinations(argv: TrainArgs, algo: Algo): void {
   const offlineAlgo = OFFLINE_ALGOS.includes(algo);
   if (offlineAlgo && !argv.dataset && !argv.resume) throw new UserError(`--algo ${algo} trains on a dataset first: pass --dataset FILE (e.g. from onestep collect)`);
   if (!offlineAlgo && argv.offlineSteps !== undefined) throw new UserError(`--offline-steps needs an offline algorithm (${OFFLINE_ALGOS.join(', ')}), not ${algo}`);
-  if (argv.init !== undefined && algo !== 'smfp') throw new UserError('--init fine-tunes SMFP from an offline checkpoint: use it with --algo smfp');
+  if (argv.init !== undefined && algo !== 'smfp' && algo !== 'sac') throw new UserError('--init fine-tunes SMFP (from a meanflowql or bc checkpoint) or SAC (from a gaussian-bc checkpoint): use it with --algo smfp or --algo sac');
   if (argv.init !== undefined && !argv.dataset && !argv.resume) throw new UserError('--init needs --dataset: the offline data goes into the online replay beside the fine-tuning data');
   if (argv.steps !== undefined && argv.onlineSteps !== undefined && argv.steps !== argv.onlineSteps) throw new UserError('--steps and --online-steps name the same budget; give one');
   if (argv.env !== 'ros' && argv.paramsFile !== undefined) throw new UserError('--params-file wires a robot on ROS 2: use it with --env ros');
@@ -200,9 +200,15 @@ export async function newRunConfig(argv: TrainArgs, run: RunInputs): Promise<Tra
         : algo === 'gaussian-bc'
           ? { hidden }
           : { ...preset.hyper, critic: { ...preset.hyper.critic, hiddenSizes: hidden }, actorHidden: hidden };
-  // SMFP from an offline checkpoint: its network shape, clip squash and (when stored) critic shape carry over.
-  const initHyper = argv.init ? await smfpInitHyper(argv.init) : {};
-  const hyper = { ...defaults, ...presetHyper, ...initHyper, ...fileOverrides, ...parseOverrides(argv.set, defaults, '--set') };
+  // From an offline checkpoint: its actor's shape (SMFP: also clip squash and a stored critic shape) carries over.
+  const fromCheckpoint = argv.init ? await initHyper(algo as 'smfp' | 'sac', argv.init) : {};
+  const hyper = { ...defaults, ...presetHyper, ...fromCheckpoint, ...fileOverrides, ...parseOverrides(argv.set, defaults, '--set') };
+  // --config/--set may not reshape the actor the checkpoint fills (a critic of another shape just starts fresh).
+  for (const [key, value] of Object.entries(fromCheckpoint)) {
+    if (key !== 'critic' && JSON.stringify(hyper[key]) !== JSON.stringify(value)) {
+      throw new UserError(`--init ${argv.init}: the checkpoint's actor has ${key} ${JSON.stringify(value)}, --config/--set asks for ${JSON.stringify(hyper[key])} (the actor must match the checkpoint)`);
+    }
+  }
   const her = integerAtLeast('her', argv.her ?? preset.her, 0);
   const sampling = argv.sampling as 'mixed' | 'balanced';
   const onlineCapacity = Math.min(1_000_000, steps * (1 + her));
@@ -280,13 +286,15 @@ export function extendResumedRun(argv: TrainArgs, run: RunInputs, config: TrainC
   writeFileSync(run.configPath, JSON.stringify(config, null, 2) + '\n');
 }
 
-/**
- * SMFP hyper-parameters that must follow an offline checkpoint for its weights to carry over: the MeanFlow map's
- * shape, clip squashing (the map was trained for a = clip(g)), and the critic's shape when the checkpoint stores one.
- */
-async function smfpInitHyper(dir: string): Promise<Record<string, unknown>> {
+/** The hyper-parameters of SMFP or SAC that must follow an offline checkpoint for its weights to carry over. */
+async function initHyper(algo: 'smfp' | 'sac', dir: string): Promise<Record<string, unknown>> {
   const { loadCheckpoint, CheckpointError } = await import('../nn/checkpoint.ts');
   const { disposePolicy } = await import('../nn/policy.ts');
+  const { initHyperFrom } = await import('../algos/offline-init.ts');
+  // The checkpoint loads before the backend is chosen, on the stock cpu backend: started here so that loading
+  // the gradients silences its "install tfjs-node" banner (initBackend picks the real backend later).
+  await (await import('@tensorflow/tfjs-core')).ready();
+  await (await import('../nn/backend.ts')).loadGradients();
   let ckpt;
   try {
     ckpt = await loadCheckpoint(dir);
@@ -294,17 +302,9 @@ async function smfpInitHyper(dir: string): Promise<Record<string, unknown>> {
     throw err instanceof CheckpointError ? new UserError(`--init: ${err.message}`) : err;
   }
   try {
-    const c = ckpt.policy.config;
-    if (c.kind !== 'meanflow' || c.logStdHead) throw new UserError(`--init ${dir}: a ${ckpt.info.algorithm} checkpoint has no plain MeanFlow map to start SMFP from (use a meanflowql or bc checkpoint)`);
-    const critic = (ckpt.state as { agent?: { critic?: unknown } }).agent?.critic;
-    return {
-      actorHidden: [...c.hiddenSizes],
-      actorActivation: c.activation,
-      actorLayerNorm: c.layerNorm,
-      timeFeatures: c.timeFeatures,
-      squash: 'clip',
-      ...(critic ? { critic } : {}),
-    };
+    return initHyperFrom(algo, ckpt);
+  } catch (err) {
+    throw new UserError(`--init ${dir}: ${(err as Error).message}`);
   } finally {
     disposePolicy(ckpt.policy);
   }

@@ -1,5 +1,5 @@
 // `onestep train`: train a policy online in a MuJoCo task (SMFP, SAC), or offline on a dataset and then online
-// (MeanFlowQL; BC baselines offline), or fine-tune SMFP from an offline checkpoint (--init). Writes, under --out:
+// (MeanFlowQL; BC baselines offline), or fine-tune SMFP or SAC from an offline checkpoint (--init). Writes, under --out:
 // config.json, metrics.jsonl/.csv (one row per training episode; offline, one per 1000 updates), eval.jsonl/.csv,
 // learning-curve.svg, checkpoints/last (everything needed to --resume exactly) and checkpoints/best, and the
 // exported policy.onnx (final) and policy-best.onnx. Ctrl-C checkpoints before it exits. With --env ros the
@@ -18,7 +18,7 @@ import {
 
 const command: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'Train a policy online in a MuJoCo task (SMFP, SAC), offline on a dataset then online (MeanFlowQL, BC baselines), or fine-tune SMFP from an offline checkpoint',
+  describe: 'Train a policy online in a MuJoCo task (SMFP, SAC), offline on a dataset then online (MeanFlowQL, BC baselines), or fine-tune SMFP or SAC from an offline checkpoint',
   builder: (yargs: Argv) =>
     yargs
       .option('algo', {
@@ -33,7 +33,7 @@ const command: CommandModule<object, TrainArgs> = {
       .option('offline-steps', { type: 'number', describe: 'gradient updates on the dataset before any environment step (meanflowql, bc, gaussian-bc)', defaultDescription: String(DEFAULT_OFFLINE_STEPS) })
       .option('online-steps', { type: 'number', describe: 'environment steps of online fine-tuning after the offline phase (same as --steps)', defaultDescription: '0' })
       .option('sampling', { type: 'string', choices: ['mixed', 'balanced'], default: 'mixed', describe: 'online batches with a dataset: mixed (dataset and online data in one buffer, MeanFlowQL/FQL) or balanced (half each, RLPD)' })
-      .option('init', { type: 'string', describe: 'smfp: start from an offline checkpoint folder (meanflowql or bc): its MeanFlow map carries over, the σ head starts small; needs --dataset' })
+      .option('init', { type: 'string', describe: 'start from an offline checkpoint folder; needs --dataset. smfp: from meanflowql or bc (the MeanFlow map carries over, the σ head starts small); sac: from gaussian-bc (the tanh-Gaussian actor carries over, critics start fresh)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of networks, exploration, replay sampling and episodes' })
       .option('out', { type: 'string', describe: 'run folder', defaultDescription: 'runs/<task>-<algo>-s<seed>' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue from <out>/checkpoints/last with the saved config (same result as an uninterrupted run)' })
@@ -66,7 +66,7 @@ const command: CommandModule<object, TrainArgs> = {
     const { Trainer } = await import('../algos/trainer.ts');
     const trainer = new Trainer(session.agent, session.env, session.evalEnv, config.loop, run.out, session.policyInfo, argv.resume, run.dataset);
     await trainer.init();
-    // After init: the checkpoint's observation statistics, not the new dataset's, go with its MeanFlow map.
+    // After init: the checkpoint's observation statistics, not the new dataset's, go with its network.
     if (config.init && !argv.resume) await startFromOfflineCheckpoint(session.agent, config.init);
     const title = `${config.algo} on ${config.task}, seed ${config.seed}`;
     process.stderr.write(`onestep train: ${title}; backend ${session.backend.backend}${session.backend.blas ? ` (${session.backend.blas.path})` : ''}; run folder ${run.out}\n`);
@@ -123,17 +123,17 @@ async function openSession(argv: TrainArgs, run: RunInputs, config: TrainConfig)
   return { backend, env, evalEnv, agent, policyInfo, close };
 }
 
-/** --init: SMFP takes over the MeanFlow map (and critics, when their shapes fit) of an offline checkpoint. */
+/** --init: SMFP takes over the MeanFlow map (and critics, when their shapes fit), SAC the tanh-Gaussian actor. */
 async function startFromOfflineCheckpoint(agent: import('../algos/agent.ts').Agent, dir: string): Promise<void> {
   const { Smfp } = await import('../algos/smfp.ts');
-  if (!(agent instanceof Smfp)) return;
-  const { initSmfpFromOffline } = await import('../algos/smfp-init.ts');
+  const { Sac } = await import('../algos/sac.ts');
+  const { initSmfpFromOffline, initSacFromOffline } = await import('../algos/offline-init.ts');
   const { loadCheckpoint } = await import('../nn/checkpoint.ts');
   const { disposePolicy } = await import('../nn/policy.ts');
   const ckpt = await loadCheckpoint(dir);
   try {
-    const carried = initSmfpFromOffline(agent, ckpt);
-    process.stderr.write(`onestep train: SMFP starts from ${dir} (${ckpt.info.algorithm}, ${ckpt.counters.trainingSteps} updates): ${carried.join(', ')}\n`);
+    const carried = agent instanceof Smfp ? initSmfpFromOffline(agent, ckpt) : agent instanceof Sac ? initSacFromOffline(agent, ckpt) : null;
+    if (carried) process.stderr.write(`onestep train: ${agent.algorithm.toUpperCase()} starts from ${dir} (${ckpt.info.algorithm}, ${ckpt.counters.trainingSteps} updates): ${carried.join(', ')}\n`);
   } catch (err) {
     throw new UserError(`--init ${dir}: ${(err as Error).message}`);
   } finally {
