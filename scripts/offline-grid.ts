@@ -6,10 +6,11 @@
 //
 // With --o2o FOLDER it tables offline→online runs instead: runs named <task>-<variant>-s<seed> (variant
 // meanflowql: MeanFlowQL's own loop continued online; smfp-init-bc / sac-init-gaussian-bc: SMFP or SAC --init from
-// an offline checkpoint), each beside the offline policy it started from (the grid's run: --init's folder, or for
-// MeanFlowQL the grid run of the same dataset and seed), its exported policy after the online steps (sampled, as
-// served; modes), its training-time evaluation at the last step, and SMFP / SAC from scratch at the same env step
-// (runs/<task>-{smfp,sac}-s<seed>/eval.jsonl under --scratch), with a curve of the online evaluations.
+// an offline checkpoint; a suffix -alpha<digits>: the same with another --set initialAlpha), each beside the
+// offline policy it started from (the grid's run: --init's folder, or for MeanFlowQL the grid run of the same
+// dataset and seed), its exported policy after the online steps (sampled, as served; modes), its training-time
+// evaluation at the last step, and SMFP / SAC from scratch at the same env step (runs/<task>-{smfp,sac}-s<seed>/
+// eval.jsonl under --scratch), with a curve of the online evaluations.
 //
 //   node --import tsx scripts/offline-grid.ts [runs/off] [--curves docs/curves] [--episodes 50] [--seed 10000]
 //   node --import tsx scripts/offline-grid.ts runs/off --o2o runs/o2o [--task two_way] [--scratch runs] [--curves docs/curves]
@@ -84,37 +85,47 @@ const modeList = (counts: Record<string, number> | null | undefined) => (counts 
 const evalCell = (e: EvalRow | undefined) => (e ? `${pct(e.success_rate)}${e.modes ? ` (${modeList(JSON.parse(e.modes))})` : ''}` : '–');
 
 function o2oTable(offline: Run[], o2oRoot: string, scratchRoot: string, task: string | undefined, episodes: number, seed: number, curves: string): void {
-  const runs: { task: string; variant: string; seed: number; dir: string; steps: number; offline?: Run; online: EvalResult; curve: EvalRow[] }[] = [];
+  const runs: { task: string; variant: string; label: string; color: string; seed: number; dir: string; steps: number; offline?: Run; online: EvalResult; curve: EvalRow[] }[] = [];
   for (const name of readdirSync(o2oRoot).sort()) {
-    const m = /^([a-z_]+?)-(meanflowql|smfp-init-bc|sac-init-gaussian-bc)-s(\d+)$/.exec(name);
+    const m = /^([a-z_]+?)-(meanflowql|smfp-init-bc|sac-init-gaussian-bc)(-alpha\d+)?-s(\d+)$/.exec(name);
     const dir = join(o2oRoot, name);
     if (!m || (task && m[1] !== task) || !existsSync(join(dir, 'policy.onnx'))) continue;
-    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { init?: string; dataset?: string; seed: number; loop: { totalSteps: number } };
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { init?: string; dataset?: string; seed: number; command: string; loop: { totalSteps: number }; hyper: { initialAlpha?: number } };
+    // MeanFlowQL continued online from a copy of its grid run (--resume --steps) started from that run's policy; one
+    // that trained its own offline stage in the same run has no grid policy to show.
     const source = config.init
       ? offline.find((r) => resolve(r.dir) === resolve(dirname(dirname(config.init!))))
-      : offline.find((r) => r.algo === 'meanflowql' && r.seed === config.seed && JSON.parse(readFileSync(join(r.dir, 'config.json'), 'utf8')).dataset === config.dataset);
+      : config.command.includes(' --resume --steps ')
+        ? offline.find((r) => r.algo === 'meanflowql' && r.seed === config.seed && JSON.parse(readFileSync(join(r.dir, 'config.json'), 'utf8')).dataset === config.dataset)
+        : undefined;
     process.stderr.write(`evaluating ${name}\n`);
-    runs.push({ task: m[1], variant: m[2], seed: Number(m[3]), dir, steps: config.loop.totalSteps, offline: source, online: evaluate(dir, episodes, seed, false), curve: readEvals(dir).filter((r) => r.phase === 'online') });
+    const base = VARIANTS[m[2]];
+    const label = m[3] ? `${base.label}, initial α ${config.hyper.initialAlpha}` : base.label;
+    runs.push({ task: m[1], variant: m[2] + (m[3] ?? ''), label, color: m[3] ? '#17becf' : base.color, seed: Number(m[4]), dir, steps: config.loop.totalSteps, offline: source, online: evaluate(dir, episodes, seed, false), curve: readEvals(dir).filter((r) => r.phase === 'online') });
   }
   const lines = [
-    '| task | variant | seeds | offline, sampled (per seed) | after the online steps, sampled (per seed) | mean offline → online | modes after, sampled (per seed) | training-time evaluation at the last step, 20 episodes (per seed) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| task | variant | seeds | offline, sampled (per seed) | after the online steps, sampled (per seed) | mean offline → online | modes after, sampled (per seed) | return after, sampled | training-time evaluation at the last step, 20 episodes (per seed) |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   const summary: Record<string, unknown> = {};
   for (const t of [...new Set(runs.map((r) => r.task))]) {
     const steps = Math.max(...runs.filter((r) => r.task === t).map((r) => r.steps));
     const series: CurveSeries[] = [];
-    for (const [variant, { label, color }] of Object.entries(VARIANTS)) {
+    const order = (v: string) => Object.keys(VARIANTS).indexOf(v.replace(/-alpha\d+$/, ''));
+    const variants = [...new Set(runs.filter((r) => r.task === t).map((r) => r.variant))].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+    for (const variant of variants) {
       const same = runs.filter((r) => r.task === t && r.variant === variant);
-      if (!same.length) continue;
+      const { label, color } = same[0];
       const before = same.map((r) => r.offline?.sampled.successRate ?? NaN);
+      const offlineMean = before.some(Number.isNaN) ? '–' : pct(mean(before));
       const after = same.map((r) => r.online.successRate);
       const last = same.map((r) => r.curve.at(-1));
+      const returns = same.map((r) => r.online.meanReturn);
       lines.push(
-        `| ${t} | ${label} | ${same.map((r) => r.seed).join(', ')} | ${before.map(pct).join(', ')} | ${after.map(pct).join(', ')} | ${pct(mean(before))} → **${pct(mean(after))}** ± ${(100 * std(after)).toFixed(0)} | ` +
-          `${same.map((r) => modeList(r.online.modeCounts)).join('; ')} | ${last.map(evalCell).join('; ')} |`,
+        `| ${t} | ${label} | ${same.map((r) => r.seed).join(', ')} | ${before.map((b) => (Number.isNaN(b) ? '–' : pct(b))).join(', ')} | ${after.map(pct).join(', ')} | ${offlineMean} → **${pct(mean(after))}** ± ${(100 * std(after)).toFixed(0)} | ` +
+          `${same.map((r) => modeList(r.online.modeCounts)).join('; ')} | ${mean(returns).toFixed(1)} ± ${std(returns).toFixed(1)} | ${last.map(evalCell).join('; ')} |`,
       );
-      summary[`${t}/${variant}`] = same.map((r) => ({ seed: r.seed, offline: r.offline?.sampled.successRate, offlineModes: r.offline?.sampled.modeCounts, online: r.online.successRate, onlineModes: r.online.modeCounts, steps: r.steps, trainingEval: r.curve.at(-1)?.success_rate }));
+      summary[`${t}/${variant}`] = same.map((r) => ({ seed: r.seed, offline: r.offline?.sampled.successRate, offlineModes: r.offline?.sampled.modeCounts, online: r.online.successRate, onlineModes: r.online.modeCounts, onlineReturn: r.online.meanReturn, steps: r.steps, trainingEval: r.curve.at(-1)?.success_rate }));
       const n = Math.min(...same.map((r) => r.curve.length));
       const x = same[0].curve.slice(0, n).map((e) => e.env_steps);
       const ys = x.map((_, i) => same.map((r) => 100 * r.curve[i].success_rate));
@@ -125,7 +136,7 @@ function o2oTable(offline: Run[], o2oRoot: string, scratchRoot: string, task: st
       if (!dirs.length) continue;
       const curvesOf = dirs.map((d) => readEvals(join(scratchRoot, d)).filter((e) => e.env_steps <= steps));
       const at = curvesOf.map((c) => c.find((e) => e.env_steps === steps));
-      lines.push(`| ${t} | ${label} (reference) | ${dirs.map((d) => d.split('-s').at(-1)).join(', ')} | – | – | – | – | ${at.map(evalCell).join('; ')} |`);
+      lines.push(`| ${t} | ${label} (reference) | ${dirs.map((d) => d.split('-s').at(-1)).join(', ')} | – | – | – | – | – | ${at.map(evalCell).join('; ')} |`);
       summary[`${t}/${algo}-scratch`] = at.map((e, i) => ({ run: dirs[i], steps, trainingEval: e?.success_rate }));
       const n = Math.min(...curvesOf.map((c) => c.length));
       const x = curvesOf[0].slice(0, n).map((e) => e.env_steps);
