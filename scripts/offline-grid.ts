@@ -6,7 +6,7 @@
 //
 // With --o2o FOLDER it tables offline→online runs instead: runs named <task>-<variant>-s<seed> (variant
 // meanflowql: MeanFlowQL's own loop continued online; smfp-init-bc / sac-init-gaussian-bc: SMFP or SAC --init from
-// an offline checkpoint; a suffix -alpha<digits>: the same with another --set initialAlpha), each beside the
+// an offline checkpoint; a suffix such as -alpha01 or -freeze2000: the same with the --set its command records), each beside the
 // offline policy it started from (the grid's run: --init's folder, or for MeanFlowQL the grid run of the same
 // dataset and seed), its exported policy after the online steps (sampled, as served; modes), its training-time
 // evaluation at the last step, and SMFP / SAC from scratch at the same env step (runs/<task>-{smfp,sac}-s<seed>/
@@ -73,6 +73,7 @@ const VARIANTS: Record<string, { label: string; color: string }> = {
   'smfp-init-bc': { label: 'MeanFlow BC → SMFP --init', color: COLOR.bc },
   'sac-init-gaussian-bc': { label: 'Gaussian BC → SAC --init', color: COLOR['gaussian-bc'] },
 };
+const SUFFIX_COLORS = ['#17becf', '#bcbd22', '#8c564b', '#e377c2'];
 const SCRATCH: Record<string, { label: string; color: string }> = {
   smfp: { label: 'SMFP from scratch', color: '#9467bd' },
   sac: { label: 'SAC from scratch', color: '#7f7f7f' },
@@ -84,13 +85,20 @@ const modeList = (counts: Record<string, number> | null | undefined) => (counts 
 /** A training-time evaluation: success and the modes it took. */
 const evalCell = (e: EvalRow | undefined) => (e ? `${pct(e.success_rate)}${e.modes ? ` (${modeList(JSON.parse(e.modes))})` : ''}` : '–');
 
+/** A run's online evaluations, preceded at 0 online steps by the offline policy's last (its own offline phase's or the grid run's). */
+function o2oCurve(evals: EvalRow[], source: Run | undefined): EvalRow[] {
+  const start = evals.filter((e) => e.phase === 'offline').at(-1) ?? source?.curve.at(-1);
+  return [...(start ? [{ ...start, env_steps: 0 }] : []), ...evals.filter((e) => e.phase === 'online')];
+}
+
 function o2oTable(offline: Run[], o2oRoot: string, scratchRoot: string, task: string | undefined, episodes: number, seed: number, curves: string): void {
+  // curve: the online training-time evaluations, after the offline policy's last one (at 0 online steps).
   const runs: { task: string; variant: string; label: string; color: string; seed: number; dir: string; steps: number; offline?: Run; online: EvalResult; curve: EvalRow[] }[] = [];
   for (const name of readdirSync(o2oRoot).sort()) {
-    const m = /^([a-z_]+?)-(meanflowql|smfp-init-bc|sac-init-gaussian-bc)(-alpha\d+)?-s(\d+)$/.exec(name);
+    const m = /^([a-z_]+?)-(meanflowql|smfp-init-bc|sac-init-gaussian-bc)(-[a-z]+\d+)?-s(\d+)$/.exec(name);
     const dir = join(o2oRoot, name);
     if (!m || (task && m[1] !== task) || !existsSync(join(dir, 'policy.onnx'))) continue;
-    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { init?: string; dataset?: string; seed: number; command: string; loop: { totalSteps: number }; hyper: { initialAlpha?: number } };
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { init?: string; dataset?: string; seed: number; command: string; loop: { totalSteps: number } };
     // MeanFlowQL continued online from a copy of its grid run (--resume --steps) started from that run's policy; one
     // that trained its own offline stage in the same run has no grid policy to show.
     const source = config.init
@@ -100,8 +108,9 @@ function o2oTable(offline: Run[], o2oRoot: string, scratchRoot: string, task: st
         : undefined;
     process.stderr.write(`evaluating ${name}\n`);
     const base = VARIANTS[m[2]];
-    const label = m[3] ? `${base.label}, initial α ${config.hyper.initialAlpha}` : base.label;
-    runs.push({ task: m[1], variant: m[2] + (m[3] ?? ''), label, color: m[3] ? '#17becf' : base.color, seed: Number(m[4]), dir, steps: config.loop.totalSteps, offline: source, online: evaluate(dir, episodes, seed, false), curve: readEvals(dir).filter((r) => r.phase === 'online') });
+    const sets = [...config.command.matchAll(/ --set (\S+)/g)].map((x) => x[1]);
+    const label = m[3] ? `${base.label}, ${sets.join(' ')}` : base.label;
+    runs.push({ task: m[1], variant: m[2] + (m[3] ?? ''), label, color: base.color, seed: Number(m[4]), dir, steps: config.loop.totalSteps, offline: source, online: evaluate(dir, episodes, seed, false), curve: o2oCurve(readEvals(dir), source) });
   }
   const lines = [
     '| task | variant | seeds | offline, sampled (per seed) | after the online steps, sampled (per seed) | mean offline → online | modes after, sampled (per seed) | return after, sampled | training-time evaluation at the last step, 20 episodes (per seed) |',
@@ -111,11 +120,13 @@ function o2oTable(offline: Run[], o2oRoot: string, scratchRoot: string, task: st
   for (const t of [...new Set(runs.map((r) => r.task))]) {
     const steps = Math.max(...runs.filter((r) => r.task === t).map((r) => r.steps));
     const series: CurveSeries[] = [];
-    const order = (v: string) => Object.keys(VARIANTS).indexOf(v.replace(/-alpha\d+$/, ''));
+    const order = (v: string) => Object.keys(VARIANTS).indexOf(v.replace(/-[a-z]+\d+$/, ''));
     const variants = [...new Set(runs.filter((r) => r.task === t).map((r) => r.variant))].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+    let suffixed = 0;
     for (const variant of variants) {
       const same = runs.filter((r) => r.task === t && r.variant === variant);
-      const { label, color } = same[0];
+      const { label } = same[0];
+      const color = variant in VARIANTS ? same[0].color : SUFFIX_COLORS[suffixed++ % SUFFIX_COLORS.length];
       const before = same.map((r) => r.offline?.sampled.successRate ?? NaN);
       const offlineMean = before.some(Number.isNaN) ? '–' : pct(mean(before));
       const after = same.map((r) => r.online.successRate);

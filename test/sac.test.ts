@@ -4,6 +4,7 @@ import { initBackend } from '../src/nn/backend.ts';
 import { ReplayBuffer } from '../src/algos/replay.ts';
 import { Rng } from '../src/core/rng.ts';
 import { SAC_DEFAULTS, Sac } from '../src/algos/sac.ts';
+import { policyWeights } from '../src/nn/policy.ts';
 
 await initBackend();
 
@@ -36,4 +37,26 @@ test('SAC updates give finite losses, tune α toward the target entropy, and act
 test('a wrong SAC hyper-parameter is rejected with a typed error naming the field', () => {
   assert.throws(() => new Sac(3, 1, { ...SAC_DEFAULTS, gamma: 1.5 }, 1), /SAC gamma must be in \[0, 1\]/);
   assert.throws(() => new Sac(3, 1, { ...SAC_DEFAULTS, policyDelay: 0 }, 1), /policyDelay must be an integer >= 1/);
+  assert.throws(() => new Sac(3, 1, { ...SAC_DEFAULTS, actorFreezeUpdates: -1 }, 1), /actorFreezeUpdates must be an integer >= 0/);
+});
+
+test('actorFreezeUpdates: the actor stays put for its first updates while the critics and α learn, then trains', () => {
+  const rng = new Rng(2);
+  const replay = new ReplayBuffer(500, 5, 2);
+  for (let i = 0; i < 200; i++) {
+    const s = Array.from({ length: 5 }, () => rng.normal());
+    replay.add(s, [rng.uniform() * 2 - 1, rng.uniform() * 2 - 1], rng.normal(), s, false);
+  }
+  const agent = new Sac(5, 2, { ...SAC_DEFAULTS, actorHidden: [16, 16], critic: { ...SAC_DEFAULTS.critic, hiddenSizes: [16, 16] }, actorFreezeUpdates: 4 }, 5);
+  const snapshot = () => [...policyWeights(agent.policy).values()].map((v) => Array.from(v.dataSync()));
+  const actor0 = snapshot();
+  const critic0 = Array.from(agent.critic.variables()[0].dataSync());
+  const alpha0 = agent.temperature.alpha;
+  for (let i = 0; i < 4; i++) assert.ok(!('actor_loss' in agent.update(replay.sample(32, rng), rng)), `update ${i}: no actor step`);
+  assert.deepEqual(snapshot(), actor0, 'actor unchanged while frozen');
+  assert.notDeepEqual(Array.from(agent.critic.variables()[0].dataSync()), critic0, 'critics learn');
+  assert.notEqual(agent.temperature.alpha, alpha0, 'α follows the entropy');
+  assert.ok('actor_loss' in agent.update(replay.sample(32, rng), rng));
+  assert.notDeepEqual(snapshot(), actor0, 'the actor trains after the freeze');
+  agent.dispose();
 });

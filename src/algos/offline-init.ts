@@ -111,5 +111,9 @@ export function initSacFromOffline(agent: Sac, ckpt: Checkpoint): string[] {
   const mismatch = sourceMismatch('sac', ckpt);
   if (mismatch) throw new Error(mismatch);
   copyOfflinePolicy(ckpt, agent.policy, 'SAC');
-  return ['tanh-Gaussian actor (mean and log-σ heads)', 'observation statistics', 'fresh critics', `α at ${agent.temperature.alpha}`];
+  const freeze = agent.config.actorFreezeUpdates ?? 0;
+  return [
+    'tanh-Gaussian actor (mean and log-σ heads)', 'observation statistics', 'fresh critics', `α at ${+agent.temperature.alpha.toPrecision(3)}`,
+    ...(freeze > 0 ? [`actor held for the first ${freeze} updates`] : []),
+  ];
 }

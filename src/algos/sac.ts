@@ -22,6 +22,11 @@ export interface SacConfig {
   targetEntropy: number | null;
   /** Actor and temperature update once every `policyDelay` critic updates (CleanRL uses 2; flow-rl 1). */
   policyDelay: number;
+  /**
+   * The actor stays as it is for this many first updates while the critics (and the temperature) learn: a policy
+   * started from an offline checkpoint (--init) is not pulled about by fresh critics' arbitrary action gradients.
+   */
+  actorFreezeUpdates: number;
   actorHidden: number[];
   /** The actor's activation and LayerNorm (CleanRL's: ReLU, none); --init takes a Gaussian BC checkpoint's. */
   actorActivation: Activation;
@@ -41,6 +46,7 @@ export const SAC_DEFAULTS: SacConfig = {
   initialAlpha: 1,
   targetEntropy: null,
   policyDelay: 1,
+  actorFreezeUpdates: 0,
   actorHidden: [256, 256],
   actorActivation: 'relu',
   actorLayerNorm: false,
@@ -61,6 +67,10 @@ export function validateSacConfig(c: SacConfig): SacConfig {
     if (!(c[field] > 0)) throw new SacConfigError(`SAC ${field} must be > 0 (got ${c[field]})`);
   }
   if (!Number.isInteger(c.policyDelay) || c.policyDelay < 1) throw new SacConfigError(`SAC policyDelay must be an integer >= 1 (got ${c.policyDelay})`);
+  // Configs saved before the field existed lack it (= 0).
+  if (c.actorFreezeUpdates !== undefined && !(Number.isInteger(c.actorFreezeUpdates) && c.actorFreezeUpdates >= 0)) {
+    throw new SacConfigError(`SAC actorFreezeUpdates must be an integer >= 0 (got ${c.actorFreezeUpdates})`);
+  }
   if (!(c.logStdMin < c.logStdMax)) throw new SacConfigError(`SAC logStdMin must be < logStdMax (got ${c.logStdMin}, ${c.logStdMax})`);
   return c;
 }
@@ -136,7 +146,12 @@ export class Sac implements Agent {
     out.critic_loss = critic;
 
     // 2. Actor: minimise E[α log π(a|s) − min Q(s, a)], a reparameterised (critic weights are not in the group).
-    if (this.updates % policyDelay === 0) {
+    // While the actor is frozen the temperature still follows the policy's entropy.
+    if (this.updates % policyDelay === 0 && this.updates < (this.config.actorFreezeUpdates ?? 0)) {
+      const meanLogProb = tf.tidy(() => tf.mean(this.sampleWithLogProb(obs, xiNow).logProb).dataSync()[0]);
+      out.entropy = -meanLogProb;
+      out.alpha_loss = this.temperature.update(meanLogProb);
+    } else if (this.updates % policyDelay === 0) {
       let meanLogProb = 0;
       const actor = this.actorOptimizer.minimize(() =>
         tf.tidy(() => {
