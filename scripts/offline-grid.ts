@@ -83,7 +83,10 @@ const SCRATCH: Record<string, { label: string; color: string }> = {
 const modeList = (counts: Record<string, number> | null | undefined) => (counts ? Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(' / ') : '');
 
 /** A training-time evaluation: success and the modes it took. */
-const evalCell = (e: EvalRow | undefined) => (e ? `${pct(e.success_rate)}${e.modes ? ` (${modeList(JSON.parse(e.modes))})` : ''}` : '–');
+const evalCell = (e: EvalRow | undefined) => {
+  const modes = e?.modes ? modeList(JSON.parse(e.modes)) : '';
+  return e ? `${pct(e.success_rate)}${modes ? ` (${modes})` : ''}` : '–';
+};
 
 /** A run's online evaluations, preceded at 0 online steps by the offline policy's last (its own offline phase's or the grid run's). */
 function o2oCurve(evals: EvalRow[], source: Run | undefined): EvalRow[] {
@@ -134,7 +137,7 @@ function o2oTable(offline: Run[], o2oRoot: string, scratchRoot: string, task: st
       const returns = same.map((r) => r.online.meanReturn);
       lines.push(
         `| ${t} | ${label} | ${same.map((r) => r.seed).join(', ')} | ${before.map((b) => (Number.isNaN(b) ? '–' : pct(b))).join(', ')} | ${after.map(pct).join(', ')} | ${offlineMean} → **${pct(mean(after))}** ± ${(100 * std(after)).toFixed(0)} | ` +
-          `${same.map((r) => modeList(r.online.modeCounts)).join('; ')} | ${mean(returns).toFixed(1)} ± ${std(returns).toFixed(1)} | ${last.map(evalCell).join('; ')} |`,
+          `${same.map((r) => modeList(r.online.modeCounts)).filter(Boolean).join('; ')} | ${mean(returns).toFixed(1)} ± ${std(returns).toFixed(1)} | ${last.map(evalCell).join('; ')} |`,
       );
       summary[`${t}/${variant}`] = same.map((r) => ({ seed: r.seed, offline: r.offline?.sampled.successRate, offlineModes: r.offline?.sampled.modeCounts, online: r.online.successRate, onlineModes: r.online.modeCounts, onlineReturn: r.online.meanReturn, steps: r.steps, trainingEval: r.curve.at(-1)?.success_rate }));
       const n = Math.min(...same.map((r) => r.curve.length));
