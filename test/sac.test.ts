@@ -40,7 +40,7 @@ test('a wrong SAC hyper-parameter is rejected with a typed error naming the fiel
   assert.throws(() => new Sac(3, 1, { ...SAC_DEFAULTS, actorFreezeUpdates: -1 }, 1), /actorFreezeUpdates must be an integer >= 0/);
 });
 
-test('actorFreezeUpdates: the actor stays put for its first updates while the critics and α learn, then trains', () => {
+test('actorFreezeUpdates: the actor and α stay put for the first updates while the critics learn, then train', () => {
   const rng = new Rng(2);
   const replay = new ReplayBuffer(500, 5, 2);
   for (let i = 0; i < 200; i++) {
@@ -55,8 +55,9 @@ test('actorFreezeUpdates: the actor stays put for its first updates while the cr
   for (let i = 0; i < 4; i++) assert.ok(!('actor_loss' in agent.update(replay.sample(32, rng), rng)), `update ${i}: no actor step`);
   assert.deepEqual(snapshot(), actor0, 'actor unchanged while frozen');
   assert.notDeepEqual(Array.from(agent.critic.variables()[0].dataSync()), critic0, 'critics learn');
-  assert.notEqual(agent.temperature.alpha, alpha0, 'α follows the entropy');
+  assert.equal(agent.temperature.alpha, alpha0, 'α held with the actor');
   assert.ok('actor_loss' in agent.update(replay.sample(32, rng), rng));
   assert.notDeepEqual(snapshot(), actor0, 'the actor trains after the freeze');
+  assert.notEqual(agent.temperature.alpha, alpha0, 'and α with it');
   agent.dispose();
 });

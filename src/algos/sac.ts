@@ -23,8 +23,9 @@ export interface SacConfig {
   /** Actor and temperature update once every `policyDelay` critic updates (CleanRL uses 2; flow-rl 1). */
   policyDelay: number;
   /**
-   * The actor stays as it is for this many first updates while the critics (and the temperature) learn: a policy
+   * The actor and the temperature stay as they are for this many first updates while the critics learn: a policy
    * started from an offline checkpoint (--init) is not pulled about by fresh critics' arbitrary action gradients.
+   * α is held too: the entropy it tracks does not change while the actor is held, so it would only wind up.
    */
   actorFreezeUpdates: number;
   actorHidden: number[];
@@ -146,12 +147,7 @@ export class Sac implements Agent {
     out.critic_loss = critic;
 
     // 2. Actor: minimise E[α log π(a|s) − min Q(s, a)], a reparameterised (critic weights are not in the group).
-    // While the actor is frozen the temperature still follows the policy's entropy.
-    if (this.updates % policyDelay === 0 && this.updates < (this.config.actorFreezeUpdates ?? 0)) {
-      const meanLogProb = tf.tidy(() => tf.mean(this.sampleWithLogProb(obs, xiNow).logProb).dataSync()[0]);
-      out.entropy = -meanLogProb;
-      out.alpha_loss = this.temperature.update(meanLogProb);
-    } else if (this.updates % policyDelay === 0) {
+    if (this.updates % policyDelay === 0 && this.updates >= (this.config.actorFreezeUpdates ?? 0)) {
       let meanLogProb = 0;
       const actor = this.actorOptimizer.minimize(() =>
         tf.tidy(() => {
