@@ -61,3 +61,25 @@ test('actorFreezeUpdates: the actor and α stay put for the first updates while 
   assert.notEqual(agent.temperature.alpha, alpha0, 'and α with it');
   agent.dispose();
 });
+
+test('bcWeight pulls the actor toward the batch\'s actions (plain SAC does not)', () => {
+  const rng = new Rng(4);
+  const replay = new ReplayBuffer(300, 3, 1);
+  for (let i = 0; i < 200; i++) {
+    const s = Array.from({ length: 3 }, () => rng.normal());
+    replay.add(s, [0.6], 0, s, false); // zero reward: the critic offers no direction, the data does
+  }
+  const distance = (bcWeight: number) => {
+    const agent = new Sac(3, 1, { ...SAC_DEFAULTS, actorHidden: [16, 16], critic: { ...SAC_DEFAULTS.critic, hiddenSizes: [16, 16] }, actorLearningRate: 3e-3, initialAlpha: 0.01, bcWeight }, 9);
+    const r = new Rng(5);
+    for (let i = 0; i < 200; i++) agent.update(replay.sample(32, r), r);
+    const obs = new Float32Array([0.2, -0.4, 1.0]);
+    const d = Math.abs(agent.act(obs, false, r)[0] - 0.6);
+    agent.dispose();
+    return d;
+  };
+  const plain = distance(0);
+  const cloned = distance(5);
+  assert.ok(cloned < 0.1 && cloned < plain / 2, `mean action's distance to the data: ${cloned} with the BC term, ${plain} without`);
+  assert.throws(() => new Sac(3, 1, { ...SAC_DEFAULTS, bcWeight: -1 }, 1), /bcWeight must be >= 0/);
+});

@@ -116,6 +116,14 @@ export function squashedGaussianLogProb(xi: tf.Tensor, logStd: tf.Tensor, action
   });
 }
 
+/**
+ * log π(a | s) of given actions a = tanh(u) (u = atanh a, computed by the caller from actions pulled inside ±1) under a
+ * tanh-Gaussian with heads μ, log σ: the likelihood Gaussian BC maximises and SAC's optional BC term uses.
+ */
+export function tanhGaussianLogProbOf(mean: tf.Tensor, logStd: tf.Tensor, u: tf.Tensor, action: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => squashedGaussianLogProb(tf.div(tf.sub(u, mean), tf.exp(logStd)), logStd, action, true));
+}
+
 /** SAC's auto-tuned temperature: loss = −log α · (log π + target entropy), minimised over log α. */
 export class Temperature {
   readonly logAlpha: tf.Variable;

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../nn/layers.ts';
 import { createPolicy, gaussianHeads, policyAction, policyConfig, trainableVariables } from '../nn/policy.ts';
-import { ActorOnlyAgent, adamGroup, squashedGaussianLogProb } from './agent.ts';
+import { ActorOnlyAgent, adamGroup, tanhGaussianLogProbOf } from './agent.ts';
 import { disposeMfiProblem, flowTimes, mfiLoss, mfiProblem } from './meanflow.ts';
 import { MEANFLOWQL_DEFAULTS, type MeanFlowQlConfig, type OfflineSchedule, actorLearningRate, meanflowPolicyConfig, validateMeanFlowQlConfig } from './meanflowql.ts';
 import type { Batch } from './replay.ts';
@@ -132,9 +132,8 @@ export class GaussianBc extends ActorOnlyAgent {
     let entropy = 0;
     const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
       const { mean, logStd } = gaussianHeads(this.policy, obs);
-      const xi = tf.div(tf.sub(u, mean), tf.exp(logStd));
       entropy = tf.mean(tf.sum(logStd, 1)).dataSync()[0];
-      return tf.neg(tf.mean(squashedGaussianLogProb(xi, logStd, act, true))) as tf.Scalar;
+      return tf.neg(tf.mean(tanhGaussianLogProbOf(mean, logStd, u, act))) as tf.Scalar;
     }), trainableVariables(this.policy));
     const step = this.optimizer.apply(grads);
     const out = { actor_loss: value.dataSync()[0], mean_log_std: entropy / this.actionSize, actor_grad_norm: step.gradNorm };

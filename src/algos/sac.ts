@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createPolicy, gaussianHeads, normalizeObservation, policyConfig, policySample, policyWeights, setObservationNormalization, trainableVariables, type PolicyNetwork } from '../nn/policy.ts';
 import type { Activation } from '../nn/layers.ts';
 import type { Adam } from '../nn/optim.ts';
-import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, batchTensors, disposeActorCritic, gaussianNoise, restoreActorCriticState, squashedGaussianLogProb } from './agent.ts';
+import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, batchTensors, disposeActorCritic, gaussianNoise, restoreActorCriticState, squashedGaussianLogProb, tanhGaussianLogProbOf } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from '../core/rng.ts';
@@ -28,6 +28,11 @@ export interface SacConfig {
    * α is held too: the entropy it tracks does not change while the actor is held, so it would only wind up.
    */
   actorFreezeUpdates: number;
+  /**
+   * Weight of a behaviour-cloning term −log π(a|s) on the batch's actions in the actor loss (TD3+BC-style pull
+   * toward the data, for fine-tuning an offline policy; 0 = plain SAC). Actions are pulled inside ±(1 − 1e−5).
+   */
+  bcWeight: number;
   actorHidden: number[];
   /** The actor's activation and LayerNorm (CleanRL's: ReLU, none); --init takes a Gaussian BC checkpoint's. */
   actorActivation: Activation;
@@ -48,6 +53,7 @@ export const SAC_DEFAULTS: SacConfig = {
   targetEntropy: null,
   policyDelay: 1,
   actorFreezeUpdates: 0,
+  bcWeight: 0,
   actorHidden: [256, 256],
   actorActivation: 'relu',
   actorLayerNorm: false,
@@ -72,6 +78,7 @@ export function validateSacConfig(c: SacConfig): SacConfig {
   if (c.actorFreezeUpdates !== undefined && !(Number.isInteger(c.actorFreezeUpdates) && c.actorFreezeUpdates >= 0)) {
     throw new SacConfigError(`SAC actorFreezeUpdates must be an integer >= 0 (got ${c.actorFreezeUpdates})`);
   }
+  if (c.bcWeight !== undefined && !(c.bcWeight >= 0)) throw new SacConfigError(`SAC bcWeight must be >= 0 (got ${c.bcWeight})`);
   if (!(c.logStdMin < c.logStdMax)) throw new SacConfigError(`SAC logStdMin must be < logStdMax (got ${c.logStdMin}, ${c.logStdMax})`);
   return c;
 }
@@ -149,13 +156,23 @@ export class Sac implements Agent {
     // 2. Actor: minimise E[α log π(a|s) − min Q(s, a)], a reparameterised (critic weights are not in the group).
     if (this.updates % policyDelay === 0 && this.updates >= (this.config.actorFreezeUpdates ?? 0)) {
       let meanLogProb = 0;
+      const bcWeight = this.config.bcWeight ?? 0;
+      const limit = 1 - 1e-5;
+      const data = bcWeight > 0 ? tf.tidy(() => {
+        const action = tf.clipByValue(act, -limit, limit);
+        return { action, u: tf.atanh(action) };
+      }) : null;
       const actor = this.actorOptimizer.minimize(() =>
         tf.tidy(() => {
           const { action, logProb } = this.sampleWithLogProb(obs, xiNow);
           meanLogProb = tf.mean(logProb).dataSync()[0];
-          return tf.mean(tf.sub(tf.mul(alpha, logProb), this.critic.minValue(obsNorm, action))) as tf.Scalar;
+          const sacLoss = tf.mean(tf.sub(tf.mul(alpha, logProb), this.critic.minValue(obsNorm, action)));
+          if (!data) return sacLoss as tf.Scalar;
+          const { mean, logStd } = gaussianHeads(this.policy, obs);
+          return tf.sub(sacLoss, tf.mul(bcWeight, tf.mean(tanhGaussianLogProbOf(mean, logStd, data.u, data.action)))) as tf.Scalar;
         }),
       );
+      if (data) tf.dispose([data.action, data.u]);
       out.actor_loss = actor;
       out.entropy = -meanLogProb;
       // 3. Temperature toward the target entropy.
