@@ -1,0 +1,40 @@
+// The table of a DAgger recipe's rounds (scripts/dagger-arm_push.sh): for each round the learner that drove the
+// round's episodes and how often it succeeded there, the aggregate's size, and the round's policy evaluated
+// through ONNX Runtime on fresh seeds (sampled, as served, and with zero noise; cached beside each policy).
+//
+//   node --import tsx scripts/dagger-table.ts [OUT (default runs/dagger/arm_push-gaussian-bc)] [--episodes 50]
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readNpz } from '../src/data/npz.ts';
+import { summarizeDataset } from '../src/data/stats.ts';
+import { evaluateRun } from './eval-cache.ts';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { episodes: { type: 'string', default: '50' } } });
+const out = positionals[0] ?? 'runs/dagger/arm_push-gaussian-bc';
+const episodes = Number(values.episodes);
+const SEED = 10000;
+const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(0)} %`);
+
+const rows: string[] = [];
+const policies = (round: string) => {
+  const config = JSON.parse(readFileSync(join(out, round, 'config.json'), 'utf8')) as { hyper: { hidden: number[] }; loop: { offlineSteps: number } };
+  const sampled = evaluateRun(join(out, round), episodes, SEED, false);
+  const zero = evaluateRun(join(out, round), episodes, SEED, true);
+  return `${config.hyper.hidden.join('×')}, ${config.loop.offlineSteps / 1000}k | **${pct(sampled.successRate)}** | ${pct(zero.successRate)} | ${sampled.meanReturn.toFixed(1)} ± ${sampled.stdReturn.toFixed(1)}`;
+};
+const size = (i: number) => readNpz(join(out, `aggregate-${i}.npz`)).size;
+rows.push(`| 0 | scripted controller, DART σ 0.03 (1000 episodes) | – | ${size(0)} | ${policies('round-0')} |`);
+for (let i = 1; existsSync(join(out, `round-${i}`, 'policy.onnx')); i++) {
+  const learner = readNpz(join(out, `learner-${i}.npz`));
+  const driver = String((learner.metadata?.collect as { policy: string }).policy).replace(`${out}/`, '').replace(/\/policy\.onnx$/, '');
+  rows.push(`| ${i} | ${driver} (${summarizeDataset(learner).episodes} episodes) | ${pct(summarizeDataset(learner).successRate)} | ${size(i)} | ${policies(`round-${i}`)} |`);
+  if (existsSync(join(out, `round-${i}-512`, 'policy.onnx'))) rows.push(`| ${i} (again) | – (same aggregate) | – | ${size(i)} | ${policies(`round-${i}-512`)} |`);
+}
+process.stdout.write(
+  [
+    `| round | episodes driven by | its success there | aggregate transitions | policy trained | success within 4 cm, sampled (${episodes} episodes, seeds ${SEED}+) | zero noise | return (sampled) |`,
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n') + '\n',
+);
