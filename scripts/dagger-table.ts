@@ -3,7 +3,7 @@
 // through ONNX Runtime on fresh seeds (sampled, as served, and with zero noise; cached beside each policy).
 //
 //   node --import tsx scripts/dagger-table.ts [OUT (default runs/dagger/arm_push-gaussian-bc)] [--episodes 50]
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readNpz } from '../src/data/npz.ts';
@@ -16,6 +16,12 @@ const episodes = Number(values.episodes);
 const SEED = 10000;
 const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(0)} %`);
 
+// The learner is named by the round folder it is (a folder may be a link to the run it was first trained as).
+const roundOf = new Map(readdirSync(out).filter((f) => f.startsWith('round-') && existsSync(join(out, f, 'policy.onnx'))).map((f) => [realpathSync(join(out, f)), f]));
+const learnerName = (policyPath: string) => {
+  const dir = realpathSync(policyPath.replace(/\/policy\.onnx$/, ''));
+  return roundOf.get(dir) ?? policyPath;
+};
 const rows: string[] = [];
 const policies = (round: string) => {
   const config = JSON.parse(readFileSync(join(out, round, 'config.json'), 'utf8')) as { hyper: { hidden: number[] }; loop: { offlineSteps: number } };
@@ -27,7 +33,7 @@ const size = (i: number) => readNpz(join(out, `aggregate-${i}.npz`)).size;
 rows.push(`| 0 | scripted controller, DART σ 0.03 (1000 episodes) | – | ${size(0)} | ${policies('round-0')} |`);
 for (let i = 1; existsSync(join(out, `round-${i}`, 'policy.onnx')); i++) {
   const learner = readNpz(join(out, `learner-${i}.npz`));
-  const driver = String((learner.metadata?.collect as { policy: string }).policy).replace(`${out}/`, '').replace(/\/policy\.onnx$/, '');
+  const driver = learnerName(String((learner.metadata?.collect as { policy: string }).policy));
   rows.push(`| ${i} | ${driver} (${summarizeDataset(learner).episodes} episodes) | ${pct(summarizeDataset(learner).successRate)} | ${size(i)} | ${policies(`round-${i}`)} |`);
   if (existsSync(join(out, `round-${i}-512`, 'policy.onnx'))) rows.push(`| ${i} (again) | – (same aggregate) | – | ${size(i)} | ${policies(`round-${i}-512`)} |`);
 }
