@@ -6,11 +6,11 @@
 //
 // With --o2o FOLDER it tables offline→online runs instead: runs named <task>-<variant>-s<seed> (variant
 // meanflowql: MeanFlowQL's own loop continued online; smfp-init-bc / sac-init-gaussian-bc: SMFP or SAC --init from
-// an offline checkpoint; a suffix such as -alpha01 or -freeze2000: the same with the --set its command records), each beside the
-// offline policy it started from (the grid's run: --init's folder, or for MeanFlowQL the grid run of the same
-// dataset and seed), its exported policy after the online steps (sampled, as served; modes), its training-time
-// evaluation at the last step, and SMFP / SAC from scratch at the same env step (runs/<task>-{smfp,sac}-s<seed>/
-// eval.jsonl under --scratch), with a curve of the online evaluations.
+// an offline checkpoint; a suffix such as -alpha01 or -bcw10: the same with the --set its command records), each
+// beside the offline policy it started from (the grid's run: --init's folder, or for MeanFlowQL the grid run of
+// the same dataset and seed), its exported policy after the online steps (sampled, as served, with its modes; and
+// zero noise), its training-time evaluation at the last step, and SMFP / SAC from scratch at the same env step
+// (runs/<task>-{smfp,sac}-s<seed>/eval.jsonl under --scratch), with a curve of the online evaluations.
 //
 //   node --import tsx scripts/offline-grid.ts [runs/off] [--curves docs/curves] [--episodes 50] [--seed 10000]
 //   node --import tsx scripts/offline-grid.ts runs/off --o2o runs/o2o [--task two_way] [--scratch runs] [--curves docs/curves]
@@ -96,7 +96,7 @@ function o2oCurve(evals: EvalRow[], source: Run | undefined): EvalRow[] {
 
 function o2oTable(offline: Run[], o2oRoot: string, scratchRoot: string, task: string | undefined, episodes: number, seed: number, curves: string): void {
   // curve: the online training-time evaluations, after the offline policy's last one (at 0 online steps).
-  const runs: { task: string; variant: string; label: string; color: string; seed: number; dir: string; steps: number; offline?: Run; online: EvalResult; curve: EvalRow[] }[] = [];
+  const runs: { task: string; variant: string; label: string; color: string; seed: number; dir: string; steps: number; offline?: Run; online: EvalResult; zero: EvalResult; curve: EvalRow[] }[] = [];
   for (const name of readdirSync(o2oRoot).sort()) {
     const m = /^([a-z_]+?)-(meanflowql|smfp-init-bc|sac-init-gaussian-bc)(-[a-z]+\d+)?-s(\d+)$/.exec(name);
     const dir = join(o2oRoot, name);
@@ -113,11 +113,11 @@ function o2oTable(offline: Run[], o2oRoot: string, scratchRoot: string, task: st
     const base = VARIANTS[m[2]];
     const sets = [...config.command.matchAll(/ --set (\S+)/g)].map((x) => x[1]);
     const label = m[3] ? `${base.label}, ${sets.join(' ')}` : base.label;
-    runs.push({ task: m[1], variant: m[2] + (m[3] ?? ''), label, color: base.color, seed: Number(m[4]), dir, steps: config.loop.totalSteps, offline: source, online: evaluate(dir, episodes, seed, false), curve: o2oCurve(readEvals(dir), source) });
+    runs.push({ task: m[1], variant: m[2] + (m[3] ?? ''), label, color: base.color, seed: Number(m[4]), dir, steps: config.loop.totalSteps, offline: source, online: evaluate(dir, episodes, seed, false), zero: evaluate(dir, episodes, seed, true), curve: o2oCurve(readEvals(dir), source) });
   }
   const lines = [
-    '| task | variant | seeds | offline, sampled (per seed) | after the online steps, sampled (per seed) | mean offline → online | modes after, sampled (per seed) | return after, sampled | training-time evaluation at the last step, 20 episodes (per seed) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| task | variant | seeds | offline, sampled (per seed) | after the online steps, sampled (per seed) | mean offline → online | after, zero noise (per seed) | modes after, sampled (per seed) | return after, sampled | training-time evaluation at the last step, 20 episodes (per seed) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   const summary: Record<string, unknown> = {};
   for (const t of [...new Set(runs.map((r) => r.task))]) {
@@ -136,10 +136,10 @@ function o2oTable(offline: Run[], o2oRoot: string, scratchRoot: string, task: st
       const last = same.map((r) => r.curve.at(-1));
       const returns = same.map((r) => r.online.meanReturn);
       lines.push(
-        `| ${t} | ${label} | ${same.map((r) => r.seed).join(', ')} | ${before.map((b) => (Number.isNaN(b) ? '–' : pct(b))).join(', ')} | ${after.map(pct).join(', ')} | ${offlineMean} → **${pct(mean(after))}** ± ${(100 * std(after)).toFixed(0)} | ` +
+        `| ${t} | ${label} | ${same.map((r) => r.seed).join(', ')} | ${before.map((b) => (Number.isNaN(b) ? '–' : pct(b))).join(', ')} | ${after.map(pct).join(', ')} | ${offlineMean} → **${pct(mean(after))}** ± ${(100 * std(after)).toFixed(0)} | ${same.map((r) => pct(r.zero.successRate)).join(', ')} | ` +
           `${same.map((r) => modeList(r.online.modeCounts)).filter(Boolean).join('; ')} | ${mean(returns).toFixed(1)} ± ${std(returns).toFixed(1)} | ${last.map(evalCell).join('; ')} |`,
       );
-      summary[`${t}/${variant}`] = same.map((r) => ({ seed: r.seed, offline: r.offline?.sampled.successRate, offlineModes: r.offline?.sampled.modeCounts, online: r.online.successRate, onlineModes: r.online.modeCounts, onlineReturn: r.online.meanReturn, steps: r.steps, trainingEval: r.curve.at(-1)?.success_rate }));
+      summary[`${t}/${variant}`] = same.map((r) => ({ seed: r.seed, offline: r.offline?.sampled.successRate, offlineModes: r.offline?.sampled.modeCounts, online: r.online.successRate, onlineModes: r.online.modeCounts, onlineReturn: r.online.meanReturn, onlineZeroNoise: r.zero.successRate, steps: r.steps, trainingEval: r.curve.at(-1)?.success_rate }));
       const n = Math.min(...same.map((r) => r.curve.length));
       const x = same[0].curve.slice(0, n).map((e) => e.env_steps);
       const ys = x.map((_, i) => same.map((r) => 100 * r.curve[i].success_rate));
@@ -150,7 +150,7 @@ function o2oTable(offline: Run[], o2oRoot: string, scratchRoot: string, task: st
       if (!dirs.length) continue;
       const curvesOf = dirs.map((d) => readEvals(join(scratchRoot, d)).filter((e) => e.env_steps <= steps));
       const at = curvesOf.map((c) => c.find((e) => e.env_steps === steps));
-      lines.push(`| ${t} | ${label} (reference) | ${dirs.map((d) => d.split('-s').at(-1)).join(', ')} | – | – | – | – | – | ${at.map(evalCell).join('; ')} |`);
+      lines.push(`| ${t} | ${label} (reference) | ${dirs.map((d) => d.split('-s').at(-1)).join(', ')} | – | – | – | – | – | – | ${at.map(evalCell).join('; ')} |`);
       summary[`${t}/${algo}-scratch`] = at.map((e, i) => ({ run: dirs[i], steps, trainingEval: e?.success_rate }));
       const n = Math.min(...curvesOf.map((c) => c.length));
       const x = curvesOf[0].slice(0, n).map((e) => e.env_steps);

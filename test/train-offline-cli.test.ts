@@ -130,7 +130,7 @@ test('sac --init: a Gaussian BC checkpoint\'s actor carries over exactly; a chec
   const tuned = join(dir, 'sac-init');
   const s = await onestep('train', '--algo', 'sac', '--init', ckptDir, '--dataset', DATA, '--steps', '50', ...small, '--out', tuned);
   assert.equal(s.code, 0, s.stderr);
-  assert.match(s.stderr, /SAC starts from .* \(gaussian-bc, 40 updates\): tanh-Gaussian actor \(mean and log-σ heads\), observation statistics, fresh critics, α at 1/);
+  assert.match(s.stderr, /SAC starts from .* \(gaussian-bc, 40 updates\): tanh-Gaussian actor \(mean and log-σ heads\), observation statistics, fresh critics, α at 1\n/);
   const config = JSON.parse(readFileSync(join(tuned, 'config.json'), 'utf8'));
   assert.equal(config.init, ckptDir);
   assert.deepEqual([config.hyper.actorHidden, config.hyper.actorLayerNorm], [[16, 16], true]);

@@ -8,6 +8,7 @@
 //  - SAC from Gaussian BC: the tanh-Gaussian actor (trunk, mean and log-σ heads) carries over whole — the same
 //    network kind, so SAC's first sampled actions are the BC policy's; critics start fresh (BC has none) and the
 //    temperature at SAC's configured initial α (docs/algorithms/meanflowql.md, "SAC from a Gaussian BC checkpoint").
+//    A BC term in the actor loss (--set bcWeight) is left to the run: it helps on unimodal data, hurts on multimodal.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Checkpoint } from '../nn/checkpoint.ts';
 import { copyPolicyWeights, policyWeights, type PolicyConfig, type PolicyNetwork } from '../nn/policy.ts';
@@ -112,8 +113,10 @@ export function initSacFromOffline(agent: Sac, ckpt: Checkpoint): string[] {
   if (mismatch) throw new Error(mismatch);
   copyOfflinePolicy(ckpt, agent.policy, 'SAC');
   const freeze = agent.config.actorFreezeUpdates ?? 0;
+  const bcWeight = agent.config.bcWeight ?? 0;
   return [
     'tanh-Gaussian actor (mean and log-σ heads)', 'observation statistics', 'fresh critics', `α at ${+agent.temperature.alpha.toPrecision(3)}`,
+    ...(bcWeight > 0 ? [`BC term in the actor loss at weight ${bcWeight}`] : []),
     ...(freeze > 0 ? [`actor held for the first ${freeze} updates`] : []),
   ];
 }

@@ -33,7 +33,7 @@ const command: CommandModule<object, TrainArgs> = {
       .option('offline-steps', { type: 'number', describe: 'gradient updates on the dataset before any environment step (meanflowql, bc, gaussian-bc)', defaultDescription: String(DEFAULT_OFFLINE_STEPS) })
       .option('online-steps', { type: 'number', describe: 'environment steps of online fine-tuning after the offline phase (same as --steps)', defaultDescription: '0' })
       .option('sampling', { type: 'string', choices: ['mixed', 'balanced'], default: 'mixed', describe: 'online batches with a dataset: mixed (dataset and online data in one buffer, MeanFlowQL/FQL) or balanced (half each, RLPD)' })
-      .option('init', { type: 'string', describe: 'start from an offline checkpoint folder; needs --dataset. smfp: from meanflowql or bc (the MeanFlow map carries over, the σ head starts small); sac: from gaussian-bc (the tanh-Gaussian actor carries over, critics start fresh)' })
+      .option('init', { type: 'string', describe: 'start from an offline checkpoint folder; needs --dataset. smfp: from meanflowql or bc (the MeanFlow map carries over, the σ head starts small); sac: from gaussian-bc (the tanh-Gaussian actor carries over, critics start fresh; --set bcWeight=W keeps a BC term in the actor loss)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of networks, exploration, replay sampling and episodes' })
       .option('out', { type: 'string', describe: 'run folder', defaultDescription: 'runs/<task>-<algo>-s<seed>' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue from <out>/checkpoints/last with the saved config (same result as an uninterrupted run)' })
