@@ -6,11 +6,11 @@
 # Rounds 1–8 train 256×256 for 20k updates; a 512×512, 40k-update policy on the round-5 aggregate did better
 # (76 % vs 62 %), so rounds 9+ train 512×512 for 40k updates, starting from that policy.
 # Every file lands in OUT (default runs/dagger/arm_push-gaussian-bc); finished steps are skipped on a rerun, so an
-# interrupted recipe resumes. Usage: bash scripts/dagger-arm_push.sh [OUT] [LAST_ROUND (default 9, the shipped model)]
+# interrupted recipe resumes. Usage: bash scripts/dagger-arm_push.sh [OUT] [LAST_ROUND (default 10, the shipped model)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/dagger/arm_push-gaussian-bc}
-last=${2:-9}
+last=${2:-10}
 onestep() { node bin/onestep.js "$@"; }
 mkdir -p "$out"
 [ -f "$out/aggregate-0.npz" ] || onestep collect --task arm_push --policy scripted --episodes 1000 --noise 0.03 --seed 100 --out "$out/aggregate-0.npz" --progress none
