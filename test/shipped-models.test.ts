@@ -1,7 +1,7 @@
 // The trained models in models/ against the tasks of this tree: a change to a task's observation or action
 // interface, or to the export, that would leave a shipped model silently wrong fails here — its spec no longer
-// matches the task, or it no longer does the job with zero noise on a few fresh episodes (the card's
-// deterministic row is 98–100 % for each over 50 episodes).
+// matches the task, or it no longer does the job with zero noise on a few fresh episodes (the cards'
+// deterministic rows are 92–100 % over 50 episodes; a task without a success criterion must beat random by far).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -39,7 +39,14 @@ for (const task of trained) {
     }
     const r = await onestep('eval', '--model', file, '--episodes', '5', '--seed', '20000', '--deterministic', '--json');
     assert.equal(r.code, 0, r.stderr);
-    const { successRate } = JSON.parse(r.stdout) as { successRate: number };
-    assert.ok(successRate >= 0.8, `${task}: ${successRate * 100} % of 5 episodes`);
+    const { successRate, meanReturn } = JSON.parse(r.stdout) as { successRate: number | null; meanReturn: number };
+    if (successRate !== null) assert.ok(successRate >= 0.8, `${task}: ${successRate * 100} % of 5 episodes`);
+    else {
+      // a task without a success criterion (cheetah): the model must beat uniform random actions by far
+      const random = await onestep('sim', '--task', task, '--policy', 'random', '--episodes', '5', '--seed', '20000', '--json');
+      assert.equal(random.code, 0, random.stderr);
+      const floor = (JSON.parse(random.stdout) as { meanReturn: number }).meanReturn;
+      assert.ok(meanReturn > floor + 500, `${task}: return ${meanReturn} against random ${floor}`);
+    }
   });
 }
