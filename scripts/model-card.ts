@@ -60,7 +60,7 @@ function main(): void {
   if (!run || !dest) throw new Error('usage: model-card.ts <run folder> <dest folder> [--policy policy|policy-best] [--episodes N] [--best-of N] [--recipe FILE.sh]');
   const episodes = String(Number(values.episodes));
   const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { algo: string; task: string; seed: number; dataset?: string; loop: { totalSteps: number; warmupSteps: number; batchSize: number; herRelabels?: number }; hyper: Record<string, unknown>; command: string };
-  const evals = readFileSync(join(run, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { env_steps: number; return_mean: number; return_std: number; success_rate: number | null });
+  const evals = readFileSync(join(run, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { env_steps: number; return_mean: number; return_std: number; success_rate: number });
   const final = values.policy === 'policy';
   const ckpt = JSON.parse(readFileSync(join(run, 'checkpoints', final ? 'last' : 'best', 'checkpoint.json'), 'utf8')) as { checkpointId: string; counters: { trainingSteps: number; envSteps: number } };
   mkdirSync(dest, { recursive: true });
@@ -72,9 +72,11 @@ function main(): void {
     measure('sampled (as served, noise drawn)', ['eval', '--model', model, ...common]),
     measure('deterministic (zero noise)', ['eval', '--model', model, ...common, '--deterministic']),
   ];
-  // Best-of-N needs the critic, which only the final checkpoint of the run holds beside this policy.
+  // Best-of-N needs the critic, which only the final checkpoint of the run holds beside this policy, and an
+  // algorithm that selects among samples (`onestep eval --best-of` refuses SAC).
   const hasCritic = config.algo === 'smfp' || config.algo === 'meanflowql' || config.algo === 'sac';
-  if (final && hasCritic) {
+  const bestOfN = config.algo === 'smfp' || config.algo === 'meanflowql';
+  if (final && bestOfN) {
     rows.push(measure(`best of ${values['best-of']} under the critic (TF.js)`, ['eval', '--checkpoint', run, ...common, '--best-of', String(values['best-of'])]));
   }
   rows.push(measure('*floor: uniform random actions*', ['sim', '--task', config.task, '--policy', 'random', ...common]));
@@ -102,9 +104,9 @@ the policy's noise as \`onestep serve\` does unless \`deterministic: true\` is s
 | policy | return (mean ± std) | success | modes | command |
 |---|---|---|---|---|
 ${rows.map(row).join('\n')}
-${hasCritic ? '' : `\nBest-of-N picks among N samples by a critic's value; a behaviour-cloned ${config.algo} policy has no critic, so there is no best-of-N row.\n`}
+${hasCritic ? '' : `\nBest-of-N picks among N samples by a critic's value; a behaviour-cloned ${config.algo} policy has no critic, so there is no best-of-N row.\n`}${hasCritic && !bestOfN ? `\n\`onestep eval --best-of\` has no best-of-N selection for ${config.algo}, so there is no best-of-N row.\n` : ''}
 During training (${evals.length} evaluations of the training-time evaluation policy) the last one, ${last.env_steps === 0 ? `after ${ckpt.counters.trainingSteps} offline updates` : `at ${last.env_steps} steps`}, returned
-${last.return_mean.toFixed(2)} ± ${last.return_std.toFixed(2)}${rows[0].result.successRate === null || last.success_rate === null ? '' : ` with ${(100 * last.success_rate).toFixed(0)} % success`}; the curve is [learning-curve.svg](learning-curve.svg).
+${last.return_mean.toFixed(2)} ± ${last.return_std.toFixed(2)}${rows[0].result.successRate === null ? '' : ` with ${(100 * last.success_rate).toFixed(0)} % success`}; the curve is [learning-curve.svg](learning-curve.svg).
 
 ## Reproduce
 
