@@ -34,16 +34,14 @@ const info: CommandModule<object, InfoArgs> = {
       .option('task', { type: 'string', describe: 'also check the dataset against this task (observation size and names)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }) as unknown as Argv<InfoArgs>,
   handler: async (argv: ArgumentsCamelCase<InfoArgs>) => {
-    const { loadDataset, summarizeDataset, DatasetError } = await import('../data/index.ts');
+    const { loadDataset, summarizeDataset } = await import('../data/index.ts');
     let expect = {};
     if (argv.task !== undefined) {
       const { TASK_NAMES, getTask } = await import('../sim/tasks/index.ts');
       if (!TASK_NAMES.includes(argv.task)) throw new UserError(`unknown task '${argv.task}' (expected one of ${TASK_NAMES.join(', ')})`);
       expect = { task: getTask(argv.task) };
     }
-    const ds = await loadDataset(argv.file, expect).catch((err: unknown) => {
-      throw err instanceof DatasetError ? new UserError(err.message) : err;
-    });
+    const ds = await loadDataset(argv.file, expect);
     const s = summarizeDataset(ds);
     const meta = ds.metadata ?? {};
     const episodeModes = Array.isArray(meta.episodeModes) ? (meta.episodeModes as (string | null)[]) : null;
@@ -123,19 +121,11 @@ const merge: CommandModule<object, MergeArgs> = {
       .option('compress', { type: 'boolean', default: true, describe: 'deflate the arrays; --no-compress stores them' }) as unknown as Argv<MergeArgs>,
   handler: async (argv: ArgumentsCamelCase<MergeArgs>) => {
     if (!argv.out.endsWith('.npz')) throw new UserError(`--out must name an .npz file (got '${argv.out}')`);
-    const { loadDataset, mergeDatasets, writeDatasetNpz, summarizeDataset, DatasetError } = await import('../data/index.ts');
-    const asUserError = (err: unknown) => {
-      throw err instanceof DatasetError ? new UserError(err.message) : err;
-    };
+    const { loadDataset, mergeDatasets, writeDatasetNpz, summarizeDataset } = await import('../data/index.ts');
+    // A DatasetError names the file, key and row; the CLI prints any error's message as its one line.
     const parts = [];
-    for (const file of argv.files) parts.push(await loadDataset(file).catch(asUserError));
-    const merged = (() => {
-      try {
-        return mergeDatasets(parts, argv.out);
-      } catch (err) {
-        return asUserError(err);
-      }
-    })();
+    for (const file of argv.files) parts.push(await loadDataset(file));
+    const merged = mergeDatasets(parts, argv.out);
     writeDatasetNpz(argv.out, merged, { compress: argv.compress });
     const s = summarizeDataset(merged);
     process.stdout.write(

@@ -120,19 +120,11 @@ export function checkFlagCombinations(argv: TrainArgs, algo: Algo): void {
   if (argv.env === 'ros' && argv.paramsFile === undefined) throw new UserError('--env ros needs --params-file: the onestep serve parameters that wire the observation and the command topic (e.g. launch/arm_policy.yaml)');
 }
 
-/** A dataset error is the user's: one line. */
-async function datasetOrUserError<T>(load: Promise<T>): Promise<T> {
-  const { DatasetError } = await import('../data/index.ts');
-  return load.catch((err: unknown) => {
-    throw err instanceof DatasetError ? new UserError(err.message) : err;
-  });
-}
-
 /** The dataset (it may name the task), the task, the run folder and the algorithm's defaults and task preset. */
 export async function resolveRun(argv: TrainArgs, algo: Algo): Promise<RunInputs> {
   // Heavy modules load only here, so `onestep --help` stays fast. The dataset loads first: it may name the task.
   const { loadDataset } = await import('../data/index.ts');
-  const dataset = argv.dataset && !argv.resume ? await datasetOrUserError(loadDataset(argv.dataset)) : null;
+  const dataset = argv.dataset && !argv.resume ? await loadDataset(argv.dataset) : null;
   const taskName = argv.task ?? dataset?.task;
   if (!taskName) throw new UserError(argv.dataset ? `--task is required: ${argv.dataset} does not record its task` : '--task is required');
   const out = argv.out ?? join('runs', `${taskName}-${algo}-s${argv.seed}`);
@@ -164,7 +156,7 @@ export async function resumedConfig(argv: TrainArgs, run: RunInputs): Promise<Tr
   if (config.algo !== algo || config.task !== taskName) throw new UserError(`--resume: ${out} holds a ${config.algo} run on ${config.task}, not ${algo} on ${taskName}`);
   if (config.dataset) {
     const { loadDataset } = await import('../data/index.ts');
-    run.dataset = await datasetOrUserError(loadDataset(config.dataset));
+    run.dataset = await loadDataset(config.dataset);
   }
   // --set on --resume changes hyper-parameters from here on (e.g. a lower target entropy to fine-tune); the
   // change is recorded in config.json's command, so the run stays reproducible.

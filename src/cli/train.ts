@@ -98,12 +98,8 @@ async function openSession(argv: TrainArgs, run: RunInputs, config: TrainConfig)
   const o = env.observationSize;
   const d = env.actionSize;
   if (run.dataset) {
-    const { checkAgainstTask, DatasetError } = await import('../data/index.ts');
-    try {
-      checkAgainstTask(run.dataset, { task: simEnv.task, actionSize: d });
-    } catch (err) {
-      throw err instanceof DatasetError ? new UserError(err.message) : err;
-    }
+    const { checkAgainstTask } = await import('../data/index.ts');
+    checkAgainstTask(run.dataset, { task: simEnv.task, actionSize: d });
   }
   const schedule = { offlineSteps: config.loop.offlineSteps ?? 0 };
   const agent = createAgent(config.algo, o, d, config.hyper, config.seed, schedule);
