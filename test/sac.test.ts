@@ -8,13 +8,19 @@ import { policyWeights } from '../src/nn/policy.ts';
 
 await initBackend();
 
-test('SAC updates give finite losses, tune α toward the target entropy, and act in [-1, 1]', () => {
-  const rng = new Rng(1);
-  const replay = new ReplayBuffer(1000, 5, 2);
-  for (let i = 0; i < 300; i++) {
+/** `n` transitions of random 5-d states and 2-d actions in [-1, 1], random rewards (s' = s). */
+function randomReplay(rng: Rng, capacity: number, n: number): ReplayBuffer {
+  const replay = new ReplayBuffer(capacity, 5, 2);
+  for (let i = 0; i < n; i++) {
     const s = Array.from({ length: 5 }, () => rng.normal());
     replay.add(s, [rng.uniform() * 2 - 1, rng.uniform() * 2 - 1], rng.normal(), s, false);
   }
+  return replay;
+}
+
+test('SAC updates give finite losses, tune α toward the target entropy, and act in [-1, 1]', () => {
+  const rng = new Rng(1);
+  const replay = randomReplay(rng, 1000, 300);
   const agent = new Sac(5, 2, { ...SAC_DEFAULTS, actorHidden: [32, 32], critic: { ...SAC_DEFAULTS.critic, hiddenSizes: [32, 32] }, policyDelay: 2 }, 3);
   let out: Record<string, number> = {};
   const alphas: number[] = [];
@@ -42,11 +48,7 @@ test('a wrong SAC hyper-parameter is rejected with a typed error naming the fiel
 
 test('actorFreezeUpdates: the actor and α stay put for the first updates while the critics learn, then train', () => {
   const rng = new Rng(2);
-  const replay = new ReplayBuffer(500, 5, 2);
-  for (let i = 0; i < 200; i++) {
-    const s = Array.from({ length: 5 }, () => rng.normal());
-    replay.add(s, [rng.uniform() * 2 - 1, rng.uniform() * 2 - 1], rng.normal(), s, false);
-  }
+  const replay = randomReplay(rng, 500, 200);
   const agent = new Sac(5, 2, { ...SAC_DEFAULTS, actorHidden: [16, 16], critic: { ...SAC_DEFAULTS.critic, hiddenSizes: [16, 16] }, actorFreezeUpdates: 4 }, 5);
   const snapshot = () => [...policyWeights(agent.policy).values()].map((v) => Array.from(v.dataSync()));
   const actor0 = snapshot();
