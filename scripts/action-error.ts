@@ -6,20 +6,19 @@
 //   node --import tsx scripts/action-error.ts MODEL.onnx DATA.npz [--last N] [--every K]
 //     --last N   only the dataset's last N rows (e.g. the newest DAgger round); default all
 //     --every K  every K-th row of those (default 13)
+import { parseArgs } from 'node:util';
 import { readNpz } from '../src/data/npz.ts';
 import { PolicyRuntime } from '../src/runtime/policy-runtime.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(args.splice(i, 2)[1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be an integer >= 1`);
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { last: { type: 'string' }, every: { type: 'string', default: '13' } } });
+const count = (name: string, text: string) => {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be an integer >= 1`);
   return v;
 };
-const every = flag('--every', 13);
-const last = flag('--last', Number.MAX_SAFE_INTEGER);
-const [model, data] = args;
+const every = count('every', values.every);
+const last = values.last === undefined ? Number.MAX_SAFE_INTEGER : count('last', values.last);
+const [model, data] = positionals;
 if (!model?.endsWith('.onnx') || !data?.endsWith('.npz')) {
   console.error('usage: node --import tsx scripts/action-error.ts MODEL.onnx DATA.npz [--last N] [--every K]');
   process.exit(2);

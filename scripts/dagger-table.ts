@@ -29,13 +29,17 @@ const policies = (round: string) => {
   const zero = evaluateRun(join(out, round), episodes, SEED, true);
   return `${config.hyper.hidden.join('×')}, ${config.loop.offlineSteps / 1000}k | **${pct(sampled.successRate)}** | ${pct(zero.successRate)} | ${sampled.meanReturn.toFixed(1)} ± ${sampled.stdReturn.toFixed(1)}`;
 };
-const size = (i: number) => readNpz(join(out, `aggregate-${i}.npz`)).size;
-rows.push(`| 0 | scripted controller, DART σ 0.03 (1000 episodes) | – | ${size(0)} | ${policies('round-0')} |`);
+// An aggregate is the previous one plus the round's learner episodes (dataset merge), so its size is a running sum:
+// only the DART start and the (small) learner files are read, not every aggregate.
+let aggregate = readNpz(join(out, 'aggregate-0.npz')).size;
+rows.push(`| 0 | scripted controller, DART σ 0.03 (1000 episodes) | – | ${aggregate} | ${policies('round-0')} |`);
 for (let i = 1; existsSync(join(out, `round-${i}`, 'policy.onnx')); i++) {
   const learner = readNpz(join(out, `learner-${i}.npz`));
+  const summary = summarizeDataset(learner);
+  aggregate += learner.size;
   const driver = learnerName(String((learner.metadata?.collect as { policy: string }).policy));
-  rows.push(`| ${i} | ${driver} (${summarizeDataset(learner).episodes} episodes) | ${pct(summarizeDataset(learner).successRate)} | ${size(i)} | ${policies(`round-${i}`)} |`);
-  if (existsSync(join(out, `round-${i}-512`, 'policy.onnx'))) rows.push(`| ${i} (again) | – (same aggregate) | – | ${size(i)} | ${policies(`round-${i}-512`)} |`);
+  rows.push(`| ${i} | ${driver} (${summary.episodes} episodes) | ${pct(summary.successRate)} | ${aggregate} | ${policies(`round-${i}`)} |`);
+  if (existsSync(join(out, `round-${i}-512`, 'policy.onnx'))) rows.push(`| ${i} (again) | – (same aggregate) | – | ${aggregate} | ${policies(`round-${i}-512`)} |`);
 }
 process.stdout.write(
   [
