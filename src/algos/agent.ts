@@ -117,7 +117,19 @@ export function squashedGaussianLogProb(xi: tf.Tensor, logStd: tf.Tensor, action
 }
 
 /**
- * log π(a | s) of given actions a = tanh(u) (u = atanh a, computed by the caller from actions pulled inside ±1) under a
+ * Data actions pulled inside ±(1 − margin) and their tanh pre-image u = atanh(a): what the likelihood below needs
+ * for actions that may sit exactly on the bounds (atanh(±1) is infinite). Caller disposes both.
+ */
+export function tanhPreimage(actions: tf.Tensor, margin: number): { action: tf.Tensor; u: tf.Tensor } {
+  const [action, u] = tf.tidy(() => {
+    const pulled = tf.clipByValue(actions, -(1 - margin), 1 - margin);
+    return [pulled, tf.atanh(pulled)];
+  });
+  return { action, u };
+}
+
+/**
+ * log π(a | s) of given actions a = tanh(u) (u = atanh a from tanhPreimage) under a
  * tanh-Gaussian with heads μ, log σ: the likelihood Gaussian BC maximises and SAC's optional BC term uses.
  */
 export function tanhGaussianLogProbOf(mean: tf.Tensor, logStd: tf.Tensor, u: tf.Tensor, action: tf.Tensor): tf.Tensor {

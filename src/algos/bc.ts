@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../nn/layers.ts';
 import { createPolicy, gaussianHeads, policyAction, policyConfig, trainableVariables } from '../nn/policy.ts';
-import { ActorOnlyAgent, adamGroup, tanhGaussianLogProbOf } from './agent.ts';
+import { ActorOnlyAgent, adamGroup, tanhGaussianLogProbOf, tanhPreimage } from './agent.ts';
 import { disposeMfiProblem, flowTimes, mfiLoss, mfiProblem } from './meanflow.ts';
 import { MEANFLOWQL_DEFAULTS, type MeanFlowQlConfig, type OfflineSchedule, actorLearningRate, meanflowPolicyConfig, validateMeanFlowQlConfig } from './meanflowql.ts';
 import type { Batch } from './replay.ts';
@@ -125,10 +125,9 @@ export class GaussianBc extends ActorOnlyAgent {
 
   update(batch: Batch, _rng: Rng): Record<string, number> {
     const B = batch.size;
-    const limit = 1 - this.config.actionMargin;
     const obs = tf.tensor2d(batch.observation, [B, this.observationSize]);
-    const act = tf.clipByValue(tf.tensor2d(batch.action, [B, this.actionSize]), -limit, limit);
-    const u = tf.atanh(act);
+    const raw = tf.tensor2d(batch.action, [B, this.actionSize]);
+    const { action: act, u } = tanhPreimage(raw, this.config.actionMargin);
     let entropy = 0;
     const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
       const { mean, logStd } = gaussianHeads(this.policy, obs);
@@ -137,7 +136,7 @@ export class GaussianBc extends ActorOnlyAgent {
     }), trainableVariables(this.policy));
     const step = this.optimizer.apply(grads);
     const out = { actor_loss: value.dataSync()[0], mean_log_std: entropy / this.actionSize, actor_grad_norm: step.gradNorm };
-    tf.dispose([value, ...Object.values(grads), obs, act, u]);
+    tf.dispose([value, ...Object.values(grads), obs, raw, act, u]);
     this.updates++;
     return out;
   }

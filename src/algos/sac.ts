@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createPolicy, gaussianHeads, normalizeObservation, policyConfig, policySample, policyWeights, setObservationNormalization, trainableVariables, type PolicyNetwork } from '../nn/policy.ts';
 import type { Activation } from '../nn/layers.ts';
 import type { Adam } from '../nn/optim.ts';
-import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, batchTensors, disposeActorCritic, gaussianNoise, restoreActorCriticState, squashedGaussianLogProb, tanhGaussianLogProbOf } from './agent.ts';
+import { type ActorCriticParts, type Agent, type AgentState, Temperature, actorCriticState, adamGroup, batchTensors, disposeActorCritic, gaussianNoise, restoreActorCriticState, squashedGaussianLogProb, tanhGaussianLogProbOf, tanhPreimage } from './agent.ts';
 import { DEFAULT_CRITIC, TwinCritic, type CriticConfig } from './critic.ts';
 import type { Batch } from './replay.ts';
 import type { Rng } from '../core/rng.ts';
@@ -157,11 +157,7 @@ export class Sac implements Agent {
     if (this.updates % policyDelay === 0 && this.updates >= (this.config.actorFreezeUpdates ?? 0)) {
       let meanLogProb = 0;
       const bcWeight = this.config.bcWeight ?? 0;
-      const limit = 1 - 1e-5;
-      const data = bcWeight > 0 ? tf.tidy(() => {
-        const action = tf.clipByValue(act, -limit, limit);
-        return { action, u: tf.atanh(action) };
-      }) : null;
+      const data = bcWeight > 0 ? tanhPreimage(act, 1e-5) : null;
       const actor = this.actorOptimizer.minimize(() =>
         tf.tidy(() => {
           const { action, logProb } = this.sampleWithLogProb(obs, xiNow);
