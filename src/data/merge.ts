@@ -25,9 +25,9 @@ export function mergeDatasets(parts: readonly OfflineDataset[], source: string):
     if (p.actionSize !== first.actionSize) throw new DatasetError('action-size', p.source, `action size ${p.actionSize} differs from ${first.actionSize} in ${first.source}`, { key: 'actions' });
     if (p.task !== undefined && first.task !== undefined && p.task !== first.task) throw new DatasetError('task-mismatch', p.source, `records task ${p.task}, ${first.source} records ${first.task}`);
     const names = p.observationNames;
-    if (names && first.observationNames && names.some((n, i) => n !== first.observationNames![i])) {
-      const i = names.findIndex((n, j) => n !== first.observationNames![j]);
-      throw new DatasetError('task-mismatch', p.source, `observation ${i} is '${names[i]}', in ${first.source} it is '${first.observationNames[i]}'`, { key: 'observations', column: i });
+    const i = names && first.observationNames ? names.findIndex((n, j) => n !== first.observationNames![j]) : -1;
+    if (i >= 0) {
+      throw new DatasetError('task-mismatch', p.source, `observation ${i} is '${names![i]}', in ${first.source} it is '${first.observationNames![i]}'`, { key: 'observations', column: i });
     }
   }
   const task = parts.find((p) => p.task !== undefined)?.task;
