@@ -2,11 +2,13 @@
 // onestep ↔ Cyclone DDS, onestep ↔ Fast DDS, and the C/C++ floors Cyclone ↔ Cyclone and Fast DDS ↔ Fast DDS,
 // all measured in the same run on the same loopback.
 //
-//   node --import tsx bench/dds-latency.ts [--latency-count 3000] [--latency-rate 500] [--rounds 3]
+//   node --import tsx bench/dds-latency.ts [--latency-count 3000] [--latency-rate 500] [--rounds 3] [--warmup-rounds 1]
 //        [--burst-count 20000] [--json bench/out/dds-latency.json]
 //
 // Latency: sensor_msgs/JointState (6 joints, 350 B), reliable/volatile (the ROS default), at --latency-rate, in
-// --rounds interleaved rounds (p50 and p99 are medians over rounds, max the largest);
+// --rounds interleaved rounds (p50 and p99 are medians over rounds, max the largest) after --warmup-rounds
+// uncounted ones; pinning the whole run to one CPU (`taskset -c 0 node …`) gives every pair the same placement,
+// where otherwise the scheduler's choice of one CPU or two moves even Cyclone → Cyclone between ~37 and ~90 µs here;
 // the writer stamps header.stamp with CLOCK_MONOTONIC right before encoding and the reader subtracts it after
 // decoding, so each figure covers encode + send + loopback + receive + decode.
 // Rate: std_msgs/String (~10 B), reliable, 10,000 messages at 5 kHz with keep-last 100 and 1000; then the writer
@@ -68,10 +70,15 @@ async function run(s: Omit<Scenario, 'topic'>): Promise<ScenarioResult> {
 // latency in interleaved rounds, so a burst of load from elsewhere on the machine hits every pair alike;
 // each figure is the median over rounds
 const rounds = Number(opt('rounds', '3'));
+// warm-up: whole rounds of every pair run first and are not counted. onestep's writer and reader are JavaScript that
+// V8 compiles while they run, and the first few thousand messages of a process pay for it (e.g. 70 µs in the first
+// round against 44 µs in the fifth, writer side); the C and C++ peers have nothing to warm, and run the round too.
+const warmupRounds = Number(opt('warmup-rounds', '1'));
 const perRound = new Map<string, ScenarioResult[]>();
-for (let round = 0; round < rounds; round++) {
+for (let round = -warmupRounds; round < rounds; round++) {
   for (const [writer, reader] of pairs) {
     const r = await run({ writer, reader, type: 'JointState', count: Math.ceil(latencyCount / rounds), rate: latencyRate, depth: 100 });
+    if (round < 0) continue;
     const key = `${writer}>${reader}`;
     perRound.set(key, [...(perRound.get(key) ?? []), r]);
   }

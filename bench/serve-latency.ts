@@ -5,7 +5,7 @@
 //
 //   node --import tsx bench/serve-latency.ts [--rates 100,500,1000] [--seconds 60] [--soak-minutes 10] [--soak-rate 500]
 //        [--model models/untrained-arm_reach/policy.onnx] [--json bench/out/serve-latency.json]
-//        [--profiler-rounds 3]
+//        [--profiler-rounds 3] [--rounds 1] [--warmup-seconds 1]
 //
 // Also measured in the same run: the raw ONNX Runtime run of the same model (sync binding), so the robot round
 // trip can be set against "C echo round trip + forward pass" — back to back (the goal's reference) and, to show what
@@ -14,6 +14,12 @@
 // `onestep profile` on the loop it measures: N interleaved pairs of runs at the first rate, without and with the
 // node's per-pass timings on and `onestep profile --tap` watching (its own process), compared on the robot's
 // round trip.
+//
+// Round trips of the first --warmup-seconds of every run are not counted (the node's and the C echo's alike): the
+// node is JavaScript that V8 compiles while it runs. The node's own stage timings are not cut.
+// With --rounds N (N > 1), each rate runs N interleaved rounds of (C echo, node, ORT once per period), and the
+// round-trip ratios are reported per round and as the median of the rounds: the C echo's own p50 moves between
+// runs by more than the effects measured here, so one pair of runs is not enough to call a ratio.
 //
 // Runs itself inside a private network namespace (unshare -n, lo with multicast): no packet leaves the machine.
 import { spawn } from 'node:child_process';
@@ -37,6 +43,10 @@ const soakRate = Number(opt('soak-rate', '500'));
 const model = opt('model', 'models/untrained-arm_reach/policy.onnx');
 const jsonOut = opt('json', 'bench/out/serve-latency.json');
 const profilerRounds = Number(opt('profiler-rounds', '0'));
+const rounds = Number(opt('rounds', '1'));
+const warmupSeconds = Number(opt('warmup-seconds', '1'));
+if (!(warmupSeconds >= 0) || warmupSeconds >= seconds) throw new Error(`--warmup-seconds must be at least 0 and less than --seconds (got ${opt('warmup-seconds', '1')})`);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer (got ${opt('rounds', '1')})`);
 
 interface Stats { p50: number; p99: number; max: number; n: number }
 function stats(xs: number[]): Stats {
@@ -46,21 +56,25 @@ function stats(xs: number[]): Stats {
   return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1], n: s.length };
 }
 
+/** The middle value (the lower of the two middle ones for an even count). */
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+}
 
 /**
  * Round trips: the k-th command answers the oldest observation not yet answered that was written before it
  * arrived (the node acts once per observation, in order). A lost observation makes the next command count
  * against an earlier write, so losses can only overstate the round trip.
  */
-function roundTrips(sent: { i: number; t: number }[], commands: { t: number; v: number[] }[]): { rtt: number[]; answered: number } {
+function roundTrips(sent: { i: number; t: number }[], commands: { t: number; v: number[] }[], skip = 0): { rtt: number[]; answered: number } {
   const rtt: number[] = [];
   let next = 0;
   for (const c of commands) {
     if (next >= sent.length || sent[next].t > c.t) continue; // a command with no observation before it (safe action)
-    rtt.push((c.t - sent[next].t) / 1e6);
+    if (next >= skip) rtt.push((c.t - sent[next].t) / 1e6); // the first `skip` observations are warm-up
     next++;
   }
-  return { rtt, answered: rtt.length };
+  return { rtt, answered: next };
 }
 
 async function runEcho(rate: number, count: number, domain: number): Promise<{ rtt: Stats; drops: number; late: number }> {
@@ -83,7 +97,7 @@ async function runEcho(rate: number, count: number, domain: number): Promise<{ r
     else if (p[0] === 'CMD') commands.push({ t: Number(p[1]), v: p.slice(2).map(Number) });
     else if (p[0] === 'DONE') late = Number(line.match(/late_max_us=(\d+)/)?.[1] ?? 0);
   }
-  const { rtt, answered } = roundTrips(sent, commands);
+  const { rtt, answered } = roundTrips(sent, commands, Math.round(rate * warmupSeconds));
   return { rtt: stats(rtt), drops: count - answered, late };
 }
 
@@ -133,20 +147,33 @@ async function main(): Promise<void> {
   ];
   const rows: Record<string, unknown>[] = [];
   let domain = 40;
+  const perRound: { rate_hz: number; round: number; rtt_p50_ms: number; echo_p50_ms: number; ort_at_rate_p50_ms: number; ratio?: number; ratio_at_rate?: number }[] = [];
   for (const rate of rates) {
     const count = Math.round(rate * seconds);
-    process.stderr.write(`serve-latency: ${rate} Hz × ${seconds} s: C echo reference …\n`);
-    const ref = await runEcho(rate, count, domain++);
-    process.stderr.write(`serve-latency: ${rate} Hz × ${seconds} s: onestep serve node …\n`);
-    const r: ServeScenarioResult = await runServeScenario({
-      model, params, count, rate, domain: domain++, lingerMs: 500, latencyCapacity: count + 1000,
-      extra: { topic: '/task_state', size: 10, every },
-    });
-    if (!r.ok) throw new Error(r.error);
-    const { rtt, answered } = roundTrips(r.sent, r.commands);
+    let ref!: Awaited<ReturnType<typeof runEcho>>;
+    let r!: ServeScenarioResult;
+    for (let k = 0; k < rounds; k++) {
+      const of = rounds > 1 ? `, round ${k + 1}/${rounds}` : '';
+      process.stderr.write(`serve-latency: ${rate} Hz × ${seconds} s${of}: C echo reference …\n`);
+      const refK = await runEcho(rate, count, domain++);
+      process.stderr.write(`serve-latency: ${rate} Hz × ${seconds} s${of}: onestep serve node …\n`);
+      const rK: ServeScenarioResult = await runServeScenario({
+        model, params, count, rate, domain: domain++, lingerMs: 500, latencyCapacity: count + 1000,
+        extra: { topic: '/task_state', size: 10, every },
+      });
+      if (!rK.ok) throw new Error(rK.error);
+      if (k === 0) [ref, r] = [refK, rK]; // the first round's full tables; later rounds add their p50s
+      if (rounds > 1) {
+        perRound.push({
+          rate_hz: rate, round: k + 1, rtt_p50_ms: stats(roundTrips(rK.sent, rK.commands, Math.round(rate * warmupSeconds)).rtt).p50, echo_p50_ms: refK.rtt.p50,
+          ort_at_rate_p50_ms: await ortRunAtRate(model, sizes, rate, Math.min(3000, rate * 3)),
+        });
+      }
+    }
+    const { rtt, answered } = roundTrips(r.sent, r.commands, Math.round(rate * warmupSeconds));
     const rttStats = stats(rtt);
     const row = {
-      rate_hz: rate, seconds, sent: count,
+      rate_hz: rate, seconds, warmup_seconds: warmupSeconds, sent: count,
       node_received: r.counters.observationsReceived, node_dropped: r.counters.observationsDropped,
       actions: r.counters.actionsPublished, commands_at_robot: r.commands.length, answered,
       drops: count - Math.min(answered, r.commands.length), deadline_misses: r.counters.deadlineMisses,
@@ -218,7 +245,7 @@ async function main(): Promise<void> {
           extra: { topic: '/task_state', size: 10, every },
         });
         if (!r.ok) throw new Error(r.error);
-        const p50 = stats(roundTrips(r.sent, r.commands).rtt).p50;
+        const p50 = stats(roundTrips(r.sent, r.commands, Math.round(rate * warmupSeconds)).rtt).p50;
         (on ? withProfiler : without).push(p50);
         if (profiler) {
           const report = await profiler.report;
@@ -226,10 +253,9 @@ async function main(): Promise<void> {
         }
       }
     }
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
     overhead = {
       rate_hz: rate, rounds: profilerRounds, rtt_p50_ms_without: without, rtt_p50_ms_with: withProfiler,
-      profiler_e2e_p50_ms: profiled, overhead_p50: med(withProfiler) / med(without) - 1,
+      profiler_e2e_p50_ms: profiled, overhead_p50: median(withProfiler) / median(without) - 1,
     };
     process.stderr.write(`${JSON.stringify(overhead)}\n`);
   }
@@ -258,11 +284,25 @@ async function main(): Promise<void> {
   for (const row of rows as any[]) {
     lines.push(`| ${row.rate_hz} Hz | ${f(row.rtt_ms.p50)} | ${f(row.reference_rtt_ms.p50 + ortP50Ms)} | ${row.rtt_p50_ratio_vs_echo_plus_ort.toFixed(2)}× | ${f(row.ort_run_at_rate_p50_ms)} | ${row.rtt_p50_ratio_vs_echo_plus_ort_at_rate.toFixed(2)}× |`);
   }
+  if (perRound.length > 0) {
+    lines.push('', `interleaved rounds (ms; back-to-back ORT p50 ${ortP50Ms.toFixed(3)} ms):`,
+      '| rate | round | RTT p50 | C echo p50 | ORT p50, one run per period | RTT / (C echo + back-to-back ORT) | RTT / (C echo + ORT once per period) |',
+      '|---|---|---|---|---|---|---|');
+    for (const q of perRound) {
+      q.ratio = q.rtt_p50_ms / (q.echo_p50_ms + ortP50Ms);
+      q.ratio_at_rate = q.rtt_p50_ms / (q.echo_p50_ms + q.ort_at_rate_p50_ms);
+      lines.push(`| ${q.rate_hz} Hz | ${q.round} | ${f(q.rtt_p50_ms)} | ${f(q.echo_p50_ms)} | ${f(q.ort_at_rate_p50_ms)} | ${q.ratio.toFixed(2)}× | ${q.ratio_at_rate.toFixed(2)}× |`);
+    }
+    for (const rate of rates) {
+      const qs = perRound.filter((q) => q.rate_hz === rate);
+      lines.push(`| ${rate} Hz | **median** | ${f(median(qs.map((q) => q.rtt_p50_ms)))} | ${f(median(qs.map((q) => q.echo_p50_ms)))} | ${f(median(qs.map((q) => q.ort_at_rate_p50_ms)))} | **${median(qs.map((q) => q.ratio!)).toFixed(2)}×** | **${median(qs.map((q) => q.ratio_at_rate!)).toFixed(2)}×** |`);
+    }
+  }
   if (overhead) lines.push('', `profiler overhead at ${overhead.rate_hz} Hz (robot RTT p50, median of ${overhead.rounds} interleaved pairs): ${(100 * (overhead.overhead_p50 as number)).toFixed(1)} %`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (soak) process.stdout.write(`\nsoak: ${JSON.stringify(soak)}\n`);
   mkdirSync(dirname(jsonOut), { recursive: true });
-  writeFileSync(jsonOut, JSON.stringify({ model, rates: rows, soak, ort_run_p50_ms: ortP50Ms, profiler_overhead: overhead }, null, 2));
+  writeFileSync(jsonOut, JSON.stringify({ model, rates: rows, rounds: perRound, soak, ort_run_p50_ms: ortP50Ms, profiler_overhead: overhead }, null, 2));
   process.stderr.write(`serve-latency: wrote ${jsonOut}\n`);
 }
 
