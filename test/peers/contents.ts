@@ -39,9 +39,11 @@ export function makeMessage(type: PeerMessageType, i: number, size: number): Rec
       velocity,
       effort: new Float64Array(0),
     };
-    const now = process.hrtime.bigint(); // last, so the latency covers encode + send, not building the object
-    msg.header.stamp.sec = Number(now / 1_000_000_000n);
-    msg.header.stamp.nanosec = Number(now % 1_000_000_000n);
+    // last, so the latency covers encode + send, not building the object; [s, ns] as the C peers split it, with no
+    // BigInt arithmetic between the stamp and the publish
+    const [sec, nanosec] = process.hrtime();
+    msg.header.stamp.sec = sec;
+    msg.header.stamp.nanosec = nanosec;
     return msg;
   }
   const data = new Float64Array(size);
@@ -58,8 +60,8 @@ export function checkMessage(type: PeerMessageType, msg: any, size: number): { i
     return { i, ok: msg.data === stringData(i, size), latencyUs: -1 };
   }
   if (type === 'JointState') {
-    const sent = BigInt(msg.header.stamp.sec) * 1_000_000_000n + BigInt(msg.header.stamp.nanosec);
-    const latencyUs = Number(process.hrtime.bigint() - sent) / 1000;
+    const [sec, nanosec] = process.hrtime(); // first: the checks below are not part of the latency
+    const latencyUs = (sec - msg.header.stamp.sec) * 1e6 + (nanosec - msg.header.stamp.nanosec) / 1e3;
     const i = Number(msg.header.frame_id);
     let ok = msg.name.length === size && msg.position.length === size && msg.velocity.length === size && msg.effort.length === 0;
     for (let j = 0; ok && j < size; j++) {
