@@ -45,9 +45,11 @@ async function nodeEcho(kind: EchoKind, port: number, reply: number): Promise<vo
 }
 
 /**
- * The prototype reads the datagrams of the socket the platform bound (its descriptor, found in /proc): libuv
- * still watches it, so whatever arrives while libuv waits is answered the usual way. Each turn (a setImmediate) blocks in poll() on that descriptor and libuv's backend
- * descriptor for at most 1 ms, answers what arrived, and returns to libuv when libuv has work or the millisecond is up.
+ * The prototype reads the datagrams of the socket the platform bound (its descriptor, found in /proc): libuv still
+ * watches it, so whatever arrives while libuv waits is answered the usual way. Each turn (a setImmediate) blocks in
+ * poll() on that descriptor and libuv's backend descriptor for at most 1 ms (libuv's own next timeout reads 0 inside
+ * an immediate, so it cannot bound the wait), answers what arrived, and returns to libuv when libuv has work or the
+ * millisecond is up.
  */
 function pollExecutor(port: number, answer: (b: Uint8Array) => void): void {
   const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
