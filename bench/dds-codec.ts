@@ -6,13 +6,13 @@
 // zero-copy views.
 import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { getMessageCodec } from '../src/ros/msgs/index.ts';
+import { median } from '../src/core/latency.ts';
 
 const argv = process.argv.slice(2);
 const at = argv.indexOf('--iterations');
 const iterations = at >= 0 ? Number(argv[at + 1]) : 200_000;
 const ar = argv.indexOf('--rounds');
 const rounds = ar >= 0 ? Number(argv[ar + 1]) : 9;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * onestep's and foxglove's rate (ops/s) for one operation: `rounds` interleaved rounds of iterations/rounds calls

@@ -20,6 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { peersDir, runInNetns } from '../test/helpers/netns.ts';
 import { type Scenario, type ScenarioResult, type Side, runScenario } from '../test/peers/scenario.ts';
+import { median } from '../src/core/latency.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -83,7 +84,6 @@ for (let round = -warmupRounds; round < rounds; round++) {
     perRound.set(key, [...(perRound.get(key) ?? []), r]);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 function medianLatency(results: ScenarioResult[]): ScenarioResult {
   const ok = results.filter((r) => r.latencyUs);
   const merged: ScenarioResult = { ...results[0], received: results.reduce((a, r) => a + r.received, 0) };

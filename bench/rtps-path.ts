@@ -11,6 +11,7 @@ import { RtpsTransport } from '../src/ros/rtps/transport.ts';
 import { MemoryNetwork } from '../src/ros/rtps/platform/memory-udp.ts';
 import type { BindOptions, UdpPlatform, UdpSocket } from '../src/ros/rtps/platform/udp.ts';
 import { getMessageCodec } from '../src/ros/msgs/index.ts';
+import { median } from '../src/core/latency.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -20,7 +21,6 @@ const opt = (name: string, def: string) => {
 const iterations = Number(opt('iterations', '200000'));
 const rounds = Number(opt('rounds', '7'));
 const reliability = opt('reliability', 'reliable') as 'reliable' | 'best_effort';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The memory network, with a switch that turns every send into a capture of the last datagram. */
 class CapturingPlatform implements UdpPlatform {

@@ -30,6 +30,7 @@ import { PolicySession, float32Tensor } from '../src/runtime/ort-session.ts';
 import type { ParameterValue } from '../src/ros/node/ros-args.ts';
 import { cycloneConfig } from '../test/helpers/netns.ts';
 import { robotPeer, runServeScenario, type ServeScenarioResult } from '../test/peers/serve-scenario.ts';
+import { median } from '../src/core/latency.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -56,10 +57,6 @@ function stats(xs: number[]): Stats {
   return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1], n: s.length };
 }
 
-/** The middle value (the lower of the two middle ones for an even count). */
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-}
 
 /**
  * Round trips: the k-th command answers the oldest observation not yet answered that was written before it

@@ -15,6 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { REPO_ROOT, runInNetns } from '../test/helpers/netns.ts';
 import { DEMO_OVERRIDES } from '../src/cli/demo.ts';
+import { median } from '../src/core/latency.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -28,11 +29,6 @@ const realtimeSeconds = Number(opt('realtime-seconds', '60'));
 const jsonOut = opt('json', 'bench/out/sim-loop.json');
 
 interface Percentiles { p50: number; p90?: number; p99: number; max: number; count?: number }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

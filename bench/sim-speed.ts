@@ -18,6 +18,7 @@ import { MujocoEnv } from '../src/sim/env.ts';
 import { evaluate, randomPolicy, scriptedPolicy } from '../src/sim/evaluate.ts';
 import { SIM_DIR, loadTaskModel, mujoco } from '../src/sim/mujoco.ts';
 import { TASKS, TASK_NAMES } from '../src/sim/tasks/index.ts';
+import { median } from '../src/core/latency.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -215,7 +216,6 @@ function envStepsPerSecond(env: MujocoEnv, steps: number): Rate {
   return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const k = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(1)} k`);
 
 const nativeVersion = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libmujoco2.2.2'], { encoding: 'utf8' }).trim();

@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { median } from '../src/core/latency.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -176,7 +177,6 @@ async function withComposedLayerNorm<T>(fn: () => T): Promise<T> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (r: Rate) => `${r.cpu.toFixed(1)} (wall ${r.wall.toFixed(1)})`;
 
 interface Rate { wall: number; cpu: number }

@@ -16,6 +16,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeUdpPlatform } from '../src/ros/rtps/platform/node-udp.ts';
 import { REPO_ROOT, runInNetns } from '../test/helpers/netns.ts';
+import { median } from '../src/core/latency.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -132,8 +133,6 @@ async function runOnce(bin: string, cell: Cell, port: number): Promise<void> {
   cell.p90.push(p90);
   cell.p99.push(p99);
 }
-
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)];
 
 if (o.echo !== undefined) {
   await nodeEcho(o.echo as EchoKind, Number(o.port), Number(o.reply));

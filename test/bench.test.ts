@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LatencyRecorder, histogram, percentile, summarize } from '../src/core/latency.ts';
+import { LatencyRecorder, histogram, median, percentile, summarize } from '../src/core/latency.ts';
 
 test('onestep bench prints the latency table and ratios and writes JSON', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'onestep-bench-'));
@@ -47,4 +47,10 @@ test('latency statistics: nearest-rank percentiles, ring window, histogram', () 
   assert.deepEqual(Array.from(rec.values()).sort((a, b) => a - b), [1, 2, 3, 4], 'the oldest sample left the window');
   const h = histogram([0.5, 3, 3, 7, 1e9], [1, 5, 10]);
   assert.deepEqual(h.counts, [1, 2, 1, 1]);
+  // the benchmarks' median over rounds; unsorted input left as it was
+  const rounds = [9, 2, 7, 4];
+  assert.equal(median(rounds), 5.5, 'even count: the mean of the two middle values');
+  assert.equal(median([3, 1, 2]), 2);
+  assert.deepEqual(rounds, [9, 2, 7, 4]);
+  assert.ok(Number.isNaN(median([])));
 });

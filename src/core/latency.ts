@@ -135,6 +135,17 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
   return sorted[rank];
 }
 
+/**
+ * The median: the middle value, or the mean of the two middle ones for an even count (a benchmark's median over an
+ * even number of rounds then favours neither side); sorts a copy. NaN when empty.
+ */
+export function median(values: ArrayLike<number>): number {
+  const s = Float64Array.from(values).sort();
+  const n = s.length;
+  if (n === 0) return NaN;
+  return n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
 /** Count, mean, min, percentiles (nearest rank) and max of samples in µs; sorts a copy. */
 export function summarize(samples: ArrayLike<number>): LatencySummary {
   const sorted = Float64Array.from(samples).sort();
