@@ -30,7 +30,7 @@ import { PolicySession, float32Tensor } from '../src/runtime/ort-session.ts';
 import type { ParameterValue } from '../src/ros/node/ros-args.ts';
 import { cycloneConfig } from '../test/helpers/netns.ts';
 import { robotPeer, runServeScenario, type ServeScenarioResult } from '../test/peers/serve-scenario.ts';
-import { median } from '../src/core/latency.ts';
+import { median, percentile } from '../src/core/latency.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -47,14 +47,15 @@ const profilerRounds = Number(opt('profiler-rounds', '0'));
 const rounds = Number(opt('rounds', '1'));
 const warmupSeconds = Number(opt('warmup-seconds', '1'));
 if (!(warmupSeconds >= 0) || warmupSeconds >= seconds) throw new Error(`--warmup-seconds must be at least 0 and less than --seconds (got ${opt('warmup-seconds', '1')})`);
+/** Observations at the start of a run at `rate` whose round trips are warm-up (not counted). */
+const warmupObservations = (rate: number) => Math.round(rate * warmupSeconds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer (got ${opt('rounds', '1')})`);
 
 interface Stats { p50: number; p99: number; max: number; n: number }
 function stats(xs: number[]): Stats {
   if (xs.length === 0) return { p50: NaN, p99: NaN, max: NaN, n: 0 };
   const s = Float64Array.from(xs).sort();
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1], n: s.length };
+  return { p50: percentile(s, 0.5), p99: percentile(s, 0.99), max: s[s.length - 1], n: s.length };
 }
 
 
@@ -94,7 +95,7 @@ async function runEcho(rate: number, count: number, domain: number): Promise<{ r
     else if (p[0] === 'CMD') commands.push({ t: Number(p[1]), v: p.slice(2).map(Number) });
     else if (p[0] === 'DONE') late = Number(line.match(/late_max_us=(\d+)/)?.[1] ?? 0);
   }
-  const { rtt, answered } = roundTrips(sent, commands, Math.round(rate * warmupSeconds));
+  const { rtt, answered } = roundTrips(sent, commands, warmupObservations(rate));
   return { rtt: stats(rtt), drops: count - answered, late };
 }
 
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
     const count = Math.round(rate * seconds);
     let ref!: Awaited<ReturnType<typeof runEcho>>;
     let r!: ServeScenarioResult;
+    let trips!: ReturnType<typeof roundTrips>;
     for (let k = 0; k < rounds; k++) {
       const of = rounds > 1 ? `, round ${k + 1}/${rounds}` : '';
       process.stderr.write(`serve-latency: ${rate} Hz × ${seconds} s${of}: C echo reference …\n`);
@@ -159,15 +161,16 @@ async function main(): Promise<void> {
         extra: { topic: '/task_state', size: 10, every },
       });
       if (!rK.ok) throw new Error(rK.error);
-      if (k === 0) [ref, r] = [refK, rK]; // the first round's full tables; later rounds add their p50s
+      const tripsK = roundTrips(rK.sent, rK.commands, warmupObservations(rate));
+      if (k === 0) [ref, r, trips] = [refK, rK, tripsK]; // the first round's full tables; later rounds add their p50s
       if (rounds > 1) {
         perRound.push({
-          rate_hz: rate, round: k + 1, rtt_p50_ms: stats(roundTrips(rK.sent, rK.commands, Math.round(rate * warmupSeconds)).rtt).p50, echo_p50_ms: refK.rtt.p50,
+          rate_hz: rate, round: k + 1, rtt_p50_ms: stats(tripsK.rtt).p50, echo_p50_ms: refK.rtt.p50,
           ort_at_rate_p50_ms: await ortRunAtRate(model, sizes, rate, Math.min(3000, rate * 3)),
         });
       }
     }
-    const { rtt, answered } = roundTrips(r.sent, r.commands, Math.round(rate * warmupSeconds));
+    const { rtt, answered } = trips;
     const rttStats = stats(rtt);
     const row = {
       rate_hz: rate, seconds, warmup_seconds: warmupSeconds, sent: count,
@@ -242,7 +245,7 @@ async function main(): Promise<void> {
           extra: { topic: '/task_state', size: 10, every },
         });
         if (!r.ok) throw new Error(r.error);
-        const p50 = stats(roundTrips(r.sent, r.commands, Math.round(rate * warmupSeconds)).rtt).p50;
+        const p50 = stats(roundTrips(r.sent, r.commands, warmupObservations(rate)).rtt).p50;
         (on ? withProfiler : without).push(p50);
         if (profiler) {
           const report = await profiler.report;
