@@ -1,0 +1,79 @@
+// How long one forward pass takes as a function of the time since the previous one. The round-trip goal's
+// reference is ONNX Runtime run back to back (every run finds the weights and ORT's code in cache); a policy node
+// runs once per control period, and in between its caches are shared with everything else on the host. This
+// measures that cost alone, in one process: each run of the same model (sync binding, one thread) follows the
+// previous one after a gap spent busy-waiting on the clock (the CPU stays awake and this process touches no memory,
+// so whatever the run loses was evicted by something else), or after a 1 ms sleep (setTimeout, as a node's
+// event loop sleeps between observations). Rounds interleave the gaps.
+//
+//   node --import tsx bench/ort-period.ts [--models a.onnx,b.onnx] [--gaps 0,20,100,200,500,1000] [--n 2000] [--rounds 3]
+//   taskset -c 0 node --import tsx bench/ort-period.ts     (the placement the other latency benchmarks use)
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { PolicySession, float32Tensor } from '../src/runtime/ort-session.ts';
+import { median, percentile } from '../src/core/latency.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
+};
+const models = opt('models', 'models/untrained-arm_reach/policy.onnx,models/arm_reach/policy.onnx').split(',');
+const gaps = opt('gaps', '0,20,100,200,500,1000').split(',').map(Number);
+const n = Number(opt('n', '2000'));
+const rounds = Number(opt('rounds', '3'));
+for (const g of gaps) if (!(g >= 0)) throw new Error(`--gaps takes non-negative µs values (got ${opt('gaps', '')})`);
+if (!Number.isInteger(n) || n < 10) throw new Error(`--n must be an integer of at least 10 (got ${opt('n', '')})`);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer (got ${opt('rounds', '')})`);
+
+const nowUs = () => performance.now() * 1000;
+/** Busy-waits `us` microseconds: the CPU stays busy, and no memory beyond a few registers is touched. */
+function spin(us: number): void {
+  const until = nowUs() + us;
+  while (nowUs() < until);
+}
+const sleep1ms = () => new Promise<void>((r) => setTimeout(r, 1));
+
+console.log(`ort-period: p50 µs of one forward pass by the time since the previous one (${rounds} rounds × ${n} runs, load ${loadavg()[0].toFixed(2)})`);
+const result: Record<string, Record<string, { p50: number; p90: number; rounds: number[] }>> = {};
+for (const path of models) {
+  const session = await PolicySession.open(new Uint8Array(readFileSync(path)));
+  const dims = (d: readonly number[]) => d.map((x) => (x < 0 ? 1 : x));
+  const feeds = Object.fromEntries(session.inputs.map((i) => [i.name, float32Tensor(dims(i.dims))]));
+  const fetches = Object.fromEntries(session.outputs.map((o) => [o.name, float32Tensor(dims(o.dims))]));
+  const runUs = () => {
+    const t0 = nowUs();
+    session.runSync(feeds, fetches);
+    return nowUs() - t0;
+  };
+  for (let i = 0; i < 2000; i++) runUs(); // warm: V8 and ORT's first runs
+  const cases = [...gaps.map((g) => `spin ${g} µs`), 'sleep 1 ms'];
+  const samples = new Map<string, number[]>(cases.map((c) => [c, []]));
+  const perRound = new Map<string, number[]>(cases.map((c) => [c, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cases) {
+      const xs: number[] = [];
+      const gap = c.startsWith('spin') ? gaps[cases.indexOf(c)] : -1;
+      for (let i = 0; i < n; i++) {
+        if (gap >= 0) spin(gap);
+        else await sleep1ms();
+        xs.push(runUs());
+      }
+      samples.get(c)!.push(...xs);
+      perRound.get(c)!.push(median(xs));
+    }
+  }
+  const bytes = readFileSync(path).length;
+  console.log(`\n${path} (${(bytes / 1024).toFixed(0)} KiB)`);
+  console.log('| before each run | p50 µs | p90 µs | p50 by round |');
+  console.log('|---|---|---|---|');
+  result[path] = {};
+  for (const c of cases) {
+    const s = Float64Array.from(samples.get(c)!).sort();
+    const row = { p50: percentile(s, 0.5), p90: percentile(s, 0.9), rounds: perRound.get(c)! };
+    result[path][c] = row;
+    console.log(`| ${c} | ${row.p50.toFixed(1)} | ${row.p90.toFixed(1)} | ${row.rounds.map((x) => x.toFixed(1)).join(', ')} |`);
+  }
+  session.dispose();
+}
+if (argv.includes('--json')) console.log(JSON.stringify(result));
