@@ -7,8 +7,10 @@
 // event loop sleeps between observations). Rounds interleave the gaps.
 //
 //   node --import tsx bench/ort-period.ts [--models a.onnx,b.onnx] [--gaps 0,20,100,200,500,1000] [--n 2000] [--rounds 3]
+//        [--json bench/out/ort-period.json]
 //   taskset -c 0 node --import tsx bench/ort-period.ts     (the placement the other latency benchmarks use)
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { loadavg } from 'node:os';
 import { PolicySession, float32Tensor } from '../src/runtime/ort-session.ts';
 import { median, percentile } from '../src/core/latency.ts';
@@ -22,6 +24,7 @@ const models = opt('models', 'models/untrained-arm_reach/policy.onnx,models/arm_
 const gaps = opt('gaps', '0,20,100,200,500,1000').split(',').map(Number);
 const n = Number(opt('n', '2000'));
 const rounds = Number(opt('rounds', '3'));
+const jsonOut = opt('json', 'bench/out/ort-period.json');
 for (const g of gaps) if (!(g >= 0)) throw new Error(`--gaps takes non-negative µs values (got ${opt('gaps', '')})`);
 if (!Number.isInteger(n) || n < 10) throw new Error(`--n must be an integer of at least 10 (got ${opt('n', '')})`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer (got ${opt('rounds', '')})`);
@@ -76,4 +79,6 @@ for (const path of models) {
   }
   session.dispose();
 }
-if (argv.includes('--json')) console.log(JSON.stringify(result));
+mkdirSync(dirname(jsonOut), { recursive: true });
+writeFileSync(jsonOut, JSON.stringify({ rounds, n, models: result }, null, 2) + '\n');
+console.log(`\nort-period: wrote ${jsonOut}`);
