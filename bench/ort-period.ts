@@ -3,10 +3,10 @@
 // runs once per control period, and in between its caches are shared with everything else on the host. This
 // measures that cost alone, in one process: each run of the same model (sync binding, one thread) follows the
 // previous one after a gap spent busy-waiting on the clock (the CPU stays awake and this process touches no memory,
-// so whatever the run loses was evicted by something else), or after a 1 ms sleep (setTimeout, as a node's
-// event loop sleeps between observations). Rounds interleave the gaps.
+// so whatever the run loses was evicted by something else), or after a sleep (setTimeout, as a node's event loop
+// sleeps between observations: --sleeps in ms). Rounds interleave the cases.
 //
-//   node --import tsx bench/ort-period.ts [--models a.onnx,b.onnx] [--gaps 0,20,100,200,500,1000] [--n 2000] [--rounds 3]
+//   node --import tsx bench/ort-period.ts [--models a.onnx,b.onnx] [--gaps 0,20,100,200,500,1000] [--sleeps 1] [--n 2000] [--rounds 3]
 //        [--json bench/out/ort-period.json]
 //   taskset -c 0 node --import tsx bench/ort-period.ts     (the placement the other latency benchmarks use)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,10 +22,12 @@ const opt = (name: string, def: string) => {
 };
 const models = opt('models', 'models/untrained-arm_reach/policy.onnx,models/arm_reach/policy.onnx').split(',');
 const gaps = opt('gaps', '0,20,100,200,500,1000').split(',').map(Number);
+const sleeps = opt('sleeps', '1').split(',').filter((x) => x !== '').map(Number);
 const n = Number(opt('n', '2000'));
 const rounds = Number(opt('rounds', '3'));
 const jsonOut = opt('json', 'bench/out/ort-period.json');
 for (const g of gaps) if (!(g >= 0)) throw new Error(`--gaps takes non-negative µs values (got ${opt('gaps', '')})`);
+for (const m of sleeps) if (!(m >= 1)) throw new Error(`--sleeps takes ms values of at least 1 (got ${opt('sleeps', '')})`);
 if (!Number.isInteger(n) || n < 10) throw new Error(`--n must be an integer of at least 10 (got ${opt('n', '')})`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer (got ${opt('rounds', '')})`);
 
@@ -35,7 +37,7 @@ function spin(us: number): void {
   const until = nowUs() + us;
   while (nowUs() < until);
 }
-const sleep1ms = () => new Promise<void>((r) => setTimeout(r, 1));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 console.log(`ort-period: p50 µs of one forward pass by the time since the previous one (${rounds} rounds × ${n} runs, load ${loadavg()[0].toFixed(2)})`);
 const result: Record<string, Record<string, { p50: number; p90: number; rounds: number[] }>> = {};
@@ -50,16 +52,17 @@ for (const path of models) {
     return nowUs() - t0;
   };
   for (let i = 0; i < 2000; i++) runUs(); // warm: V8 and ORT's first runs
-  const cases = [...gaps.map((g) => `spin ${g} µs`), 'sleep 1 ms'];
+  const cases = [...gaps.map((g) => `spin ${g} µs`), ...sleeps.map((m) => `sleep ${m} ms`)];
   const samples = new Map<string, number[]>(cases.map((c) => [c, []]));
   const perRound = new Map<string, number[]>(cases.map((c) => [c, []]));
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
       const xs: number[] = [];
       const gap = c.startsWith('spin') ? gaps[cases.indexOf(c)] : -1;
+      const sleepMs = gap < 0 ? sleeps[cases.indexOf(c) - gaps.length] : 0;
       for (let i = 0; i < n; i++) {
         if (gap >= 0) spin(gap);
-        else await sleep1ms();
+        else await sleep(sleepMs);
         xs.push(runUs());
       }
       samples.get(c)!.push(...xs);

@@ -10,8 +10,8 @@ import { LatencyRecorder, histogram, median, percentile, summarize } from '../sr
 test('onestep bench prints the latency table and ratios and writes JSON', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'onestep-bench-'));
   const json = join(dir, 'out', 'bench.json');
-  const stdout = execFileSync('node', ['bin/onestep.js', 'bench', '--n', '200', '--warmup', '20', '--flow-steps', '3', '--json', json], { encoding: 'utf8' });
-  for (const row of ['PolicyRuntime.act', 'session.run (sync binding)', 'session.run (public API, await)', 'identity floor (sync binding)', '1-step Euler flow', '3-step Euler flow']) {
+  const stdout = execFileSync('node', ['bin/onestep.js', 'bench', '--n', '200', '--warmup', '20', '--flow-steps', '3', '--period-ms', '2', '--period-n', '30', '--json', json], { encoding: 'utf8' });
+  for (const row of ['PolicyRuntime.act', 'PolicyRuntime.act, once per 2 ms', 'session.run (sync binding)', 'session.run (public API, await)', 'identity floor (sync binding)', '1-step Euler flow', '3-step Euler flow']) {
     assert.match(stdout, new RegExp(`^${row.replace(/[()]/g, '\\$&')}[^\\n]*\\s\\d`, 'm'), `missing row ${row}`);
   }
   assert.match(stdout, /act p50 \/ raw session.run p50 \(same model\)\s+\d+\.\d+/);
@@ -24,6 +24,12 @@ test('onestep bench prints the latency table and ratios and writes JSON', async 
   assert.ok(act.summary.p50 > 0 && act.summary.p50 <= act.summary.p99 && act.summary.p99 <= act.summary.max);
   assert.ok(result.ratios.flowOverOneStep > 1, 'a 3-step flow costs more than a 1-step one');
   assert.ok(result.coldStart.loadMs > 0 && result.coldStart.firstActUs > 0);
+  // the once-per-period case: its own sample count, and the ratio printed from the same figures
+  const periodic = result.cases.find((c: { key: string }) => c.key === 'act_period');
+  assert.equal(periodic.summary.count, 30);
+  assert.equal(result.periodMs, 2);
+  assert.ok(Math.abs(result.ratios.periodOverBackToBack - periodic.summary.p50 / act.summary.p50) < 1e-9);
+  assert.match(stdout, new RegExp(`act once per 2 ms p50 / act back to back p50\\s+${result.ratios.periodOverBackToBack.toFixed(2)}×`));
   assert.match(stdout, /cold start: PolicyRuntime.load [\d.]+ ms, then the first act [\d.]+ µs/);
 });
 
@@ -32,6 +38,16 @@ test('onestep bench rejects bad flags in one line', () => {
     () => execFileSync('node', ['bin/onestep.js', 'bench', '--n', '0'], { stdio: 'pipe' }),
     (err: { status: number; stderr: Buffer }) => err.status === 1 && err.stderr.toString() === 'onestep: --n must be at least 1 (got 0)\n',
   );
+  assert.throws(
+    () => execFileSync('node', ['bin/onestep.js', 'bench', '--period-ms', '-1'], { stdio: 'pipe' }),
+    (err: { status: number; stderr: Buffer }) => err.status === 1 && err.stderr.toString() === 'onestep: --period-ms must be a number of milliseconds >= 0 (got -1)\n',
+  );
+});
+
+test('onestep bench --period-ms 0 skips the once-per-period case', () => {
+  const stdout = execFileSync('node', ['bin/onestep.js', 'bench', '--n', '50', '--warmup', '5', '--flow-steps', '0', '--period-ms', '0', '--histogram', 'false'], { encoding: 'utf8' });
+  assert.match(stdout, /^PolicyRuntime\.act\s+\d/m);
+  assert.doesNotMatch(stdout, /once per/);
 });
 
 test('latency statistics: nearest-rank percentiles, ring window, histogram', () => {

@@ -14,6 +14,8 @@ interface BenchArgs {
   seed: number;
   warmup: number;
   rounds: number;
+  'period-ms': number;
+  'period-n': number;
   histogram: boolean;
   progress: string;
 }
@@ -30,6 +32,8 @@ const command: CommandModule<object, BenchArgs> = {
       .option('seed', { type: 'number', description: 'Noise seed', default: 0 })
       .option('warmup', { type: 'number', description: 'Untimed calls per case first', default: 2000 })
       .option('rounds', { type: 'number', description: 'Interleaving rounds the calls are split into', default: 10 })
+      .option('period-ms', { type: 'number', description: 'Also time act once per control period of this many ms, sleeping in between as a node does (0 = skip)', default: 1 })
+      .option('period-n', { type: 'number', description: 'Timed calls at that period', default: 1000 })
       .option('histogram', { type: 'boolean', description: 'Print the latency histogram of PolicyRuntime.act', default: true })
       .option('progress', progressOption)
       .example('$0 bench', 'the shipped untrained 2×256 policy')
@@ -39,6 +43,8 @@ const command: CommandModule<object, BenchArgs> = {
       if (!Number.isInteger(args[k]) || (args[k] < 0 && k !== 'seed')) throw new Error(`--${k} must be a non-negative integer (got ${args[k]})`);
     }
     if (args.n < 1) throw new Error(`--n must be at least 1 (got ${args.n})`);
+    if (!Number.isInteger(args['period-n']) || args['period-n'] < 0) throw new Error(`--period-n must be a non-negative integer (got ${args['period-n']})`);
+    if (!Number.isFinite(args['period-ms']) || args['period-ms'] < 0) throw new Error(`--period-ms must be a number of milliseconds >= 0 (got ${args['period-ms']})`);
     const { runLatencyBench } = await import('../runtime/bench.ts');
     const { formatLatencyTable, formatHistogram, formatMicros } = await import('../core/latency.ts');
     const progress = new ProgressDisplay(args.progress);
@@ -49,6 +55,8 @@ const command: CommandModule<object, BenchArgs> = {
       flowSteps: args['flow-steps'],
       warmup: args.warmup,
       rounds: args.rounds,
+      periodMs: args['period-ms'],
+      periodN: args['period-n'],
       onProgress: (fraction) => progress.update(fraction, `measuring… ${Math.floor(100 * fraction)}%`),
     });
     progress.finish(true);
@@ -72,6 +80,9 @@ const command: CommandModule<object, BenchArgs> = {
     out.push(`  cold start: PolicyRuntime.load ${result.coldStart.loadMs.toFixed(1)} ms, then the first act ${formatMicros(result.coldStart.firstActUs)} µs`);
     out.push(`  act p50 / raw session.run p50 (same model)     ${r.actOverRun.toFixed(3)}   goal ≤ 1.2: ${verdict(r.actOverRun <= 1.2)}`);
     out.push(`  act p50 / public await session.run p50         ${r.actOverPublicRun.toFixed(3)}`);
+    if (r.periodOverBackToBack !== null) {
+      out.push(`  act once per ${result.periodMs} ms p50 / act back to back p50    ${r.periodOverBackToBack.toFixed(2)}×   (the pass a node pays at that loop rate: back to back, weights and code stay in cache)`);
+    }
     out.push(`  act p99                                         ${formatMicros(act.p99)} µs   goal ≤ 30 µs: ${verdict(act.p99 <= 30)}`);
     if (r.flowOverPolicy !== null) {
       out.push(`  ${result.flowSteps}-step flow (one graph) p50 / this policy's run p50   ${r.flowOverPolicy.toFixed(2)}×   goal ≥ 8×: ${verdict(r.flowOverPolicy >= 8)}`);

@@ -22,6 +22,13 @@ export interface BenchOptions {
   readonly warmup: number;
   /** Interleaving rounds the n calls are split into. */
   readonly rounds: number;
+  /**
+   * Also time `act` once per control period of this many ms, sleeping in between as a node's event loop does (0 =
+   * skip): back-to-back calls find the weights and ORT's code in cache, one call per period does not.
+   */
+  readonly periodMs?: number;
+  /** Timed calls at that period. */
+  readonly periodN?: number;
   /** Called with the fraction done after every chunk (never inside a timed loop). */
   readonly onProgress?: (fraction: number) => void;
 }
@@ -56,7 +63,11 @@ export interface BenchResult {
     readonly flowOverOneStepAboveFloor: number | null;
     /** K velocity-network runs with host Euler steps, p50 / this policy's raw session.run p50. */
     readonly flowLoopOverPolicy: number | null;
+    /** act once per control period p50 / act back to back p50 (null when not measured). */
+    readonly periodOverBackToBack: number | null;
   };
+  /** The control period of the once-per-period case (ms), null when it was skipped. */
+  readonly periodMs: number | null;
 }
 
 interface Case {
@@ -70,6 +81,11 @@ interface Case {
 export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> {
   if (!Number.isInteger(opts.n) || opts.n < 1) throw new RangeError(`--n must be a positive integer (got ${opts.n})`);
   if (!Number.isInteger(opts.flowSteps) || opts.flowSteps < 0) throw new RangeError(`--flow-steps must be an integer >= 0 (got ${opts.flowSteps})`);
+  const periodMs = opts.periodMs ?? 0;
+  const periodN = opts.periodN ?? 0;
+  if (!(periodMs >= 0) || !Number.isFinite(periodMs)) throw new RangeError(`--period-ms must be a number >= 0 (got ${opts.periodMs})`);
+  if (!Number.isInteger(periodN) || periodN < 0) throw new RangeError(`--period-n must be an integer >= 0 (got ${opts.periodN})`);
+  const timePeriodic = periodMs > 0 && periodN > 0;
   const loadavgStart = loadavg();
   // Cold start as a robot sees it: load (including the runtime's own warm-up), then the first action.
   const loadStart = performance.now();
@@ -163,6 +179,8 @@ export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> 
   for (const c of cases) for (let i = 0; i < opts.warmup; i++) await callOnce(c);
 
   const rounds = Math.max(1, Math.min(opts.rounds, opts.n));
+  // the periodic case takes periodN periods of wall time; progress counts it as that many back-to-back batches
+  const periodicShare = timePeriodic ? 0.5 : 0;
   let done = 0;
   for (let r = 0; r < rounds; r++) {
     const count = Math.floor(opts.n / rounds) + (r < opts.n % rounds ? 1 : 0);
@@ -170,11 +188,26 @@ export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> 
       if (c.async) await timeAsync(c, count);
       else timeSync(c, count);
       done++;
-      opts.onProgress?.(done / (rounds * cases.length));
+      opts.onProgress?.((1 - periodicShare) * (done / (rounds * cases.length)));
     }
   }
 
+  // One act per control period, sleeping in between: what a node's forward pass costs at its loop rate.
+  let periodic: BenchCase | null = null;
+  if (timePeriodic) {
+    const recorder = new LatencyRecorder(periodN);
+    for (let i = 0; i < periodN; i++) {
+      await new Promise<void>((resolve) => setTimeout(resolve, periodMs));
+      const t0 = performance.now();
+      runtime.act(observations[next++ & 63]);
+      recorder.record((performance.now() - t0) * 1000);
+      if ((i & 63) === 63) opts.onProgress?.(1 - periodicShare + periodicShare * ((i + 1) / periodN));
+    }
+    periodic = { key: 'act_period', name: `PolicyRuntime.act, once per ${periodMs} ms`, summary: recorder.summary(), histogram: histogram(recorder.values()) };
+  }
+
   const result = cases.map((c): BenchCase => ({ key: c.key, name: c.name, summary: c.recorder.summary(), histogram: histogram(c.recorder.values()) }));
+  if (periodic) result.splice(1, 0, periodic);
   const p50 = (key: string) => result.find((c) => c.key === key)?.summary.p50 ?? NaN;
   const runP50 = policySession.synchronous ? p50('run') : p50('run_public');
   const hasFlow = opts.flowSteps > 1;
@@ -218,7 +251,9 @@ export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> 
       flowOverOneStep: hasFlow ? p50('flow') / p50('flow1') : null,
       flowOverOneStepAboveFloor: hasFlow ? (p50('flow') - floor) / (p50('flow1') - floor) : null,
       flowLoopOverPolicy: hasFlow ? p50('flow_loop') / runP50 : null,
+      periodOverBackToBack: periodic ? periodic.summary.p50 / p50('act') : null,
     },
+    periodMs: periodic ? periodMs : null,
   };
 }
 
