@@ -24,7 +24,8 @@ export interface BenchOptions {
   readonly rounds: number;
   /**
    * Also time `act` once per control period of this many ms, sleeping in between as a node's event loop does (0 =
-   * skip): back-to-back calls find the weights and ORT's code in cache, one call per period does not.
+   * skip): back-to-back calls find the weights and ORT's code in cache, one call per period does not. Runs after the
+   * interleaved rounds, not within them (its cost is the sleep, not load from elsewhere).
    */
   readonly periodMs?: number;
   /** Timed calls at that period. */
@@ -179,7 +180,8 @@ export async function runLatencyBench(opts: BenchOptions): Promise<BenchResult> 
   for (const c of cases) for (let i = 0; i < opts.warmup; i++) await callOnce(c);
 
   const rounds = Math.max(1, Math.min(opts.rounds, opts.n));
-  // the periodic case takes periodN periods of wall time; progress counts it as that many back-to-back batches
+  // the once-per-period case is mostly sleeping and its length is not comparable with the others': it gets the
+  // second half of the progress bar
   const periodicShare = timePeriodic ? 0.5 : 0;
   let done = 0;
   for (let r = 0; r < rounds; r++) {
