@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadavg } from 'node:os';
 import { PolicySession, float32Tensor } from '../src/runtime/ort-session.ts';
-import { median, percentile } from '../src/core/latency.ts';
+import { median, summarize } from '../src/core/latency.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -42,7 +42,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 console.log(`ort-period: p50 µs of one forward pass by the time since the previous one (${rounds} rounds × ${n} runs, load ${loadavg()[0].toFixed(2)})`);
 const result: Record<string, Record<string, { p50: number; p90: number; rounds: number[] }>> = {};
 for (const path of models) {
-  const session = await PolicySession.open(new Uint8Array(readFileSync(path)));
+  const bytes = readFileSync(path);
+  const session = await PolicySession.open(new Uint8Array(bytes));
   const dims = (d: readonly number[]) => d.map((x) => (x < 0 ? 1 : x));
   const feeds = Object.fromEntries(session.inputs.map((i) => [i.name, float32Tensor(dims(i.dims))]));
   const fetches = Object.fromEntries(session.outputs.map((o) => [o.name, float32Tensor(dims(o.dims))]));
@@ -52,33 +53,31 @@ for (const path of models) {
     return nowUs() - t0;
   };
   for (let i = 0; i < 2000; i++) runUs(); // warm: V8 and ORT's first runs
-  const cases = [...gaps.map((g) => `spin ${g} µs`), ...sleeps.map((m) => `sleep ${m} ms`)];
-  const samples = new Map<string, number[]>(cases.map((c) => [c, []]));
-  const perRound = new Map<string, number[]>(cases.map((c) => [c, []]));
+  // what precedes each timed run; a busy-wait returns nothing, so nothing is awaited between it and the run
+  const cases: { label: string; before: () => void | Promise<void>; samples: number[]; roundP50s: number[] }[] = [
+    ...gaps.map((g) => ({ label: `spin ${g} µs`, before: () => spin(g), samples: [], roundP50s: [] })),
+    ...sleeps.map((m) => ({ label: `sleep ${m} ms`, before: () => sleep(m), samples: [], roundP50s: [] })),
+  ];
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
       const xs: number[] = [];
-      const gap = c.startsWith('spin') ? gaps[cases.indexOf(c)] : -1;
-      const sleepMs = gap < 0 ? sleeps[cases.indexOf(c) - gaps.length] : 0;
       for (let i = 0; i < n; i++) {
-        if (gap >= 0) spin(gap);
-        else await sleep(sleepMs);
+        const waiting = c.before();
+        if (waiting) await waiting;
         xs.push(runUs());
       }
-      samples.get(c)!.push(...xs);
-      perRound.get(c)!.push(median(xs));
+      c.samples.push(...xs);
+      c.roundP50s.push(median(xs));
     }
   }
-  const bytes = readFileSync(path).length;
-  console.log(`\n${path} (${(bytes / 1024).toFixed(0)} KiB)`);
+  console.log(`\n${path} (${(bytes.length / 1024).toFixed(0)} KiB)`);
   console.log('| before each run | p50 µs | p90 µs | p50 by round |');
   console.log('|---|---|---|---|');
   result[path] = {};
   for (const c of cases) {
-    const s = Float64Array.from(samples.get(c)!).sort();
-    const row = { p50: percentile(s, 0.5), p90: percentile(s, 0.9), rounds: perRound.get(c)! };
-    result[path][c] = row;
-    console.log(`| ${c} | ${row.p50.toFixed(1)} | ${row.p90.toFixed(1)} | ${row.rounds.map((x) => x.toFixed(1)).join(', ')} |`);
+    const { p50, p90 } = summarize(c.samples);
+    result[path][c.label] = { p50, p90, rounds: c.roundP50s };
+    console.log(`| ${c.label} | ${p50.toFixed(1)} | ${p90.toFixed(1)} | ${c.roundP50s.map((x) => x.toFixed(1)).join(', ')} |`);
   }
   session.dispose();
 }
